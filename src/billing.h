@@ -1,0 +1,91 @@
+/*-------------------------------------------------------------------------
+ * billing.h
+ *	  Shared declarations of the billing extension: the encodings of the
+ *	  cycle and due_rule types, and the calendar math on Julian days.
+ *-------------------------------------------------------------------------
+ */
+#ifndef BILLING_H
+#define BILLING_H
+
+#include "postgres.h"
+#include "fmgr.h"
+
+/*
+ * billing.cycle is one int32: kind in the high 16 bits, parameter in the low
+ * 16.  Ordering the int32 orders cycles by kind, then parameter, so the btree
+ * and hash support are PostgreSQL's own int4 functions.
+ */
+typedef int32 Cycle;
+
+#define CYCLE_DAILY		1
+#define CYCLE_WEEKLY	2		/* param: ISO weekday, 1 = Mon ... 7 = Sun */
+#define CYCLE_MONTHLY	3		/* param: day 1..30, or CYCLE_EOM */
+#define CYCLE_YEARLY	4		/* param: day of year 1..363, or CYCLE_EOY */
+
+#define CYCLE_EOM		31
+#define CYCLE_EOY		366
+#define CYCLE_YEARLY_MAX_DAY 363	/* 364 and above mean end of year */
+
+#define CYCLE_MAKE(kind, param)	((Cycle) (((kind) << 16) | (param)))
+#define CYCLE_KIND(c)			((int) ((uint32) (c) >> 16))
+#define CYCLE_PARAM(c)			((int) ((c) & 0xFFFF))
+
+#define DatumGetCycle(X)		((Cycle) DatumGetInt32(X))
+#define CycleGetDatum(X)		Int32GetDatum(X)
+#define PG_GETARG_CYCLE(n)		DatumGetCycle(PG_GETARG_DATUM(n))
+#define PG_RETURN_CYCLE(x)		return CycleGetDatum(x)
+
+/*
+ * billing.due_rule is one int32 too: kind in bits 24..31, a month offset in
+ * bits 16..23, and a day count or day of month in the low 16 bits.
+ */
+typedef int32 DueRule;
+
+#define DUE_NET			1		/* days: 0..365 after the invoice date */
+#define DUE_MONTH		2		/* months 0..12 after the cut-off's month,
+								 * day 1..30 or DUE_EOM */
+#define DUE_EOM			31
+#define DUE_NET_MAX_DAYS 365
+#define DUE_MAX_MONTHS	12
+
+#define DUE_MAKE(kind, months, days) \
+	((DueRule) (((kind) << 24) | ((months) << 16) | (days)))
+#define DUE_KIND(r)		((int) ((uint32) (r) >> 24))
+#define DUE_MONTHS(r)	((int) (((r) >> 16) & 0xFF))
+#define DUE_DAYS(r)		((int) ((r) & 0xFFFF))
+
+#define DatumGetDueRule(X)		((DueRule) DatumGetInt32(X))
+#define DueRuleGetDatum(X)		Int32GetDatum(X)
+#define PG_GETARG_DUE_RULE(n)	DatumGetDueRule(PG_GETARG_DATUM(n))
+
+/* validity of stored encodings (binary input, defensive checks) */
+extern bool cycle_is_valid(Cycle c);
+extern bool due_rule_is_valid(DueRule r);
+extern void cycle_format(Cycle c, char *buf, size_t len);
+extern void due_rule_format(DueRule r, char *buf, size_t len);
+
+/*
+ * Calendar math works on Julian day numbers (PostgreSQL's date2j/j2date).
+ * These never fail: they may return a day outside PostgreSQL's date range,
+ * which callers check with julian_to_date().
+ */
+extern int	cutoff_on_or_after_jd(Cycle c, int jd);
+extern int	cutoff_before_jd(Cycle c, int jd);
+extern int	due_date_jd(DueRule r, int cutoff_jd, int invoice_jd);
+
+/* Scanner for the types' text forms, shared by cycle and due_rule input */
+typedef struct FormScanner
+{
+	const char *p;
+} FormScanner;
+
+#define FORM_NUMBER_NONE	(-1)	/* no digits at the cursor */
+#define FORM_NUMBER_HUGE	(-2)	/* more than fits in an int32 */
+
+extern void form_skip_blanks(FormScanner *s);
+extern bool form_word(FormScanner *s, char *buf, size_t buflen);
+extern bool form_char(FormScanner *s, char c);
+extern int	form_number(FormScanner *s);
+extern bool form_at_end(FormScanner *s);
+
+#endif							/* BILLING_H */

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# test/run_all.sh: every test suite of billing on a throwaway cluster.
+#
+#   sudo bash test/run_all.sh
+#
+# Installs the Debian packages it needs, builds with warnings as errors,
+# installs the extension, starts a cluster with pg_cron preloaded, runs the
+# pg_regress suites, the isolation specs and the TAP tests, stops the cluster
+# and ends with one line "N passed, N failed" (exit 1 on any failure).
+set -uo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$BILLING_ROOT"
+
+install_packages || exit 1
+build_and_install || { echo "0 passed, 1 failed"; exit 1; }
+
+CLUSTER=/tmp/billing-test-cluster
+PORT=54329
+cluster_start "$CLUSTER" "$PORT" || { echo "0 passed, 1 failed"; exit 1; }
+trap 'cluster_stop "$CLUSTER"' EXIT
+
+export PGHOST=$CLUSTER PGPORT=$PORT PGUSER=postgres
+passed=0
+failed=0
+
+# count_pg_regress FILE adds one pass or failure per test pg_regress ran
+count_pg_regress() {
+	local ok bad
+	ok=$(grep -cE '\.\.\. ok' "$1")
+	bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$1")
+	passed=$((passed + ok))
+	failed=$((failed + bad))
+}
+
+echo "== pg_regress suites"
+make -s installcheck-regress 2>&1 | tee test/out-regress.log
+count_pg_regress test/out-regress.log
+[ -f regression.diffs ] && cat regression.diffs
+
+echo "== isolation specs"
+make -s installcheck-isolation 2>&1 | tee test/out-isolation.log
+count_pg_regress test/out-isolation.log
+[ -f output_iso/regression.diffs ] && cat output_iso/regression.diffs
+
+echo "== TAP tests"
+tapdir=$(as_pg mktemp -d /tmp/billing-tap.XXXXXX)
+[ -d test/t ] && as_root cp -r test/t "$tapdir/"
+as_root chown -R postgres: "$tapdir"
+for t in test/t/*.pl; do
+	[ -e "$t" ] || continue
+	if as_pg env -C "$tapdir" PATH="$PG_BIN:$PATH" TESTDIR="$tapdir" \
+		PERL5LIB="$PG_BIN/../lib/pgxs/src/test/perl" \
+		prove -v "t/$(basename "$t")" > "test/out-tap-$(basename "$t").log" 2>&1; then
+		passed=$((passed + 1)); echo "ok   $t"
+	else
+		failed=$((failed + 1)); echo "FAIL $t"; cat "test/out-tap-$(basename "$t").log"
+	fi
+done
+as_root rm -rf "$tapdir"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
