@@ -9,7 +9,9 @@ OBJS = \
 	src/textform.o \
 	src/cycle.o \
 	src/due_rule.o \
-	src/calendar.o
+	src/calendar.o \
+	src/document.o \
+	src/run.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 

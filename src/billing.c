@@ -6,3 +6,12 @@
 #include "billing.h"
 
 PG_MODULE_MAGIC;
+
+void		_PG_init(void);
+
+/* _PG_init registers the extension's settings */
+void
+_PG_init(void)
+{
+	billing_define_run_gucs();
+}

@@ -88,4 +88,7 @@ extern bool form_char(FormScanner *s, char c);
 extern int	form_number(FormScanner *s);
 extern bool form_at_end(FormScanner *s);
 
+/* run.c */
+extern void billing_define_run_gucs(void);
+
 #endif							/* BILLING_H */
