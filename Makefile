@@ -11,7 +11,8 @@ OBJS = \
 	src/due_rule.o \
 	src/calendar.o \
 	src/document.o \
-	src/run.o
+	src/run.o \
+	src/worker.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 

@@ -684,12 +684,13 @@ BEGIN
 	END IF;
 	s := billing.find_schedule(schedule, brand);
 	notify := coalesce(notify, '{}');
-	SELECT array_agg(n ORDER BY n) INTO unknown
+	SELECT array_agg(quote_ident(n) ORDER BY n) INTO unknown
 	FROM unnest(notify) AS n
 	WHERE NOT EXISTS (SELECT 1 FROM billing.member m WHERE m.brand_id = s.brand_id AND m.code = n);
 	IF unknown IS NOT NULL THEN
 		RAISE EXCEPTION 'unknown member % to notify', array_to_string(unknown, ', ')
 			USING ERRCODE = 'undefined_object',
+			      DETAIL = 'Members are named by their code in the brand of the schedule.',
 			      HINT = 'Members of the brand are listed by SELECT code, email FROM billing.member.';
 	END IF;
 	SELECT b.time_zone INTO tz FROM billing.brand b WHERE b.id = s.brand_id;
@@ -728,18 +729,20 @@ BEGIN
 	SELECT * INTO s FROM billing.schedule WHERE id = r.schedule_id;
 	SELECT b.currency INTO currency FROM billing.brand b WHERE b.id = r.brand_id;
 	IF ok THEN
-		message := format('%s run %s of schedule "%s" for %s..%s: %s buyers, %s drafts, %s documents, purchases %s, tax %s, total %s %s',
-		                  r.kind, r.id, s.code, lower(r.period), upper(r.period) - 1, buyers, invoices,
+		message := format('%s %s of schedule "%s" for %s..%s: %s buyers, %s drafts, %s documents, purchases %s, tax %s, total %s %s',
+		                  CASE r.kind WHEN 'rerun' THEN 'rerun' ELSE 'scheduled run' END, r.id, s.code, lower(r.period), upper(r.period) - 1, buyers, invoices,
 		                  documents, purchases, tax, billed, currency);
 	ELSE
-		message := format('%s run %s of schedule "%s" for %s..%s failed, nothing was issued: %s',
-		                  r.kind, r.id, s.code, lower(r.period), upper(r.period) - 1, error);
+		message := format('%s %s of schedule "%s" for %s..%s failed, nothing was issued: %s',
+		                  CASE r.kind WHEN 'rerun' THEN 'rerun' ELSE 'scheduled run' END, r.id, s.code, lower(r.period), upper(r.period) - 1, error);
 	END IF;
 	INSERT INTO billing.run_log (run_id, level, message)
 	VALUES (r.id, CASE WHEN ok THEN 'info' ELSE 'error' END, message);
 	INSERT INTO billing.notification (run_id, member_id, email, subject, body)
 	SELECT r.id, m.id, m.email,
-	       format('[billing] %s run of %s %s', r.kind, s.code, r.status), message
+	       format('[billing] %s of schedule %s %s',
+	              CASE r.kind WHEN 'rerun' THEN 'rerun' ELSE 'scheduled run' END, s.code, r.status),
+	       message
 	FROM billing.member m
 	WHERE m.brand_id = r.brand_id
 	  AND (m.code = ANY (r.notify) OR (r.kind = 'scheduled' AND m.notify_scheduled_runs));
@@ -761,6 +764,11 @@ CREATE FUNCTION billing.run_invoice_run(run_id bigint) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'run_invoice_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.run_invoice_run(bigint) IS
 	'executes one queued invoice run under its schedule''s lock; true when it completed';
+
+CREATE FUNCTION billing.start_run_worker(run_id bigint) RETURNS void
+	AS 'MODULE_PATHNAME', 'start_run_worker' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION billing.start_run_worker(bigint) IS
+	'starts a background worker that executes a queued run once this transaction commits';
 
 -- billing.issue_drafts: every due scheduled run of every enabled schedule.
 -- Idempotent, and catches up on periods missed while nothing called it.
@@ -979,5 +987,5 @@ SELECT pg_catalog.pg_extension_config_dump('billing.notification_id_seq', '');
 REVOKE ALL ON FUNCTION billing.issue_drafts_internal(timestamptz), billing.run_invoice_run(bigint),
 	billing.plan_scheduled_runs(bigint, timestamptz), billing.plan_rerun(text, text[], timestamptz, text),
 	billing.finish_run(bigint, boolean, text, integer, integer, integer, numeric, numeric, numeric),
-	billing.cron_setup(text)
+	billing.start_run_worker(bigint), billing.cron_setup(text)
 	FROM PUBLIC;
