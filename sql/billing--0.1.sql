@@ -268,6 +268,12 @@ BEGIN
 			USING ERRCODE = 'unique_violation',
 			      HINT = 'Schedule codes identify a schedule within its brand; choose another code.';
 	END IF;
+	IF NEW.issue_delay < interval '0' OR NEW.issue_delay >= interval '28 days' THEN
+		RAISE EXCEPTION 'issue delay "%" of billing schedule "%" is out of range', NEW.issue_delay, NEW.code
+			USING ERRCODE = 'check_violation',
+			      DETAIL = 'Drafts are issued at local midnight after the cut-off plus the delay, from 0 up to 28 days.',
+			      HINT = 'Use, for example, ''5 minutes'' (00:05, the default) or ''4 days 5 minutes'' (the 5th after a month-end cut-off).';
+	END IF;
 	IF NEW.override_due_rule AND NEW.due_rule IS NULL THEN
 		RAISE EXCEPTION 'billing schedule "%" overrides the payment due rule but has no due rule', NEW.code
 			USING ERRCODE = 'check_violation',
@@ -684,7 +690,7 @@ BEGIN
 	END IF;
 	s := billing.find_schedule(schedule, brand);
 	notify := coalesce(notify, '{}');
-	SELECT array_agg(quote_ident(n) ORDER BY n) INTO unknown
+	SELECT array_agg(format('"%s"', n) ORDER BY n) INTO unknown
 	FROM unnest(notify) AS n
 	WHERE NOT EXISTS (SELECT 1 FROM billing.member m WHERE m.brand_id = s.brand_id AND m.code = n);
 	IF unknown IS NOT NULL THEN
