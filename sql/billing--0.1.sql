@@ -671,42 +671,57 @@ BEGIN
 END
 $$;
 
--- billing.plan_rerun queues a rerun of the schedule's most recent closed
--- period as of as_of (in the brand's time zone), for the buyers who have the
--- schedule applied then.
-CREATE FUNCTION billing.plan_rerun(schedule text, notify text[], as_of timestamptz, brand text)
-RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
+-- billing.rerun_target: what a rerun of the schedule as of as_of covers:
+-- the most recent closed period (by the local date in the brand's time
+-- zone), its cut-off, and the invoice date the schedule gives it.  Also
+-- validates the request, with errors that name what is wrong.
+CREATE FUNCTION billing.rerun_target(schedule text, as_of timestamptz, brand text,
+                                     OUT schedule_id bigint, OUT brand_id bigint,
+                                     OUT period daterange, OUT cutoff date, OUT invoice_date date)
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
 DECLARE
 	s billing.schedule;
-	tz text;
 	local_day date;
-	period daterange;
-	unknown text[];
-	run_id bigint;
 BEGIN
 	IF as_of IS NULL OR NOT isfinite(as_of) THEN
 		RAISE EXCEPTION 'as_of must be a finite time, got %', coalesce(as_of::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Leave it out to mean now().';
 	END IF;
 	s := billing.find_schedule(schedule, brand);
+	SELECT (as_of AT TIME ZONE b.time_zone)::date INTO local_day
+	FROM billing.brand b WHERE b.id = s.brand_id;
+	schedule_id := s.id;
+	brand_id := s.brand_id;
+	period := billing.last_closed_period(s.cycle, local_day);
+	cutoff := upper(period) - 1;
+	invoice_date := billing.invoice_date_for(s.invoice_date_mode, cutoff, local_day);
+END
+$$;
+
+-- billing.plan_rerun queues a rerun of the schedule's most recent closed
+-- period as of as_of, for the buyers who have the schedule applied then.
+CREATE FUNCTION billing.plan_rerun(schedule text, notify text[], as_of timestamptz, brand text)
+RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
+DECLARE
+	target record;
+	unknown text[];
+	run_id bigint;
+BEGIN
+	target := billing.rerun_target(schedule, as_of, brand);
 	notify := coalesce(notify, '{}');
 	SELECT array_agg(format('"%s"', n) ORDER BY n) INTO unknown
 	FROM unnest(notify) AS n
-	WHERE NOT EXISTS (SELECT 1 FROM billing.member m WHERE m.brand_id = s.brand_id AND m.code = n);
+	WHERE NOT EXISTS (SELECT 1 FROM billing.member m WHERE m.brand_id = target.brand_id AND m.code = n);
 	IF unknown IS NOT NULL THEN
 		RAISE EXCEPTION 'unknown member % to notify', array_to_string(unknown, ', ')
 			USING ERRCODE = 'undefined_object',
 			      DETAIL = 'Members are named by their code in the brand of the schedule.',
 			      HINT = 'Members of the brand are listed by SELECT code, email FROM billing.member.';
 	END IF;
-	SELECT b.time_zone INTO tz FROM billing.brand b WHERE b.id = s.brand_id;
-	local_day := (as_of AT TIME ZONE tz)::date;
-	period := billing.last_closed_period(s.cycle, local_day);
 	INSERT INTO billing.invoice_run (brand_id, schedule_id, kind, period, cutoff_date, issue_at,
 	                                 as_of, invoice_date, status, notify, description)
-	VALUES (s.brand_id, s.id, 'rerun', period, upper(period) - 1, as_of, as_of,
-	        billing.invoice_date_for(s.invoice_date_mode, upper(period) - 1, local_day),
-	        'queued', notify, 'rerun of the period ending ' || (upper(period) - 1))
+	VALUES (target.brand_id, target.schedule_id, 'rerun', target.period, target.cutoff, as_of, as_of,
+	        target.invoice_date, 'queued', notify, 'rerun of the period ending ' || target.cutoff)
 	RETURNING id INTO run_id;
 	RETURN run_id;
 END
@@ -817,6 +832,91 @@ END
 $$;
 COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text) IS
 	're-aggregates uninvoiced documents of the most recent closed period into new drafts';
+
+CREATE FUNCTION billing.preview_drafts(brand_id bigint, schedule_id bigint, first_day date,
+                                       day_after_cutoff date, applied_before timestamptz,
+                                       cutoff date, invoice_date date)
+RETURNS TABLE (buyer_id bigint, previous_billed numeric, deposit numeric, purchases numeric,
+               tax numeric, documents integer, due_rule billing.due_rule, bank_account_id bigint)
+	AS 'MODULE_PATHNAME', 'preview_drafts' LANGUAGE C STABLE PARALLEL UNSAFE;
+
+-- billing.preview_run: the pre-invoicing report.  What a rerun of the
+-- schedule would issue now, per buyer (per document with document
+-- grouping), computed by the same statement as a run, writing nothing.
+CREATE FUNCTION billing.preview_run(schedule text, as_of timestamptz DEFAULT now(),
+                                    brand text DEFAULT NULL)
+RETURNS TABLE (buyer text, buyer_name text, period daterange, invoice_date date, due_date date,
+               documents integer, previous_billed numeric, deposit numeric, carried_over numeric,
+               purchases numeric, tax numeric, total numeric, bank_account text)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog AS $$
+DECLARE
+	target record;
+BEGIN
+	target := billing.rerun_target(schedule, as_of, brand);
+	RETURN QUERY
+	SELECT b.code, b.name, target.period, target.invoice_date,
+	       billing.due_date(d.due_rule, target.cutoff, target.invoice_date), d.documents,
+	       d.previous_billed, d.deposit, d.previous_billed - d.deposit, d.purchases, d.tax,
+	       d.previous_billed - d.deposit + d.purchases + d.tax, ba.code
+	FROM billing.preview_drafts(target.brand_id, target.schedule_id, lower(target.period),
+	                            upper(target.period), as_of, target.cutoff, target.invoice_date) AS d
+	JOIN billing.buyer b ON b.id = d.buyer_id
+	LEFT JOIN billing.bank_account ba ON ba.id = d.bank_account_id
+	ORDER BY b.code;
+END
+$$;
+COMMENT ON FUNCTION billing.preview_run(text, timestamptz, text) IS
+	'pre-invoicing report: what a rerun would issue now, per buyer, writing nothing';
+
+-- billing.cancel_run cancels a run's unconfirmed invoices.  reopen frees
+-- their documents for a later run; otherwise the documents are closed for
+-- good (never_invoice) and stay linked to the cancelled invoices.
+CREATE FUNCTION billing.cancel_run(run_id bigint, reopen boolean DEFAULT true)
+RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog AS $$
+DECLARE
+	r billing.invoice_run;
+	cancelled integer;
+BEGIN
+	SELECT * INTO r FROM billing.invoice_run WHERE id = run_id FOR UPDATE;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'invoice run % does not exist', coalesce(run_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.invoice_run.';
+	END IF;
+	IF r.status IN ('queued', 'running') THEN
+		RAISE EXCEPTION 'invoice run % is % and cannot be cancelled yet', run_id, r.status
+			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Wait for it to finish.';
+	END IF;
+	IF r.status = 'cancelled' THEN
+		RAISE EXCEPTION 'invoice run % is already cancelled', run_id
+			USING ERRCODE = 'object_not_in_prerequisite_state';
+	END IF;
+	PERFORM 1 FROM billing.invoice i
+	WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')
+	ORDER BY i.id FOR UPDATE;
+	IF coalesce(reopen, true) THEN
+		DELETE FROM billing.document_link l USING billing.invoice i
+		WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')
+		  AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
+	ELSE
+		UPDATE billing.document d SET never_invoice = true
+		FROM billing.document_link l JOIN billing.invoice i
+		  ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id
+		WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')
+		  AND d.buyer_id = l.buyer_id AND d.id = l.document_id;
+	END IF;
+	UPDATE billing.invoice i SET status = 'cancelled'
+	WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected');
+	GET DIAGNOSTICS cancelled = ROW_COUNT;
+	UPDATE billing.invoice_run SET status = 'cancelled' WHERE id = run_id RETURNING * INTO r;
+	INSERT INTO billing.run_log (run_id, level, message)
+	VALUES (run_id, 'info', format('run cancelled: %s unconfirmed invoices cancelled, documents %s',
+	                               cancelled, CASE WHEN coalesce(reopen, true)
+	                                               THEN 'reopened for a later run'
+	                                               ELSE 'closed: never to be invoiced' END));
+	RETURN r;
+END
+$$;
 
 ------------------------------------------------------------------------------
 -- Bulk actions on invoices: all or nothing, refusing what the status forbids
@@ -993,5 +1093,6 @@ SELECT pg_catalog.pg_extension_config_dump('billing.notification_id_seq', '');
 REVOKE ALL ON FUNCTION billing.issue_drafts_internal(timestamptz), billing.run_invoice_run(bigint),
 	billing.plan_scheduled_runs(bigint, timestamptz), billing.plan_rerun(text, text[], timestamptz, text),
 	billing.finish_run(bigint, boolean, text, integer, integer, integer, numeric, numeric, numeric),
-	billing.start_run_worker(bigint), billing.cron_setup(text)
+	billing.start_run_worker(bigint), billing.cron_setup(text),
+	billing.preview_drafts(bigint, bigint, date, date, timestamptz, date, date)
 	FROM PUBLIC;

@@ -17,6 +17,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -31,12 +32,63 @@
 
 PG_FUNCTION_INFO_V1(issue_drafts_internal);
 PG_FUNCTION_INFO_V1(run_invoice_run);
+PG_FUNCTION_INFO_V1(preview_drafts);
 
 /* advisory lock class of schedule locks: 'bill' */
 #define SCHEDULE_LOCK_CLASS 0x62696C6C
 
 /* billing.run_lock_wait: wait for another run of the schedule, or refuse */
 static bool run_lock_wait = true;
+
+#define DRAFTS_CTES \
+"WITH cfg AS (" \
+"  SELECT s.grouping, s.override_due_rule, s.due_rule, br.currency," \
+"         br.currency_scale, br.tax_rounding" \
+"  FROM billing.schedule s JOIN billing.brand br ON br.id = s.brand_id" \
+"  WHERE s.id = $3)," \
+" buyers AS MATERIALIZED (" \
+"  SELECT b.id AS buyer_id, b.billing_balance, b.default_due_rule, b.default_bank_account_id" \
+"  FROM billing.buyer b" \
+"  WHERE b.brand_id = $2 AND b.schedule_id = $3 AND b.schedule_applied_at < $6)," \
+" eligible AS MATERIALIZED (" \
+"  SELECT d.buyer_id, d.id AS document_id, d.kind, d.amount, d.tax_rate," \
+"         CASE WHEN (SELECT grouping FROM cfg) = 'document' THEN d.id ELSE 0 END AS group_key" \
+"  FROM billing.document d JOIN buyers b ON b.buyer_id = d.buyer_id" \
+"  WHERE d.brand_id = $2 AND d.document_date >= $4 AND d.document_date < $5" \
+"    AND (d.billable OR d.kind <> 'delivery_invoice') AND NOT d.never_invoice" \
+"    AND NOT EXISTS (SELECT 1 FROM billing.document_link l" \
+"                    WHERE l.buyer_id = d.buyer_id AND l.document_id = d.id))," \
+" per_rate AS (" \
+"  SELECT e.buyer_id, e.group_key, e.tax_rate," \
+"         sum(CASE e.kind WHEN 'delivery_invoice' THEN e.amount WHEN 'payment' THEN 0" \
+"                         ELSE -e.amount END) AS net," \
+"         sum(CASE WHEN e.kind = 'payment' THEN e.amount ELSE 0 END) AS deposit," \
+"         count(*) AS documents" \
+"  FROM eligible e GROUP BY e.buyer_id, e.group_key, e.tax_rate)," \
+" taxed AS MATERIALIZED (" \
+"  SELECT r.buyer_id, r.group_key, r.tax_rate, r.net, r.deposit, r.documents," \
+"         CASE WHEN r.tax_rate IS NULL THEN 0" \
+"              ELSE billing.round_amount(r.net * r.tax_rate, cfg.currency_scale, cfg.tax_rounding) END AS tax" \
+"  FROM per_rate r CROSS JOIN cfg)," \
+" per_group AS (" \
+"  SELECT t.buyer_id, t.group_key, sum(t.net) AS purchases, sum(t.tax) AS tax," \
+"         sum(t.deposit) AS deposit, sum(t.documents) AS documents" \
+"  FROM taxed t GROUP BY t.buyer_id, t.group_key)," \
+" drafts AS (" \
+"  SELECT b.buyer_id, g.group_key," \
+"         CASE WHEN cfg.grouping = 'document' AND g.group_key IS NOT NULL THEN 0" \
+"              ELSE b.billing_balance END AS previous_billed," \
+"         coalesce(g.deposit, 0) AS deposit, coalesce(g.purchases, 0) AS purchases," \
+"         coalesce(g.tax, 0) AS tax, coalesce(g.documents, 0)::integer AS documents," \
+"         CASE WHEN cfg.override_due_rule THEN cfg.due_rule ELSE b.default_due_rule END AS due_rule," \
+"         b.default_bank_account_id AS bank_account_id" \
+"  FROM buyers b CROSS JOIN cfg" \
+"  LEFT JOIN per_group g ON g.buyer_id = b.buyer_id" \
+"  WHERE g.buyer_id IS NOT NULL" \
+"     OR (b.billing_balance <> 0 AND NOT EXISTS (" \
+"          SELECT 1 FROM billing.invoice i" \
+"          WHERE i.buyer_id = b.buyer_id AND i.cutoff_date = $7" \
+"            AND i.status IN ('draft', 'confirmed', 'quarantined'))))"
 
 /*
  * The drafts of one run.  Parameters:
@@ -52,54 +104,9 @@ static bool run_lock_wait = true;
  * statement, so a run is one pass over the period's documents.
  */
 static const char *const run_sql =
-"WITH cfg AS ("
-"  SELECT s.grouping, s.override_due_rule, s.due_rule, br.currency,"
-"         br.currency_scale, br.tax_rounding"
-"  FROM billing.schedule s JOIN billing.brand br ON br.id = s.brand_id"
-"  WHERE s.id = $3),"
-" buyers AS MATERIALIZED ("
-"  SELECT b.id AS buyer_id, b.billing_balance, b.default_due_rule, b.default_bank_account_id"
-"  FROM billing.buyer b"
-"  WHERE b.brand_id = $2 AND b.schedule_id = $3 AND b.schedule_applied_at < $6),"
-" eligible AS MATERIALIZED ("
-"  SELECT d.buyer_id, d.id AS document_id, d.kind, d.amount, d.tax_rate,"
-"         CASE WHEN (SELECT grouping FROM cfg) = 'document' THEN d.id ELSE 0 END AS group_key"
-"  FROM billing.document d JOIN buyers b ON b.buyer_id = d.buyer_id"
-"  WHERE d.brand_id = $2 AND d.document_date >= $4 AND d.document_date < $5"
-"    AND (d.billable OR d.kind <> 'delivery_invoice') AND NOT d.never_invoice"
-"    AND NOT EXISTS (SELECT 1 FROM billing.document_link l"
-"                    WHERE l.buyer_id = d.buyer_id AND l.document_id = d.id)),"
-" per_rate AS ("
-"  SELECT e.buyer_id, e.group_key, e.tax_rate,"
-"         sum(CASE e.kind WHEN 'delivery_invoice' THEN e.amount WHEN 'payment' THEN 0"
-"                         ELSE -e.amount END) AS net,"
-"         sum(CASE WHEN e.kind = 'payment' THEN e.amount ELSE 0 END) AS deposit,"
-"         count(*) AS documents"
-"  FROM eligible e GROUP BY e.buyer_id, e.group_key, e.tax_rate),"
-" taxed AS MATERIALIZED ("
-"  SELECT r.buyer_id, r.group_key, r.tax_rate, r.net, r.deposit, r.documents,"
-"         CASE WHEN r.tax_rate IS NULL THEN 0"
-"              ELSE billing.round_amount(r.net * r.tax_rate, cfg.currency_scale, cfg.tax_rounding) END AS tax"
-"  FROM per_rate r CROSS JOIN cfg),"
-" per_group AS ("
-"  SELECT t.buyer_id, t.group_key, sum(t.net) AS purchases, sum(t.tax) AS tax,"
-"         sum(t.deposit) AS deposit, sum(t.documents) AS documents"
-"  FROM taxed t GROUP BY t.buyer_id, t.group_key),"
-" drafts AS MATERIALIZED ("
-"  SELECT nextval('billing.invoice_id_seq') AS invoice_id, b.buyer_id, g.group_key,"
-"         CASE WHEN cfg.grouping = 'document' AND g.group_key IS NOT NULL THEN 0"
-"              ELSE b.billing_balance END AS previous_billed,"
-"         coalesce(g.deposit, 0) AS deposit, coalesce(g.purchases, 0) AS purchases,"
-"         coalesce(g.tax, 0) AS tax, coalesce(g.documents, 0)::integer AS documents,"
-"         CASE WHEN cfg.override_due_rule THEN cfg.due_rule ELSE b.default_due_rule END AS due_rule,"
-"         b.default_bank_account_id AS bank_account_id"
-"  FROM buyers b CROSS JOIN cfg"
-"  LEFT JOIN per_group g ON g.buyer_id = b.buyer_id"
-"  WHERE g.buyer_id IS NOT NULL"
-"     OR (b.billing_balance <> 0 AND NOT EXISTS ("
-"          SELECT 1 FROM billing.invoice i"
-"          WHERE i.buyer_id = b.buyer_id AND i.cutoff_date = $7"
-"            AND i.status IN ('draft', 'confirmed', 'quarantined')))),"
+DRAFTS_CTES ","
+" numbered AS MATERIALIZED ("
+"  SELECT nextval('billing.invoice_id_seq') AS invoice_id, d.* FROM drafts d),"
 " new_invoice AS ("
 "  INSERT INTO billing.invoice (buyer_id, id, brand_id, schedule_id, run_id, status, period,"
 "         cutoff_date, invoice_date, due_rule, due_date, bank_account_id, currency,"
@@ -108,21 +115,28 @@ static const char *const run_sql =
 "         d.due_rule, billing.due_date(d.due_rule, $7, $8), d.bank_account_id, cfg.currency,"
 "         d.previous_billed, d.deposit, d.previous_billed - d.deposit, d.purchases, d.tax,"
 "         d.previous_billed - d.deposit + d.purchases + d.tax, d.documents"
-"  FROM drafts d CROSS JOIN cfg),"
+"  FROM numbered d CROSS JOIN cfg),"
 " new_tax_line AS ("
 "  INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax)"
 "  SELECT t.buyer_id, d.invoice_id, t.tax_rate, t.net, t.tax"
-"  FROM taxed t JOIN drafts d ON d.buyer_id = t.buyer_id AND d.group_key = t.group_key"
+"  FROM taxed t JOIN numbered d ON d.buyer_id = t.buyer_id AND d.group_key = t.group_key"
 "  WHERE t.tax_rate IS NOT NULL),"
 " new_link AS ("
 "  INSERT INTO billing.document_link (buyer_id, document_id, invoice_id)"
 "  SELECT e.buyer_id, e.document_id, d.invoice_id"
-"  FROM eligible e JOIN drafts d ON d.buyer_id = e.buyer_id AND d.group_key = e.group_key)"
+"  FROM eligible e JOIN numbered d ON d.buyer_id = e.buyer_id AND d.group_key = e.group_key)"
 " SELECT count(DISTINCT d.buyer_id)::integer, count(*)::integer,"
 "        coalesce(sum(d.documents), 0)::integer, coalesce(sum(d.purchases), 0),"
 "        coalesce(sum(d.tax), 0),"
 "        coalesce(sum(d.previous_billed - d.deposit + d.purchases + d.tax), 0)"
-" FROM drafts d";
+" FROM numbered d";
+
+/* The same drafts, computed and returned, writing nothing (a dry run) */
+static const char *const preview_sql =
+DRAFTS_CTES
+" SELECT d.buyer_id, d.previous_billed, d.deposit, d.purchases, d.tax, d.documents,"
+"        d.due_rule, d.bank_account_id"
+" FROM drafts d ORDER BY d.buyer_id, d.group_key";
 
 #define RUN_NARGS 8
 
@@ -383,6 +397,50 @@ run_invoice_run(PG_FUNCTION_ARGS)
 	ok = execute_run(run_id);
 	SPI_finish();
 	PG_RETURN_BOOL(ok);
+}
+
+/*
+ * preview_drafts(brand_id, schedule_id, first day, day after cut-off,
+ * applied_before, cutoff, invoice_date) returns the drafts a run of that
+ * period would make now, one row per draft, writing nothing.
+ */
+Datum
+preview_drafts(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			argtypes[RUN_NARGS] = {INT8OID, INT8OID, INT8OID, DATEOID, DATEOID,
+	TIMESTAMPTZOID, DATEOID, DATEOID};
+	Datum		args[RUN_NARGS];
+	char		nulls[RUN_NARGS];
+	int			rc;
+
+	InitMaterializedSRF(fcinfo, 0);
+	memset(nulls, ' ', sizeof(nulls));
+	args[0] = (Datum) 0;
+	nulls[0] = 'n';				/* no run */
+	for (int i = 1; i < RUN_NARGS; i++)
+	{
+		if (PG_ARGISNULL(i - 1))
+			ereport(ERROR,
+					(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+					 errmsg("preview_drafts argument %d must not be NULL", i)));
+		args[i] = PG_GETARG_DATUM(i - 1);
+	}
+
+	SPI_connect();
+	rc = SPI_execute_with_args(preview_sql, RUN_NARGS, argtypes, args, nulls, true, 0);
+	spi_check(rc, SPI_OK_SELECT, "previewing the drafts");
+	for (uint64 i = 0; i < SPI_processed; i++)
+	{
+		Datum		values[8];
+		bool		isnull[8];
+
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, values, isnull);
+		/* the tuplestore copies the values into its own memory */
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
+	}
+	SPI_finish();
+	return (Datum) 0;
 }
 
 /* billing_define_run_gucs registers the run driver's settings */
