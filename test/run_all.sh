@@ -50,6 +50,7 @@ for t in test/t/*.pl; do
 	[ -e "$t" ] || continue
 	if as_pg env -C "$tapdir" PATH="$PG_BIN:$PATH" TESTDIR="$tapdir" \
 		PERL5LIB="$PG_BIN/../lib/pgxs/src/test/perl" \
+		PG_REGRESS="$PG_BIN/../lib/pgxs/src/test/regress/pg_regress" \
 		prove -v "t/$(basename "$t")" > "test/out-tap-$(basename "$t").log" 2>&1; then
 		passed=$((passed + 1)); echo "ok   $t"
 	else
