@@ -6,20 +6,6 @@
 SET search_path = public, billing;
 SET datestyle = ISO, YMD;
 
--- err(q) runs q and reports the error it raised: SQLSTATE, message, detail
--- and hint, as a row (psql's verbose mode would also print source lines)
-CREATE FUNCTION pg_temp.err(q text, OUT state text, OUT message text,
-                            OUT detail text, OUT hint text)
-LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE q;
-	state := 'no error';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-END
-$$;
-
 
 CREATE TEMP TABLE cutoff_case (c billing.cycle, d date, expected date);
 INSERT INTO cutoff_case VALUES
@@ -179,5 +165,5 @@ FROM unnest(ARRAY[
 	$q$SELECT billing.last_closed_period('weekly:fri', 'infinity')$q$,
 	$q$SELECT billing.cutoffs('daily', '2026-01-01', 'infinity')$q$,
 	$q$SELECT billing.cutoffs('daily', '-infinity', '2026-01-01')$q$,
-	$q$SELECT billing.due_date('net:30', 'infinity', '2026-01-01')$q$]) WITH ORDINALITY AS t(q, n), pg_temp.err(q) AS e
+	$q$SELECT billing.due_date('net:30', 'infinity', '2026-01-01')$q$]) WITH ORDINALITY AS t(q, n), err(q) AS e
 ORDER BY n;

@@ -2,20 +2,6 @@
 \set VERBOSITY default
 SET search_path = public, billing;
 
--- err(q) runs q and reports the error it raised: SQLSTATE, message, detail
--- and hint, as a row (psql's verbose mode would also print source lines)
-CREATE FUNCTION pg_temp.err(q text, OUT state text, OUT message text,
-                            OUT detail text, OUT hint text)
-LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE q;
-	state := 'no error';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-END
-$$;
-
 -- canonical forms come back as they went in
 SELECT c, c::billing.cycle AS canonical
 FROM unnest(ARRAY['daily', 'weekly:mon', 'weekly:tue', 'weekly:wed', 'weekly:thu',
@@ -95,5 +81,5 @@ FROM unnest(ARRAY[
 	$q$SELECT 'monthly20'::billing.cycle$q$,
 	$q$SELECT E'monthly:2\u00a0'::billing.cycle$q$,
 	$q$SELECT E'daily\x01'::billing.cycle$q$,
-	$q$SELECT 'weekly:averyveryverylongweekdayname'::billing.cycle$q$]) WITH ORDINALITY AS t(q, n), pg_temp.err(q) AS e
+	$q$SELECT 'weekly:averyveryverylongweekdayname'::billing.cycle$q$]) WITH ORDINALITY AS t(q, n), err(q) AS e
 ORDER BY n;

@@ -2,20 +2,6 @@
 \set VERBOSITY default
 SET search_path = public, billing;
 
--- err(q) runs q and reports the error it raised: SQLSTATE, message, detail
--- and hint, as a row (psql's verbose mode would also print source lines)
-CREATE FUNCTION pg_temp.err(q text, OUT state text, OUT message text,
-                            OUT detail text, OUT hint text)
-LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE q;
-	state := 'no error';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-END
-$$;
-
 SELECT r, r::billing.due_rule AS canonical
 FROM unnest(ARRAY['net:0', 'net:30', 'net:365', 'month+0:20', 'month+1:eom',
                   'month+2:10', 'month+12:30', 'month+0:eom']) AS r;
@@ -61,7 +47,7 @@ ORDER BY c, r;
 SELECT c, r, e.state AS sqlstate, e.message, e.detail, e.hint
 FROM (VALUES ('monthly:20', 'month+0:25'), ('monthly:20', 'month+0:10'),
              ('monthly:eom', 'month+0:eom'), ('monthly:28', 'month+0:30')) AS v(c, r),
-     pg_temp.err(format('SELECT billing.require_due_rule_fits(%L, %L)', c, r)) AS e;
+     err(format('SELECT billing.require_due_rule_fits(%L, %L)', c, r)) AS e;
 
 -- errors: bad syntax is 22P02, numbers out of range are 22023
 SELECT q AS query, e.state AS sqlstate, e.message, e.detail,
@@ -83,5 +69,5 @@ FROM unnest(ARRAY[
 	$q$SELECT 'month-1:10'::billing.due_rule$q$,
 	$q$SELECT 'month+99999999999:10'::billing.due_rule$q$,
 	$q$SELECT 'eom'::billing.due_rule$q$,
-	$q$SELECT E'net:30\t;'::billing.due_rule$q$]) WITH ORDINALITY AS t(q, n), pg_temp.err(q) AS e
+	$q$SELECT E'net:30\t;'::billing.due_rule$q$]) WITH ORDINALITY AS t(q, n), err(q) AS e
 ORDER BY n;

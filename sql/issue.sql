@@ -6,19 +6,6 @@ SET timezone = 'Asia/Tokyo';
 SET intervalstyle = postgres;
 SET client_min_messages = notice;
 
--- err(q): the error q raised, as a row
-CREATE FUNCTION pg_temp.err(q text, OUT state text, OUT message text,
-                            OUT detail text, OUT hint text)
-LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE q;
-	state := 'no error';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-END
-$$;
-
 -- one brand in Tokyo (JPY, tax rounded down), with a bank account and members
 INSERT INTO brand (code, name) VALUES ('ACME', 'Acme Trading KK');
 INSERT INTO bank_account (brand_id, code, bank_name, branch_name, account_number, account_holder)
@@ -186,8 +173,8 @@ SELECT rerun_invoice_run('M20', as_of => '2026-11-22 12:00+09') AS rerun_id;
 SELECT * FROM drafts WHERE buyer = 'B2' ORDER BY id;
 
 -- linked documents are frozen; unlinked ones are not
-SELECT * FROM pg_temp.err($$UPDATE document SET amount = 1 WHERE reference = 'D-101'$$);
-SELECT * FROM pg_temp.err($$DELETE FROM document WHERE reference = 'D-101'$$);
+SELECT * FROM err($$UPDATE document SET amount = 1 WHERE reference = 'D-101'$$);
+SELECT * FROM err($$DELETE FROM document WHERE reference = 'D-101'$$);
 UPDATE document SET amount = 4445 WHERE reference = 'D-106';
 UPDATE document SET never_invoice = false WHERE reference = 'D-101';
 
@@ -195,24 +182,24 @@ UPDATE document SET never_invoice = false WHERE reference = 'D-101';
 SELECT id, status, total FROM confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-10-21,2026-11-21)')]);
 SELECT code, billing_balance FROM buyer WHERE code = 'B1';
 -- confirming it twice is refused and changes nothing
-SELECT * FROM pg_temp.err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-10-21,2026-11-21)')])$$);
+SELECT * FROM err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-10-21,2026-11-21)')])$$);
 SELECT code, billing_balance FROM buyer WHERE code = 'B1';
 -- all or nothing: one missing id refuses the whole selection
-SELECT * FROM pg_temp.err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-09-21,2026-10-21)'), 999999])$$);
+SELECT * FROM err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-09-21,2026-10-21)'), 999999])$$);
 SELECT buyer, status FROM drafts WHERE buyer = 'B1' ORDER BY id;
 -- then October's: 31025 + 7000 + 700 = 38725
 SELECT count(*) FROM confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-09-21,2026-10-21)')]);
 SELECT code, billing_balance FROM buyer WHERE code = 'B1';
 -- a confirmed invoice cannot be deleted; its documents stay linked
-SELECT * FROM pg_temp.err($$SELECT delete_drafts(ARRAY[(SELECT max(id) FROM drafts WHERE buyer = 'B1')])$$);
+SELECT * FROM err($$SELECT delete_drafts(ARRAY[(SELECT max(id) FROM drafts WHERE buyer = 'B1')])$$);
 
 -- quarantine, reject (with a reason), cancel (documents freed)
 SELECT id, status, status_reason FROM quarantine_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')], 'check prices');
-SELECT * FROM pg_temp.err($$SELECT reject_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')], '  ')$$);
+SELECT * FROM err($$SELECT reject_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')], '  ')$$);
 SELECT id, status, status_reason FROM reject_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')], 'wrong prices');
 SELECT id, status FROM cancel_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')]);
 SELECT count(*) AS b5_links FROM document_link WHERE buyer_id = (SELECT id FROM b WHERE code = 'B5');
-SELECT * FROM pg_temp.err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')])$$);
+SELECT * FROM err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')])$$);
 
 -- A run that fails leaves nothing but its failed run row and log line; the
 -- next issue_drafts tries the period again.
@@ -267,8 +254,8 @@ SELECT count(*) AS runs FROM pg_temp.issue('2026-12-01 08:04+09') WHERE brand_id
 SELECT cutoff_date, invoices, documents, total FROM pg_temp.issue('2026-12-01 08:05+09') WHERE brand_id = 2;
 SELECT i.purchases, i.tax, i.total, i.currency FROM invoice i WHERE i.brand_id = 2 ORDER BY i.purchases;
 -- the schedule code M20 now exists in two brands
-SELECT * FROM pg_temp.err($$SELECT rerun_invoice_run('M20')$$);
-SELECT * FROM pg_temp.err($$SELECT rerun_invoice_run('M20', brand => 'NOPE')$$);
+SELECT * FROM err($$SELECT rerun_invoice_run('M20')$$);
+SELECT * FROM err($$SELECT rerun_invoice_run('M20', brand => 'NOPE')$$);
 
 -- rounding modes, including negative amounts
 SELECT a, round_amount(a, 0, 'down') AS down, round_amount(a, 0, 'half_up') AS half_up,
@@ -302,12 +289,14 @@ FROM unnest(ARRAY[
 	$q$SELECT billing.issue_drafts('infinity')$q$,
 	$q$SELECT billing.delete_drafts(NULL)$q$,
 	$q$SELECT billing.delete_drafts(ARRAY[NULL]::bigint[])$q$,
-	$q$SELECT billing.cron_setup()$q$]) WITH ORDINALITY AS t(q, n), pg_temp.err(q) AS e
+	$q$SELECT billing.cron_setup()$q$,
+	$q$DELETE FROM billing.buyer WHERE code = 'B3'$q$,
+	$q$DELETE FROM billing.invoice_run WHERE id = 1$q$]) WITH ORDINALITY AS t(q, n), err(q) AS e
 ORDER BY n;
 
 -- a run inside REPEATABLE READ is refused (it must see what other runs linked)
 BEGIN ISOLATION LEVEL REPEATABLE READ;
-SELECT * FROM pg_temp.err($$SELECT billing.rerun_invoice_run('EOM', brand => 'ACME')$$);
+SELECT * FROM err($$SELECT billing.rerun_invoice_run('EOM', brand => 'ACME')$$);
 ROLLBACK;
 
 -- functions are labelled for what they do

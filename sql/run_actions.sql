@@ -3,19 +3,6 @@ SET search_path = public, billing;
 SET datestyle = ISO, YMD;
 SET timezone = 'Asia/Tokyo';
 
--- err(q): the error q raised, as a row
-CREATE FUNCTION pg_temp.err(q text, OUT state text, OUT message text,
-                            OUT detail text, OUT hint text)
-LANGUAGE plpgsql AS $$
-BEGIN
-	EXECUTE q;
-	state := 'no error';
-EXCEPTION WHEN OTHERS THEN
-	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
-		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
-END
-$$;
-
 
 INSERT INTO brand (code, name) VALUES ('PRV', 'Preview KK');
 INSERT INTO member (brand_id, code, name, email)
@@ -77,10 +64,10 @@ WHERE never_invoice AND brand_id = (SELECT id FROM brand WHERE code = 'PRV');
 SELECT buyer, documents, total FROM preview_run('P-EOM', '2026-11-22 10:00+09');
 
 -- errors
-SELECT * FROM pg_temp.err('SELECT billing.cancel_run(' || :background_run || ')');
+SELECT * FROM err('SELECT billing.cancel_run(' || :background_run || ')');
 SELECT q AS query, e.state AS sqlstate, e.message, e.hint
 FROM (VALUES ($q$SELECT billing.cancel_run(999999)$q$),
              ($q$SELECT billing.cancel_run(NULL)$q$),
              ($q$SELECT * FROM billing.preview_run('NOPE')$q$),
              ($q$SELECT * FROM billing.preview_run('P-EOM', NULL)$q$)) AS t(q),
-     pg_temp.err(q) AS e;
+     err(q) AS e;

@@ -32,14 +32,23 @@ count_pg_regress() {
 	failed=$((failed + bad))
 }
 
-echo "== pg_regress suites"
-make -s installcheck-regress 2>&1 | tee test/out-regress.log
-count_pg_regress test/out-regress.log
-[ -f regression.diffs ] && cat regression.diffs
+# run_suite NAME TARGET: one make target, counted; a runner that dies
+# without reporting a failed test still counts as one failure
+run_suite() {
+	local before=$failed status
+	echo "== $1"
+	make -s "$2" > "test/out-$2.log" 2>&1
+	status=$?
+	cat "test/out-$2.log"
+	count_pg_regress "test/out-$2.log"
+	if [ "$status" -ne 0 ] && [ "$failed" -eq "$before" ]; then
+		failed=$((failed + 1))
+	fi
+}
 
-echo "== isolation specs"
-make -s installcheck-isolation 2>&1 | tee test/out-isolation.log
-count_pg_regress test/out-isolation.log
+run_suite "pg_regress suites" installcheck-regress
+[ -f regression.diffs ] && cat regression.diffs
+run_suite "isolation specs" installcheck-isolation
 [ -f output_iso/regression.diffs ] && cat output_iso/regression.diffs
 
 echo "== TAP tests"
