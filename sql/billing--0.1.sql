@@ -383,7 +383,8 @@ CREATE TABLE billing.document (
 	CONSTRAINT document_rules CHECK (billing.check_document(kind, amount, tax_rate))
 );
 ALTER SEQUENCE billing.document_id_seq OWNED BY billing.document.id;
-CREATE INDEX document_period_idx ON billing.document (brand_id, document_date);
+-- the period's documents; the id lets a run find their smallest id from the index alone
+CREATE INDEX document_period_idx ON billing.document (brand_id, document_date) INCLUDE (id);
 COMMENT ON TABLE billing.document IS 'every billable source document: delivery invoices, return notes, credit notes, payments';
 
 CREATE SEQUENCE billing.invoice_run_id_seq;
@@ -519,6 +520,11 @@ CREATE TABLE billing.document_link (
 	invoice_id bigint NOT NULL,
 	PRIMARY KEY (buyer_id, document_id)
 );
+-- Links are written run by run, so their document ids grow along the table:
+-- a BRIN index lets a run look only at links to recent documents, at almost
+-- no cost to write (see first_document_id in src/run.c).
+CREATE INDEX document_link_document_brin ON billing.document_link
+	USING brin (document_id) WITH (autosummarize = on);
 COMMENT ON TABLE billing.document_link IS 'the invoice each document is on; at most one';
 
 CREATE SEQUENCE billing.member_id_seq;

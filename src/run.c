@@ -61,11 +61,14 @@ static int	run_work_mem = 16 * 1024;	/* kB */
 " eligible AS MATERIALIZED (" \
 "  SELECT d.buyer_id, d.id AS document_id, d.kind, d.amount, d.tax_rate," \
 "         CASE WHEN (SELECT grouping FROM cfg) = 'document' THEN d.id ELSE 0 END AS group_key" \
-"  FROM billing.document d JOIN buyers b ON b.buyer_id = d.buyer_id" \
+"  FROM billing.document d JOIN billing.buyer b ON b.id = d.buyer_id" \
 "  WHERE d.brand_id = $2 AND d.document_date >= $4 AND d.document_date < $5" \
+"    AND d.id >= $9" \
+"    AND b.brand_id = $2 AND b.schedule_id = $3 AND b.schedule_applied_at < $6" \
 "    AND (d.billable OR d.kind <> 'delivery_invoice') AND NOT d.never_invoice" \
 "    AND NOT EXISTS (SELECT 1 FROM billing.document_link l" \
-"                    WHERE l.buyer_id = d.buyer_id AND l.document_id = d.id))," \
+"                    WHERE l.buyer_id = d.buyer_id AND l.document_id = d.id" \
+"                      AND l.document_id >= $9))," \
 " per_rate AS (" \
 "  SELECT e.buyer_id, e.group_key, e.tax_rate," \
 "         sum(CASE e.kind WHEN 'delivery_invoice' THEN e.amount WHEN 'payment' THEN 0" \
@@ -102,7 +105,8 @@ static int	run_work_mem = 16 * 1024;	/* kB */
  * The drafts of one run.  Parameters:
  *	$1 run id, $2 brand id, $3 schedule id, $4 first day of the period,
  *	$5 day after the cut-off, $6 buyers whose schedule was applied before
- *	this moment, $7 cut-off date, $8 invoice date.
+ *	this moment, $7 cut-off date, $8 invoice date, $9 the smallest id of the
+ *	period's documents (see first_document_id).
  *
  * A document is eligible when its date is in the period, it is not linked
  * to any invoice, it is not closed for good, and (deliveries) billable.  A
@@ -146,7 +150,7 @@ DRAFTS_CTES
 "        d.due_rule, d.bank_account_id"
 " FROM drafts d ORDER BY d.buyer_id, d.group_key";
 
-#define RUN_NARGS 8
+#define RUN_NARGS 9
 
 /* lock_schedule takes the schedule's run lock, waiting or not */
 static void
@@ -189,6 +193,32 @@ spi_check(int rc, int expected, const char *what)
 }
 
 /*
+ * first_document_id is the smallest id among the period's documents of the
+ * brand (0 when there are none).  Documents get ids in the order they are
+ * written, so links to documents of earlier periods have smaller ids: the
+ * run looks for existing links only from this id on, through a BRIN index
+ * on document_link, and stays as fast with years of invoiced history as
+ * without.  A document committed meanwhile with a smaller id is simply left
+ * for the next run; the link's primary key still guards against billing
+ * anything twice.
+ */
+static Datum
+first_document_id(Datum brand_id, Datum first_day, Datum day_after_cutoff)
+{
+	Oid			types[3] = {INT8OID, DATEOID, DATEOID};
+	Datum		args[3] = {brand_id, first_day, day_after_cutoff};
+	bool		isnull;
+	int			rc;
+
+	rc = SPI_execute_with_args("SELECT coalesce(min(d.id), 0) FROM billing.document d"
+							   " WHERE d.brand_id = $1 AND d.document_date >= $2"
+							   " AND d.document_date < $3",
+							   3, types, args, NULL, true, 1);
+	spi_check(rc, SPI_OK_SELECT, "finding the period's first document");
+	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+}
+
+/*
  * execute_run does one queued run: marks it running, makes its drafts in a
  * subtransaction, and finishes it as completed or failed.  Returns true when
  * the run completed.  The caller holds the schedule's lock.
@@ -197,7 +227,7 @@ static bool
 execute_run(int64 run_id)
 {
 	Oid			argtypes[RUN_NARGS] = {INT8OID, INT8OID, INT8OID, DATEOID, DATEOID,
-	TIMESTAMPTZOID, DATEOID, DATEOID};
+	TIMESTAMPTZOID, DATEOID, DATEOID, INT8OID};
 	Datum		args[RUN_NARGS];
 	/* set inside PG_TRY, read after it */
 	volatile Datum counts[6];
@@ -225,7 +255,7 @@ execute_run(int64 run_id)
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("invoice run %lld is not queued", (long long) run_id)));
 		args[0] = Int64GetDatum(run_id);
-		for (int i = 1; i < RUN_NARGS; i++)
+		for (int i = 1; i < RUN_NARGS - 1; i++)
 			args[i] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i, &isnull);
 		/* the datums are pass-by-value (int8, date, timestamptz) */
 	}
@@ -236,6 +266,8 @@ execute_run(int64 run_id)
 	{
 		/* undone by AtEOXact_GUC below, or by the subtransaction's abort */
 		int			guc_level = NewGUCNestLevel();
+
+		args[8] = first_document_id(args[1], args[3], args[4]);
 
 		(void) set_config_option("work_mem", psprintf("%d", run_work_mem),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
@@ -424,7 +456,7 @@ preview_drafts(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Oid			argtypes[RUN_NARGS] = {INT8OID, INT8OID, INT8OID, DATEOID, DATEOID,
-	TIMESTAMPTZOID, DATEOID, DATEOID};
+	TIMESTAMPTZOID, DATEOID, DATEOID, INT8OID};
 	Datum		args[RUN_NARGS];
 	char		nulls[RUN_NARGS];
 	int			rc;
@@ -433,7 +465,7 @@ preview_drafts(PG_FUNCTION_ARGS)
 	memset(nulls, ' ', sizeof(nulls));
 	args[0] = (Datum) 0;
 	nulls[0] = 'n';				/* no run */
-	for (int i = 1; i < RUN_NARGS; i++)
+	for (int i = 1; i < RUN_NARGS - 1; i++)
 	{
 		if (PG_ARGISNULL(i - 1))
 			ereport(ERROR,
@@ -443,6 +475,7 @@ preview_drafts(PG_FUNCTION_ARGS)
 	}
 
 	SPI_connect();
+	args[8] = first_document_id(args[1], args[3], args[4]);
 	rc = SPI_execute_with_args(preview_sql, RUN_NARGS, argtypes, args, nulls, true, 0);
 	spi_check(rc, SPI_OK_SELECT, "previewing the drafts");
 	for (uint64 i = 0; i < SPI_processed; i++)

@@ -96,9 +96,11 @@ psql -tA -c "SELECT 'loop made ' || count(*) || ' invoices, total ' || sum(l.tot
 	        THEN ' (same as issue_drafts for those buyers)' ELSE ' (DIFFERS from issue_drafts)' END
 	FROM bench.loop_invoice l"
 
-echo "== history: 5 earlier months ($((DOCS * 5)) documents) invoiced, October issued again"
+echo "== history: 5 earlier months ($((DOCS * 5)) documents) invoiced, then October again"
+# as in real life, earlier months' documents were written (and got their
+# ids) before October's
 psql -c "TRUNCATE billing.invoice, billing.invoice_tax_line, billing.document_link, billing.invoice_run,
-	billing.run_log, billing.notification"
+	billing.run_log, billing.notification, billing.document"
 psql -c "UPDATE billing.buyer SET schedule_applied_at = '2026-04-15 09:00+09'"
 for m in 05 06 07 08 09; do
 	psql -c "INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
@@ -107,8 +109,11 @@ done
 psql -c "VACUUM ANALYZE"
 timed history_runs "SELECT count(*) FROM billing.issue_drafts('2026-10-01 00:06+09')"
 printf 'issue_drafts (5 months)  %8d docs %8.2f s   (building the history)\n' "$((DOCS * 5))" "$SECS"
+psql -c "INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT * FROM bench.month_documents('2026-10-01', $DOCS, $BUYERS, 'OCT')"
 psql -c "VACUUM ANALYZE"
-psql -tA -c "SELECT 'history: ' || count(*) || ' links, ' || (SELECT count(*) FROM billing.invoice) || ' invoices'
+psql -tA -c "SELECT 'history: ' || count(*) || ' links, ' || (SELECT count(*) FROM billing.invoice) || ' invoices, '
+	|| (SELECT count(*) FROM billing.document) || ' documents'
 	FROM billing.document_link"
 timed_issue '2026-11-01 00:06+09'
 HISTORY=$SECS

@@ -1,11 +1,15 @@
-# test/t/001_cron.pl: pg_cron really fires billing.issue_drafts and drafts
-# appear; cron_setup refuses clearly without pg_cron and re-registers
-# without duplicating the job.
+# test/t/001_cron.pl: pg_cron really fires billing.issue_drafts on a live
+# cluster and drafts appear.  billing.cron_setup refuses clearly without
+# pg_cron, registers exactly one job, and re-registers it (same job, new
+# schedule) when called again.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time sleep);
+
+my $started = time;
 
 my $node = PostgreSQL::Test::Cluster->new('cron');
 $node->init;
@@ -18,53 +22,125 @@ timezone = 'UTC'
 });
 $node->start;
 
+# billing first: cron_setup must refuse while pg_cron is not created
 $node->safe_psql('postgres', 'CREATE EXTENSION billing');
 
-# without pg_cron: a clear error
 my ($stdout, $stderr);
-my $ret = $node->psql('postgres', 'SELECT billing.cron_setup()', stdout => \$stdout, stderr => \$stderr);
-isnt($ret, 0, 'cron_setup fails without pg_cron');
-like($stderr, qr/pg_cron is not installed in database "postgres"/, 'the error names the missing extension');
+my $ret = $node->psql('postgres', "\\set VERBOSITY verbose\nSELECT billing.cron_setup()",
+	stdout => \$stdout, stderr => \$stderr);
+isnt($ret, 0, 'cron_setup() fails before CREATE EXTENSION pg_cron');
+like($stderr, qr/pg_cron is not installed in database "postgres"/,
+	'the error says pg_cron is not installed in database "postgres"');
+like($stderr, qr/ERROR:\s+42704:/, 'with SQLSTATE 42704 (undefined_object)');
+like($stderr, qr/HINT:.*CREATE EXTENSION pg_cron/, 'and a hint that says what to do');
 
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
 
-# a daily schedule, a buyer applied three days ago, documents of two and three days ago
+$ret = $node->psql('postgres', q{SELECT billing.cron_setup(' ')}, stderr => \$stderr);
+isnt($ret, 0, 'cron_setup refuses an empty schedule');
+like($stderr, qr/cron schedule must not be empty/, 'with a clear message');
+is($node->safe_psql('postgres', 'SELECT count(*) FROM cron.job'), '0',
+	'no job was registered by the refused calls');
+
+# A daily schedule of a Tokyo brand, a buyer applied three days ago, and one
+# delivery in each of the last two (Tokyo) days.  The days are counted from
+# ten minutes ago, so both periods' issue moments (local midnight after the
+# cut-off + 5 minutes) have passed even when the test runs at 00:0x JST.
 $node->safe_psql('postgres', q{
 	INSERT INTO billing.brand (code, name) VALUES ('CRON', 'Cron KK');
-	INSERT INTO billing.schedule (brand_id, code, name, cycle) SELECT id, 'D', 'daily', 'daily' FROM billing.brand;
+	INSERT INTO billing.schedule (brand_id, code, name, cycle)
+	SELECT id, 'D', 'daily', 'daily' FROM billing.brand;
 	INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at)
-	SELECT b.id, 'B1', 'Buyer', s.id, now() - interval '3 days' FROM billing.brand b, billing.schedule s;
+	SELECT b.id, 'B1', 'Buyer', s.id, now() - interval '3 days'
+	FROM billing.brand b, billing.schedule s;
 	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
-	SELECT id, brand_id, 'delivery_invoice', (now() AT TIME ZONE 'Asia/Tokyo')::date - g, 1000, 0.10, 'D-' || g
-	FROM billing.buyer, generate_series(2, 3) AS g;  -- periods whose issue moment has surely passed
+	SELECT id, brand_id, 'delivery_invoice',
+	       ((now() - interval '10 minutes') AT TIME ZONE 'Asia/Tokyo')::date - g, 1000, 0.10, 'D-' || g
+	FROM billing.buyer, generate_series(1, 2) AS g;
 });
+is($node->safe_psql('postgres', 'SELECT count(*) FROM billing.invoice'), '0',
+	'no drafts before the job fires');
 
-is($node->safe_psql('postgres', q{SELECT billing.cron_setup() > 0}), 't', 'cron_setup registers the job');
-is($node->safe_psql('postgres', q{SELECT schedule FROM cron.job WHERE jobname = 'billing-issue-drafts'}),
-	'5 15 * * *', 'the default schedule is 00:05 JST in UTC');
+# every minute: pg_cron 1.4 has no seconds schedules
+my $jobid = $node->safe_psql('postgres', q{SELECT billing.cron_setup('* * * * *')});
+like($jobid, qr/^\d+$/, 'cron_setup returns the job id');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) || '|' || string_agg(jobid || '|' || jobname || '|' || schedule || '|' || database
+	                                     || '|' || username || '|' || active, ',')
+	FROM cron.job}),
+	"1|$jobid|billing-issue-drafts|* * * * *|postgres|postgres|true",
+	'cron.job holds one active job billing-issue-drafts, every minute, in database postgres');
+like($node->safe_psql('postgres', q{SELECT command FROM cron.job WHERE jobname = 'billing-issue-drafts'}),
+	qr/\bbilling\.issue_drafts\(\)/, 'the job calls billing.issue_drafts()');
 
-$node->safe_psql('postgres', q{SELECT billing.cron_setup('* * * * *')});
-is($node->safe_psql('postgres', q{SELECT count(*) || ' ' || min(schedule) || ' ' || min(command) FROM cron.job}),
-	'1 * * * * * SELECT count(*) FROM billing.issue_drafts()',
-	'calling cron_setup again re-registers the one job');
+is($node->safe_psql('postgres', q{SELECT billing.cron_setup('* * * * *')}), $jobid,
+	'calling cron_setup again returns the same job');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM cron.job}), '1',
+	'still exactly one job after re-registering');
 
-is($node->safe_psql('postgres', 'SELECT count(*) FROM billing.invoice'), '0', 'no drafts before the job fires');
-
-# pg_cron fires at the next minute boundary: wait for it (at most ~3 minutes)
-ok($node->poll_query_until('postgres', q{
+# pg_cron fires at the next minute boundary: poll every second, up to 150 s
+my $fired_sql = q{
 	SELECT EXISTS (SELECT 1 FROM cron.job_run_details d JOIN cron.job j USING (jobid)
 	               WHERE j.jobname = 'billing-issue-drafts' AND d.status = 'succeeded')
-}), 'pg_cron ran the job');
+	   AND EXISTS (SELECT 1 FROM billing.invoice WHERE status = 'draft')
+};
+my $wait_start = time;
+my $fired = 0;
+while (time - $wait_start < 150)
+{
+	if ($node->safe_psql('postgres', $fired_sql) eq 't')
+	{
+		$fired = 1;
+		last;
+	}
+	sleep 1;
+}
+my $waited = time - $wait_start;
+ok($fired, 'pg_cron ran the job successfully and drafts appeared')
+  or diag($node->safe_psql('postgres',
+	q{SELECT jobid, status, return_message, start_time FROM cron.job_run_details ORDER BY runid}));
+diag(sprintf('waited %.1f s for pg_cron', $waited));
 
 is($node->safe_psql('postgres', q{SELECT count(*) FROM billing.invoice WHERE status = 'draft'}), '2',
-	'the job issued one draft per day with documents');
-is($node->safe_psql('postgres', 'SELECT count(*) FROM billing.document_link'), '2', 'both documents are linked');
-is($node->safe_psql('postgres', q{SELECT sum(total) FROM billing.invoice}), '2200', 'drafts total 2 x (1000 + 100)');
-ok($node->safe_psql('postgres', q{SELECT count(*) FROM billing.invoice_run WHERE kind = 'scheduled' AND status = 'completed'}) >= 2,
-	'completed scheduled runs for each day since the buyer was applied');
+	'one draft for each of the two days with a delivery');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM billing.document_link}), '2',
+	'both documents are linked');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM billing.document d
+	JOIN billing.document_link l ON l.buyer_id = d.buyer_id AND l.document_id = d.id
+	JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id
+	JOIN billing.invoice_run r ON r.id = i.run_id
+	WHERE i.cutoff_date = d.document_date AND i.document_count = 1
+	  AND r.kind = 'scheduled' AND r.status = 'completed'}), '2',
+	'each document is on the draft of its own day, made by a completed scheduled run');
+is($node->safe_psql('postgres', q{SELECT sum(purchases) || ' ' || sum(tax) || ' ' || sum(total) FROM billing.invoice}),
+	'2000 200 2200', 'drafts add up to 2 x (1000 + 100 tax)');
+cmp_ok($node->safe_psql('postgres', q{
+	SELECT count(*) FROM billing.invoice_run WHERE kind = 'scheduled' AND status = 'completed'}),
+	'>=', 2, 'billing.invoice_run has completed scheduled runs (one per due day)');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM billing.invoice_run WHERE status <> 'completed'}), '0',
+	'no run is queued, running or failed');
 
-is($node->safe_psql('postgres', 'SELECT count(*) FROM billing.issue_drafts()'), '0',
-	'issue_drafts by hand afterwards issues nothing new');
+# Stop the every-minute job before the idempotence check (also the default)
+is($node->safe_psql('postgres', q{SELECT billing.cron_setup()}), $jobid,
+	'cron_setup() with the default re-registers the same job');
+is($node->safe_psql('postgres', q{SELECT count(*) || ' ' || min(schedule) FROM cron.job}),
+	'1 5 15 * * *', 'the default schedule is 5 15 * * * (00:05 JST in UTC)');
+
+# By hand afterwards: nothing new.  Every period whose issue moment had come
+# when the job ran was handled by it; a run may only appear for a day whose
+# issue moment (15:05 UTC) passed since, and that day has no documents.
+my $counts_sql = q{SELECT (SELECT count(*) FROM billing.invoice) || ' ' || (SELECT count(*) FROM billing.document_link)};
+my $counts_before = $node->safe_psql('postgres', $counts_sql);
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE invoice_count > 0 OR status <> 'completed'
+	                           OR issue_at <= (SELECT max(start_time) FROM cron.job_run_details
+	                                           WHERE status = 'succeeded'))
+	FROM billing.issue_drafts()}), '0',
+	'issue_drafts() by hand afterwards issues nothing new');
+is($node->safe_psql('postgres', $counts_sql), $counts_before, 'no new invoice and no new link');
 
 $node->stop;
+diag(sprintf('001_cron.pl took %.1f s', time - $started));
 done_testing();

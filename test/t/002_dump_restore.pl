@@ -1,67 +1,184 @@
 # test/t/002_dump_restore.pl: pg_dump / pg_restore keep every row of every
-# billing table, and sequences go on after their restored values.
+# billing table, sequences go on after their restored values, and the
+# restored database does not issue the same periods again.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Time::HiRes qw(time);
+
+my $started = time;
+my $as_of = '2026-11-21 00:06+09';    # after the periods below have closed
 
 my $node = PostgreSQL::Test::Cluster->new('dump');
 $node->init;
+$node->append_conf('postgresql.conf', "timezone = 'UTC'\n");
 $node->start;
 
-$node->safe_psql('postgres', q{
-	CREATE DATABASE source;
-});
-$node->safe_psql('source', q{
+$node->safe_psql('postgres', 'CREATE DATABASE source');
+$node->safe_psql('source', qq{
 	CREATE EXTENSION billing;
-	INSERT INTO billing.brand (code, name) VALUES ('ACME', 'Acme');
-	INSERT INTO billing.bank_account (brand_id, code, bank_name, account_number, account_holder)
-	VALUES (1, 'MAIN', 'Bank', '123', 'Acme');
+
+	-- a yen brand in Tokyo and a euro brand in Paris (cents, half-up tax)
+	INSERT INTO billing.brand (code, name) VALUES ('ACME', 'Acme KK');
+	INSERT INTO billing.brand (code, name, time_zone, currency, currency_scale, tax_rounding)
+	VALUES ('EURO', 'Euro SA', 'Europe/Paris', 'EUR', 2, 'half_up');
+
+	INSERT INTO billing.bank_account (brand_id, code, bank_name, branch_name, account_number, account_holder)
+	VALUES (1, 'MAIN', 'Mizuho', 'Ginza', '1234567', 'Acme KK');
+	INSERT INTO billing.bank_account (brand_id, code, bank_name, account_type, account_number, account_holder, iban)
+	VALUES (2, 'SEPA', 'BNP', 'current', '000123', 'Euro SA', 'FR7630006000011234567890189');
+
 	INSERT INTO billing.member (brand_id, code, name, email, notify_scheduled_runs)
-	VALUES (1, 'sato', 'Sato', 'sato@acme.example', true);
+	VALUES (1, 'sato', 'Sato', 'sato\@acme.example', true),
+	       (1, 'suzuki', 'Suzuki', 'suzuki\@acme.example', false),
+	       (2, 'dupont', 'Dupont', 'dupont\@euro.example', true);
+
 	INSERT INTO billing.schedule (brand_id, code, name, cycle, override_due_rule, due_rule)
-	VALUES (1, 'M20', '20th', 'monthly:20', true, 'month+1:eom');
-	INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at, default_bank_account_id, billing_balance)
-	SELECT 1, 'B' || g, 'Buyer ' || g, 1, '2026-10-01', 1, 100 * g FROM generate_series(1, 5) AS g;
+	VALUES (1, 'M20', 'the 20th', 'monthly:20', true, 'month+1:eom');
+	INSERT INTO billing.schedule (brand_id, code, name, description, cycle, invoice_date_mode, issue_delay)
+	VALUES (1, 'EOM', 'month end', 'issued on the 5th', 'monthly:eom', 'issue_date', '4 days 5 minutes');
+	INSERT INTO billing.schedule (brand_id, code, name, cycle, grouping)
+	VALUES (2, 'FRI', 'Fridays', 'weekly:fri', 'document');
+
+	-- buyers: five on M20 (with opening balances), two on EOM, two in euros
+	INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at,
+	                           default_due_rule, default_bank_account_id, billing_balance)
+	SELECT 1, 'B' || g, 'Buyer ' || g, 1, '2026-10-01 10:00+09', 'net:30', 1, 100 * g
+	FROM generate_series(1, 5) AS g;
+	INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at, default_due_rule)
+	SELECT 1, 'E' || g, 'Month-end ' || g, 2, '2026-09-15 10:00+09', 'month+1:10'
+	FROM generate_series(1, 2) AS g;
+	INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at,
+	                           default_due_rule, default_bank_account_id)
+	SELECT 2, 'F' || g, 'Client ' || g, 3, '2026-10-01 10:00+02', 'net:14', 2
+	FROM generate_series(1, 2) AS g;
+	INSERT INTO billing.buyer (brand_id, code, name) VALUES (1, 'NONE', 'No schedule');
+
+	-- documents of every kind in the closed periods
 	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
-	SELECT b.id, 1, 'delivery_invoice', '2026-10-25'::date + g, 1000 + g, CASE WHEN g % 2 = 0 THEN 0.08 ELSE 0.10 END,
-	       b.code || '-' || g
-	FROM billing.buyer b, generate_series(1, 6) AS g;
-	SELECT count(*) FROM billing.issue_drafts('2026-11-21 00:06+09');
-	SELECT count(*) FROM billing.confirm_invoices(ARRAY[(SELECT min(id) FROM billing.invoice WHERE document_count > 0)]);
+	SELECT b.id, 1, 'delivery_invoice', '2026-10-25'::date + g, 1000 + g,
+	       CASE WHEN g % 2 = 0 THEN 0.08 ELSE 0.10 END, b.code || '-' || g
+	FROM billing.buyer b, generate_series(1, 6) AS g WHERE b.schedule_id = 1;
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 1, 'return_note', '2026-11-10', 200, 0.10, b.code || '-R' FROM billing.buyer b WHERE b.code = 'B1';
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 1, 'credit_note', '2026-11-11', 50, 0.08, b.code || '-C' FROM billing.buyer b WHERE b.code = 'B2';
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 1, 'payment', '2026-11-12', 300, NULL, b.code || '-P' FROM billing.buyer b WHERE b.code = 'B3';
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, billable, amount, tax_rate, reference)
+	SELECT b.id, 1, 'delivery_invoice', '2026-11-13', false, 999, 0.10, b.code || '-FREE'
+	FROM billing.buyer b WHERE b.code = 'B4';
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 1, 'delivery_invoice', '2026-10-10'::date + g, 5000, 0.10, b.code || '-' || g
+	FROM billing.buyer b, generate_series(1, 3) AS g WHERE b.schedule_id = 2;
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 2, 'delivery_invoice', '2026-11-02'::date + g, 12.345 * g, 0.20, b.code || '-' || g
+	FROM billing.buyer b, generate_series(1, 8) AS g WHERE b.schedule_id = 3;
+
+	SELECT count(*) FROM billing.issue_drafts('$as_of');
+
+	-- a late delivery in the closed M20 period, picked up by a rerun
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 1, 'delivery_invoice', '2026-11-19', 777, 0.10, 'B5-LATE' FROM billing.buyer b WHERE b.code = 'B5';
+	SELECT billing.rerun_invoice_run('M20', ARRAY['suzuki'], as_of => '2026-11-21 09:00+09', brand => 'ACME');
+
+	-- confirm one invoice; set others aside, reject one
+	SELECT count(*) FROM billing.confirm_invoices(ARRAY[(
+		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+		WHERE b.code = 'B1' AND i.document_count > 0)]);
+	SELECT count(*) FROM billing.quarantine_invoices(ARRAY[(
+		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+		WHERE b.code = 'B2' AND i.document_count > 0)], 'check the credit note');
+	SELECT count(*) FROM billing.reject_invoices(ARRAY[(
+		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+		WHERE b.code = 'E1')], 'wrong prices');
 });
+
+# the fixture has what the test is about
+is($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice WHERE status = 'confirmed'}), '1',
+	'one confirmed invoice');
+cmp_ok($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice WHERE status = 'draft'}), '>', 0,
+	'and drafts');
+is($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice_run WHERE status <> 'completed'}), '0',
+	'every run completed');
+
+my @tables = qw(brand schedule bank_account buyer document invoice invoice_tax_line
+	document_link invoice_run run_log member notification);
+
+# every billing table, and nothing else, is kept by pg_dump
+is($node->safe_psql('source', q{
+	SELECT string_agg(c.relname, ' ' ORDER BY c.relname)
+	FROM pg_class c WHERE c.relnamespace = 'billing'::regnamespace AND c.relkind = 'r'}),
+	join(' ', sort @tables), 'the billing tables are the ones this test compares');
 
 my $dump = $node->basedir . '/billing.dump';
-$node->command_ok([ 'pg_dump', '-Fc', '-f', $dump, '-d', $node->connstr('source') ], 'pg_dump');
+$node->command_ok([ 'pg_dump', '-Fc', '-h', $node->host, '-p', $node->port, '-f', $dump, 'source' ],
+	'pg_dump -Fc');
 $node->safe_psql('postgres', 'CREATE DATABASE target');
-$node->command_ok([ 'pg_restore', '-d', $node->connstr('target'), $dump ], 'pg_restore');
+$node->command_ok([ 'pg_restore', '-h', $node->host, '-p', $node->port, '-d', 'target', $dump ],
+	'pg_restore into a new database');
 
-foreach my $table (qw(brand schedule bank_account buyer document invoice invoice_tax_line
-	document_link invoice_run run_log member notification))
+is($node->safe_psql('target', q{SELECT extversion FROM pg_extension WHERE extname = 'billing'}), '0.1',
+	'the restored database has the extension');
+my $config_sql = q{
+	SELECT string_agg(c::regclass::text, ' ' ORDER BY c::regclass::text)
+	FROM pg_extension e, unnest(e.extconfig) AS c WHERE e.extname = 'billing'};
+is($node->safe_psql('target', $config_sql), $node->safe_psql('source', $config_sql),
+	'the same tables and sequences are registered as configuration (a second dump keeps them too)');
+
+foreach my $table (@tables)
 {
-	my $sql = "SELECT count(*) || ' ' || coalesce(md5(string_agg(t::text, ',' ORDER BY t::text)), '') FROM billing.$table t";
-	my $before = $node->safe_psql('source', $sql);
-	my $after = $node->safe_psql('target', $sql);
-	is($after, $before, "billing.$table restored row for row");
-	unlike($before, qr/^0 /, "billing.$table had rows to restore");
+	my $count_sql = "SELECT count(*) FROM billing.$table";
+	my $sum_sql = "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM billing.$table t";
+	my $count = $node->safe_psql('source', $count_sql);
+	cmp_ok($count, '>', 0, "billing.$table has rows to restore");
+	is($node->safe_psql('target', $count_sql), $count, "billing.$table: same row count ($count)");
+	is($node->safe_psql('target', $sum_sql), $node->safe_psql('source', $sum_sql),
+		"billing.$table: same content checksum");
 }
+
+# sequences: the same values, and they go on after the restored ids
+my $seq_sql = q{
+	SELECT string_agg(sequencename || '=' || coalesce(last_value::text, 'unused'), ' ' ORDER BY sequencename)
+	FROM pg_sequences WHERE schemaname = 'billing'};
+is($node->safe_psql('target', $seq_sql), $node->safe_psql('source', $seq_sql),
+	'every billing sequence has its value restored');
 
 $node->safe_psql('target', q{
 	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
-	VALUES (1, 1, 'delivery_invoice', '2026-11-30', 5, 0.10, 'AFTER-RESTORE');
+	SELECT b.id, 1, 'delivery_invoice', '2026-11-30', 5, 0.10, 'AFTER-RESTORE' FROM billing.buyer b WHERE b.code = 'B1';
 });
 is($node->safe_psql('target', q{
 	SELECT (SELECT id FROM billing.document WHERE reference = 'AFTER-RESTORE')
 	       > (SELECT max(id) FROM billing.document WHERE reference <> 'AFTER-RESTORE')}),
-	't', 'the document id sequence goes on after the restored ids');
-is($node->safe_psql('target', q{SELECT count(*) FROM billing.issue_drafts('2026-11-21 00:06+09')}), '0',
-	'issue_drafts after the restore issues nothing again');
-is($node->safe_psql('target', q{SELECT billing_balance FROM billing.buyer WHERE id = (
-	SELECT buyer_id FROM billing.invoice WHERE status = 'confirmed')} ),
-	$node->safe_psql('source', q{SELECT billing_balance FROM billing.buyer WHERE id = (
-	SELECT buyer_id FROM billing.invoice WHERE status = 'confirmed')}),
-	'the confirmed balance survives');
+	't', 'a new document gets an id greater than the max restored id');
+
+# idempotent after the restore: the same as_of issues nothing
+my $counts_sql = q{
+	SELECT (SELECT count(*) FROM billing.invoice) || ' ' || (SELECT count(*) FROM billing.document_link)
+	       || ' ' || (SELECT count(*) FROM billing.invoice_run)};
+my $counts_before = $node->safe_psql('target', $counts_sql);
+is($node->safe_psql('target', "SELECT count(*) FROM billing.issue_drafts('$as_of')"), '0',
+	'issue_drafts with the same as_of issues nothing in the restored database');
+is($node->safe_psql('target', $counts_sql), $counts_before, 'no new invoice, link or run');
+
+# the next period is issued after the restored invoices, with the restored balance
+$node->safe_psql('target', q{
+	SELECT count(*) FROM billing.issue_drafts('2026-12-21 00:06+09');
+});
+is($node->safe_psql('target', q{
+	SELECT bool_and(i.id > (SELECT max(id) FROM billing.invoice WHERE cutoff_date < '2026-12-20'))
+	       AND count(*) = 5
+	FROM billing.invoice i WHERE i.schedule_id = 1 AND i.cutoff_date = '2026-12-20'}),
+	't', 'the next period gets new invoice ids after the restored ones');
+is($node->safe_psql('target', q{
+	SELECT i.previous_billed = b.billing_balance
+	FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+	WHERE b.code = 'B1' AND i.cutoff_date = '2026-12-20'}),
+	't', 'and starts from the balance the confirmed invoice left');
 
 $node->stop;
+diag(sprintf('002_dump_restore.pl took %.1f s', time - $started));
 done_testing();
