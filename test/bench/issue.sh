@@ -5,6 +5,7 @@
 #
 #   sudo bash test/bench/issue.sh          # 100,000 buyers, 1,000,000 documents
 #   BILLING_BENCH_SCALE=0.05 sudo -E bash test/bench/issue.sh   # a quick try
+#   BILLING_BENCH_KEEP=1 ...   # leave the cluster running (socket /tmp/billing-bench-issue)
 #
 # Ends with: ratio issue/plain_sql=X issue/plpgsql_loop=Y history=Z
 set -euo pipefail
@@ -29,7 +30,8 @@ checkpoint_timeout = 30min
 synchronous_commit = off
 max_parallel_workers_per_gather = 0
 jit = off"
-trap 'cluster_stop "$CLUSTER"' EXIT
+# BILLING_BENCH_KEEP=1 leaves the cluster running afterwards, to look into plans
+[ -n "${BILLING_BENCH_KEEP:-}" ] || trap 'cluster_stop "$CLUSTER"' EXIT
 export PGHOST=$CLUSTER PGPORT=$PORT PGUSER=postgres PGDATABASE=postgres
 psql() { $PG_BIN/psql -qX -v ON_ERROR_STOP=1 "$@"; }
 
@@ -78,7 +80,9 @@ ISSUE=$SECS
 printf 'issue_drafts             %8d docs %8.2f s   peak private memory %d MB (RssAnon), VmHWM %d MB incl. shared buffers\n' \
 	"$DOCS" "$ISSUE" "$PEAK_ANON_MB" "$HWM_MB"
 psql -tA -c "SELECT 'issue_drafts made ' || count(*) || ' drafts, '
-	|| (SELECT count(*) FROM billing.document_link) || ' links, total ' || sum(total) FROM billing.invoice"
+	|| (SELECT count(*) FROM billing.document_link) || ' links, total ' || sum(total)
+	|| ' (the run itself: ' || (SELECT round(extract(epoch FROM max(finished_at) - min(started_at))::numeric, 2)
+	                            FROM billing.invoice_run) || ' s)' FROM billing.invoice"
 
 timed plain "SELECT bench.plain_issue('2026-10-01', '2026-10-31')"
 PLAIN=$SECS
