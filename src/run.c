@@ -152,6 +152,10 @@ DRAFTS_CTES
 
 #define RUN_NARGS 9
 
+/* the types of $1 ... $9 of run_sql and preview_sql */
+static Oid	run_argtypes[RUN_NARGS] = {INT8OID, INT8OID, INT8OID, DATEOID, DATEOID,
+TIMESTAMPTZOID, DATEOID, DATEOID, INT8OID};
+
 /* lock_schedule takes the schedule's run lock, waiting or not */
 static void
 lock_schedule(int64 schedule_id, const char *schedule_code)
@@ -226,8 +230,6 @@ first_document_id(Datum brand_id, Datum first_day, Datum day_after_cutoff)
 static bool
 execute_run(int64 run_id)
 {
-	Oid			argtypes[RUN_NARGS] = {INT8OID, INT8OID, INT8OID, DATEOID, DATEOID,
-	TIMESTAMPTZOID, DATEOID, DATEOID, INT8OID};
 	Datum		args[RUN_NARGS];
 	/* set inside PG_TRY, read after it */
 	volatile Datum counts[6];
@@ -282,7 +284,7 @@ execute_run(int64 run_id)
 		(void) set_config_option("enable_mergejoin", "off",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-		rc = SPI_execute_with_args(run_sql, RUN_NARGS, argtypes, args, NULL, false, 0);
+		rc = SPI_execute_with_args(run_sql, RUN_NARGS, run_argtypes, args, NULL, false, 0);
 		spi_check(rc, SPI_OK_SELECT, "making the drafts");
 		AtEOXact_GUC(true, guc_level);
 		for (int i = 0; i < 6; i++)
@@ -465,8 +467,6 @@ Datum
 preview_drafts(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			argtypes[RUN_NARGS] = {INT8OID, INT8OID, INT8OID, DATEOID, DATEOID,
-	TIMESTAMPTZOID, DATEOID, DATEOID, INT8OID};
 	Datum		args[RUN_NARGS];
 	char		nulls[RUN_NARGS];
 	int			rc;
@@ -486,7 +486,7 @@ preview_drafts(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	args[8] = first_document_id(args[1], args[3], args[4]);
-	rc = SPI_execute_with_args(preview_sql, RUN_NARGS, argtypes, args, nulls, true, 0);
+	rc = SPI_execute_with_args(preview_sql, RUN_NARGS, run_argtypes, args, nulls, true, 0);
 	spi_check(rc, SPI_OK_SELECT, "previewing the drafts");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
