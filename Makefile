@@ -17,7 +17,7 @@ OBJS = \
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
-REGRESS = test_setup cycle due_rule calendar calendar_crosscheck issue run_actions
+REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs live in test/specs with outputs in test/expected.
