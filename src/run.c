@@ -59,7 +59,10 @@ static int	run_work_mem = 16 * 1024;	/* kB */
 "  FROM billing.buyer b" \
 "  WHERE b.brand_id = $2 AND b.schedule_id = $3 AND b.schedule_applied_at < $6)," \
 " eligible AS MATERIALIZED (" \
-"  SELECT d.buyer_id, d.id AS document_id, d.kind, d.amount, d.tax_rate," \
+"  SELECT d.buyer_id, d.id AS document_id, d.tax_rate," \
+"         CASE d.kind WHEN 'delivery_invoice' THEN d.amount WHEN 'payment' THEN 0" \
+"                     ELSE -d.amount END AS net," \
+"         CASE d.kind WHEN 'payment' THEN d.amount ELSE 0 END AS deposit," \
 "         CASE WHEN (SELECT grouping FROM cfg) = 'document' THEN d.id ELSE 0 END AS group_key" \
 "  FROM billing.document d JOIN billing.buyer b ON b.id = d.buyer_id" \
 "  WHERE d.brand_id = $2 AND d.document_date >= $4 AND d.document_date < $5" \
@@ -70,10 +73,7 @@ static int	run_work_mem = 16 * 1024;	/* kB */
 "                    WHERE l.buyer_id = d.buyer_id AND l.document_id = d.id" \
 "                      AND l.document_id >= $9))," \
 " per_rate AS (" \
-"  SELECT e.buyer_id, e.group_key, e.tax_rate," \
-"         sum(CASE e.kind WHEN 'delivery_invoice' THEN e.amount WHEN 'payment' THEN 0" \
-"                         ELSE -e.amount END) AS net," \
-"         sum(CASE WHEN e.kind = 'payment' THEN e.amount ELSE 0 END) AS deposit," \
+"  SELECT e.buyer_id, e.group_key, e.tax_rate, sum(e.net) AS net, sum(e.deposit) AS deposit," \
 "         count(*) AS documents" \
 "  FROM eligible e GROUP BY e.buyer_id, e.group_key, e.tax_rate)," \
 " taxed AS MATERIALIZED (" \
