@@ -800,7 +800,9 @@ BEGIN
 	PERFORM pg_notify('billing_run', json_build_object(
 		'run_id', r.id, 'schedule', s.code, 'kind', r.kind, 'status', r.status,
 		'period_start', lower(r.period), 'cutoff', r.cutoff_date, 'buyers', buyers,
-		'invoices', invoices, 'documents', documents, 'total', billed, 'error', error)::text);
+		'invoices', invoices, 'documents', documents, 'total', billed,
+		-- a NOTIFY payload must stay under 8000 bytes
+		'error', left(error, 1000))::text);
 	IF ok THEN
 		RAISE NOTICE '%', message;
 	ELSE
