@@ -20,13 +20,17 @@ LOOP_BUYERS=$((BUYERS / 10))		# the loop runs on a tenth and is scaled up
 install_packages
 [ -n "${BILLING_SKIP_BUILD:-}" ] || build_and_install
 
-CLUSTER=/tmp/billing-bench-issue
+CLUSTER=${BILLING_BENCH_DIR:-/tmp/billing-bench-issue}
 PORT=54332
+# min_wal_size and wal_init_zero: the timed steps reuse WAL files instead of
+# creating them on the fresh cluster
 cluster_start "$CLUSTER" "$PORT" "shared_buffers = 2GB
 work_mem = 64MB
 maintenance_work_mem = 1GB
-max_wal_size = 8GB
-checkpoint_timeout = 30min
+max_wal_size = 16GB
+min_wal_size = 8GB
+wal_init_zero = off
+checkpoint_timeout = 60min
 synchronous_commit = off
 max_parallel_workers_per_gather = 0
 jit = off"
