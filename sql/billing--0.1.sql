@@ -596,6 +596,34 @@ $$;
 CREATE TRIGGER document_guard BEFORE UPDATE OR DELETE ON billing.document
 	FOR EACH ROW EXECUTE FUNCTION billing.document_guard();
 
+-- An amount must fit its brand's currency (no sen in yen, no tenth of a
+-- cent in euros).  Checked once per statement over the new rows, so a bulk
+-- load of a million documents pays one join, not a lookup per row.
+CREATE FUNCTION billing.document_currency_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+DECLARE
+	bad record;
+BEGIN
+	SELECT d.reference, d.kind, d.amount, b.currency, b.currency_scale INTO bad
+	FROM new_documents d JOIN billing.brand b ON b.id = d.brand_id
+	WHERE d.amount <> round(d.amount, b.currency_scale)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION '% "%" has amount %, finer than % allows', bad.kind, bad.reference, bad.amount, bad.currency
+			USING ERRCODE = 'check_violation',
+			      DETAIL = format('%s amounts have %s decimal places.', bad.currency, bad.currency_scale),
+			      HINT = 'Round the amount to the currency''s minor unit before recording it.';
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE TRIGGER document_currency_on_insert AFTER INSERT ON billing.document
+	REFERENCING NEW TABLE AS new_documents
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.document_currency_check();
+CREATE TRIGGER document_currency_on_update AFTER UPDATE ON billing.document
+	REFERENCING NEW TABLE AS new_documents
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.document_currency_check();
+
 ------------------------------------------------------------------------------
 -- Invoice runs
 ------------------------------------------------------------------------------

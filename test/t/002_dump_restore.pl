@@ -74,7 +74,7 @@ $node->safe_psql('source', qq{
 	SELECT b.id, 1, 'delivery_invoice', '2026-10-10'::date + g, 5000, 0.10, b.code || '-' || g
 	FROM billing.buyer b, generate_series(1, 3) AS g WHERE b.schedule_id = 2;
 	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
-	SELECT b.id, 2, 'delivery_invoice', '2026-11-02'::date + g, 12.345 * g, 0.20, b.code || '-' || g
+	SELECT b.id, 2, 'delivery_invoice', '2026-11-02'::date + g, 12.34 * g, 0.20, b.code || '-' || g
 	FROM billing.buyer b, generate_series(1, 8) AS g WHERE b.schedule_id = 3;
 
 	SELECT count(*) FROM billing.issue_drafts('$as_of');
