@@ -204,7 +204,9 @@ spi_check(int rc, int expected, const char *what)
  * on document_link, and stays as fast with years of invoiced history as
  * without.  A document committed meanwhile with a smaller id is simply left
  * for the next run; the link's primary key still guards against billing
- * anything twice.
+ * anything twice.  Not read-only: a read-only query would reuse the
+ * caller's snapshot from before the run waited for its schedule's lock and
+ * miss a document re-dated into the period meanwhile.
  */
 static Datum
 first_document_id(Datum brand_id, Datum first_day, Datum day_after_cutoff)
@@ -217,7 +219,7 @@ first_document_id(Datum brand_id, Datum first_day, Datum day_after_cutoff)
 	rc = SPI_execute_with_args("SELECT coalesce(min(d.id), 0) FROM billing.document d"
 							   " WHERE d.brand_id = $1 AND d.document_date >= $2"
 							   " AND d.document_date < $3",
-							   3, types, args, NULL, true, 1);
+							   3, types, args, NULL, false, 1);
 	spi_check(rc, SPI_OK_SELECT, "finding the period's first document");
 	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 }
