@@ -12,12 +12,13 @@ OBJS = \
 	src/calendar.o \
 	src/document.o \
 	src/run.o \
+	src/search_path.o \
 	src/worker.o
 
 DATA = $(wildcard sql/$(EXTENSION)--*.sql)
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
-REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions
+REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions search_path
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs live in test/specs with outputs in test/expected.

@@ -367,9 +367,11 @@ issue_drafts_internal(PG_FUNCTION_ARGS)
 	Datum	   *run_ids = NULL;
 	int			nruns = 0;
 	int			rc;
+	int			search_path_level;
 
 	refuse_snapshot_isolation();
 	SPI_connect();
+	search_path_level = billing_pin_search_path();
 
 	rc = SPI_execute("SELECT s.id, s.code FROM billing.schedule s"
 					 " WHERE s.enabled AND EXISTS (SELECT 1 FROM billing.buyer b WHERE b.schedule_id = s.id)"
@@ -420,6 +422,7 @@ issue_drafts_internal(PG_FUNCTION_ARGS)
 		}
 	}
 
+	billing_unpin_search_path(search_path_level);
 	SPI_finish();
 	PG_RETURN_ARRAYTYPE_P(construct_array(run_ids, nruns, INT8OID, sizeof(int64),
 										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
@@ -440,9 +443,11 @@ run_invoice_run(PG_FUNCTION_ARGS)
 	bool		isnull;
 	bool		ok;
 	int			rc;
+	int			search_path_level;
 
 	refuse_snapshot_isolation();
 	SPI_connect();
+	search_path_level = billing_pin_search_path();
 	rc = SPI_execute_with_args("SELECT r.schedule_id, s.code FROM billing.invoice_run r"
 							   " JOIN billing.schedule s ON s.id = r.schedule_id WHERE r.id = $1",
 							   1, types, args, NULL, true, 1);
@@ -456,6 +461,7 @@ run_invoice_run(PG_FUNCTION_ARGS)
 
 	lock_schedule(schedule_id, schedule_code);
 	ok = execute_run(run_id);
+	billing_unpin_search_path(search_path_level);
 	SPI_finish();
 	PG_RETURN_BOOL(ok);
 }
@@ -472,6 +478,7 @@ preview_drafts(PG_FUNCTION_ARGS)
 	Datum		args[RUN_NARGS];
 	char		nulls[RUN_NARGS];
 	int			rc;
+	int			search_path_level;
 
 	InitMaterializedSRF(fcinfo, 0);
 	memset(nulls, ' ', sizeof(nulls));
@@ -487,6 +494,7 @@ preview_drafts(PG_FUNCTION_ARGS)
 	}
 
 	SPI_connect();
+	search_path_level = billing_pin_search_path();
 	args[8] = first_document_id(args[1], args[3], args[4]);
 	rc = SPI_execute_with_args(preview_sql, RUN_NARGS, run_argtypes, args, nulls, true, 0);
 	spi_check(rc, SPI_OK_SELECT, "previewing the drafts");
@@ -499,6 +507,7 @@ preview_drafts(PG_FUNCTION_ARGS)
 		/* the tuplestore copies the values into its own memory */
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, isnull);
 	}
+	billing_unpin_search_path(search_path_level);
 	SPI_finish();
 	return (Datum) 0;
 }

@@ -19,6 +19,7 @@
 #include "storage/ipc.h"
 #include "storage/lmgr.h"
 #include "tcop/tcopprot.h"
+#include "utils/guc.h"
 #include "utils/snapmgr.h"
 
 PG_FUNCTION_INFO_V1(start_run_worker);
@@ -83,6 +84,13 @@ billing_run_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(args.database_oid, args.role_oid, 0);
+
+	/*
+	 * The connection applied the role's and the database's settings; the
+	 * run must not resolve a name through their search_path, which any role
+	 * with CREATE on a schema there could fill with look-alikes.
+	 */
+	SetConfigOption("search_path", BILLING_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 
 	/* wait until the transaction that queued the run has committed or not */
 	StartTransactionCommand();
