@@ -1,7 +1,8 @@
 # Makefile of the billing extension (PGXS)
 
 EXTENSION = billing
-EXTVERSION = 0.1
+# the version being built: the only place that names it
+EXTVERSION = 0.2
 
 MODULE_big = billing
 OBJS = \
@@ -15,7 +16,19 @@ OBJS = \
 	src/search_path.o \
 	src/worker.o
 
-DATA = $(wildcard sql/$(EXTENSION)--*.sql)
+# The install script is assembled from sql/billing/, one file per concern, in
+# this order (sql/assemble.sh).  Upgrade scripts to this version are assembled
+# from the hand-written sql/updates/FROM--$(EXTVERSION).sql and the same
+# sources.  Released install scripts (billing--0.1.sql) are kept as they
+# shipped.
+SQL_SOURCES = $(addprefix sql/billing/, \
+	types.sql calendar.sql checks.sql tables.sql guards.sql runs.sql \
+	actions.sql cron.sql grants.sql)
+UPGRADES_FROM = $(patsubst sql/updates/%--$(EXTVERSION).sql,%,$(wildcard sql/updates/*--$(EXTVERSION).sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
+	$(foreach v,$(UPGRADES_FROM),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
+DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+EXTRA_CLEAN = $(EXTENSION).control
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
 REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions search_path
@@ -34,13 +47,26 @@ PG_CONFIG ?= pg_config
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# The suites one at a time (test/run_all.sh counts them separately).
-installcheck-regress:
-	$(pg_regress_installcheck) $(REGRESS_OPTS) $(REGRESS)
+all: $(EXTENSION).control
 
-installcheck-isolation:
-ifneq ($(ISOLATION),)
-	$(pg_isolation_regress_installcheck) $(ISOLATION_OPTS) $(ISOLATION)
-endif
+$(EXTENSION).control: $(EXTENSION).control.in Makefile
+	sed 's/@EXTVERSION@/$(EXTVERSION)/' $< > $@
 
-.PHONY: installcheck-regress installcheck-isolation
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) sql/assemble.sh Makefile
+	sh sql/assemble.sh install $(EXTVERSION) $(SQL_SOURCES) > $@
+
+sql/$(EXTENSION)--%--$(EXTVERSION).sql: sql/updates/%--$(EXTVERSION).sql $(SQL_SOURCES) sql/assemble.sh Makefile
+	sh sql/assemble.sh upgrade $* $(EXTVERSION) $< $(SQL_SOURCES) > $@
+
+# TAP tests (test/t/*.pl) against the installed extension, as pgvector runs
+# them: make prove_installcheck, as a user that may run initdb.  They write
+# under TAP_TESTDIR (default: here); PROVE_TESTS picks some of them.
+TAP_TESTDIR ?= $(CURDIR)
+prove_installcheck:
+	rm -rf '$(TAP_TESTDIR)'/tmp_check
+	$(MKDIR_P) '$(TAP_TESTDIR)'/tmp_check
+	cd $(srcdir) && TESTDIR='$(TAP_TESTDIR)' PATH="$(bindir):$$PATH" PGPORT='6$(DEF_PGPORT)' \
+		PG_REGRESS='$(top_builddir)/src/test/regress/pg_regress' \
+		$(PROVE) $(PG_PROVE_FLAGS) $(PROVE_FLAGS) $(if $(PROVE_TESTS),$(PROVE_TESTS),test/t/*.pl)
+
+.PHONY: prove_installcheck

@@ -3,7 +3,9 @@
 # machine as root (or a user with sudo).
 
 PG_MAJOR=15
-PG_BIN=/usr/lib/postgresql/$PG_MAJOR/bin
+# BILLING_PG_BIN: another (relocated) copy of PostgreSQL 15 to build and test
+# against, so that several checkouts can be tested side by side
+PG_BIN=${BILLING_PG_BIN:-/usr/lib/postgresql/$PG_MAJOR/bin}
 BILLING_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # as_root runs a command as root, through sudo when we are not root
@@ -38,7 +40,7 @@ build_and_install() {
 	make -C "$BILLING_ROOT" -s clean >/dev/null
 	make -C "$BILLING_ROOT" -s WERROR=1 PG_CONFIG=$PG_BIN/pg_config >/dev/null 2>"$BILLING_ROOT/build.log" \
 		|| { cat "$BILLING_ROOT/build.log"; return 1; }
-	as_root make -C "$BILLING_ROOT" -s install >/dev/null
+	as_root make -C "$BILLING_ROOT" -s install PG_CONFIG=$PG_BIN/pg_config >/dev/null
 }
 
 # cluster_start DIR PORT [extra postgresql.conf lines]: a throwaway cluster

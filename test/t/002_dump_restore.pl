@@ -120,7 +120,8 @@ $node->safe_psql('postgres', 'CREATE DATABASE target');
 $node->command_ok([ 'pg_restore', '-h', $node->host, '-p', $node->port, '-d', 'target', $dump ],
 	'pg_restore into a new database');
 
-is($node->safe_psql('target', q{SELECT extversion FROM pg_extension WHERE extname = 'billing'}), '0.1',
+is($node->safe_psql('target', q{SELECT extversion FROM pg_extension WHERE extname = 'billing'}),
+	$node->safe_psql('target', q{SELECT default_version FROM pg_available_extensions WHERE name = 'billing'}),
 	'the restored database has the extension');
 my $config_sql = q{
 	SELECT string_agg(c::regclass::text, ' ' ORDER BY c::regclass::text)

@@ -1,0 +1,147 @@
+-- sql/billing/guards.sql: the triggers that keep the tables' rules
+
+-- The schedule's rules, checked before the constraints so that each refusal
+-- says what is wrong in a clerk's words (the constraints stay as a backstop).
+CREATE OR REPLACE FUNCTION billing.schedule_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+	IF EXISTS (SELECT 1 FROM billing.schedule s
+	           WHERE s.brand_id = NEW.brand_id AND s.code = NEW.code AND s.id <> NEW.id) THEN
+		RAISE EXCEPTION 'billing schedule code "%" already exists in this brand', NEW.code
+			USING ERRCODE = 'unique_violation',
+			      HINT = 'Schedule codes identify a schedule within its brand; choose another code.';
+	END IF;
+	IF NEW.issue_delay < interval '0' OR NEW.issue_delay >= interval '28 days' THEN
+		RAISE EXCEPTION 'issue delay "%" of billing schedule "%" is out of range', NEW.issue_delay, NEW.code
+			USING ERRCODE = 'check_violation',
+			      DETAIL = 'Drafts are issued at local midnight after the cut-off plus the delay, from 0 up to 28 days.',
+			      HINT = 'Use, for example, ''5 minutes'' (00:05, the default) or ''4 days 5 minutes'' (the 5th after a month-end cut-off).';
+	END IF;
+	IF NEW.override_due_rule AND NEW.due_rule IS NULL THEN
+		RAISE EXCEPTION 'billing schedule "%" overrides the payment due rule but has no due rule', NEW.code
+			USING ERRCODE = 'check_violation',
+			      HINT = 'Set due_rule (for example month+1:eom or net:30), or set override_due_rule to false.';
+	END IF;
+	IF NOT NEW.override_due_rule AND NEW.due_rule IS NOT NULL THEN
+		RAISE EXCEPTION 'billing schedule "%" has due rule "%" but does not override the buyers'' due rules',
+			NEW.code, NEW.due_rule
+			USING ERRCODE = 'check_violation',
+			      HINT = 'Set override_due_rule to true to use the schedule''s due rule, or leave due_rule empty to use each buyer''s.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER schedule_check BEFORE INSERT OR UPDATE ON billing.schedule
+	FOR EACH ROW EXECUTE FUNCTION billing.schedule_check();
+
+-- Applying a schedule stamps when: drafts start with the first period whose
+-- issue moment comes after it (the seed's "at the point when application to
+-- the Buyer is completed").
+CREATE OR REPLACE FUNCTION billing.buyer_stamp_schedule() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+BEGIN
+	IF NEW.schedule_id IS NULL THEN
+		NEW.schedule_applied_at := NULL;
+	ELSIF TG_OP = 'INSERT' THEN
+		NEW.schedule_applied_at := coalesce(NEW.schedule_applied_at, now());
+	ELSIF NEW.schedule_id IS DISTINCT FROM OLD.schedule_id
+	      AND NEW.schedule_applied_at IS NOT DISTINCT FROM OLD.schedule_applied_at THEN
+		NEW.schedule_applied_at := now();
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedule_id, schedule_applied_at
+	ON billing.buyer FOR EACH ROW EXECUTE FUNCTION billing.buyer_stamp_schedule();
+
+-- Invoices are made only by runs, from rows that exist, so they carry no
+-- foreign keys: five checks per invoice cost more than a second per hundred
+-- thousand drafts.  Instead, what an invoice points at cannot be deleted
+-- while the invoice exists (brands and schedules are held by the runs'
+-- foreign keys).
+CREATE OR REPLACE FUNCTION billing.refuse_delete_when_invoiced() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+DECLARE
+	invoice bigint;
+BEGIN
+	EXECUTE format('SELECT i.id FROM billing.invoice i WHERE i.%I = $1 LIMIT 1', TG_ARGV[0])
+	INTO invoice USING OLD.id;
+	IF invoice IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot delete % %: invoice % refers to it', TG_TABLE_NAME, OLD.id, invoice
+			USING ERRCODE = 'foreign_key_violation',
+			      HINT = 'Invoices are kept for the record; cancel them instead of deleting what they refer to.';
+	END IF;
+	RETURN OLD;
+END
+$$;
+CREATE OR REPLACE TRIGGER buyer_invoiced BEFORE DELETE ON billing.buyer
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('buyer_id');
+CREATE OR REPLACE TRIGGER bank_account_invoiced BEFORE DELETE ON billing.bank_account
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('bank_account_id');
+CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_run
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('run_id');
+
+-- A document on an invoice is frozen: to correct it, delete the draft first
+-- (the seed's rule that a draft's amounts are never edited in place).  The
+-- guard takes the buyer's schedule lock in shared mode, so it waits for a
+-- run that may be linking the document and then sees that run's links.
+CREATE OR REPLACE FUNCTION billing.document_guard() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+DECLARE
+	schedule bigint;
+	invoice bigint;
+BEGIN
+	IF TG_OP = 'UPDATE' AND (NEW.buyer_id, NEW.brand_id, NEW.kind, NEW.document_date,
+	                         NEW.billable, NEW.amount, NEW.tax_rate)
+	     IS NOT DISTINCT FROM (OLD.buyer_id, OLD.brand_id, OLD.kind, OLD.document_date,
+	                           OLD.billable, OLD.amount, OLD.tax_rate) THEN
+		RETURN NEW;
+	END IF;
+	SELECT b.schedule_id INTO schedule FROM billing.buyer b WHERE b.id = OLD.buyer_id;
+	IF schedule IS NOT NULL THEN
+		PERFORM pg_advisory_xact_lock_shared(1651076204, (schedule % 2147483647)::integer);
+	END IF;
+	SELECT l.invoice_id INTO invoice FROM billing.document_link l
+	WHERE l.buyer_id = OLD.buyer_id AND l.document_id = OLD.id;
+	IF FOUND THEN
+		RAISE EXCEPTION '% "%" is on invoice % and cannot be %', OLD.kind, OLD.reference, invoice,
+			CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Delete the draft invoice first with billing.delete_drafts(), then correct the document.';
+	END IF;
+	IF TG_OP = 'DELETE' THEN
+		RETURN OLD;
+	END IF;
+	RETURN NEW;
+END
+$$;
+CREATE OR REPLACE TRIGGER document_guard BEFORE UPDATE OR DELETE ON billing.document
+	FOR EACH ROW EXECUTE FUNCTION billing.document_guard();
+
+-- An amount must fit its brand's currency (no sen in yen, no tenth of a
+-- cent in euros).  Checked once per statement over the new rows, so a bulk
+-- load of a million documents pays one join, not a lookup per row.
+CREATE OR REPLACE FUNCTION billing.document_currency_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+DECLARE
+	bad record;
+BEGIN
+	SELECT d.reference, d.kind, d.amount, b.currency, b.currency_scale INTO bad
+	FROM new_documents d JOIN billing.brand b ON b.id = d.brand_id
+	WHERE d.amount <> round(d.amount, b.currency_scale)
+	LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION '% "%" has amount %, finer than % allows', bad.kind, bad.reference, bad.amount, bad.currency
+			USING ERRCODE = 'check_violation',
+			      DETAIL = format('%s amounts have %s decimal places.', bad.currency, bad.currency_scale),
+			      HINT = 'Round the amount to the currency''s minor unit before recording it.';
+	END IF;
+	RETURN NULL;
+END
+$$;
+CREATE OR REPLACE TRIGGER document_currency_on_insert AFTER INSERT ON billing.document
+	REFERENCING NEW TABLE AS new_documents
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.document_currency_check();
+CREATE OR REPLACE TRIGGER document_currency_on_update AFTER UPDATE ON billing.document
+	REFERENCING NEW TABLE AS new_documents
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.document_currency_check();

@@ -1,0 +1,135 @@
+# test/t/003_upgrade.pl: a database on version 0.1, filled with the demo's
+# story (drafts issued, a rerun, a confirmation), is upgraded with ALTER
+# EXTENSION billing UPDATE.  Afterwards its catalog equals a fresh install of
+# the current version (pg_dump --schema-only --binary-upgrade, which dumps the
+# extension's own objects, normalized), every row of every table is still
+# there with the same values, and runs still work.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use File::Basename qw(dirname);
+
+my $story = dirname(__FILE__) . '/../demo/story.sql';
+my $node = PostgreSQL::Test::Cluster->new('upgrade');
+$node->init;
+$node->append_conf('postgresql.conf', "timezone = 'UTC'\n");
+$node->start;
+
+my $current = $node->safe_psql('postgres',
+	"SELECT default_version FROM pg_available_extensions WHERE name = 'billing'");
+isnt($current, '0.1', "the current version ($current) is newer than 0.1");
+
+$node->safe_psql('postgres', 'CREATE DATABASE upgraded');
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('upgraded', "CREATE EXTENSION billing VERSION '0.1'");
+$node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('upgraded'),
+	'-f', $story ], 'the demo story loads into 0.1');
+$node->safe_psql('upgraded', q{
+	SET timezone = 'Asia/Tokyo';
+	SELECT count(*) FROM billing.issue_drafts();
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 1, 'delivery_invoice', upper(billing.last_closed_period('monthly:20', current_date)) - 2,
+	       15000, 0.10, 'C002-LATE'
+	FROM billing.buyer b WHERE b.code = 'C002';
+	SELECT billing.rerun_invoice_run('M20');
+	SELECT count(*) FROM billing.confirm_invoices(ARRAY(
+		SELECT i.id FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+		WHERE b.code = 'C001' ORDER BY i.id DESC LIMIT 1));
+});
+my $invoices = $node->safe_psql('upgraded', 'SELECT count(*) FROM billing.invoice');
+cmp_ok($invoices, '>', 0, "0.1 issued $invoices invoices");
+
+# every table's rows as one digest per table, over the columns 0.1 has
+my %columns;
+for my $row (split /\n/, $node->safe_psql('upgraded', q{
+	SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
+	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+	JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+	WHERE n.nspname = 'billing' AND c.relkind = 'r' GROUP BY c.relname ORDER BY c.relname}))
+{
+	my ($table, $cols) = split /\|/, $row, 2;
+	$columns{$table} = $cols;
+}
+sub table_digests
+{
+	my %digest;
+	for my $table (sort keys %columns)
+	{
+		$digest{$table} = $node->safe_psql('upgraded', qq{
+			SELECT count(*) || ' rows, md5 ' || md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), ''))
+			FROM (SELECT $columns{$table} FROM billing.$table) AS t});
+	}
+	my $sums = $node->safe_psql('upgraded', q{
+		SELECT (SELECT sum(billing_balance) FROM billing.buyer) || ' / ' ||
+		       (SELECT sum(total) FROM billing.invoice) || ' / ' ||
+		       (SELECT sum(amount) FROM billing.document) || ' / ' ||
+		       (SELECT string_agg(last_value::text, ',' ORDER BY sequencename)
+		        FROM pg_sequences WHERE schemaname = 'billing')});
+	return (\%digest, $sums);
+}
+my ($before, $sums_before) = table_digests();
+
+$node->safe_psql('upgraded', 'ALTER EXTENSION billing UPDATE');
+is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'billing'"),
+	$current, "ALTER EXTENSION billing UPDATE reaches $current");
+$node->safe_psql('fresh', 'CREATE EXTENSION billing');
+
+my ($after, $sums_after) = table_digests();
+is($after->{$_}, $before->{$_}, "table $_ keeps every row: $before->{$_}") for sort keys %$before;
+is($sums_after, $sums_before, "balances, totals, amounts and sequences are kept ($sums_before)");
+
+# The catalog: pg_dump in binary-upgrade mode writes every object of the
+# extension; OIDs, pg_class fix-ups, sequence positions (data) and psql's
+# \restrict keys differ between any two databases and are left out.
+sub catalog
+{
+	my ($db) = @_;
+	my ($stdout, $stderr);
+	IPC::Run::run([ 'pg_dump', '--schema-only', '--binary-upgrade', '--no-owner', '-d', $node->connstr($db) ],
+		'>', \$stdout, '2>', \$stderr) or die "pg_dump $db: $stderr";
+	return join("\n", grep {
+		!/^(--|SET |SELECT pg_catalog\.set_config|SELECT pg_catalog\.setval|\\(un)?restrict |WHERE oid = '\d+'|$)/
+		  && !/binary_upgrade/
+	} split /\n/, $stdout) . "\n";
+}
+my ($upgraded, $fresh) = (catalog('upgraded'), catalog('fresh'));
+cmp_ok(length($fresh), '>', 10000, 'the dump holds the extension\'s objects');
+if ($upgraded eq $fresh)
+{
+	pass('the upgraded catalog equals a fresh install');
+}
+else
+{
+	my $dir = PostgreSQL::Test::Utils::tempdir;
+	PostgreSQL::Test::Utils::append_to_file("$dir/upgraded.sql", $upgraded);
+	PostgreSQL::Test::Utils::append_to_file("$dir/fresh.sql", $fresh);
+	my ($diff) = run_command([ 'diff', '-u', "$dir/fresh.sql", "$dir/upgraded.sql" ]);
+	fail('the upgraded catalog equals a fresh install');
+	diag($diff);
+}
+# what pg_dump keeps: the same tables and sequences are marked config
+my $config = q{SELECT string_agg(c::regclass::text, ',' ORDER BY c::regclass::text)
+	FROM pg_extension e, unnest(e.extconfig) AS c WHERE e.extname = 'billing'};
+is($node->safe_psql('upgraded', $config), $node->safe_psql('fresh', $config),
+	'the same tables and sequences are dumped with their rows');
+
+# runs still work on the upgraded database: a late document is re-run, and
+# the scheduled runs are not issued again
+$node->safe_psql('upgraded', q{
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 1, 'delivery_invoice', upper(billing.last_closed_period('monthly:20', current_date)) - 3,
+	       7000, 0.10, 'C001-AFTER-UPGRADE'
+	FROM billing.buyer b WHERE b.code = 'C001'});
+my $rerun = $node->safe_psql('upgraded', q{
+	SET timezone = 'Asia/Tokyo';
+	SELECT billing.rerun_invoice_run('M20') AS id \\gset
+	SELECT r.status || ' ' || r.invoice_count || ' ' || r.document_count || ' ' || r.purchases_total
+	FROM billing.invoice_run r WHERE r.id = :id});
+is($rerun, 'completed 1 1 7000', 'a rerun after the upgrade bills the late document');
+is($node->safe_psql('upgraded', 'SELECT count(*) FROM billing.issue_drafts()'), '0',
+	'issue_drafts after the upgrade issues nothing again');
+
+$node->stop;
+done_testing();
