@@ -5,7 +5,7 @@
 -- bulk actions cannot deadlock) and refuses the whole selection when one is
 -- missing or in a status the action does not allow
 CREATE OR REPLACE FUNCTION billing.lock_invoices(invoice_ids bigint[], allowed text[], action text)
-RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	missing bigint[];
 	bad record;
@@ -39,7 +39,7 @@ $$;
 -- billing invoices and adds purchases + tax - deposit to each buyer's
 -- balance, in the same transaction
 CREATE OR REPLACE FUNCTION billing.confirm_invoices(invoice_ids bigint[]) RETURNS SETOF billing.invoice
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined'], 'confirm');
 	PERFORM 1 FROM billing.buyer b
@@ -63,7 +63,7 @@ $$;
 -- billing.delete_drafts deletes drafts with their tax lines and links; their
 -- documents become eligible again.  Returns how many were deleted.
 CREATE OR REPLACE FUNCTION billing.delete_drafts(invoice_ids bigint[]) RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	deleted integer;
 BEGIN
@@ -80,7 +80,7 @@ $$;
 
 -- billing.quarantine_invoices sets drafts aside for checking
 CREATE OR REPLACE FUNCTION billing.quarantine_invoices(invoice_ids bigint[], reason text) RETURNS SETOF billing.invoice
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft'], 'quarantine');
 	RETURN QUERY UPDATE billing.invoice i SET status = 'quarantined', status_reason = reason
@@ -90,7 +90,7 @@ $$;
 
 -- billing.reject_invoices refuses drafts or quarantined invoices, with a reason
 CREATE OR REPLACE FUNCTION billing.reject_invoices(invoice_ids bigint[], reason text) RETURNS SETOF billing.invoice
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF reason IS NULL OR btrim(reason) = '' THEN
 		RAISE EXCEPTION 'rejecting invoices needs a reason'
@@ -106,7 +106,7 @@ $$;
 -- documents for a later run; a confirmed invoice is corrected by a credit
 -- note instead
 CREATE OR REPLACE FUNCTION billing.cancel_invoices(invoice_ids bigint[]) RETURNS SETOF billing.invoice
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'rejected'], 'cancel');
 	DELETE FROM billing.document_link l USING billing.invoice i

@@ -2,7 +2,7 @@
 
 -- billing.check_time_zone: true for a time zone PostgreSQL knows, else an error
 CREATE OR REPLACE FUNCTION billing.check_time_zone(tz text) RETURNS boolean
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM now() AT TIME ZONE tz;
 	RETURN true;

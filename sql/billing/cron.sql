@@ -3,7 +3,7 @@
 -- billing.cron_setup registers (or re-registers) the pg_cron job that calls
 -- issue_drafts.  pg_cron schedules are in UTC: '5 15 * * *' is 00:05 JST.
 CREATE OR REPLACE FUNCTION billing.cron_setup("at" text DEFAULT '5 15 * * *') RETURNS bigint
-LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	job bigint;
 BEGIN
@@ -18,7 +18,7 @@ BEGIN
 			      HINT = 'Use a cron expression in UTC, such as ''5 15 * * *'' for 00:05 JST.';
 	END IF;
 	EXECUTE 'SELECT cron.schedule($1, $2, $3)' INTO job
-	USING 'billing-issue-drafts', "at", 'SELECT count(*) FROM billing.issue_drafts()';
+	USING 'billing-issue-drafts', "at", 'SELECT pg_catalog.count(*) FROM billing.issue_drafts()';
 	RETURN job;
 END
 $$;

@@ -3,7 +3,7 @@
 -- The schedule's rules, checked before the constraints so that each refusal
 -- says what is wrong in a clerk's words (the constraints stay as a backstop).
 CREATE OR REPLACE FUNCTION billing.schedule_check() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM billing.schedule s
 	           WHERE s.brand_id = NEW.brand_id AND s.code = NEW.code AND s.id <> NEW.id) THEN
@@ -38,7 +38,7 @@ CREATE OR REPLACE TRIGGER schedule_check BEFORE INSERT OR UPDATE ON billing.sche
 -- issue moment comes after it (the seed's "at the point when application to
 -- the Buyer is completed").
 CREATE OR REPLACE FUNCTION billing.buyer_stamp_schedule() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF NEW.schedule_id IS NULL THEN
 		NEW.schedule_applied_at := NULL;
@@ -60,7 +60,7 @@ CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedu
 -- while the invoice exists (brands and schedules are held by the runs'
 -- foreign keys).
 CREATE OR REPLACE FUNCTION billing.refuse_delete_when_invoiced() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	invoice bigint;
 BEGIN
@@ -86,7 +86,7 @@ CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_
 -- guard takes the buyer's schedule lock in shared mode, so it waits for a
 -- run that may be linking the document and then sees that run's links.
 CREATE OR REPLACE FUNCTION billing.document_guard() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	schedule bigint;
 	invoice bigint;
@@ -122,7 +122,7 @@ CREATE OR REPLACE TRIGGER document_guard BEFORE UPDATE OR DELETE ON billing.docu
 -- cent in euros).  Checked once per statement over the new rows, so a bulk
 -- load of a million documents pays one join, not a lookup per row.
 CREATE OR REPLACE FUNCTION billing.document_currency_check() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	bad record;
 BEGIN

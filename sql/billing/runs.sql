@@ -31,7 +31,7 @@ $$;
 -- applied to a buyer, and that has no scheduled run yet.  Called under the
 -- schedule's lock by issue_drafts.
 CREATE OR REPLACE FUNCTION billing.plan_scheduled_runs(schedule_id bigint, as_of timestamptz) RETURNS SETOF bigint
-LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog AS $$
+LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
 	WITH s AS (
 		SELECT s.id, s.brand_id, s.cycle, s.issue_delay, s.invoice_date_mode, br.time_zone,
 		       (SELECT min(b.schedule_applied_at) FROM billing.buyer b
@@ -66,7 +66,7 @@ $$;
 -- billing.find_schedule: a schedule by code (and brand code, needed when the
 -- code exists in several brands), or an error naming what was not found
 CREATE OR REPLACE FUNCTION billing.find_schedule(code text, brand text) RETURNS billing.schedule
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	found_schedule billing.schedule;
 	matches integer;
@@ -108,7 +108,7 @@ $$;
 CREATE OR REPLACE FUNCTION billing.rerun_target(schedule text, as_of timestamptz, brand text,
                                      OUT schedule_id bigint, OUT brand_id bigint,
                                      OUT period daterange, OUT cutoff date, OUT invoice_date date)
-LANGUAGE plpgsql STABLE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s billing.schedule;
 	local_day date;
@@ -131,7 +131,7 @@ $$;
 -- billing.plan_rerun queues a rerun of the schedule's most recent closed
 -- period as of as_of, for the buyers who have the schedule applied then.
 CREATE OR REPLACE FUNCTION billing.plan_rerun(schedule text, notify text[], as_of timestamptz, brand text)
-RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
+RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	target record;
 	unknown text[];
@@ -163,7 +163,7 @@ $$;
 CREATE OR REPLACE FUNCTION billing.finish_run(run_id bigint, ok boolean, error text, buyers integer,
                                    invoices integer, documents integer, purchases numeric,
                                    tax numeric, billed numeric)
-RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog AS $$
+RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 	s billing.schedule;
@@ -227,7 +227,7 @@ COMMENT ON FUNCTION billing.start_run_worker(bigint) IS
 -- Idempotent, and catches up on periods missed while nothing called it.
 CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now())
 RETURNS SETOF billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog AS $$
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_ids bigint[];
 BEGIN
@@ -249,7 +249,7 @@ COMMENT ON FUNCTION billing.issue_drafts(timestamptz) IS
 CREATE OR REPLACE FUNCTION billing.rerun_invoice_run(schedule text, notify text[] DEFAULT '{}',
                                           background boolean DEFAULT false,
                                           as_of timestamptz DEFAULT now(), brand text DEFAULT NULL)
-RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog AS $$
+RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_id bigint;
 BEGIN
@@ -280,7 +280,7 @@ CREATE OR REPLACE FUNCTION billing.preview_run(schedule text, as_of timestamptz 
 RETURNS TABLE (buyer text, buyer_name text, period daterange, invoice_date date, due_date date,
                documents integer, previous_billed numeric, deposit numeric, carried_over numeric,
                purchases numeric, tax numeric, total numeric, bank_account text)
-LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog AS $$
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	target record;
 BEGIN
@@ -305,7 +305,7 @@ COMMENT ON FUNCTION billing.preview_run(text, timestamptz, text) IS
 -- good (never_invoice) and stay linked to the cancelled invoices.
 CREATE OR REPLACE FUNCTION billing.cancel_run(run_id bigint, reopen boolean DEFAULT true)
 RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog AS $$
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 	cancelled integer;
