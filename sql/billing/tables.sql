@@ -19,7 +19,9 @@ CREATE TABLE billing.brand (
 	currency_scale smallint NOT NULL DEFAULT 0 CHECK (currency_scale BETWEEN 0 AND 4),
 	-- down = toward zero (the default), half_up = half away from zero, up = away from zero
 	tax_rounding text NOT NULL DEFAULT 'down' CHECK (tax_rounding IN ('down', 'half_up', 'up')),
-	created_at timestamptz NOT NULL DEFAULT now()
+	created_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT brand_text_lengths CHECK (billing.check_length(code, 64, 'brand code')
+	                                     AND billing.check_length(name, 200, 'brand name'))
 );
 ALTER SEQUENCE billing.brand_id_seq OWNED BY billing.brand.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.brand', '');
@@ -42,8 +44,7 @@ CREATE TABLE billing.schedule (
 		CHECK (invoice_date_mode IN ('cutoff', 'first_of_month', 'last_of_month', 'issue_date')),
 	-- after local midnight following the cut-off: 00:05 by default;
 	-- '4 days 5 minutes' is the seed's "delayed to the 5th"
-	issue_delay interval NOT NULL DEFAULT '5 minutes'
-		CHECK (issue_delay >= '0' AND issue_delay < '28 days'),
+	issue_delay interval NOT NULL DEFAULT '5 minutes',
 	-- buyer: one collective invoice per buyer and period; document: one per document
 	grouping text NOT NULL DEFAULT 'buyer' CHECK (grouping IN ('buyer', 'document')),
 	enabled boolean NOT NULL DEFAULT true,
@@ -51,7 +52,12 @@ CREATE TABLE billing.schedule (
 	CONSTRAINT schedule_code_key UNIQUE (brand_id, code),
 	CONSTRAINT schedule_brand_id_key UNIQUE (brand_id, id),
 	CONSTRAINT schedule_due_rule_needs_override CHECK (override_due_rule = (due_rule IS NOT NULL)),
-	CONSTRAINT schedule_due_rule_fits CHECK (due_rule IS NULL OR billing.require_due_rule_fits(cycle, due_rule))
+	CONSTRAINT schedule_due_rule_fits CHECK (due_rule IS NULL OR billing.require_due_rule_fits(cycle, due_rule)),
+	-- a plain time from 0 up to 28 days: no month part, nothing negative
+	CONSTRAINT schedule_issue_delay_check CHECK (billing.check_issue_delay(issue_delay, code)),
+	CONSTRAINT schedule_text_lengths CHECK (billing.check_length(code, 64, 'schedule code')
+	                                        AND billing.check_length(name, 200, 'schedule name')
+	                                        AND billing.check_length(description, 1000, 'schedule description'))
 );
 ALTER SEQUENCE billing.schedule_id_seq OWNED BY billing.schedule.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.schedule', '');
@@ -70,7 +76,13 @@ CREATE TABLE billing.bank_account (
 	account_holder text NOT NULL,
 	iban text,
 	CONSTRAINT bank_account_code_key UNIQUE (brand_id, code),
-	CONSTRAINT bank_account_brand_id_key UNIQUE (brand_id, id)
+	CONSTRAINT bank_account_brand_id_key UNIQUE (brand_id, id),
+	CONSTRAINT bank_account_text_lengths CHECK (billing.check_length(code, 64, 'bank account code')
+	                                            AND billing.check_length(bank_name, 200, 'bank name')
+	                                            AND billing.check_length(branch_name, 200, 'branch name')
+	                                            AND billing.check_length(account_number, 64, 'account number')
+	                                            AND billing.check_length(account_holder, 200, 'account holder')
+	                                            AND billing.check_length(iban, 64, 'IBAN'))
 );
 ALTER SEQUENCE billing.bank_account_id_seq OWNED BY billing.bank_account.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.bank_account', '');
@@ -95,7 +107,10 @@ CREATE TABLE billing.buyer (
 		REFERENCES billing.schedule (brand_id, id),
 	CONSTRAINT buyer_bank_account_fkey FOREIGN KEY (brand_id, default_bank_account_id)
 		REFERENCES billing.bank_account (brand_id, id),
-	CONSTRAINT buyer_schedule_applied CHECK ((schedule_id IS NULL) = (schedule_applied_at IS NULL))
+	CONSTRAINT buyer_schedule_applied CHECK ((schedule_id IS NULL) = (schedule_applied_at IS NULL)),
+	CONSTRAINT buyer_text_lengths CHECK (billing.check_length(code, 64, 'buyer code')
+	                                     AND billing.check_length(name, 200, 'buyer name')),
+	CONSTRAINT buyer_billing_balance_finite CHECK (billing.check_finite(billing_balance, 'billing balance of buyer', code))
 );
 ALTER SEQUENCE billing.buyer_id_seq OWNED BY billing.buyer.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.buyer', '');
@@ -126,7 +141,8 @@ CREATE TABLE billing.document (
 	PRIMARY KEY (buyer_id, id),
 	CONSTRAINT document_reference_key UNIQUE (brand_id, kind, reference),
 	CONSTRAINT document_buyer_fkey FOREIGN KEY (buyer_id, brand_id) REFERENCES billing.buyer (id, brand_id),
-	CONSTRAINT document_rules CHECK (billing.check_document(kind, amount, tax_rate))
+	CONSTRAINT document_rules CHECK (billing.check_document(kind, amount, tax_rate)),
+	CONSTRAINT document_text_lengths CHECK (billing.check_length(reference, 200, 'document reference'))
 );
 ALTER SEQUENCE billing.document_id_seq OWNED BY billing.document.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.document', '');
@@ -265,7 +281,10 @@ CREATE TABLE billing.member (
 	email text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
 	-- told about every scheduled run of the brand, not only reruns they ask for
 	notify_scheduled_runs boolean NOT NULL DEFAULT false,
-	CONSTRAINT member_code_key UNIQUE (brand_id, code)
+	CONSTRAINT member_code_key UNIQUE (brand_id, code),
+	CONSTRAINT member_text_lengths CHECK (billing.check_length(code, 64, 'member code')
+	                                      AND billing.check_length(name, 200, 'member name')
+	                                      AND billing.check_length(email, 254, 'member e-mail'))
 );
 ALTER SEQUENCE billing.member_id_seq OWNED BY billing.member.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.member', '');
