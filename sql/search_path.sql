@@ -89,7 +89,7 @@ ALTER ROLE CURRENT_USER SET search_path = lookalike, public, pg_catalog;
 SELECT name FROM public.lookalike_calls;
 TRUNCATE public.lookalike_calls;
 
-:H SELECT count(*) AS scheduled_runs FROM billing.issue_drafts('2026-11-02 00:00+09'); :S
+:H SELECT count(*) AS scheduled_runs FROM billing.issue_drafts('2026-11-02 00:00+09', simulate => true); :S
 INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 SELECT b.id, b.brand_id, 'delivery_invoice', '2026-10-20', 2000, 0.08, b.code || '-late'
 FROM billing.buyer b WHERE b.code IN ('LK1', 'LK3');

@@ -11,12 +11,8 @@ BEGIN
 			USING ERRCODE = 'unique_violation',
 			      HINT = 'Schedule codes identify a schedule within its brand; choose another code.';
 	END IF;
-	IF NEW.issue_delay < interval '0' OR NEW.issue_delay >= interval '28 days' THEN
-		RAISE EXCEPTION 'issue delay "%" of billing schedule "%" is out of range', NEW.issue_delay, NEW.code
-			USING ERRCODE = 'check_violation',
-			      DETAIL = 'Drafts are issued at local midnight after the cut-off plus the delay, from 0 up to 28 days.',
-			      HINT = 'Use, for example, ''5 minutes'' (00:05, the default) or ''4 days 5 minutes'' (the 5th after a month-end cut-off).';
-	END IF;
+	-- the same function as the constraint schedule_issue_delay_check (checks.sql)
+	PERFORM billing.check_issue_delay(NEW.issue_delay, NEW.code);
 	IF NEW.override_due_rule AND NEW.due_rule IS NULL THEN
 		RAISE EXCEPTION 'billing schedule "%" overrides the payment due rule but has no due rule', NEW.code
 			USING ERRCODE = 'check_violation',

@@ -225,7 +225,11 @@ COMMENT ON FUNCTION billing.start_run_worker(bigint) IS
 
 -- billing.issue_drafts: every due scheduled run of every enabled schedule.
 -- Idempotent, and catches up on periods missed while nothing called it.
-CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now())
+-- An as_of in the future would issue periods that have not closed yet (and
+-- mark them done for good), so it is refused unless the caller says this is
+-- a simulation (simulate => true: tests, demonstrations, a copy of the data).
+CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now(),
+                                                simulate boolean DEFAULT false)
 RETURNS SETOF billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -235,12 +239,18 @@ BEGIN
 		RAISE EXCEPTION 'as_of must be a finite time, got %', coalesce(as_of::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Leave it out to mean now().';
 	END IF;
+	IF as_of > clock_timestamp() AND NOT coalesce(simulate, false) THEN
+		RAISE EXCEPTION 'as_of % is in the future', as_of
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'Drafts are issued only for periods whose issue moment has passed; a later as_of would issue periods that have not closed.',
+			      HINT = 'Leave as_of out to mean now(), or pass simulate => true to issue as of a future moment on purpose.';
+	END IF;
 	run_ids := billing.issue_drafts_internal(as_of);
 	RETURN QUERY SELECT r.* FROM billing.invoice_run r WHERE r.id = ANY (run_ids) ORDER BY r.id;
 END
 $$;
-COMMENT ON FUNCTION billing.issue_drafts(timestamptz) IS
-	'makes the draft invoices of every period whose issue moment has come; idempotent, catches up';
+COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean) IS
+	'makes the draft invoices of every period whose issue moment has come by as_of (not in the future unless simulate); idempotent, catches up';
 
 -- billing.rerun_invoice_run: re-aggregates the uninvoiced documents of the
 -- schedule's most recent closed period into new drafts (never into existing

@@ -56,7 +56,7 @@ timed_issue() {
 	local t0 t1 pid="" anon peak_anon=0 hwm=0 client
 	t0=$(now)
 	PGAPPNAME=bench_issue $PG_BIN/psql -qX -v ON_ERROR_STOP=1 \
-		-c "SELECT count(*) FROM billing.issue_drafts('$1')" >/dev/null &
+		-c "SELECT count(*) FROM billing.issue_drafts('$1', simulate => true)" >/dev/null &
 	client=$!
 	while [ -z "$pid" ] && kill -0 "$client" 2>/dev/null; do
 		pid=$(psql -tA -c "SELECT pid FROM pg_stat_activity WHERE application_name = 'bench_issue'")
@@ -115,7 +115,7 @@ for m in 05 06 07 08 09; do
 		SELECT * FROM bench.month_documents('2026-$m-01', $DOCS, $BUYERS, 'M$m')"
 done
 psql -c "VACUUM ANALYZE"
-timed history_runs "SELECT count(*) FROM billing.issue_drafts('2026-10-01 00:06+09')"
+timed history_runs "SELECT count(*) FROM billing.issue_drafts('2026-10-01 00:06+09', simulate => true)"
 printf 'issue_drafts (5 months)  %8d docs %8.2f s   (building the history)\n' "$((DOCS * 5))" "$SECS"
 psql -c "INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 	SELECT * FROM bench.month_documents('2026-10-01', $DOCS, $BUYERS, 'OCT')"
