@@ -22,7 +22,7 @@ OBJS = \
 # sources.  Released install scripts (billing--0.1.sql) are kept as they
 # shipped.
 SQL_SOURCES = $(addprefix sql/billing/, \
-	types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql \
+	types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
 	actions.sql cron.sql grants.sql)
 UPGRADES_FROM = $(patsubst sql/updates/%--$(EXTVERSION).sql,%,$(wildcard sql/updates/*--$(EXTVERSION).sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \

@@ -90,6 +90,7 @@ extern bool form_at_end(FormScanner *s);
 
 /* run.c */
 extern void billing_define_run_gucs(void);
+extern bool billing_lock_schedule_for_session(int64 schedule_id, bool wait);
 
 /* search_path.c: what every statement of ours resolves names through */
 #define BILLING_SAFE_SEARCH_PATH "pg_catalog, pg_temp"

@@ -176,6 +176,26 @@ lock_schedule(int64 schedule_id, const char *schedule_code)
 				 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
 }
 
+/*
+ * billing_lock_schedule_for_session takes the schedule's run lock for the
+ * session, waiting or not (returns whether it got it): a background worker
+ * holds it from before its run goes 'running' until it exits, and its
+ * run's own transaction-level lock_schedule is then granted at once.
+ */
+bool
+billing_lock_schedule_for_session(int64 schedule_id, bool wait)
+{
+	Datum		class = Int32GetDatum(SCHEDULE_LOCK_CLASS);
+	Datum		key = Int32GetDatum((int32) (schedule_id % PG_INT32_MAX));
+
+	if (wait)
+	{
+		DirectFunctionCall2(pg_advisory_lock_int4, class, key);
+		return true;
+	}
+	return DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4, class, key));
+}
+
 /* refuse_snapshot_isolation: a run must see what committed while it waited */
 static void
 refuse_snapshot_isolation(void)
@@ -227,7 +247,8 @@ first_document_id(Datum brand_id, Datum first_day, Datum day_after_cutoff)
 /*
  * execute_run does one queued run: marks it running, makes its drafts in a
  * subtransaction, and finishes it as completed or failed.  Returns true when
- * the run completed.  The caller holds the schedule's lock.
+ * the run completed.  The caller holds the schedule's lock.  A background
+ * worker has already marked its run 'running' (committed, for watchers).
  */
 static bool
 execute_run(int64 run_id)
@@ -247,8 +268,8 @@ execute_run(int64 run_id)
 		Datum		idarg[1] = {Int64GetDatum(run_id)};
 
 		rc = SPI_execute_with_args(
-								   "UPDATE billing.invoice_run SET status = 'running', started_at = clock_timestamp()"
-								   " WHERE id = $1 AND status = 'queued'"
+								   "UPDATE billing.invoice_run SET status = 'running', started_at = coalesce(started_at, clock_timestamp())"
+								   " WHERE id = $1 AND status IN ('queued', 'running')"
 								   " RETURNING brand_id, schedule_id, lower(period), upper(period),"
 								   "           CASE kind WHEN 'scheduled' THEN issue_at ELSE as_of END,"
 								   "           cutoff_date, invoice_date",

@@ -1,47 +1,152 @@
 /*-------------------------------------------------------------------------
  * worker.c
  *	  Background reruns: rerun_invoice_run(..., background => true) queues
- *	  the run and starts a dynamic background worker for it.  The worker
- *	  waits for the requesting transaction to end (the run row is invisible
- *	  until then, and gone if it rolled back), then executes the run through
- *	  billing.run_invoice_run, so a background run is the same run as a
- *	  foreground one.  Progress and outcome are in the run row and its log.
+ *	  the run and starts a dynamic background worker for it, which executes
+ *	  it through billing.run_invoice_run, so a background run is the same
+ *	  run as a foreground one.
+ *
+ *	  A background run is watched through its row: each change of state is
+ *	  committed as it happens ('queued' while it waits for the requester to
+ *	  commit and for its schedule's lock, 'running' while it makes its
+ *	  drafts, then 'completed' or 'failed'), with a log line for each.
+ *
+ *	  A run never hangs.  The worker holds a session-level advisory lock on
+ *	  its run id (the run lock) for as long as it lives, taken before the
+ *	  requester's transaction may commit: the requester waits until the
+ *	  worker holds it.  So a run that other sessions see 'queued' or
+ *	  'running' while its run lock is free has no live worker (it was
+ *	  killed, terminated, or the server restarted), and
+ *	  billing.fail_dead_runs() marks it failed; every run function calls it
+ *	  first.  A worker that cannot be started (no free slot, a role that
+ *	  cannot log in, a worker that exits before it takes its run) fails
+ *	  the run in the requester's transaction.
  *-------------------------------------------------------------------------
  */
 #include "billing.h"
 
 #include "access/xact.h"
+#include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "storage/lmgr.h"
+#include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
+#include "utils/wait_event.h"
 
 PG_FUNCTION_INFO_V1(start_run_worker);
+PG_FUNCTION_INFO_V1(try_lock_run);
 PGDLLEXPORT void billing_run_worker_main(Datum main_arg);
+
+/* advisory lock class of run locks: 'brun' */
+#define RUN_LOCK_CLASS 0x6272756E
+
+#define RunLockClass()		Int32GetDatum(RUN_LOCK_CLASS)
+#define RunLockKey(run_id)	Int32GetDatum((int32) ((run_id) % PG_INT32_MAX))
 
 /* what the worker needs besides the run id, carried in bgw_extra */
 typedef struct RunWorkerArgs
 {
 	Oid			database_oid;
+	/* the role that logged in to the requesting session */
+	Oid			login_oid;
+	/* the role the request was made as (SET ROLE, SECURITY DEFINER) */
 	Oid			role_oid;
 	TransactionId requester_xid;
 } RunWorkerArgs;
 
 StaticAssertDecl(sizeof(RunWorkerArgs) <= BGW_EXTRALEN, "RunWorkerArgs must fit in bgw_extra");
 
+/*
+ * run_lock_is_held tells whether some process holds the run lock of run_id,
+ * without keeping it: a shared try-lock that is given back at once.
+ */
+static bool
+run_lock_is_held(int64 run_id)
+{
+	if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_shared_int4,
+										  RunLockClass(), RunLockKey(run_id))))
+		return true;
+	(void) DirectFunctionCall2(pg_advisory_unlock_shared_int4, RunLockClass(), RunLockKey(run_id));
+	return false;
+}
+
+/*
+ * fail_unstarted_run marks the run failed in the requester's transaction
+ * (its row, a log line, the notifications and a WARNING, by finish_run):
+ * the run row is committed with the request, showing why it did not run.
+ */
+static void
+fail_unstarted_run(int64 run_id, const char *reason)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		args[2] = {Int64GetDatum(run_id), CStringGetTextDatum(reason)};
+	int			level;
+	int			rc;
+
+	SPI_connect();
+	level = billing_pin_search_path();
+	rc = SPI_execute_with_args("SELECT billing.finish_run($1, false, $2, NULL, NULL, NULL, NULL, NULL, NULL)",
+							   2, types, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "billing: failing invoice run %lld failed: %s", (long long) run_id,
+			 SPI_result_code_string(rc));
+	billing_unpin_search_path(level);
+	SPI_finish();
+}
+
+/*
+ * start_run_worker(run_id) starts the background worker of a queued run
+ * and returns once the worker holds the run's lock, so that the run is
+ * never seen queued without a live worker or a recorded failure.  A run
+ * that cannot get a worker is marked failed here, with the reason.
+ */
 Datum
 start_run_worker(PG_FUNCTION_ARGS)
 {
 	int64		run_id = PG_GETARG_INT64(0);
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
+	BgwHandleStatus status;
 	RunWorkerArgs args;
+	HeapTuple	tuple;
+	bool		can_login;
+	pid_t		pid;
+
+	args.database_oid = MyDatabaseId;
+	args.login_oid = GetAuthenticatedUserId();
+	args.role_oid = GetUserId();
+	/* the run row was inserted by this transaction, so it has an xid */
+	args.requester_xid = GetTopTransactionId();
+
+	/*
+	 * The worker logs in as the role that logged in here and then acts as
+	 * the role the request was made as, as this session does: a group role
+	 * taken with SET ROLE needs no LOGIN.  A login role that has lost its
+	 * LOGIN since this session began cannot start a worker.
+	 */
+	tuple = SearchSysCache1(AUTHOID, ObjectIdGetDatum(args.login_oid));
+	if (!HeapTupleIsValid(tuple))
+		elog(ERROR, "cache lookup failed for role %u", args.login_oid);
+	can_login = ((Form_pg_authid) GETSTRUCT(tuple))->rolcanlogin;
+	ReleaseSysCache(tuple);
+	if (!can_login)
+	{
+		fail_unstarted_run(run_id,
+						   psprintf("no background worker can run it: role \"%s\" is not permitted to log in "
+									"(call rerun_invoice_run with background => false)",
+									GetUserNameFromId(args.login_oid, false)));
+		PG_RETURN_VOID();
+	}
 
 	memset(&worker, 0, sizeof(worker));
 	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
@@ -53,20 +158,98 @@ start_run_worker(PG_FUNCTION_ARGS)
 	snprintf(worker.bgw_type, BGW_MAXLEN, "billing invoice run");
 	worker.bgw_main_arg = Int64GetDatum(run_id);
 	worker.bgw_notify_pid = MyProcPid;
-
-	args.database_oid = MyDatabaseId;
-	args.role_oid = GetUserId();
-	/* the run row was inserted by this transaction, so it has an xid */
-	args.requester_xid = GetTopTransactionId();
 	memcpy(worker.bgw_extra, &args, sizeof(args));
 
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
-		ereport(ERROR,
-				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
-				 errmsg("could not start a background worker for invoice run %lld",
-						(long long) run_id),
-				 errhint("Raise max_worker_processes, or call rerun_invoice_run with background => false.")));
+	{
+		fail_unstarted_run(run_id,
+						   psprintf("no background worker could be started: all %d worker slots are in use "
+									"(raise max_worker_processes, or call rerun_invoice_run with background => false)",
+									max_worker_processes));
+		PG_RETURN_VOID();
+	}
+
+	status = WaitForBackgroundWorkerStartup(handle, &pid);
+	if (status == BGWH_POSTMASTER_DIED)
+		ereport(FATAL,
+				(errcode(ERRCODE_ADMIN_SHUTDOWN),
+				 errmsg("postmaster exited while starting the worker of invoice run %lld",
+						(long long) run_id)));
+
+	/* wait until the worker holds the run lock, or is gone */
+	while (status == BGWH_STARTED && !run_lock_is_held(run_id))
+	{
+		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+						 10L, PG_WAIT_EXTENSION);
+		ResetLatch(MyLatch);
+		CHECK_FOR_INTERRUPTS();
+		status = GetBackgroundWorkerPid(handle, &pid);
+	}
+	if (status != BGWH_STARTED)
+		fail_unstarted_run(run_id,
+						   "its background worker exited before it took the run "
+						   "(see the server log: it could not connect, or was terminated)");
 	PG_RETURN_VOID();
+}
+
+/*
+ * try_lock_run(run_id) takes the run lock of a run until the end of the
+ * transaction if nobody holds it: true means the run has no live worker.
+ */
+Datum
+try_lock_run(PG_FUNCTION_ARGS)
+{
+	int64		run_id = PG_GETARG_INT64(0);
+
+	return DirectFunctionCall2(pg_try_advisory_xact_lock_int4, RunLockClass(), RunLockKey(run_id));
+}
+
+/* run_sql executes one statement about the run in a transaction of its own */
+static uint64
+run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
+{
+	Oid			types[2] = {INT8OID, TEXTOID};
+	Datum		values[2];
+	char		nulls[2] = {' ', ' '};
+	uint64		processed;
+	int			rc;
+
+	values[0] = Int64GetDatum(run_id);
+	if (text_arg)
+		values[1] = CStringGetTextDatum(text_arg);
+	else
+		nulls[1] = 'n';
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	rc = SPI_execute_with_args(sql, 2, types, values, nulls, false, 0);
+	if (rc < 0)
+		elog(ERROR, "billing: statement of invoice run %lld failed: %s", (long long) run_id,
+			 SPI_result_code_string(rc));
+	processed = SPI_processed;
+	if (result && processed > 0 && SPI_tuptable != NULL)
+	{
+		bool		isnull;
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		*result = isnull ? 0 : DatumGetInt64(d);
+	}
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return processed;
+}
+
+/* report_activity sets what pg_stat_activity.query shows for the worker */
+static void
+report_activity(int64 run_id, const char *what)
+{
+	char		activity[128];
+
+	snprintf(activity, sizeof(activity), "billing: invoice run %lld %s", (long long) run_id, what);
+	pgstat_report_activity(STATE_RUNNING, activity);
 }
 
 /* billing_run_worker_main is the background worker's entry point */
@@ -75,15 +258,15 @@ billing_run_worker_main(Datum main_arg)
 {
 	int64		run_id = DatumGetInt64(main_arg);
 	RunWorkerArgs args;
-	char		activity[64];
-	Oid			types[1] = {INT8OID};
-	Datum		values[1] = {Int64GetDatum(run_id)};
-	int			rc;
+	int64		schedule_id = 0;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(args.database_oid, args.role_oid, 0);
+	BackgroundWorkerInitializeConnectionByOid(args.database_oid, args.login_oid, 0);
+	/* act as the requester did; SET ROLE is refused from here on */
+	if (args.role_oid != args.login_oid)
+		SetUserIdAndSecContext(args.role_oid, SECURITY_LOCAL_USERID_CHANGE);
 
 	/*
 	 * The connection applied the role's and the database's settings; the
@@ -92,34 +275,70 @@ billing_run_worker_main(Datum main_arg)
 	 */
 	SetConfigOption("search_path", BILLING_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 
+	/* the run lock, held until this process exits: the run is alive */
+	StartTransactionCommand();
+	(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
+	CommitTransactionCommand();
+
 	/* wait until the transaction that queued the run has committed or not */
+	report_activity(run_id, "waiting for its request to commit");
 	StartTransactionCommand();
 	XactLockTableWait(args.requester_xid, NULL, NULL, XLTW_None);
 	CommitTransactionCommand();
 
-	snprintf(activity, sizeof(activity), "billing: invoice run %lld", (long long) run_id);
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	pgstat_report_activity(STATE_RUNNING, activity);
+	/* no queued row: the requester rolled back, or it was cancelled */
+	if (run_sql("SELECT schedule_id FROM billing.invoice_run WHERE id = $1 AND status = 'queued'",
+				run_id, NULL, &schedule_id) != 1)
+		proc_exit(0);
 
-	rc = SPI_execute_with_args("SELECT 1 FROM billing.invoice_run WHERE id = $1 AND status = 'queued'",
-							   1, types, values, NULL, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing: finding queued run %lld failed", (long long) run_id);
-	/* no row: the requester rolled back, so there is nothing to do */
-	if (SPI_processed == 1)
+	/*
+	 * Take the schedule's lock for the rest of the run while still queued:
+	 * cancel_run can cancel the run until it has it.
+	 */
+	if (!billing_lock_schedule_for_session(schedule_id, false))
 	{
-		rc = SPI_execute_with_args("SELECT billing.run_invoice_run($1)",
-								   1, types, values, NULL, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "billing: invoice run %lld failed to execute", (long long) run_id);
+		run_sql("INSERT INTO billing.run_log (run_id, level, message)"
+				" VALUES ($1, 'info', 'queued behind another run of its schedule or a document change; waiting for the schedule''s lock')",
+				run_id, NULL, NULL);
+		report_activity(run_id, "waiting for its schedule's lock");
+		StartTransactionCommand();
+		(void) billing_lock_schedule_for_session(schedule_id, true);
+		CommitTransactionCommand();
 	}
 
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	/* now(): this transaction began once the schedule's lock was ours */
+	if (run_sql("WITH started AS ("
+				"  UPDATE billing.invoice_run SET status = 'running', started_at = pg_catalog.now()"
+				"  WHERE id = $1 AND status = 'queued' RETURNING id)"
+				" INSERT INTO billing.run_log (run_id, level, message)"
+				" SELECT id, 'info', $2 FROM started",
+				run_id, psprintf("started by background worker pid %d", MyProcPid), NULL) != 1)
+		proc_exit(0);			/* cancelled while it waited */
+
+	report_activity(run_id, "making its drafts");
+	PG_TRY();
+	{
+		run_sql("SELECT billing.run_invoice_run($1)", run_id, NULL, NULL);
+	}
+	PG_CATCH();
+	{
+		/*
+		 * An error that the run itself could not record (a cancel, say): its
+		 * transaction is rolled back, so nothing was issued; say so.
+		 */
+		ErrorData  *edata;
+
+		HOLD_INTERRUPTS();
+		EmitErrorReport();
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		RESUME_INTERRUPTS();
+		run_sql("SELECT billing.fail_run($1, $2)", run_id,
+				psprintf("its background worker stopped: %s", edata->message), NULL);
+	}
+	PG_END_TRY();
+
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
 }

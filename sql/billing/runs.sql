@@ -245,6 +245,7 @@ BEGIN
 			      DETAIL = 'Drafts are issued only for periods whose issue moment has passed; a later as_of would issue periods that have not closed.',
 			      HINT = 'Leave as_of out to mean now(), or pass simulate => true to issue as of a future moment on purpose.';
 	END IF;
+	PERFORM billing.fail_dead_runs();
 	run_ids := billing.issue_drafts_internal(as_of);
 	RETURN QUERY SELECT r.* FROM billing.invoice_run r WHERE r.id = ANY (run_ids) ORDER BY r.id;
 END
@@ -263,6 +264,7 @@ RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_ca
 DECLARE
 	run_id bigint;
 BEGIN
+	PERFORM billing.fail_dead_runs();
 	run_id := billing.plan_rerun(schedule, notify, as_of, brand);
 	IF coalesce(background, false) THEN
 		PERFORM billing.start_run_worker(run_id);
@@ -284,16 +286,19 @@ RETURNS TABLE (buyer_id bigint, previous_billed numeric, deposit numeric, purcha
 
 -- billing.preview_run: the pre-invoicing report.  What a rerun of the
 -- schedule would issue now, per buyer (per document with document
--- grouping), computed by the same statement as a run, writing nothing.
+-- grouping), computed by the same statement as a run, writing no drafts.
+-- VOLATILE only because, like every run function, it first marks runs whose
+-- background worker is gone as failed (billing.fail_dead_runs).
 CREATE OR REPLACE FUNCTION billing.preview_run(schedule text, as_of timestamptz DEFAULT now(),
                                     brand text DEFAULT NULL)
 RETURNS TABLE (buyer text, buyer_name text, period daterange, invoice_date date, due_date date,
                documents integer, previous_billed numeric, deposit numeric, carried_over numeric,
                purchases numeric, tax numeric, total numeric, bank_account text)
-LANGUAGE plpgsql STABLE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	target record;
 BEGIN
+	PERFORM billing.fail_dead_runs();
 	target := billing.rerun_target(schedule, as_of, brand);
 	RETURN QUERY
 	SELECT b.code, b.name, target.period, target.invoice_date,
@@ -312,7 +317,9 @@ COMMENT ON FUNCTION billing.preview_run(text, timestamptz, text) IS
 
 -- billing.cancel_run cancels a run's unconfirmed invoices.  reopen frees
 -- their documents for a later run; otherwise the documents are closed for
--- good (never_invoice) and stay linked to the cancelled invoices.
+-- good (never_invoice) and stay linked to the cancelled invoices.  A queued
+-- run (a background rerun waiting for its turn) is cancelled before it
+-- starts; a running one cannot be.
 CREATE OR REPLACE FUNCTION billing.cancel_run(run_id bigint, reopen boolean DEFAULT true)
 RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
@@ -320,14 +327,24 @@ DECLARE
 	r billing.invoice_run;
 	cancelled integer;
 BEGIN
+	PERFORM billing.fail_dead_runs();
 	SELECT * INTO r FROM billing.invoice_run WHERE id = run_id FOR UPDATE;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'invoice run % does not exist', coalesce(run_id::text, 'NULL')
 			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.invoice_run.';
 	END IF;
-	IF r.status IN ('queued', 'running') THEN
-		RAISE EXCEPTION 'invoice run % is % and cannot be cancelled yet', run_id, r.status
-			USING ERRCODE = 'object_not_in_prerequisite_state', HINT = 'Wait for it to finish.';
+	IF r.status = 'running' THEN
+		RAISE EXCEPTION 'invoice run % is running and cannot be cancelled yet', run_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Wait for it to finish, or stop its worker with pg_terminate_backend(pid) (backend_type ''billing invoice run'' in pg_stat_activity): the run is then failed and can be cancelled.';
+	END IF;
+	IF r.status = 'queued' THEN
+		-- its worker, if alive, finds it no longer queued and exits
+		UPDATE billing.invoice_run SET status = 'cancelled', finished_at = now()
+		WHERE id = run_id RETURNING * INTO r;
+		INSERT INTO billing.run_log (run_id, level, message)
+		VALUES (run_id, 'info', 'run cancelled before it started: nothing was issued');
+		RETURN r;
 	END IF;
 	IF r.status = 'cancelled' THEN
 		RAISE EXCEPTION 'invoice run % is already cancelled', run_id

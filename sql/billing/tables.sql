@@ -236,6 +236,8 @@ SELECT pg_catalog.pg_extension_config_dump('billing.invoice_run_id_seq', '');
 CREATE UNIQUE INDEX invoice_run_scheduled_once ON billing.invoice_run (schedule_id, cutoff_date)
 	WHERE kind = 'scheduled' AND status <> 'failed';
 CREATE INDEX invoice_run_schedule_idx ON billing.invoice_run (schedule_id, cutoff_date);
+-- the runs not over yet: billing.fail_dead_runs reads only these
+CREATE INDEX invoice_run_live_idx ON billing.invoice_run (id) WHERE status IN ('queued', 'running');
 COMMENT ON TABLE billing.invoice_run IS 'one run that makes draft invoices for a schedule and period';
 COMMENT ON COLUMN billing.invoice_run.id IS 'run id';
 COMMENT ON COLUMN billing.invoice_run.brand_id IS 'the brand of the schedule';

@@ -94,3 +94,6 @@ ALTER TABLE billing.member
 
 -- issue_drafts gained simulate (sql/billing/runs.sql): a new signature
 DROP FUNCTION IF EXISTS billing.issue_drafts(timestamptz);
+
+-- the runs not over yet: billing.fail_dead_runs reads only these
+CREATE INDEX invoice_run_live_idx ON billing.invoice_run (id) WHERE status IN ('queued', 'running');
