@@ -88,6 +88,16 @@ extern bool form_char(FormScanner *s, char c);
 extern int	form_number(FormScanner *s);
 extern bool form_at_end(FormScanner *s);
 
+/* errors and binary I/O shared by cycle and due_rule (textform.c) */
+struct StringInfoData;
+extern void form_syntax_error(const char *type_name, const char *input,
+							  const char *forms_hint) pg_attribute_noreturn();
+extern void form_range_error(const char *type_name, const char *input,
+							 const char *detail, const char *forms_hint) pg_attribute_noreturn();
+extern int32 form_recv_int32(struct StringInfoData *buf, const char *type_name,
+							 bool (*is_valid) (int32));
+extern bytea *form_send_int32(int32 value);
+
 /* run.c */
 extern void billing_define_run_gucs(void);
 
