@@ -119,23 +119,36 @@ CREATE OR REPLACE TRIGGER document_guard BEFORE UPDATE OR DELETE ON billing.docu
 	FOR EACH ROW EXECUTE FUNCTION billing.document_guard();
 
 -- An amount must fit its brand's currency (no sen in yen, no tenth of a
--- cent in euros).  Checked once per statement over the new rows, so a bulk
--- load of a million documents pays one join, not a lookup per row.
+-- cent in euros).  Checked once per statement over the new rows: the
+-- brands' scales are read first, then the new rows are checked once per
+-- distinct scale with the scale and its brands as parameters, so a bulk
+-- load of a million documents pays a scan or two, not a lookup per row,
+-- and the transition table is never joined with another table (which a
+-- distributed planner cannot do).
 CREATE OR REPLACE FUNCTION billing.document_currency_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	per_scale record;
 	bad record;
+	brand billing.brand;
 BEGIN
-	SELECT d.reference, d.kind, d.amount, b.currency, b.currency_scale INTO bad
-	FROM new_documents d JOIN billing.brand b ON b.id = d.brand_id
-	WHERE d.amount <> round(d.amount, b.currency_scale)
-	LIMIT 1;
-	IF FOUND THEN
-		RAISE EXCEPTION '% "%" has amount %, finer than % allows', bad.kind, bad.reference, bad.amount, bad.currency
-			USING ERRCODE = 'check_violation',
-			      DETAIL = format('%s amounts have %s decimal places.', bad.currency, bad.currency_scale),
-			      HINT = 'Round the amount to the currency''s minor unit before recording it.';
-	END IF;
+	FOR per_scale IN
+		SELECT b.currency_scale, array_agg(b.id ORDER BY b.id) AS brand_ids
+		FROM billing.brand b GROUP BY b.currency_scale ORDER BY b.currency_scale
+	LOOP
+		SELECT d.reference, d.kind, d.amount, d.brand_id INTO bad
+		FROM new_documents d
+		WHERE d.brand_id = ANY (per_scale.brand_ids)
+		  AND d.amount <> round(d.amount, per_scale.currency_scale)
+		LIMIT 1;
+		IF FOUND THEN
+			SELECT * INTO brand FROM billing.brand b WHERE b.id = bad.brand_id;
+			RAISE EXCEPTION '% "%" has amount %, finer than % allows', bad.kind, bad.reference, bad.amount, brand.currency
+				USING ERRCODE = 'check_violation',
+				      DETAIL = format('%s amounts have %s decimal places.', brand.currency, brand.currency_scale),
+				      HINT = 'Round the amount to the currency''s minor unit before recording it.';
+		END IF;
+	END LOOP;
 	RETURN NULL;
 END
 $$;
