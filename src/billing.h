@@ -101,6 +101,11 @@ extern bytea *form_send_int32(int32 value);
 /* run.c */
 extern void billing_define_run_gucs(void);
 
+/* run_v01.c: runs while a database's extension SQL is still 0.1 */
+extern bool billing_sql_is_v01(void);
+extern void billing_v01_lock_key(int64 schedule_id, int32 *lock_class, int32 *lock_key);
+extern void billing_v01_make_drafts(Datum *args8);
+
 /* search_path.c: what every statement of ours resolves names through */
 #define BILLING_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
 extern int	billing_pin_search_path(void);
