@@ -11,9 +11,14 @@
 #   issue_drafts_with_history  issue_drafts for October again, after five
 #                              earlier months (5,000,000 documents) were
 #                              issued, linked and confirmed
+#   issue_drafts_unanalyzed    issue_drafts for the same period right after
+#                              the load, before any ANALYZE (autovacuum off
+#                              for the extension's tables): a bulk import
+#                              just before the night's run
 # and samples the issuing backend's memory.  Each variant starts from fresh
-# data after VACUUM ANALYZE, what it reads and writes prewarmed, and a
-# CHECKPOINT.  Data, comparators and helpers: test/bench/issue.sql.
+# data after VACUUM ANALYZE (except the unanalyzed one), what it reads and
+# writes prewarmed, and a CHECKPOINT.  Data, comparators and helpers:
+# test/bench/issue.sql.
 #
 #   sudo bash test/bench/issue.sh                               # full size
 #   sudo BILLING_BENCH_SCALE=0.05 bash test/bench/issue.sh      # a quick try
@@ -24,8 +29,9 @@
 #   BILLING_BENCH_EXTRA_CONF: more postgresql.conf lines, e.g. 'jit = off'
 #
 # Goals: issue/plain_sql <= 0.6, issue/plpgsql_loop <= 0.4, history <= 1.25,
-# backend private memory (peak RssAnon) < 256 MB.  Ends with exactly one line
-#   ratio issue/plain_sql=X issue/plpgsql_loop=Y history=Z
+# unanalyzed <= 1.5, backend private memory (peak RssAnon) < 256 MB.  Ends
+# with exactly one line
+#   ratio issue/plain_sql=X issue/plpgsql_loop=Y history=Z unanalyzed=U
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$BILLING_ROOT"
@@ -142,9 +148,41 @@ PREWARM_ISSUE="SELECT bench.prewarm_run('2026-10-01', '2026-10-31')"
 
 echo "== $BUYERS buyers, $DOCS documents in October 2026 (scale $SCALE)"
 T0=$(date +%s)
-pq -c "CREATE EXTENSION billing" -v buyers="$BUYERS" -f test/bench/issue.sql
+# the extension's tables (run once, then as every run leaves them)
+RUN_TABLES="billing.invoice, billing.invoice_tax_line, billing.document_link, billing.run_log,
+	billing.notification, billing.invoice_run"
+# autovacuum (and its ANALYZE) off for the extension's tables until the
+# unanalyzed run is done
+autovacuum() {
+	pq >/dev/null <<SQL
+SELECT format('ALTER TABLE %s SET (autovacuum_enabled = $1)', c.oid::regclass)
+FROM pg_class c WHERE c.relnamespace = 'billing'::regnamespace AND c.relkind = 'r' \\gexec
+SQL
+}
+pq -c "CREATE EXTENSION billing"
+autovacuum off
+pq -v buyers="$BUYERS" -f test/bench/issue.sql
 pq -c "SELECT bench.load_month('2026-10-01', $DOCS)" >/dev/null
 pq -c "SELECT bench.copy_documents('2026-10-01', '2026-10-31')" >/dev/null
+
+# ---- issue_drafts on tables never analyzed: buyers and documents just
+# loaded, no statistics (pg_class.reltuples still -1); prewarmed and
+# checkpointed as the others, but neither vacuumed nor analyzed
+check "buyer and document never analyzed" "$(pq -c "SELECT bool_and(c.reltuples < 0
+	AND NOT EXISTS (SELECT 1 FROM pg_statistic st WHERE st.starelid = c.oid))
+	FROM pg_class c WHERE c.oid IN ('billing.buyer'::regclass, 'billing.document'::regclass)")"
+pq -c "$PREWARM_ISSUE" -c "CHECKPOINT" >/dev/null
+measure "SELECT count(*) FROM billing.issue_drafts('$AS_OF');"
+UNANALYZED=$SECS
+UNANALYZED_MEM=$PEAK_ANON_MB
+printf '%-27s %8d docs %7.2f s   (never analyzed; backend peak RssAnon %d MB)\n' issue_drafts_unanalyzed \
+	"$DOCS" "$UNANALYZED" "$PEAK_ANON_MB"
+check "unanalyzed: one run, $BUYERS drafts, $DOCS links" "$(pq -c "SELECT count(*) = 1 AND sum(invoice_count) = $BUYERS
+	AND sum(document_count) = $DOCS AND (SELECT count(*) FROM billing.document_link) = $DOCS
+	AND bool_and(status = 'completed') FROM billing.invoice_run")"
+pq -c "CREATE TABLE bench.unanalyzed_invoice AS SELECT buyer_id, previous_billed, deposit, purchases, tax, total,
+	document_count FROM billing.invoice" -c "TRUNCATE $RUN_TABLES" >/dev/null
+autovacuum on
 
 # ---- issue_drafts
 prepare "$PREWARM_ISSUE"
@@ -161,6 +199,12 @@ echo "  $(pq -c "SELECT format('%s run(s): %s drafts, %s links, %s documents, to
 check "one run, $BUYERS drafts, $DOCS links" "$(pq -c "SELECT count(*) = 1 AND sum(invoice_count) = $BUYERS
 	AND sum(document_count) = $DOCS AND (SELECT count(*) FROM billing.document_link) = $DOCS
 	AND bool_and(status = 'completed') FROM billing.invoice_run")"
+check "unanalyzed run made the same invoices" "$(pq -c "SELECT NOT EXISTS (
+	(SELECT buyer_id, previous_billed, deposit, purchases, tax, total, document_count FROM billing.invoice
+	 EXCEPT ALL SELECT * FROM bench.unanalyzed_invoice)
+	UNION ALL
+	(SELECT * FROM bench.unanalyzed_invoice
+	 EXCEPT ALL SELECT buyer_id, previous_billed, deposit, purchases, tax, total, document_count FROM billing.invoice))")"
 
 # ---- plain SQL
 prepare "SELECT bench.prewarm('bench.plain_document', 'bench.plain_invoice', 'bench.plain_tax_line', 'billing.buyer', 'billing.schedule')"
@@ -259,10 +303,11 @@ check "one more run, $BUYERS drafts, $DOCS more links" "$(pq -c "SELECT count(*)
 	FROM billing.invoice_run WHERE cutoff_date = '2026-10-31'")"
 
 PEAK_MEM=$((ISSUE_MEM > HISTORY_MEM ? ISSUE_MEM : HISTORY_MEM))
+PEAK_MEM=$((PEAK_MEM > UNANALYZED_MEM ? PEAK_MEM : UNANALYZED_MEM))
 printf '%-27s %8d MB   (peak RssAnon of the issuing backend, the figure compared with 256 MB)\n' \
 	'peak backend memory' "$PEAK_MEM"
-echo "== finished in $(($(date +%s) - T0)) s; goals: issue/plain_sql <= 0.60, issue/plpgsql_loop <= 0.40, history <= 1.25, memory < 256 MB"
+echo "== finished in $(($(date +%s) - T0)) s; goals: issue/plain_sql <= 0.60, issue/plpgsql_loop <= 0.40, history <= 1.25, unanalyzed <= 1.50, memory < 256 MB"
 [ "$FAILED" = 0 ] || echo "== SOME CHECKS FAILED (see above)"
-awk -v i="$ISSUE" -v p="$PLAIN" -v l="$LOOP" -v h="$HISTORY" \
-	'BEGIN { printf "ratio issue/plain_sql=%.2f issue/plpgsql_loop=%.2f history=%.2f\n", i / p, i / l, h / i }'
+awk -v i="$ISSUE" -v p="$PLAIN" -v l="$LOOP" -v h="$HISTORY" -v u="$UNANALYZED" \
+	'BEGIN { printf "ratio issue/plain_sql=%.2f issue/plpgsql_loop=%.2f history=%.2f unanalyzed=%.2f\n", i / p, i / l, h / i, u / i }'
 exit "$FAILED"
