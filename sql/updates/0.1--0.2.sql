@@ -97,3 +97,7 @@ DROP FUNCTION IF EXISTS billing.issue_drafts(timestamptz);
 
 -- the runs not over yet: billing.fail_dead_runs reads only these
 CREATE INDEX invoice_run_live_idx ON billing.invoice_run (id) WHERE status IN ('queued', 'running');
+
+-- billing.preview_drafts is SQL since 0.2 and returns more columns (the
+-- group, carried_over, total, due date): the C function of 0.1 goes first.
+DROP FUNCTION IF EXISTS billing.preview_drafts(bigint, bigint, date, date, timestamptz, date, date);
