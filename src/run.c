@@ -76,14 +76,13 @@ result_column(const char *name, bool *isnull)
 }
 
 /*
- * lock_schedule takes the schedule's run lock, waiting or not.  The key is
- * billing.schedule_lock_key's, the one document_guard takes shared.
+ * schedule_lock_key_of sets the advisory lock class and key of a schedule's
+ * run lock: billing.schedule_lock_key's, the one document_guard takes
+ * shared.  Needs a transaction and an SPI connection.
  */
 static void
-lock_schedule(int64 schedule_id, const char *schedule_code)
+schedule_lock_key_of(int64 schedule_id, Datum *lock_class, Datum *lock_key)
 {
-	Datum		lock_class;
-	Datum		lock_key;
 	bool		isnull;
 
 	if (billing_sql_is_v01())
@@ -92,8 +91,8 @@ lock_schedule(int64 schedule_id, const char *schedule_code)
 					k;
 
 		billing_v01_lock_key(schedule_id, &c, &k);
-		lock_class = Int32GetDatum(c);
-		lock_key = Int32GetDatum(k);
+		*lock_class = Int32GetDatum(c);
+		*lock_key = Int32GetDatum(k);
 	}
 	else
 	{
@@ -107,10 +106,19 @@ lock_schedule(int64 schedule_id, const char *schedule_code)
 		spi_check(rc, SPI_OK_SELECT, "computing the schedule's lock key");
 		if (SPI_processed != 1)
 			elog(ERROR, "billing: no lock key for schedule %lld", (long long) schedule_id);
-		lock_class = result_column("lock_class", &isnull);
-		lock_key = result_column("lock_key", &isnull);
+		*lock_class = result_column("lock_class", &isnull);
+		*lock_key = result_column("lock_key", &isnull);
 	}
+}
 
+/* lock_schedule takes the schedule's run lock, waiting or not */
+static void
+lock_schedule(int64 schedule_id, const char *schedule_code)
+{
+	Datum		lock_class;
+	Datum		lock_key;
+
+	schedule_lock_key_of(schedule_id, &lock_class, &lock_key);
 	if (run_lock_wait)
 	{
 		DirectFunctionCall2(pg_advisory_xact_lock_int4, lock_class, lock_key);
@@ -128,20 +136,32 @@ lock_schedule(int64 schedule_id, const char *schedule_code)
  * billing_lock_schedule_for_session takes the schedule's run lock for the
  * session, waiting or not (returns whether it got it): a background worker
  * holds it from before its run goes 'running' until it exits, and its
- * run's own transaction-level lock_schedule is then granted at once.
+ * run's own transaction-level lock_schedule is then granted at once.  The
+ * key is looked up in a transaction of its own when none is open.
  */
 bool
 billing_lock_schedule_for_session(int64 schedule_id, bool wait)
 {
-	Datum		class = Int32GetDatum(SCHEDULE_LOCK_CLASS);
-	Datum		key = Int32GetDatum((int32) (schedule_id % PG_INT32_MAX));
+	Datum		lock_class;
+	Datum		lock_key;
+	bool		own_transaction = !IsTransactionState();
+
+	if (own_transaction)
+		StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	schedule_lock_key_of(schedule_id, &lock_class, &lock_key);
+	PopActiveSnapshot();
+	SPI_finish();
+	if (own_transaction)
+		CommitTransactionCommand();
 
 	if (wait)
 	{
-		DirectFunctionCall2(pg_advisory_lock_int4, class, key);
+		DirectFunctionCall2(pg_advisory_lock_int4, lock_class, lock_key);
 		return true;
 	}
-	return DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4, class, key));
+	return DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4, lock_class, lock_key));
 }
 
 /* refuse_snapshot_isolation: a run must see what committed while it waited */
