@@ -91,6 +91,9 @@ extern bool form_at_end(FormScanner *s);
 /* run.c */
 extern void billing_define_run_gucs(void);
 
+/* guard.c: records only the API can change */
+extern void billing_define_guard_gucs(void);
+
 /* search_path.c: what every statement of ours resolves names through */
 #define BILLING_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
 extern int	billing_pin_search_path(void);
