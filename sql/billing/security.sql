@@ -40,19 +40,19 @@ COMMENT ON FUNCTION billing.caller_brands() IS
 CREATE OR REPLACE FUNCTION billing.grant_brand(brand text, grantee regrole) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	brand_id bigint;
+	granted bigint;
 BEGIN
 	IF grantee IS NULL THEN
 		RAISE EXCEPTION 'granting brand "%" needs a role', brand
 			USING ERRCODE = 'null_value_not_allowed', HINT = 'SELECT billing.grant_brand(''ACME'', ''acme_app'').';
 	END IF;
-	SELECT b.id INTO brand_id FROM billing.brand b WHERE b.code = brand;
+	SELECT b.id INTO granted FROM billing.brand b WHERE b.code = brand;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'brand "%" does not exist', coalesce(brand, 'NULL')
 			USING ERRCODE = 'undefined_object', HINT = 'Brands are listed by SELECT code, name FROM billing.brand.';
 	END IF;
 	INSERT INTO billing.brand_grant (grantee, brand_id, granted_by)
-	VALUES (grantee, brand_id, billing.calling_role()::text)
+	VALUES (grantee, granted, billing.calling_role()::text)
 	ON CONFLICT ON CONSTRAINT brand_grant_pkey DO NOTHING;
 	RETURN FOUND;
 END
@@ -65,14 +65,14 @@ COMMENT ON FUNCTION billing.grant_brand(text, regrole) IS
 CREATE OR REPLACE FUNCTION billing.revoke_brand(brand text, grantee regrole) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	brand_id bigint;
+	revoked bigint;
 BEGIN
-	SELECT b.id INTO brand_id FROM billing.brand b WHERE b.code = brand;
+	SELECT b.id INTO revoked FROM billing.brand b WHERE b.code = brand;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'brand "%" does not exist', coalesce(brand, 'NULL')
 			USING ERRCODE = 'undefined_object', HINT = 'Brands are listed by SELECT code, name FROM billing.brand.';
 	END IF;
-	DELETE FROM billing.brand_grant g WHERE g.grantee = revoke_brand.grantee AND g.brand_id = revoke_brand.brand_id;
+	DELETE FROM billing.brand_grant g WHERE g.grantee = revoke_brand.grantee AND g.brand_id = revoked;
 	RETURN FOUND;
 END
 $$;
