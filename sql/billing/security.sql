@@ -225,3 +225,17 @@ ALTER TABLE billing.notification ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.notification;
 CREATE POLICY brand_wall ON billing.notification
 	USING (run_id IN (SELECT r.id FROM billing.invoice_run r));
+
+COMMENT ON POLICY own_grants ON billing.brand_grant IS 'a role sees the grants of the roles it is a member of';
+COMMENT ON POLICY brand_wall ON billing.brand IS 'the brands granted to the role (billing.brand_grant)';
+COMMENT ON POLICY brand_wall ON billing.schedule IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.bank_account IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.member IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.buyer IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.document IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.invoice IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.invoice_run IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.invoice_tax_line IS 'tax lines of the buyers the role sees';
+COMMENT ON POLICY brand_wall ON billing.document_link IS 'links of the buyers the role sees';
+COMMENT ON POLICY brand_wall ON billing.run_log IS 'log lines of the runs the role sees';
+COMMENT ON POLICY brand_wall ON billing.notification IS 'notifications of the runs the role sees';

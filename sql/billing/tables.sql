@@ -320,3 +320,9 @@ CREATE TABLE billing.maintenance_log (
 );
 SELECT pg_catalog.pg_extension_config_dump('billing.maintenance_log', '');
 COMMENT ON TABLE billing.maintenance_log IS 'every statement that wrote billing records by hand under billing.maintenance';
+COMMENT ON COLUMN billing.maintenance_log.logged_at IS 'when the statement wrote';
+COMMENT ON COLUMN billing.maintenance_log.session_role IS 'the role that logged in (session_user)';
+COMMENT ON COLUMN billing.maintenance_log.role_name IS 'the role the statement ran as (current_user)';
+COMMENT ON COLUMN billing.maintenance_log.table_name IS 'the billing table written';
+COMMENT ON COLUMN billing.maintenance_log.operation IS 'INSERT, UPDATE, DELETE or TRUNCATE';
+COMMENT ON COLUMN billing.maintenance_log.query IS 'the statement as the client sent it';
