@@ -33,7 +33,7 @@ FROM invoice i JOIN buyer b ON b.id = i.buyer_id
 WHERE b.code IN ('R1', 'R2');
 SELECT i.id AS r1 FROM invoice i JOIN buyer b ON b.id = i.buyer_id WHERE b.code = 'R1' \gset
 SELECT i.id AS r2 FROM invoice i JOIN buyer b ON b.id = i.buyer_id WHERE b.code = 'R2' \gset
-SELECT id, status FROM confirm_invoices(ARRAY[:r1]::bigint[]) AS c;
+SELECT status FROM confirm_invoices(ARRAY[:r1]::bigint[]) AS c;
 SELECT * FROM rec ORDER BY buyer;
 CREATE TEMP TABLE before AS SELECT * FROM rec;
 
@@ -59,7 +59,7 @@ FROM unnest(ARRAY[
 	-- a confirmed invoice's amounts
 	format($q$UPDATE billing.invoice SET total = total - 1000, purchases = purchases - 1000 WHERE id = %s$q$, :r1),
 	-- a tax line
-	format($q$UPDATE billing.invoice_tax_line SET tax = tax + 1 WHERE invoice_id = %s$q$, :r2),
+	format($q$UPDATE billing.invoice_tax_line SET tax = tax + 1 WHERE invoice_id = %s AND tax_rate = 0.10$q$, :r2),
 	-- a link moved to another invoice
 	format($q$UPDATE billing.document_link SET invoice_id = %s WHERE invoice_id = %s$q$, :r2, :r1),
 	-- a confirmed invoice back to draft (then delete_drafts and a rerun would bill it twice)
@@ -70,7 +70,7 @@ FROM unnest(ARRAY[
 	format($q$DELETE FROM billing.invoice WHERE id = %s$q$, :r1),
 	format($q$DELETE FROM billing.invoice WHERE id = %s$q$, :r2),
 	format($q$DELETE FROM billing.document_link WHERE invoice_id = %s$q$, :r1),
-	format($q$DELETE FROM billing.invoice_tax_line WHERE invoice_id = %s$q$, :r2),
+	format($q$DELETE FROM billing.invoice_tax_line WHERE invoice_id = %s AND tax_rate = 0.08$q$, :r2),
 	-- forged rows
 	format($q$INSERT INTO billing.document_link SELECT buyer_id, document_id + 1000, invoice_id FROM billing.document_link WHERE invoice_id = %s$q$, :r2),
 	format($q$INSERT INTO billing.invoice SELECT * FROM billing.invoice WHERE id = %s$q$, :r2),
@@ -105,8 +105,11 @@ SELECT invoice_count, document_count FROM invoice_run WHERE id = :rerun;
 SELECT * FROM rec ORDER BY buyer;
 
 -- the API still does all it did: R2's draft deleted with its tax line and
--- links (functions set billing.api_write for their own call only)
+-- links (functions set billing.api_write for their own call only), with
+-- parallel plans forced: a parallel worker takes the setting from its leader
+SET force_parallel_mode = on;
 SELECT delete_drafts(ARRAY[:r2]::bigint[]) AS deleted;
+RESET force_parallel_mode;
 SELECT * FROM rec ORDER BY buyer;
 SELECT current_setting('billing.api_write') AS api_write_after_call;
 

@@ -23,6 +23,7 @@
 #include "billing.h"
 
 #include "access/htup_details.h"
+#include "access/parallel.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -44,14 +45,16 @@ static bool maintenance = false;
 
 /*
  * check_api_write accepts "on" only when applied by a SECURITY DEFINER
- * function's SET clause (or validated for one, PGC_S_TEST).
+ * function's SET clause (or validated for one, PGC_S_TEST), or copied from
+ * its leader into a parallel worker (which restores the settings before the
+ * security context, and cannot write anyway).
  */
 static bool
 check_api_write(bool *newval, void **extra, GucSource source)
 {
 	if (!*newval || source == PGC_S_TEST || source == PGC_S_DEFAULT)
 		return true;
-	if (InLocalUserIdChange())
+	if (InLocalUserIdChange() || InitializingParallelWorker || IsParallelWorker())
 		return true;
 	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
 	GUC_check_errmsg("billing.api_write is set only by the billing extension's own functions");

@@ -106,6 +106,8 @@ BEGIN
 	RETURN found_schedule;
 END
 $$;
+COMMENT ON FUNCTION billing.find_schedule(text, text) IS
+	'internal: a schedule by code (and brand) among the calling role''s brands, or an error naming what was not found';
 
 -- billing.rerun_target: what a rerun of the schedule as of as_of covers:
 -- the most recent closed period (by the local date in the brand's time
@@ -133,6 +135,8 @@ BEGIN
 	invoice_date := billing.invoice_date_for(s.invoice_date_mode, cutoff, local_day);
 END
 $$;
+COMMENT ON FUNCTION billing.rerun_target(text, timestamptz, text) IS
+	'internal: the period, cut-off and invoice date a rerun of the schedule as of as_of covers';
 
 -- billing.plan_rerun queues a rerun of the schedule's most recent closed
 -- period as of as_of, for the buyers who have the schedule applied then.
@@ -360,3 +364,5 @@ BEGIN
 	RETURN r;
 END
 $$;
+COMMENT ON FUNCTION billing.cancel_run(bigint, boolean) IS
+	'cancels a run''s unconfirmed invoices; reopen frees their documents, otherwise they are never invoiced';
