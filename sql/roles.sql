@@ -64,18 +64,16 @@ GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.m
 	billing.buyer, billing.document, billing.invoice, billing.invoice_tax_line,
 	billing.document_link, billing.invoice_run, billing.run_log, billing.notification,
 	billing.uninvoiced_document TO regress_billing_reader;
-GRANT EXECUTE ON FUNCTION billing.preview_run(text, timestamptz, text) TO regress_billing_reader;
+GRANT EXECUTE ON FUNCTION billing.preview_run TO regress_billing_reader;
 GRANT INSERT, UPDATE, DELETE ON billing.buyer, billing.document TO regress_billing_app;
 GRANT USAGE ON SEQUENCE billing.buyer_id_seq, billing.document_id_seq TO regress_billing_app;
-GRANT EXECUTE ON FUNCTION billing.confirm_invoices(bigint[]), billing.quarantine_invoices(bigint[], text),
-	billing.reject_invoices(bigint[], text), billing.cancel_invoices(bigint[]),
-	billing.delete_drafts(bigint[]) TO regress_billing_app;
+GRANT EXECUTE ON FUNCTION billing.confirm_invoices, billing.quarantine_invoices,
+	billing.reject_invoices, billing.cancel_invoices, billing.delete_drafts TO regress_billing_app;
 GRANT INSERT, UPDATE, DELETE ON billing.schedule, billing.buyer, billing.bank_account, billing.member
 	TO regress_billing_admin;
 GRANT USAGE ON SEQUENCE billing.schedule_id_seq, billing.buyer_id_seq, billing.bank_account_id_seq,
 	billing.member_id_seq TO regress_billing_admin;
-GRANT EXECUTE ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text),
-	billing.cancel_run(bigint, boolean), billing.cancel_invoices(bigint[]) TO regress_billing_admin;
+GRANT EXECUTE ON FUNCTION billing.rerun_invoice_run, billing.cancel_run, billing.cancel_invoices TO regress_billing_admin;
 -- a role per brand, and the people and services of each brand
 CREATE ROLE regress_walla NOLOGIN;
 CREATE ROLE regress_wallb NOLOGIN;

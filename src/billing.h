@@ -93,6 +93,8 @@ extern void billing_define_run_gucs(void);
 
 /* guard.c: records only the API can change */
 extern void billing_define_guard_gucs(void);
+extern int	billing_allow_api_write(void);
+extern void billing_end_api_write(int level);
 
 /* search_path.c: what every statement of ours resolves names through */
 #define BILLING_SAFE_SEARCH_PATH "pg_catalog, pg_temp"

@@ -7,7 +7,8 @@
  *	  The extension's functions that write records are SECURITY DEFINER and
  *	  carry SET billing.api_write = on.  That setting is hidden and
  *	  superuser-only, and its check hook refuses "on" anywhere but inside a
- *	  SECURITY DEFINER call (whose SET clause is applied as the owner), so a
+ *	  SECURITY DEFINER call (whose SET clause is applied as the owner) or
+ *	  from the extension's own C code (billing_allow_api_write), so a
  *	  session cannot SET it, not even a superuser's.  Guard triggers on the
  *	  record tables refuse every write made without it:
  *	   - INSERT and TRUNCATE: once per statement (a run inserting a million
@@ -43,6 +44,9 @@ static bool api_write = false;
 /* billing.maintenance: a superuser's logged repair of records */
 static bool maintenance = false;
 
+/* set while billing_allow_api_write() sets billing.api_write for C code */
+static bool trusted_c_caller = false;
+
 /*
  * check_api_write accepts "on" only when applied by a SECURITY DEFINER
  * function's SET clause (or validated for one, PGC_S_TEST), or copied from
@@ -54,12 +58,46 @@ check_api_write(bool *newval, void **extra, GucSource source)
 {
 	if (!*newval || source == PGC_S_TEST || source == PGC_S_DEFAULT)
 		return true;
-	if (InLocalUserIdChange() || InitializingParallelWorker || IsParallelWorker())
+	if (InLocalUserIdChange() || trusted_c_caller ||
+		InitializingParallelWorker || IsParallelWorker())
 		return true;
 	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
 	GUC_check_errmsg("billing.api_write is set only by the billing extension's own functions");
 	GUC_check_errhint("For a logged repair, a superuser can SET billing.maintenance = on.");
 	return false;
+}
+
+/*
+ * billing_allow_api_write lets the extension's own C code (the run driver,
+ * a background worker) write records outside a SECURITY DEFINER call: it
+ * sets billing.api_write at a new GUC nest level and returns the level to
+ * hand to billing_end_api_write.  An error unwinds it with the transaction
+ * or subtransaction, like a function's SET clause.
+ */
+int
+billing_allow_api_write(void)
+{
+	int			level = NewGUCNestLevel();
+
+	trusted_c_caller = true;
+	PG_TRY();
+	{
+		(void) set_config_option("billing.api_write", "on", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	PG_FINALLY();
+	{
+		trusted_c_caller = false;
+	}
+	PG_END_TRY();
+	return level;
+}
+
+/* billing_end_api_write puts billing.api_write back as it was */
+void
+billing_end_api_write(int level)
+{
+	AtEOXact_GUC(true, level);
 }
 
 /* billing_define_guard_gucs registers the write guard's settings */

@@ -130,24 +130,24 @@ CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.m
 	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
 
 -- The functions that write records set billing.api_write for their call
--- (a SECURITY DEFINER function's SET clause is the only place its check
--- hook accepts it) and run as the extension's owner with a pinned
+-- (a SECURITY DEFINER function's SET clause is the only SQL its check hook
+-- accepts it from; C code of the extension uses billing_allow_api_write) and run as the extension's owner with a pinned
 -- search_path: a caller needs EXECUTE on them and no privilege on the
 -- records.  run_invoice_run is also what a background worker calls.
-ALTER FUNCTION billing.issue_drafts(timestamptz) SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text)
-	SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.run_invoice_run(bigint) SECURITY DEFINER SET billing.api_write = on
+-- (named without their arguments, which other releases may extend)
+ALTER FUNCTION billing.issue_drafts SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.rerun_invoice_run SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.run_invoice_run SECURITY DEFINER SET billing.api_write = on
 	SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION billing.cancel_run(bigint, boolean) SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.confirm_invoices(bigint[]) SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.delete_drafts(bigint[]) SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.quarantine_invoices(bigint[], text) SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.reject_invoices(bigint[], text) SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.cancel_invoices(bigint[]) SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.cancel_run SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.confirm_invoices SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.delete_drafts SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.quarantine_invoices SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.reject_invoices SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.cancel_invoices SECURITY DEFINER SET billing.api_write = on;
 -- the preview writes nothing, but reads every buyer of the schedule for the
 -- caller, who needs no privilege on documents or links for it
-ALTER FUNCTION billing.preview_run(text, timestamptz, text) SECURITY DEFINER;
+ALTER FUNCTION billing.preview_run SECURITY DEFINER;
 
 ------------------------------------------------------------------------------
 -- Brands are walls: row level security on every table that holds brand

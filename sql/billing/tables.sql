@@ -305,6 +305,8 @@ SELECT pg_catalog.pg_extension_config_dump('billing.brand_grant', '');
 COMMENT ON TABLE billing.brand_grant IS 'which roles (and their members) see which brands: written by grant_brand and revoke_brand';
 COMMENT ON COLUMN billing.brand_grant.grantee IS 'the role given the brand; its members have it too (pg_has_role USAGE)';
 COMMENT ON COLUMN billing.brand_grant.brand_id IS 'the brand the role sees';
+COMMENT ON COLUMN billing.brand_grant.granted_by IS 'the role that called grant_brand';
+COMMENT ON COLUMN billing.brand_grant.granted_at IS 'when the brand was granted';
 
 -- Every statement that wrote billing records under SET billing.maintenance
 -- = on (a superuser's repair or a restore), written by the guard trigger.
