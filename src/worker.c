@@ -204,7 +204,11 @@ try_lock_run(PG_FUNCTION_ARGS)
 	return DirectFunctionCall2(pg_try_advisory_xact_lock_int4, RunLockClass(), RunLockKey(run_id));
 }
 
-/* run_sql executes one statement about the run in a transaction of its own */
+/*
+ * run_sql executes one statement about the run in a transaction of its own.
+ * The worker is the extension's own code: its statements may write the run
+ * row and its log (billing.api_write, see guard.c).
+ */
 static uint64
 run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 {
@@ -213,6 +217,7 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 	char		nulls[2] = {' ', ' '};
 	uint64		processed;
 	int			rc;
+	int			api_write_level;
 
 	values[0] = Int64GetDatum(run_id);
 	if (text_arg)
@@ -224,6 +229,7 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
+	api_write_level = billing_allow_api_write();
 	rc = SPI_execute_with_args(sql, 2, types, values, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "billing: statement of invoice run %lld failed: %s", (long long) run_id,
@@ -236,6 +242,7 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 
 		*result = isnull ? 0 : DatumGetInt64(d);
 	}
+	billing_end_api_write(api_write_level);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();

@@ -94,6 +94,14 @@ $node->safe_psql('source', qq{
 	SELECT count(*) FROM billing.reject_invoices(ARRAY[(
 		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
 		WHERE b.code = 'E1')], 'wrong prices');
+
+	-- a role with a brand, and a logged repair made under the maintenance switch
+	DROP ROLE IF EXISTS acme_reader;
+	CREATE ROLE acme_reader;
+	SELECT billing.grant_brand('ACME', 'acme_reader');
+	SET billing.maintenance = on;
+	UPDATE billing.invoice SET due_date = due_date + 1 WHERE status = 'quarantined';
+	RESET billing.maintenance;
 });
 
 # the fixture has what the test is about
@@ -105,20 +113,34 @@ is($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice_run WHERE s
 	'every run completed');
 
 my @tables = qw(brand schedule bank_account buyer document invoice invoice_tax_line
-	document_link invoice_run run_log member notification);
+	document_link invoice_run run_log member notification brand_grant);
 
 # every billing table, and nothing else, is kept by pg_dump
 is($node->safe_psql('source', q{
 	SELECT string_agg(c.relname, ' ' ORDER BY c.relname)
 	FROM pg_class c WHERE c.relnamespace = 'billing'::regnamespace AND c.relkind = 'r'}),
-	join(' ', sort @tables), 'the billing tables are the ones this test compares');
+	join(' ', sort(@tables, 'maintenance_log')), 'the billing tables are the ones this test compares');
 
 my $dump = $node->basedir . '/billing.dump';
 $node->command_ok([ 'pg_dump', '-Fc', '-h', $node->host, '-p', $node->port, '-f', $dump, 'source' ],
 	'pg_dump -Fc');
 $node->safe_psql('postgres', 'CREATE DATABASE target');
-$node->command_ok([ 'pg_restore', '-h', $node->host, '-p', $node->port, '-d', 'target', $dump ],
-	'pg_restore into a new database');
+# a restore writes records by hand: it runs under the maintenance switch,
+# and the target's maintenance log records its writes
+{
+	local $ENV{PGOPTIONS} = '-c billing.maintenance=on';
+	$node->command_ok([ 'pg_restore', '-h', $node->host, '-p', $node->port, '-d', 'target', $dump ],
+		'pg_restore into a new database, under billing.maintenance');
+}
+my $log_sql = q{SELECT string_agg(table_name || ' ' || operation, ', ' ORDER BY logged_at) FROM billing.maintenance_log};
+is($node->safe_psql('source', $log_sql), 'invoice UPDATE', 'the source logged its repair');
+is($node->safe_psql('target', q{
+	SELECT string_agg(DISTINCT table_name || ' ' || operation, ', ') FROM billing.maintenance_log
+	WHERE query LIKE 'COPY%'}),
+	'document_link INSERT, invoice INSERT, invoice_run INSERT, invoice_tax_line INSERT, run_log INSERT',
+	"the target logged the restore's writes to the records");
+is($node->safe_psql('target', q{SELECT count(*) FROM billing.maintenance_log WHERE query LIKE 'UPDATE%'}), '1',
+	"and kept the source's log");
 
 is($node->safe_psql('target', q{SELECT extversion FROM pg_extension WHERE extname = 'billing'}),
 	$node->safe_psql('target', q{SELECT default_version FROM pg_available_extensions WHERE name = 'billing'}),
