@@ -94,6 +94,10 @@ $node->safe_psql('source', qq{
 	SELECT count(*) FROM billing.reject_invoices(ARRAY[(
 		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
 		WHERE b.code = 'E1')], 'wrong prices');
+
+	-- the brand's address changes after the confirmation: a master data version
+	UPDATE billing.brand SET address_line = 'Marunouchi 1-1' WHERE id = 1;
+	UPDATE billing.brand SET address_line = 'Otemachi 2-2' WHERE id = 1;
 });
 
 # the fixture has what the test is about
@@ -105,7 +109,7 @@ is($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice_run WHERE s
 	'every run completed');
 
 my @tables = qw(brand schedule bank_account buyer document invoice invoice_tax_line
-	document_link invoice_run run_log member notification);
+	document_link invoice_run run_log member notification master_data_version);
 
 # every billing table, and nothing else, is kept by pg_dump
 is($node->safe_psql('source', q{
