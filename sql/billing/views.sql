@@ -111,9 +111,11 @@ LEFT JOIN (
 	      GROUP BY i.run_id, t.tax_rate) AS x
 	GROUP BY x.run_id
 ) AS t ON t.run_id = r.id
-LEFT JOIN LATERAL (SELECT g.message FROM billing.run_log g
-                   WHERE g.run_id = r.id AND g.level = 'error'
-                   ORDER BY g.id DESC LIMIT 1) AS e ON true;
+-- the last error line of each run's log (a join, not a correlated subquery:
+-- run_log and invoice_run are small tables, reference tables on Citus)
+LEFT JOIN (SELECT DISTINCT ON (g.run_id) g.run_id, g.message
+           FROM billing.run_log g WHERE g.level = 'error'
+           ORDER BY g.run_id, g.id DESC) AS e ON e.run_id = r.id;
 COMMENT ON VIEW billing.run_report IS
 	'one row per run: step, who asked and when, duration, counts, totals per tax rate, last error, XML count';
 COMMENT ON COLUMN billing.run_report.run IS 'run id';
