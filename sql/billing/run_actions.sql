@@ -131,6 +131,8 @@ CREATE OR REPLACE TRIGGER invoice_run_refuse_disabled_start
 	BEFORE UPDATE OF status ON billing.invoice_run
 	FOR EACH ROW WHEN (OLD.status = 'queued' AND NEW.status = 'running' AND NOT NEW.enabled)
 	EXECUTE FUNCTION billing.refuse_disabled_run_start();
+COMMENT ON TRIGGER invoice_run_refuse_disabled_start ON billing.invoice_run IS
+	'a disabled run is not started, whoever picks it up';
 
 -- billing.refuse_disabled_schedule: reruns of a disabled schedule are refused
 CREATE OR REPLACE FUNCTION billing.refuse_disabled_schedule(schedule_id bigint) RETURNS void

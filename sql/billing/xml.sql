@@ -52,6 +52,8 @@ CREATE OR REPLACE TRIGGER brand_party_check
 CREATE OR REPLACE TRIGGER buyer_party_check
 	BEFORE INSERT OR UPDATE OF peppol_scheme, peppol_id, country ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing.party_check();
+COMMENT ON TRIGGER brand_party_check ON billing.brand IS 'checks the registration number, Peppol endpoint and country';
+COMMENT ON TRIGGER buyer_party_check ON billing.buyer IS 'checks the Peppol endpoint and country';
 
 ------------------------------------------------------------------------------
 -- A confirmed invoice keeps its XML.  Its amounts, tax lines and documents
@@ -106,6 +108,9 @@ CREATE OR REPLACE TRIGGER bank_account_keep_version
 	      (NEW.bank_name, NEW.branch_name, NEW.account_type, NEW.account_number,
 	       NEW.account_holder, NEW.iban))
 	EXECUTE FUNCTION billing.keep_master_data_version();
+COMMENT ON TRIGGER brand_keep_version ON billing.brand IS 'keeps the version the invoice XML printed when it changes';
+COMMENT ON TRIGGER buyer_keep_version ON billing.buyer IS 'keeps the version the invoice XML printed when it changes';
+COMMENT ON TRIGGER bank_account_keep_version ON billing.bank_account IS 'keeps the version the invoice XML printed when it changes';
 
 -- billing.document_text_guard: a document on an invoice keeps the reference
 -- and description its invoice line prints (document_guard freezes its
@@ -132,6 +137,8 @@ CREATE OR REPLACE TRIGGER document_text_guard BEFORE UPDATE OF reference, descri
 	FOR EACH ROW
 	WHEN ((OLD.reference, OLD.description) IS DISTINCT FROM (NEW.reference, NEW.description))
 	EXECUTE FUNCTION billing.document_text_guard();
+COMMENT ON TRIGGER document_text_guard ON billing.document IS
+	'a document on an invoice keeps the reference and description its line prints';
 
 ------------------------------------------------------------------------------
 -- The XML
