@@ -22,42 +22,42 @@ INSERT INTO buyer (brand_id, code, name, schedule_id, schedule_applied_at, defau
 SELECT br.id, v.code, v.name, s.id, '2026-09-01 09:00', v.due::due_rule,
        CASE WHEN v.bank THEN (SELECT ba.id FROM bank_account ba WHERE ba.code = 'PEQ-BANK') END, v.balance
 FROM brand br JOIN schedule s ON s.brand_id = br.id,
-     (VALUES ('Q1', 'documents at two rates', 'QB', 'net:10', true, 10000),
-             ('Q2', 'balance only', 'QB', NULL, false, 7000),
-             ('Q3', 'nothing to bill', 'QB', NULL, false, 0),
-             ('Q4', 'three documents', 'QD', 'net:30', true, 2000),
-             ('Q5', 'balance only, own due rule', 'QD', 'month+2:10', false, 4000),
-             ('Q6', 'only a non-billable delivery', 'QD', NULL, false, 0))
+     (VALUES ('PQ1', 'documents at two rates', 'QB', 'net:10', true, 10000),
+             ('PQ2', 'balance only', 'QB', NULL, false, 7000),
+             ('PQ3', 'nothing to bill', 'QB', NULL, false, 0),
+             ('PQ4', 'three documents', 'QD', 'net:30', true, 2000),
+             ('PQ5', 'balance only, own due rule', 'QD', 'month+2:10', false, 4000),
+             ('PQ6', 'only a non-billable delivery', 'QD', NULL, false, 0))
      AS v(code, name, schedule, due, bank, balance)
 WHERE br.code = 'PEQ' AND s.code = v.schedule;
 INSERT INTO document (buyer_id, brand_id, kind, document_date, billable, amount, tax_rate, reference)
 SELECT b.id, b.brand_id, v.kind, v.d::date, v.billable, v.amount, v.rate, v.ref
 FROM buyer b JOIN (VALUES
 	-- QB, October
-	('Q1', 'delivery_invoice', '2026-10-03', true, 10000, 0.10, 'PEQ-D1'),
-	('Q1', 'delivery_invoice', '2026-10-09', true, 3333, 0.08, 'PEQ-D2'),
-	('Q1', 'return_note', '2026-10-12', true, 1000, 0.10, 'PEQ-R1'),
-	('Q1', 'payment', '2026-10-25', true, 5000, NULL, 'PEQ-P1'),
-	('Q1', 'delivery_invoice', '2026-11-02', true, 999, 0.10, 'PEQ-D3'),    -- November: not yet
+	('PQ1', 'delivery_invoice', '2026-10-03', true, 10000, 0.10, 'PEQ-D1'),
+	('PQ1', 'delivery_invoice', '2026-10-09', true, 3333, 0.08, 'PEQ-D2'),
+	('PQ1', 'return_note', '2026-10-12', true, 1000, 0.10, 'PEQ-R1'),
+	('PQ1', 'payment', '2026-10-25', true, 5000, NULL, 'PEQ-P1'),
+	('PQ1', 'delivery_invoice', '2026-11-02', true, 999, 0.10, 'PEQ-D3'),    -- November: not yet
 	-- QD, 2026-10-21 .. 2026-11-20
-	('Q4', 'delivery_invoice', '2026-10-21', true, 5000, 0.10, 'PEQ-D4'),
-	('Q4', 'delivery_invoice', '2026-11-20', true, 1500, 0.08, 'PEQ-D5'),
-	('Q4', 'credit_note', '2026-11-01', true, 300, 0.10, 'PEQ-C1'),
-	('Q6', 'delivery_invoice', '2026-11-05', false, 777, 0.10, 'PEQ-D6')
+	('PQ4', 'delivery_invoice', '2026-10-21', true, 5000, 0.10, 'PEQ-D4'),
+	('PQ4', 'delivery_invoice', '2026-11-20', true, 1500, 0.08, 'PEQ-D5'),
+	('PQ4', 'credit_note', '2026-11-01', true, 300, 0.10, 'PEQ-C1'),
+	('PQ6', 'delivery_invoice', '2026-11-05', false, 777, 0.10, 'PEQ-D6')
 ) AS v(buyer, kind, d, billable, amount, rate, ref) ON v.buyer = b.code;
 
 -- As of 2026-11-25 the last closed periods are October (QB) and
 -- 2026-10-21 .. 2026-11-20 (QD); invoices are dated on the cut-off.
--- Q1: purchases 10000 + 3333 - 1000 = 12333; tax at 10% 900, at 8%
+-- PQ1: purchases 10000 + 3333 - 1000 = 12333; tax at 10% 900, at 8%
 --     266.64 rounded down 266, so 1166; deposit 5000; carried over
 --     10000 - 5000 = 5000; total 5000 + 12333 + 1166 = 18499; due 11-30
--- Q2: its balance of 7000 alone, due 11-30 (the schedule's rule)
--- Q3: no documents and no balance: no draft
--- Q4: one draft per document, each starting from 0 (not the balance):
+-- PQ2: its balance of 7000 alone, due 11-30 (the schedule's rule)
+-- PQ3: no documents and no balance: no draft
+-- PQ4: one draft per document, each starting from 0 (not the balance):
 --     5000 + 500 = 5500, 1500 + 120 = 1620, -300 - 30 = -330; due net:30
 --     after 11-20 = 12-20
--- Q5: its balance of 4000, due month+2:10 = 2027-01-10 (its own rule)
--- Q6: its only delivery is not billable: no draft
+-- PQ5: its balance of 4000, due month+2:10 = 2027-01-10 (its own rule)
+-- PQ6: its only delivery is not billable: no draft
 CREATE TEMP TABLE preview AS
 SELECT 'QB' AS schedule, buyer, period, invoice_date, due_date, documents, previous_billed, deposit,
        carried_over, purchases, tax, total, bank_account

@@ -63,8 +63,10 @@ GRANT USAGE ON SCHEMA billing TO regress_billing_reader;
 GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.member,
 	billing.buyer, billing.document, billing.invoice, billing.invoice_tax_line,
 	billing.document_link, billing.invoice_run, billing.run_log, billing.notification,
-	billing.uninvoiced_document TO regress_billing_reader;
-GRANT EXECUTE ON FUNCTION billing.preview_run TO regress_billing_reader;
+	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
+	billing.master_data_version TO regress_billing_reader;
+GRANT EXECUTE ON FUNCTION billing.preview_run, billing.invoice_xml, billing.run_xml,
+	billing.invoices_xml TO regress_billing_reader;
 GRANT INSERT, UPDATE, DELETE ON billing.buyer, billing.document TO regress_billing_app;
 GRANT USAGE ON SEQUENCE billing.buyer_id_seq, billing.document_id_seq TO regress_billing_app;
 GRANT EXECUTE ON FUNCTION billing.confirm_invoices, billing.quarantine_invoices,
@@ -73,7 +75,8 @@ GRANT INSERT, UPDATE, DELETE ON billing.schedule, billing.buyer, billing.bank_ac
 	TO regress_billing_admin;
 GRANT USAGE ON SEQUENCE billing.schedule_id_seq, billing.buyer_id_seq, billing.bank_account_id_seq,
 	billing.member_id_seq TO regress_billing_admin;
-GRANT EXECUTE ON FUNCTION billing.rerun_invoice_run, billing.cancel_run, billing.cancel_invoices TO regress_billing_admin;
+GRANT EXECUTE ON FUNCTION billing.rerun_invoice_run, billing.cancel_run, billing.cancel_invoices,
+	billing.set_run_description, billing.disable_run, billing.enable_run, billing.process_run TO regress_billing_admin;
 -- a role per brand, and the people and services of each brand
 CREATE ROLE regress_walla NOLOGIN;
 CREATE ROLE regress_wallb NOLOGIN;
@@ -242,6 +245,10 @@ INSERT INTO path (q) VALUES
 	('SELECT * FROM billing.uninvoiced_document WHERE brand_id = :BID'),
 	('SELECT * FROM billing.brand_grant WHERE brand_id = :BID'),
 	('SELECT * FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id WHERE b.brand_id = :BID'),
+	('SELECT * FROM billing.invoice_list WHERE brand = '':BRAND'' OR invoice IN (:DRAFT, :CONFIRMED)'),
+	('SELECT * FROM billing.run_report WHERE brand = '':BRAND'' OR run = :RUN'),
+	('SELECT * FROM billing.document_status WHERE brand = '':BRAND'' OR document = :DOC'),
+	('SELECT * FROM billing.master_data_version WHERE row_id IN (:BID, :BUYER)'),
 	-- writes
 	('UPDATE billing.buyer SET name = ''taken'' WHERE brand_id = :BID OR id = :BUYER'),
 	('DELETE FROM billing.buyer WHERE id = :BUYER'),
@@ -271,6 +278,13 @@ INSERT INTO path (q) VALUES
 	('SELECT billing.rerun_invoice_run(''EOM'', as_of => ''2026-11-06 10:00+09'', brand => '':BRAND'')'),
 	('SELECT billing.rerun_invoice_run('':ONLY'', background => true)'),
 	('SELECT billing.rerun_invoice_run(''EOM'', ''{:MEMBER}'', as_of => ''2026-11-06 10:00+09'')'),
+	('SELECT billing.invoice_xml(:DRAFT)'),
+	('SELECT billing.invoice_xml(:CONFIRMED)'),
+	('SELECT * FROM billing.run_xml(:RUN)'),
+	('SELECT * FROM billing.set_run_description(:RUN, ''taken'')'),
+	('SELECT * FROM billing.disable_run(:RUN)'),
+	('SELECT * FROM billing.enable_run(:RUN)'),
+	('SELECT * FROM billing.process_run(:RUN)'),
 	('SELECT * FROM billing.preview_run('':ONLY'', ''2026-11-06 10:00+09'')'),
 	('SELECT * FROM billing.preview_run(''EOM'', ''2026-11-06 10:00+09'', '':BRAND'')'),
 	('SELECT * FROM billing.issue_drafts(''2026-11-06 10:00+09'')'),

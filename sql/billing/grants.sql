@@ -10,14 +10,17 @@ REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.run_invoice_run,
 	billing.plan_scheduled_runs, billing.plan_rerun, billing.finish_run,
 	billing.start_run_worker, billing.cron_setup, billing.preview_drafts,
 	billing.lock_invoices, billing.require_all, billing.find_schedule, billing.rerun_target,
-	billing.guard_records
+	billing.guard_records, billing.lock_run, billing.refuse_run_action,
+	billing.refuse_disabled_schedule, billing.refuse_incomplete_xml
 	FROM PUBLIC;
 
 -- the API: granted by the README's recipe, not to PUBLIC
 REVOKE ALL ON FUNCTION billing.issue_drafts, billing.rerun_invoice_run, billing.preview_run,
 	billing.cancel_run, billing.confirm_invoices, billing.delete_drafts,
 	billing.quarantine_invoices, billing.reject_invoices, billing.cancel_invoices,
-	billing.grant_brand, billing.revoke_brand
+	billing.grant_brand, billing.revoke_brand,
+	billing.invoice_xml, billing.run_xml, billing.invoices_xml,
+	billing.set_run_description, billing.disable_run, billing.enable_run, billing.process_run
 	FROM PUBLIC;
 
 -- every role reads its own brand grants (row level security shows it no

@@ -187,6 +187,7 @@ DECLARE
 	run_id bigint;
 BEGIN
 	target := billing.rerun_target(schedule, as_of, brand);
+	PERFORM billing.refuse_disabled_schedule(target.schedule_id);	-- sql/billing/run_actions.sql
 	notify := coalesce(notify, '{}');
 	SELECT array_agg(format('"%s"', n) ORDER BY n) INTO unknown
 	FROM unnest(notify) AS n

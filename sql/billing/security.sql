@@ -147,6 +147,14 @@ ALTER FUNCTION billing.reject_invoices SECURITY DEFINER SET billing.api_write = 
 ALTER FUNCTION billing.cancel_invoices SECURITY DEFINER SET billing.api_write = on;
 -- marks dead background runs failed, from every run function (dead_runs.sql)
 ALTER FUNCTION billing.fail_dead_runs SECURITY DEFINER SET billing.api_write = on;
+-- the run's own actions (run_actions.sql) write the run row and its log
+ALTER FUNCTION billing.set_run_description SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.disable_run SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.enable_run SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.process_run SECURITY DEFINER SET billing.api_write = on;
+-- an application that renames a buyer keeps its old version for the XML of
+-- confirmed invoices without any privilege on billing.master_data_version
+ALTER FUNCTION billing.keep_master_data_version SECURITY DEFINER;
 -- the preview writes nothing, but reads every buyer of the schedule for the
 -- caller, who needs no privilege on documents or links for it
 ALTER FUNCTION billing.preview_run SECURITY DEFINER;
@@ -227,6 +235,16 @@ ALTER TABLE billing.notification ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.notification;
 CREATE POLICY brand_wall ON billing.notification
 	USING (run_id IN (SELECT r.id FROM billing.invoice_run r));
+
+-- earlier master data (xml.sql) follows the brand it belongs to: a brand's
+-- own row, or the brand_id in a buyer's or bank account's row
+ALTER TABLE billing.master_data_version ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.master_data_version;
+CREATE POLICY brand_wall ON billing.master_data_version
+	USING (CASE table_name WHEN 'brand' THEN row_id
+	                       ELSE (data OPERATOR(pg_catalog.->>) 'brand_id')::bigint END
+	       OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+COMMENT ON POLICY brand_wall ON billing.master_data_version IS 'versions of the brands granted to the role, and of their buyers and bank accounts';
 
 COMMENT ON POLICY own_grants ON billing.brand_grant IS 'a role sees the grants of the roles it is a member of';
 COMMENT ON POLICY brand_wall ON billing.brand IS 'the brands granted to the role (billing.brand_grant)';

@@ -20,6 +20,19 @@ CREATE TABLE billing.brand (
 	-- down = toward zero (the default), half_up = half away from zero, up = away from zero
 	tax_rounding text NOT NULL DEFAULT 'down' CHECK (tax_rounding IN ('down', 'half_up', 'up')),
 	created_at timestamptz NOT NULL DEFAULT now(),
+	-- what a qualified invoice (適格請求書) names: optional until XML is asked for
+	legal_name text,
+	registration_number text CONSTRAINT brand_registration_number_format
+		CHECK (registration_number ~ '^T[0-9]{13}$'),
+	postal_code text,
+	prefecture text,
+	city text,
+	address_line text,
+	country text NOT NULL DEFAULT 'JP' CONSTRAINT brand_country_format CHECK (country ~ '^[A-Z]{2}$'),
+	peppol_scheme text,
+	peppol_id text,
+	CONSTRAINT brand_peppol_endpoint CHECK ((peppol_scheme IS NULL) = (peppol_id IS NULL)
+		AND (peppol_scheme IS NULL OR (peppol_scheme ~ '^[0-9]{4}$' AND peppol_id ~ '^[^[:space:]]+$'))),
 	CONSTRAINT brand_text_lengths CHECK (billing.check_length(code, 64, 'brand code')
 	                                     AND billing.check_length(name, 200, 'brand name'))
 );
@@ -138,6 +151,16 @@ CREATE TABLE billing.buyer (
 	CONSTRAINT buyer_bank_account_fkey FOREIGN KEY (brand_id, default_bank_account_id)
 		REFERENCES billing.bank_account (brand_id, id),
 	CONSTRAINT buyer_schedule_applied CHECK ((schedule_id IS NULL) = (schedule_applied_at IS NULL)),
+	-- the buyer's address and Peppol endpoint, for the invoice XML
+	postal_code text,
+	prefecture text,
+	city text,
+	address_line text,
+	country text NOT NULL DEFAULT 'JP' CONSTRAINT buyer_country_format CHECK (country ~ '^[A-Z]{2}$'),
+	peppol_scheme text,
+	peppol_id text,
+	CONSTRAINT buyer_peppol_endpoint CHECK ((peppol_scheme IS NULL) = (peppol_id IS NULL)
+		AND (peppol_scheme IS NULL OR (peppol_scheme ~ '^[0-9]{4}$' AND peppol_id ~ '^[^[:space:]]+$'))),
 	CONSTRAINT buyer_text_lengths CHECK (billing.check_length(code, 64, 'buyer code')
 	                                     AND billing.check_length(name, 200, 'buyer name')),
 	CONSTRAINT buyer_billing_balance_finite CHECK (billing.check_finite(billing_balance, 'billing balance of buyer', code))
@@ -177,6 +200,8 @@ CREATE TABLE billing.document (
 	-- set when a cancelled run closes its documents for good
 	never_invoice boolean NOT NULL DEFAULT false,
 	created_at timestamptz NOT NULL DEFAULT now(),
+	-- item or slip text: the name of the document's line on the invoice XML
+	description text,
 	PRIMARY KEY (buyer_id, id),
 	CONSTRAINT document_reference_key UNIQUE (brand_id, kind, reference),
 	CONSTRAINT document_buyer_fkey FOREIGN KEY (buyer_id, brand_id) REFERENCES billing.buyer (id, brand_id),
@@ -227,7 +252,12 @@ CREATE TABLE billing.invoice_run (
 	purchases_total numeric,
 	tax_total numeric,
 	billed_total numeric,
-	error text
+	error text,
+	-- the run's own actions (billing-run-details seed): a disabled run is not
+	-- executed or processed; process_run stamps when its drafts were validated
+	enabled boolean NOT NULL DEFAULT true,
+	validated_at timestamptz,
+	validated_by text
 );
 ALTER SEQUENCE billing.invoice_run_id_seq OWNED BY billing.invoice_run.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice_run', '');
@@ -474,3 +504,56 @@ COMMENT ON COLUMN billing.maintenance_log.role_name IS 'the role the statement r
 COMMENT ON COLUMN billing.maintenance_log.table_name IS 'the billing table written';
 COMMENT ON COLUMN billing.maintenance_log.operation IS 'INSERT, UPDATE, DELETE or TRUNCATE';
 COMMENT ON COLUMN billing.maintenance_log.query IS 'the statement as the client sent it';
+
+
+-- The master data a confirmed invoice's XML was made from.  Brands, buyers
+-- and bank accounts keep their current values; when a value that the
+-- invoice XML prints changes, the row as it was goes here, valid until the
+-- change, so billing.invoice_xml() of an invoice confirmed before the change
+-- gives the XML it had when it was confirmed (see sql/billing/xml.sql).
+CREATE SEQUENCE billing.master_data_version_id_seq;
+CREATE TABLE billing.master_data_version (
+	id bigint PRIMARY KEY DEFAULT nextval('billing.master_data_version_id_seq'),
+	table_name text NOT NULL CONSTRAINT master_data_version_table
+		CHECK (table_name IN ('brand', 'buyer', 'bank_account')),
+	row_id bigint NOT NULL,
+	valid_until timestamptz NOT NULL,
+	data jsonb NOT NULL
+);
+ALTER SEQUENCE billing.master_data_version_id_seq OWNED BY billing.master_data_version.id;
+SELECT pg_catalog.pg_extension_config_dump('billing.master_data_version', '');
+SELECT pg_catalog.pg_extension_config_dump('billing.master_data_version_id_seq', '');
+CREATE INDEX master_data_version_row_idx ON billing.master_data_version (table_name, row_id, valid_until);
+COMMENT ON TABLE billing.master_data_version IS
+	'earlier versions of the brand, buyer and bank account data that invoice XML prints, for confirmed invoices';
+COMMENT ON COLUMN billing.master_data_version.id IS 'version id, in the order the versions were kept';
+COMMENT ON COLUMN billing.master_data_version.table_name IS 'brand, buyer or bank_account';
+COMMENT ON COLUMN billing.master_data_version.row_id IS 'the id of the brand, buyer or bank account';
+COMMENT ON COLUMN billing.master_data_version.valid_until IS 'when this version was replaced (the changing transaction''s start)';
+COMMENT ON COLUMN billing.master_data_version.data IS 'the whole row as it was until then';
+
+-- qualified invoice master data (適格請求書の記載事項) and the run's own actions
+COMMENT ON COLUMN billing.brand.legal_name IS 'the seller''s registered name on invoices (PINT IBT-027)';
+COMMENT ON COLUMN billing.brand.registration_number IS
+	'qualified-invoice issuer registration number (適格請求書発行事業者登録番号): T and 13 digits (IBT-031)';
+COMMENT ON COLUMN billing.brand.postal_code IS 'postal code (郵便番号), IBT-038';
+COMMENT ON COLUMN billing.brand.prefecture IS 'prefecture (都道府県), IBT-039';
+COMMENT ON COLUMN billing.brand.city IS 'city, ward, town (市区町村), IBT-037';
+COMMENT ON COLUMN billing.brand.address_line IS 'street address and building (番地・建物), IBT-035';
+COMMENT ON COLUMN billing.brand.country IS 'ISO 3166-1 country code, JP by default (IBT-040)';
+COMMENT ON COLUMN billing.brand.peppol_scheme IS 'Peppol endpoint scheme (EAS code, 0188 = Japan corporate number), IBT-034-1';
+COMMENT ON COLUMN billing.brand.peppol_id IS 'Peppol endpoint identifier (IBT-034)';
+COMMENT ON COLUMN billing.buyer.postal_code IS 'postal code (郵便番号), IBT-053';
+COMMENT ON COLUMN billing.buyer.prefecture IS 'prefecture (都道府県), IBT-054';
+COMMENT ON COLUMN billing.buyer.city IS 'city, ward, town (市区町村), IBT-052';
+COMMENT ON COLUMN billing.buyer.address_line IS 'street address and building (番地・建物), IBT-050';
+COMMENT ON COLUMN billing.buyer.country IS 'ISO 3166-1 country code, JP by default (IBT-055)';
+COMMENT ON COLUMN billing.buyer.peppol_scheme IS 'Peppol endpoint scheme (EAS code), IBT-049-1';
+COMMENT ON COLUMN billing.buyer.peppol_id IS 'Peppol endpoint identifier (IBT-049)';
+COMMENT ON COLUMN billing.document.description IS
+	'item or slip text: the invoice line''s item name (IBT-153); by default the kind and reference';
+COMMENT ON COLUMN billing.invoice_run.enabled IS
+	'false: disabled, the run is neither executed nor processed (billing.disable_run / enable_run)';
+COMMENT ON COLUMN billing.invoice_run.validated_at IS
+	'when billing.process_run validated the run''s drafts (confirmed them); NULL before';
+COMMENT ON COLUMN billing.invoice_run.validated_by IS 'who validated the run''s drafts';

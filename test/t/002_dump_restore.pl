@@ -102,6 +102,10 @@ $node->safe_psql('source', qq{
 	SET billing.maintenance = on;
 	UPDATE billing.invoice SET due_date = due_date + 1 WHERE status = 'quarantined';
 	RESET billing.maintenance;
+
+	-- the brand's address changes after the confirmation: a master data version
+	UPDATE billing.brand SET address_line = 'Marunouchi 1-1' WHERE id = 1;
+	UPDATE billing.brand SET address_line = 'Otemachi 2-2' WHERE id = 1;
 });
 
 # the fixture has what the test is about
@@ -113,7 +117,7 @@ is($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice_run WHERE s
 	'every run completed');
 
 my @tables = qw(brand schedule bank_account buyer document invoice invoice_tax_line
-	document_link invoice_run run_log member notification brand_grant);
+	document_link invoice_run run_log member notification brand_grant master_data_version);
 
 # every billing table, and nothing else, is kept by pg_dump
 is($node->safe_psql('source', q{

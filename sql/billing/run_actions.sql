@@ -1,0 +1,193 @@
+-- sql/billing/run_actions.sql: the run's own actions of the billing-run-details
+-- seed: edit the description (the only field editable after creation),
+-- disable / enable, and process (move the run to its next step)
+--
+-- A run's steps: queued → running → completed ("drafts issued") →
+-- validated (process_run confirmed its drafts).  failed and cancelled end a
+-- run.  "validated" is the completed status with validated_at set, so the
+-- run driver's statuses stay as they are.
+
+-- billing.lock_run: the run, locked for an action, or an error naming it
+-- (another brand's run is not there for the caller)
+CREATE OR REPLACE FUNCTION billing.lock_run(run_id bigint, action text) RETURNS billing.invoice_run
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r billing.invoice_run;
+BEGIN
+	SELECT * INTO r FROM billing.invoice_run WHERE id = run_id FOR UPDATE;
+	IF FOUND AND NOT coalesce(r.brand_id = ANY (billing.caller_brands()), true) THEN
+		r := NULL;		-- another brand's run: as if it did not exist
+	END IF;
+	IF r.id IS NULL THEN
+		RAISE EXCEPTION 'cannot % invoice run %: it does not exist', action, coalesce(run_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.run_report.';
+	END IF;
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION billing.lock_run(bigint, text) IS
+	'locks an invoice run for one of its actions, or raises an error naming the missing run';
+
+-- billing.run_step: the step a run is at, in the seed's words
+CREATE OR REPLACE FUNCTION billing.run_step(status text, enabled boolean, validated_at timestamptz)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT CASE
+		WHEN status = 'completed' AND validated_at IS NOT NULL THEN 'validated'
+		WHEN status = 'completed' THEN 'drafts issued'
+		ELSE status
+	END || CASE WHEN NOT enabled THEN ' (disabled)' ELSE '' END
+$$;
+COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz) IS
+	'the step of a run: queued, running, drafts issued, validated, failed or cancelled, and whether it is disabled';
+
+-- billing.refuse_run_action: the error for an action the run's step does not allow
+CREATE OR REPLACE FUNCTION billing.refuse_run_action(r billing.invoice_run, action text, allowed text)
+RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	RAISE EXCEPTION 'cannot % invoice run %: it is %', action, r.id,
+		billing.run_step(r.status, r.enabled, r.validated_at)
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      DETAIL = format('Only a run that is %s can be %s.', allowed,
+		                      CASE action WHEN 'process' THEN 'processed' WHEN 'disable' THEN 'disabled'
+		                                  WHEN 'enable' THEN 'enabled' ELSE action || 'ed' END),
+		      HINT = 'See its step with SELECT * FROM billing.run_report WHERE run = ' || r.id || '.';
+END
+$$;
+COMMENT ON FUNCTION billing.refuse_run_action(billing.invoice_run, text, text) IS
+	'raises the error for a run action its step does not allow, naming the run and its step';
+
+-- billing.set_run_description: the only field of a run a user may edit
+CREATE OR REPLACE FUNCTION billing.set_run_description(run_id bigint, description text)
+RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r billing.invoice_run;
+BEGIN
+	IF description IS NULL OR btrim(description) = '' THEN
+		RAISE EXCEPTION 'the description of invoice run % must not be empty', coalesce(run_id::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Say what the run is for, for example ''October close, late deliveries''.';
+	END IF;
+	r := billing.lock_run(run_id, 'describe');
+	UPDATE billing.invoice_run SET description = set_run_description.description
+	WHERE id = r.id RETURNING * INTO r;
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION billing.set_run_description(bigint, text) IS
+	'edits the description of a run, the only field editable after creation';
+
+-- billing.disable_run: a disabled run is neither executed nor processed.
+-- Queued runs (not yet executed) and runs whose drafts are issued but not
+-- validated can be disabled; there is nothing to hold in the others.
+CREATE OR REPLACE FUNCTION billing.disable_run(run_id bigint)
+RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r billing.invoice_run;
+BEGIN
+	r := billing.lock_run(run_id, 'disable');
+	IF NOT r.enabled OR NOT (r.status = 'queued' OR (r.status = 'completed' AND r.validated_at IS NULL)) THEN
+		PERFORM billing.refuse_run_action(r, 'disable', 'queued or has its drafts issued, and is enabled');
+	END IF;
+	UPDATE billing.invoice_run SET enabled = false WHERE id = r.id RETURNING * INTO r;
+	INSERT INTO billing.run_log (run_id, level, message)
+	VALUES (r.id, 'info', format('run disabled by %s', session_user));
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION billing.disable_run(bigint) IS
+	'disables a queued run or one with drafts issued: it is neither executed nor processed until enabled';
+
+-- billing.enable_run: the run can be executed and processed again
+CREATE OR REPLACE FUNCTION billing.enable_run(run_id bigint)
+RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r billing.invoice_run;
+BEGIN
+	r := billing.lock_run(run_id, 'enable');
+	IF r.enabled THEN
+		PERFORM billing.refuse_run_action(r, 'enable', 'disabled');
+	END IF;
+	UPDATE billing.invoice_run SET enabled = true WHERE id = r.id RETURNING * INTO r;
+	INSERT INTO billing.run_log (run_id, level, message)
+	VALUES (r.id, 'info', format('run enabled by %s', session_user));
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION billing.enable_run(bigint) IS 'enables a disabled run again';
+
+-- A disabled run is not picked up: whatever starts it (a background worker,
+-- issue_drafts, process_run) moves it from queued to running, and that
+-- change is refused here.
+CREATE OR REPLACE FUNCTION billing.refuse_disabled_run_start() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	RAISE EXCEPTION 'invoice run % is disabled and cannot be executed', NEW.id
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      HINT = format('Enable it first: SELECT billing.enable_run(%s).', NEW.id);
+END
+$$;
+COMMENT ON FUNCTION billing.refuse_disabled_run_start() IS
+	'trigger: a disabled run cannot move from queued to running';
+CREATE OR REPLACE TRIGGER invoice_run_refuse_disabled_start
+	BEFORE UPDATE OF status ON billing.invoice_run
+	FOR EACH ROW WHEN (OLD.status = 'queued' AND NEW.status = 'running' AND NOT NEW.enabled)
+	EXECUTE FUNCTION billing.refuse_disabled_run_start();
+COMMENT ON TRIGGER invoice_run_refuse_disabled_start ON billing.invoice_run IS
+	'a disabled run is not started, whoever picks it up';
+
+-- billing.refuse_disabled_schedule: reruns of a disabled schedule are refused
+CREATE OR REPLACE FUNCTION billing.refuse_disabled_schedule(schedule_id bigint) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	s billing.schedule;
+BEGIN
+	SELECT * INTO s FROM billing.schedule WHERE id = schedule_id;
+	IF FOUND AND NOT s.enabled THEN
+		RAISE EXCEPTION 'billing schedule "%" is disabled: no rerun', s.code
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = format('Enable it first: UPDATE billing.schedule SET enabled = true WHERE code = %L.', s.code);
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION billing.refuse_disabled_schedule(bigint) IS
+	'raises an error naming the schedule when it is disabled (reruns refuse disabled schedules)';
+
+-- billing.process_run moves a run to its next step:
+--   queued → executed now (its drafts are issued, or it fails);
+--   drafts issued → validated: every draft of the run (not quarantined,
+--   rejected or cancelled) is confirmed with billing.confirm_invoices, which
+--   adds it to its buyer's balance; all of them or, on any error, none.
+-- A disabled run is not processed; other steps have no next step.
+CREATE OR REPLACE FUNCTION billing.process_run(run_id bigint)
+RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r billing.invoice_run;
+	drafts bigint[];
+BEGIN
+	r := billing.lock_run(run_id, 'process');
+	IF NOT r.enabled OR NOT (r.status = 'queued' OR (r.status = 'completed' AND r.validated_at IS NULL)) THEN
+		PERFORM billing.refuse_run_action(r, 'process', 'enabled, and queued or with its drafts issued');
+	END IF;
+	IF r.status = 'queued' THEN
+		PERFORM billing.run_invoice_run(r.id);
+		SELECT * INTO r FROM billing.invoice_run WHERE id = r.id;
+		RETURN r;
+	END IF;
+	SELECT coalesce(array_agg(i.id ORDER BY i.id), '{}') INTO drafts
+	FROM billing.invoice i WHERE i.run_id = r.id AND i.status = 'draft';
+	IF cardinality(drafts) > 0 THEN
+		PERFORM billing.confirm_invoices(drafts);
+	END IF;
+	UPDATE billing.invoice_run SET validated_at = now(), validated_by = session_user
+	WHERE id = r.id RETURNING * INTO r;
+	INSERT INTO billing.run_log (run_id, level, message)
+	VALUES (r.id, 'info', format('run validated by %s: %s drafts confirmed', session_user, cardinality(drafts)));
+	RETURN r;
+END
+$$;
+COMMENT ON FUNCTION billing.process_run(bigint) IS
+	'moves a run to its next step: executes a queued run; confirms every draft of a run with drafts issued (all or nothing)';

@@ -1,0 +1,203 @@
+-- sql/billing/views.sql: views a clerk reads at a glance.  Each reads with
+-- the caller's rights (security_invoker), so row level security on the
+-- tables applies to whoever queries the view.
+
+-- billing.invoice_list: the invoices in the Japanese closing-date layout
+-- (請求一覧), one row per invoice
+CREATE OR REPLACE VIEW billing.invoice_list WITH (security_invoker = true) AS
+SELECT i.id AS invoice,
+       br.code AS brand,
+       b.code AS buyer,
+       b.name AS buyer_name,
+       s.code AS schedule,
+       i.cutoff_date,
+       i.invoice_date,
+       i.due_date,
+       i.status,
+       i.previous_billed,
+       i.deposit,
+       i.carried_over,
+       i.purchases,
+       i.tax,
+       i.total,
+       concat_ws(' ', ba.bank_name, ba.branch_name, ba.account_number) AS bank_account,
+       i.run_id AS run
+FROM billing.invoice i
+JOIN billing.buyer b ON b.id = i.buyer_id
+JOIN billing.brand br ON br.id = i.brand_id
+LEFT JOIN billing.schedule s ON s.id = i.schedule_id
+LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id;
+COMMENT ON VIEW billing.invoice_list IS
+	'invoices in the Japanese closing-date layout (請求一覧): buyer, schedule, dates, status, the six amounts, bank account';
+COMMENT ON COLUMN billing.invoice_list.invoice IS 'invoice number (請求書番号)';
+COMMENT ON COLUMN billing.invoice_list.brand IS 'brand code';
+COMMENT ON COLUMN billing.invoice_list.buyer IS 'buyer code (得意先コード)';
+COMMENT ON COLUMN billing.invoice_list.buyer_name IS 'buyer name (得意先)';
+COMMENT ON COLUMN billing.invoice_list.schedule IS 'billing schedule code (締め)';
+COMMENT ON COLUMN billing.invoice_list.cutoff_date IS 'cut-off date (締日)';
+COMMENT ON COLUMN billing.invoice_list.invoice_date IS 'invoice date (請求日)';
+COMMENT ON COLUMN billing.invoice_list.due_date IS 'payment due date (支払期限); NULL when no due rule applies';
+COMMENT ON COLUMN billing.invoice_list.status IS 'draft, confirmed, quarantined, rejected or cancelled (状態)';
+COMMENT ON COLUMN billing.invoice_list.previous_billed IS '前回御請求額: the buyer''s balance when the draft was made';
+COMMENT ON COLUMN billing.invoice_list.deposit IS '御入金額: payments of the period';
+COMMENT ON COLUMN billing.invoice_list.carried_over IS '繰越金額: previous_billed - deposit';
+COMMENT ON COLUMN billing.invoice_list.purchases IS '今回御買上額: deliveries - returns - credit notes, excluding tax';
+COMMENT ON COLUMN billing.invoice_list.tax IS '消費税額: tax, rounded once per rate';
+COMMENT ON COLUMN billing.invoice_list.total IS '今回御請求額: carried_over + purchases + tax';
+COMMENT ON COLUMN billing.invoice_list.bank_account IS 'the maker''s account to pay into (振込先): bank, branch, number; empty when none';
+COMMENT ON COLUMN billing.invoice_list.run IS 'the run that issued the invoice';
+
+-- billing.run_report: the seed's execution report and statistics, one row
+-- per run.  Counts and per-rate totals are over the run's invoices as they
+-- are now (rejected and cancelled ones left out of the totals); buyers,
+-- invoices and documents issued are the run's own counts.
+CREATE OR REPLACE VIEW billing.run_report WITH (security_invoker = true) AS
+SELECT r.id AS run,
+       br.code AS brand,
+       s.code AS schedule,
+       r.kind,
+       r.period,
+       r.description,
+       billing.run_step(r.status, r.enabled, r.validated_at) AS step,
+       r.requested_by,
+       r.queued_at,
+       r.started_at,
+       r.finished_at,
+       r.finished_at - r.started_at AS duration,
+       r.validated_at,
+       r.validated_by,
+       r.buyer_count AS buyers,
+       r.invoice_count AS invoices_issued,
+       r.document_count AS documents,
+       coalesce(c.drafts, 0) AS drafts,
+       coalesce(c.confirmed, 0) AS confirmed,
+       coalesce(c.quarantined, 0) AS quarantined,
+       coalesce(c.rejected, 0) AS rejected,
+       coalesce(c.cancelled, 0) AS cancelled,
+       r.purchases_total,
+       r.tax_total,
+       r.billed_total,
+       t.by_rate AS tax_by_rate,
+       coalesce(r.error, e.message) AS last_error,
+       coalesce(c.with_xml, 0) AS xml_count
+FROM billing.invoice_run r
+JOIN billing.brand br ON br.id = r.brand_id
+JOIN billing.schedule s ON s.id = r.schedule_id
+LEFT JOIN (
+	SELECT i.run_id,
+	       count(*) FILTER (WHERE i.status = 'draft') AS drafts,
+	       count(*) FILTER (WHERE i.status = 'confirmed') AS confirmed,
+	       count(*) FILTER (WHERE i.status = 'quarantined') AS quarantined,
+	       count(*) FILTER (WHERE i.status = 'rejected') AS rejected,
+	       count(*) FILTER (WHERE i.status = 'cancelled') AS cancelled,
+	       -- what billing.run_xml() writes: invoices to send that have lines
+	       count(*) FILTER (WHERE i.status IN ('draft', 'quarantined', 'confirmed')
+	                          AND ln.has_lines) AS with_xml
+	FROM billing.invoice i
+	CROSS JOIN LATERAL (SELECT EXISTS (
+		SELECT 1 FROM billing.document_link l
+		JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+		WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment') AS has_lines) AS ln
+	GROUP BY i.run_id
+) AS c ON c.run_id = r.id
+LEFT JOIN (
+	SELECT x.run_id,
+	       string_agg(format('%s%%: %s + %s', trim_scale(x.tax_rate * 100), x.taxable, x.tax), '; '
+	                  ORDER BY x.tax_rate DESC) AS by_rate
+	FROM (SELECT i.run_id, t.tax_rate, sum(t.taxable_amount) AS taxable, sum(t.tax) AS tax
+	      FROM billing.invoice i
+	      JOIN billing.invoice_tax_line t ON t.buyer_id = i.buyer_id AND t.invoice_id = i.id
+	      WHERE i.status NOT IN ('rejected', 'cancelled')
+	      GROUP BY i.run_id, t.tax_rate) AS x
+	GROUP BY x.run_id
+) AS t ON t.run_id = r.id
+-- the last error line of each run's log (a join, not a correlated subquery:
+-- run_log and invoice_run are small tables, reference tables on Citus)
+LEFT JOIN (SELECT DISTINCT ON (g.run_id) g.run_id, g.message
+           FROM billing.run_log g WHERE g.level = 'error'
+           ORDER BY g.run_id, g.id DESC) AS e ON e.run_id = r.id;
+COMMENT ON VIEW billing.run_report IS
+	'one row per run: step, who asked and when, duration, counts, totals per tax rate, last error, XML count';
+COMMENT ON COLUMN billing.run_report.run IS 'run id';
+COMMENT ON COLUMN billing.run_report.brand IS 'brand code';
+COMMENT ON COLUMN billing.run_report.schedule IS 'schedule code';
+COMMENT ON COLUMN billing.run_report.kind IS 'scheduled or rerun';
+COMMENT ON COLUMN billing.run_report.period IS 'the billing period [first day, cut-off + 1)';
+COMMENT ON COLUMN billing.run_report.description IS 'the run''s description (the only field editable after creation)';
+COMMENT ON COLUMN billing.run_report.step IS 'queued, running, drafts issued, validated, failed or cancelled; "(disabled)" when disabled';
+COMMENT ON COLUMN billing.run_report.requested_by IS 'the role that asked for the run';
+COMMENT ON COLUMN billing.run_report.queued_at IS 'when the run was asked for';
+COMMENT ON COLUMN billing.run_report.started_at IS 'when it started';
+COMMENT ON COLUMN billing.run_report.finished_at IS 'when it finished';
+COMMENT ON COLUMN billing.run_report.duration IS 'finished_at - started_at';
+COMMENT ON COLUMN billing.run_report.validated_at IS 'when process_run validated (confirmed) its drafts';
+COMMENT ON COLUMN billing.run_report.validated_by IS 'who validated them';
+COMMENT ON COLUMN billing.run_report.buyers IS 'buyers the run billed';
+COMMENT ON COLUMN billing.run_report.invoices_issued IS 'drafts the run issued';
+COMMENT ON COLUMN billing.run_report.documents IS 'documents the run linked';
+COMMENT ON COLUMN billing.run_report.drafts IS 'its invoices that are drafts now';
+COMMENT ON COLUMN billing.run_report.confirmed IS 'its invoices that are confirmed now';
+COMMENT ON COLUMN billing.run_report.quarantined IS 'its invoices that are quarantined now';
+COMMENT ON COLUMN billing.run_report.rejected IS 'its invoices that are rejected now';
+COMMENT ON COLUMN billing.run_report.cancelled IS 'its invoices that are cancelled now';
+COMMENT ON COLUMN billing.run_report.purchases_total IS '今回御買上額 of the drafts issued';
+COMMENT ON COLUMN billing.run_report.tax_total IS '消費税額 of the drafts issued';
+COMMENT ON COLUMN billing.run_report.billed_total IS '今回御請求額 of the drafts issued';
+COMMENT ON COLUMN billing.run_report.tax_by_rate IS 'per tax rate: taxable amount + tax, over its invoices not rejected or cancelled';
+COMMENT ON COLUMN billing.run_report.last_error IS 'the run''s error, or the last error line of its log';
+COMMENT ON COLUMN billing.run_report.xml_count IS 'invoices billing.run_xml() writes: drafts, quarantined and confirmed ones with lines';
+
+-- billing.document_status: why each document is or is not on a draft.  The
+-- eligibility rule is billing.uninvoiced_document's (the one definition).
+CREATE OR REPLACE VIEW billing.document_status WITH (security_invoker = true) AS
+SELECT d.id AS document,
+       br.code AS brand,
+       b.code AS buyer,
+       d.kind,
+       d.reference,
+       d.document_date,
+       d.amount,
+       d.tax_rate,
+       CASE
+           WHEN i.status = 'draft' THEN 'on draft'
+           WHEN i.status = 'quarantined' THEN 'on quarantined invoice'
+           WHEN i.status = 'rejected' THEN 'on rejected invoice'
+           WHEN i.status = 'confirmed' THEN 'billed'
+           WHEN u.id IS NOT NULL AND b.schedule_id IS NULL THEN 'no schedule applied'
+           WHEN u.id IS NOT NULL THEN 'uninvoiced'
+           WHEN d.never_invoice THEN 'never to be invoiced'
+           WHEN NOT d.billable THEN 'non-billable'
+       END AS status,
+       l.invoice_id AS invoice,
+       CASE
+           WHEN i.status = 'draft' THEN format('on draft %s', i.id)
+           WHEN i.status = 'quarantined' THEN format('on quarantined invoice %s: %s', i.id, i.status_reason)
+           WHEN i.status = 'rejected' THEN format('on rejected invoice %s: %s', i.id, i.status_reason)
+           WHEN i.status = 'confirmed' THEN format('billed on invoice %s', i.id)
+           WHEN u.id IS NOT NULL AND b.schedule_id IS NULL THEN 'no billing schedule is applied to the buyer'
+           WHEN u.id IS NOT NULL THEN format('uninvoiced: for the period %s of schedule %s',
+                                             billing.period_of(s.cycle, d.document_date), s.code)
+           WHEN d.never_invoice THEN 'never to be invoiced: closed by a cancelled run'
+           WHEN NOT d.billable THEN 'non-billable delivery: never aggregated'
+       END AS explanation
+FROM billing.document d
+JOIN billing.buyer b ON b.id = d.buyer_id
+JOIN billing.brand br ON br.id = d.brand_id
+LEFT JOIN billing.schedule s ON s.id = b.schedule_id
+LEFT JOIN billing.uninvoiced_document u ON u.buyer_id = d.buyer_id AND u.id = d.id
+LEFT JOIN billing.document_link l ON l.buyer_id = d.buyer_id AND l.document_id = d.id
+LEFT JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id;
+COMMENT ON VIEW billing.document_status IS
+	'per document: uninvoiced, on draft N, billed on invoice N, non-billable, never to be invoiced, or no schedule applied';
+COMMENT ON COLUMN billing.document_status.document IS 'document id';
+COMMENT ON COLUMN billing.document_status.brand IS 'brand code';
+COMMENT ON COLUMN billing.document_status.buyer IS 'buyer code';
+COMMENT ON COLUMN billing.document_status.kind IS 'delivery_invoice, return_note, credit_note or payment';
+COMMENT ON COLUMN billing.document_status.reference IS 'the application''s own reference';
+COMMENT ON COLUMN billing.document_status.document_date IS 'the date that counts for its kind';
+COMMENT ON COLUMN billing.document_status.amount IS 'amount excluding tax, as recorded (positive)';
+COMMENT ON COLUMN billing.document_status.tax_rate IS 'tax rate; NULL for payments';
+COMMENT ON COLUMN billing.document_status.status IS
+	'uninvoiced, on draft, on quarantined invoice, on rejected invoice, billed, never to be invoiced, non-billable, no schedule applied';
+COMMENT ON COLUMN billing.document_status.invoice IS 'the invoice it is on, if any';
+COMMENT ON COLUMN billing.document_status.explanation IS 'the status in a sentence, with the invoice number or the period it waits for';

@@ -1,0 +1,441 @@
+-- sql/billing/xml.sql: the qualified invoice (適格請求書) as Peppol PINT JP
+-- 1.1.3 XML, its master data checks, and what keeps a confirmed invoice's
+-- XML as it was when it was confirmed
+
+------------------------------------------------------------------------------
+-- Master data checks.  The tables' CHECK constraints are the backstop; these
+-- triggers say what is wrong in a clerk's words.
+------------------------------------------------------------------------------
+
+-- billing.party_check: the registration number, Peppol endpoint and country
+-- of a brand or buyer, checked on input with errors that name the value
+CREATE OR REPLACE FUNCTION billing.party_check() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF TG_TABLE_NAME = 'brand' THEN
+		-- (a nested IF: a buyer row has no such field)
+		IF NEW.registration_number !~ '^T[0-9]{13}$' THEN
+			RAISE EXCEPTION 'invalid qualified-invoice registration number "%" for brand "%"',
+				NEW.registration_number, NEW.code
+				USING ERRCODE = 'check_violation',
+				      DETAIL = 'A registration number (登録番号) is T followed by 13 digits.',
+				      HINT = 'Write it as on the registration notice, for example T1234567890123, without hyphens or blanks.';
+		END IF;
+	END IF;
+	IF (NEW.peppol_scheme IS NULL) <> (NEW.peppol_id IS NULL) THEN
+		RAISE EXCEPTION 'Peppol endpoint of % "%" needs both a scheme and an id', TG_TABLE_NAME, NEW.code
+			USING ERRCODE = 'check_violation',
+			      HINT = 'Set peppol_scheme (for example 0188, the Japan corporate number) and peppol_id together, or neither.';
+	END IF;
+	IF NEW.peppol_scheme !~ '^[0-9]{4}$' THEN
+		RAISE EXCEPTION 'invalid Peppol endpoint scheme "%" for % "%"', NEW.peppol_scheme, TG_TABLE_NAME, NEW.code
+			USING ERRCODE = 'check_violation',
+			      DETAIL = 'A scheme is a 4-digit code of the Peppol EAS list.',
+			      HINT = 'Japanese companies use 0188 (corporate number, 法人番号).';
+	END IF;
+	IF NEW.peppol_id !~ '^[^[:space:]]+$' THEN
+		RAISE EXCEPTION 'invalid Peppol endpoint id "%" for % "%"', NEW.peppol_id, TG_TABLE_NAME, NEW.code
+			USING ERRCODE = 'check_violation', HINT = 'An endpoint id is not empty and has no blanks.';
+	END IF;
+	IF NEW.country !~ '^[A-Z]{2}$' THEN
+		RAISE EXCEPTION 'invalid country code "%" for % "%"', NEW.country, TG_TABLE_NAME, NEW.code
+			USING ERRCODE = 'check_violation', HINT = 'Use an ISO 3166-1 alpha-2 code such as JP.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION billing.party_check() IS
+	'trigger: checks a brand''s or buyer''s registration number, Peppol endpoint and country, with clear errors';
+CREATE OR REPLACE TRIGGER brand_party_check
+	BEFORE INSERT OR UPDATE OF registration_number, peppol_scheme, peppol_id, country ON billing.brand
+	FOR EACH ROW EXECUTE FUNCTION billing.party_check();
+CREATE OR REPLACE TRIGGER buyer_party_check
+	BEFORE INSERT OR UPDATE OF peppol_scheme, peppol_id, country ON billing.buyer
+	FOR EACH ROW EXECUTE FUNCTION billing.party_check();
+COMMENT ON TRIGGER brand_party_check ON billing.brand IS 'checks the registration number, Peppol endpoint and country';
+COMMENT ON TRIGGER buyer_party_check ON billing.buyer IS 'checks the Peppol endpoint and country';
+
+------------------------------------------------------------------------------
+-- A confirmed invoice keeps its XML.  Its amounts, tax lines and documents
+-- are frozen (document_guard; below for the texts), so what could change is
+-- the master data: a brand, buyer or bank account may move or rename.  The
+-- version replaced is kept in billing.master_data_version, and the XML of a
+-- confirmed invoice reads the master data as it was when it was confirmed.
+------------------------------------------------------------------------------
+
+-- billing.keep_master_data_version: trigger that keeps the row as it was
+CREATE OR REPLACE FUNCTION billing.keep_master_data_version() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	INSERT INTO billing.master_data_version (table_name, row_id, valid_until, data)
+	VALUES (TG_TABLE_NAME, OLD.id, now(), to_jsonb(OLD));
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION billing.keep_master_data_version() IS
+	'trigger: keeps the version of a brand, buyer or bank account that invoice XML printed, when it changes';
+-- Only the columns that the XML prints, and only when they change: balance
+-- updates by confirm_invoices write nothing here.
+CREATE OR REPLACE TRIGGER brand_keep_version
+	AFTER UPDATE OF name, currency, currency_scale, legal_name, registration_number, postal_code,
+		prefecture, city, address_line, country, peppol_scheme, peppol_id ON billing.brand
+	FOR EACH ROW
+	WHEN ((OLD.name, OLD.currency, OLD.currency_scale, OLD.legal_name, OLD.registration_number,
+	       OLD.postal_code, OLD.prefecture, OLD.city, OLD.address_line, OLD.country,
+	       OLD.peppol_scheme, OLD.peppol_id)
+	      IS DISTINCT FROM
+	      (NEW.name, NEW.currency, NEW.currency_scale, NEW.legal_name, NEW.registration_number,
+	       NEW.postal_code, NEW.prefecture, NEW.city, NEW.address_line, NEW.country,
+	       NEW.peppol_scheme, NEW.peppol_id))
+	EXECUTE FUNCTION billing.keep_master_data_version();
+CREATE OR REPLACE TRIGGER buyer_keep_version
+	AFTER UPDATE OF code, name, postal_code, prefecture, city, address_line, country,
+		peppol_scheme, peppol_id ON billing.buyer
+	FOR EACH ROW
+	WHEN ((OLD.code, OLD.name, OLD.postal_code, OLD.prefecture, OLD.city, OLD.address_line,
+	       OLD.country, OLD.peppol_scheme, OLD.peppol_id)
+	      IS DISTINCT FROM
+	      (NEW.code, NEW.name, NEW.postal_code, NEW.prefecture, NEW.city, NEW.address_line,
+	       NEW.country, NEW.peppol_scheme, NEW.peppol_id))
+	EXECUTE FUNCTION billing.keep_master_data_version();
+CREATE OR REPLACE TRIGGER bank_account_keep_version
+	AFTER UPDATE OF bank_name, branch_name, account_type, account_number, account_holder, iban
+	ON billing.bank_account
+	FOR EACH ROW
+	WHEN ((OLD.bank_name, OLD.branch_name, OLD.account_type, OLD.account_number,
+	       OLD.account_holder, OLD.iban)
+	      IS DISTINCT FROM
+	      (NEW.bank_name, NEW.branch_name, NEW.account_type, NEW.account_number,
+	       NEW.account_holder, NEW.iban))
+	EXECUTE FUNCTION billing.keep_master_data_version();
+COMMENT ON TRIGGER brand_keep_version ON billing.brand IS 'keeps the version the invoice XML printed when it changes';
+COMMENT ON TRIGGER buyer_keep_version ON billing.buyer IS 'keeps the version the invoice XML printed when it changes';
+COMMENT ON TRIGGER bank_account_keep_version ON billing.bank_account IS 'keeps the version the invoice XML printed when it changes';
+
+-- billing.document_text_guard: a document on an invoice keeps the reference
+-- and description its invoice line prints (document_guard freezes its
+-- amounts and dates)
+CREATE OR REPLACE FUNCTION billing.document_text_guard() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	invoice bigint;
+BEGIN
+	SELECT l.invoice_id INTO invoice FROM billing.document_link l
+	WHERE l.buyer_id = OLD.buyer_id AND l.document_id = OLD.id;
+	IF FOUND THEN
+		RAISE EXCEPTION '% "%" is on invoice % and its reference and description cannot be changed',
+			OLD.kind, OLD.reference, invoice
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'They are printed on the invoice; delete the draft first with billing.delete_drafts(), or issue a credit note.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION billing.document_text_guard() IS
+	'trigger: refuses changing the reference or description of a document that is on an invoice';
+CREATE OR REPLACE TRIGGER document_text_guard BEFORE UPDATE OF reference, description ON billing.document
+	FOR EACH ROW
+	WHEN ((OLD.reference, OLD.description) IS DISTINCT FROM (NEW.reference, NEW.description))
+	EXECUTE FUNCTION billing.document_text_guard();
+COMMENT ON TRIGGER document_text_guard ON billing.document IS
+	'a document on an invoice keeps the reference and description its line prints';
+
+------------------------------------------------------------------------------
+-- The XML
+------------------------------------------------------------------------------
+
+-- billing.tax_category: the UNCL5305 tax category of a Japanese consumption
+-- tax rate: the reduced rate 8% is AA, 0% is E (exempt), any other rate is
+-- S (standard, 10%)
+CREATE OR REPLACE FUNCTION billing.tax_category(rate numeric) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT CASE WHEN rate = 0.08 THEN 'AA' WHEN rate = 0 THEN 'E' ELSE 'S' END
+$$;
+COMMENT ON FUNCTION billing.tax_category(numeric) IS
+	'PINT JP tax category of a rate: 0.08 AA (reduced), 0 E (exempt), otherwise S (standard)';
+
+-- billing.refuse_incomplete_xml: the error for an invoice whose master data
+-- lacks what the XML must carry; names every missing field at once
+CREATE OR REPLACE FUNCTION billing.refuse_incomplete_xml(invoice_id bigint, missing text[]) RETURNS xml
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	RAISE EXCEPTION 'invoice % cannot be written as a qualified invoice: missing %',
+		invoice_id, array_to_string(missing, ', ')
+		USING ERRCODE = 'invalid_parameter_value',
+		      DETAIL = 'PINT JP needs the seller''s legal name, registration number, address and Peppol endpoint, and the buyer''s address and Peppol endpoint.',
+		      HINT = 'Fill them in billing.brand and billing.buyer (drafts are issued without them; only the XML needs them).';
+END
+$$;
+COMMENT ON FUNCTION billing.refuse_incomplete_xml(bigint, text[]) IS
+	'raises the error naming every master data field an invoice''s XML is missing';
+
+-- billing.invoices_xml: the PINT JP XML of the given invoices that have
+-- lines (linked documents other than payments), one row each.  Set-based:
+-- one statement for any number of invoices (run_xml passes a whole run).
+-- An invoice that has no lines is left out; one whose master data lacks
+-- something raises the error naming every missing field.
+--
+-- Mapping (PINT business terms):
+--   invoice id IBT-001, invoice date IBT-002, due date IBT-009, period IBG-14;
+--   brand: legal name IBT-027, name IBT-028, registration number IBT-031,
+--   address IBG-05, Peppol endpoint IBT-034; buyer: name IBT-044/045, code
+--   IBT-046, address IBG-08, Peppol endpoint IBT-049;
+--   bank account: payment means 30 (credit transfer) IBG-16/17;
+--   one line IBG-25 per delivery, return or credit note: quantity 1 (−1 for
+--   returns, credit notes and negative deliveries), the amount excluding tax
+--   as its net amount (negative for returns and credit notes), the document
+--   date as the line period, the reference IBT-188, the description (or the
+--   kind and reference) as item name IBT-153, its rate's category;
+--   tax breakdown IBG-23 = the invoice's tax lines; totals IBG-22 = the
+--   invoice's purchases (今回御買上額) and tax (消費税額).
+-- The carried-over balance (前回御請求額, 御入金額, 繰越金額) is not in the
+-- XML: PINT has no field for a statement balance, and the amount due
+-- (IBT-115) is this invoice's purchases + tax.
+CREATE OR REPLACE FUNCTION billing.invoices_xml(invoice_ids bigint[])
+RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml)
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	RETURN QUERY
+	WITH inv AS (
+		SELECT i.*, sb.name AS brand_name, sb.legal_name, sb.registration_number,
+		       sb.postal_code AS brand_postal_code, sb.prefecture AS brand_prefecture,
+		       sb.city AS brand_city, sb.address_line AS brand_address_line,
+		       sb.country AS brand_country, sb.peppol_scheme AS brand_peppol_scheme,
+		       sb.peppol_id AS brand_peppol_id, sb.currency_scale AS scale,
+		       sy.code AS buyer_code, sy.name AS buyer_name, sy.postal_code AS buyer_postal_code,
+		       sy.prefecture AS buyer_prefecture, sy.city AS buyer_city,
+		       sy.address_line AS buyer_address_line, sy.country AS buyer_country,
+		       sy.peppol_scheme AS buyer_peppol_scheme, sy.peppol_id AS buyer_peppol_id,
+		       sa.id AS account_id, sa.bank_name, sa.branch_name, sa.account_number,
+		       sa.account_holder, sa.iban,
+		       ln.lines, ln.line_xml, tx.subtotals
+		FROM billing.invoice i
+		JOIN billing.brand br ON br.id = i.brand_id
+		JOIN billing.buyer bu ON bu.id = i.buyer_id
+		LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id
+		-- A confirmed invoice: the master data version in force when it was
+		-- confirmed; if that lacked what the XML needs (so it had no XML yet),
+		-- the first later version that has it; the current row when no later
+		-- version qualifies.
+		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'brand'
+		                     AND v.row_id = i.brand_id AND v.valid_until > i.confirmed_at
+		                     AND nullif(btrim(v.data->>'legal_name'), '') IS NOT NULL
+		                     AND v.data->>'registration_number' IS NOT NULL
+		                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
+		                     AND v.data->>'peppol_id' IS NOT NULL
+		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vbr ON true
+		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'buyer'
+		                     AND v.row_id = i.buyer_id AND v.valid_until > i.confirmed_at
+		                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
+		                     AND v.data->>'peppol_id' IS NOT NULL
+		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vby ON true
+		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'bank_account'
+		                     AND v.row_id = i.bank_account_id AND v.valid_until > i.confirmed_at
+		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vba ON true
+		CROSS JOIN LATERAL jsonb_populate_record(br, coalesce(vbr.data, '{}')) AS sb
+		CROSS JOIN LATERAL jsonb_populate_record(bu, coalesce(vby.data, '{}')) AS sy
+		LEFT JOIN LATERAL jsonb_populate_record(ba, coalesce(vba.data, '{}')) AS sa ON ba.id IS NOT NULL
+		-- the lines: every linked document but payments, by date
+		CROSS JOIN LATERAL (
+			SELECT count(*)::integer AS lines,
+			       xmlagg(xmlelement(name "cac:InvoiceLine",
+			           xmlforest(d.line_no AS "cbc:ID", d.kind_label AS "cbc:Note"),
+			           xmlelement(name "cbc:InvoicedQuantity", xmlattributes('H87' AS "unitCode"),
+			                      CASE WHEN d.signed < 0 THEN -1 ELSE 1 END),
+			           xmlelement(name "cbc:LineExtensionAmount", xmlattributes(i.currency AS "currencyID"),
+			                      round(d.signed, br.currency_scale)),
+			           xmlelement(name "cac:InvoicePeriod",
+			               xmlforest(d.document_date AS "cbc:StartDate", d.document_date AS "cbc:EndDate")),
+			           xmlelement(name "cac:DocumentReference", xmlforest(d.reference AS "cbc:ID")),
+			           xmlelement(name "cac:Item",
+			               xmlforest(d.item_name AS "cbc:Name"),
+			               xmlelement(name "cac:ClassifiedTaxCategory",
+			                   xmlforest(billing.tax_category(d.tax_rate) AS "cbc:ID",
+			                             trim_scale(d.tax_rate * 100) AS "cbc:Percent"),
+			                   xmlelement(name "cac:TaxScheme", xmlforest('VAT' AS "cbc:ID")))),
+			           xmlelement(name "cac:Price",
+			               xmlelement(name "cbc:PriceAmount", xmlattributes(i.currency AS "currencyID"),
+			                          round(abs(d.signed), br.currency_scale)),
+			               xmlelement(name "cbc:BaseQuantity", xmlattributes('H87' AS "unitCode"), 1)))
+			           ORDER BY d.line_no) AS line_xml
+			FROM (SELECT d.document_date, d.reference, d.tax_rate,
+			             CASE d.kind WHEN 'delivery_invoice' THEN d.amount ELSE -d.amount END AS signed,
+			             CASE d.kind WHEN 'delivery_invoice' THEN '納品' WHEN 'return_note' THEN '返品'
+			                         ELSE '値引' END AS kind_label,
+			             coalesce(nullif(btrim(d.description), ''),
+			                      CASE d.kind WHEN 'delivery_invoice' THEN '納品 ' WHEN 'return_note' THEN '返品 '
+			                                  ELSE '値引 ' END || d.reference) AS item_name,
+			             row_number() OVER (ORDER BY d.document_date, d.id) AS line_no
+			      FROM billing.document_link l
+			      JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+			      WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id
+			        AND d.kind <> 'payment') AS d
+		) AS ln
+		-- the tax breakdown: the invoice's own tax lines
+		CROSS JOIN LATERAL (
+			SELECT xmlagg(xmlelement(name "cac:TaxSubtotal",
+			           xmlelement(name "cbc:TaxableAmount", xmlattributes(i.currency AS "currencyID"),
+			                      round(t.taxable_amount, br.currency_scale)),
+			           xmlelement(name "cbc:TaxAmount", xmlattributes(i.currency AS "currencyID"),
+			                      round(t.tax, br.currency_scale)),
+			           xmlelement(name "cac:TaxCategory",
+			               xmlforest(billing.tax_category(t.tax_rate) AS "cbc:ID",
+			                         trim_scale(t.tax_rate * 100) AS "cbc:Percent"),
+			               xmlelement(name "cac:TaxScheme", xmlforest('VAT' AS "cbc:ID"))))
+			           ORDER BY t.tax_rate DESC) AS subtotals
+			FROM billing.invoice_tax_line t
+			WHERE t.buyer_id = i.buyer_id AND t.invoice_id = i.id
+		) AS tx
+		WHERE i.id = ANY (invoice_ids)
+	), checked AS (
+		SELECT inv.*,
+		       array_remove(ARRAY[
+		           CASE WHEN nullif(btrim(inv.legal_name), '') IS NULL THEN format('brand.legal_name') END,
+		           CASE WHEN inv.registration_number IS NULL THEN 'brand.registration_number' END,
+		           CASE WHEN nullif(btrim(inv.brand_address_line), '') IS NULL THEN 'brand.address_line' END,
+		           CASE WHEN inv.brand_peppol_id IS NULL THEN 'brand.peppol_scheme/peppol_id' END,
+		           CASE WHEN nullif(btrim(inv.buyer_address_line), '') IS NULL
+		                THEN format('buyer.address_line (buyer %s)', inv.buyer_code) END,
+		           CASE WHEN inv.buyer_peppol_id IS NULL
+		                THEN format('buyer.peppol_scheme/peppol_id (buyer %s)', inv.buyer_code) END],
+		           NULL) AS missing
+		FROM inv
+		WHERE inv.lines > 0
+	)
+	SELECT c.id, c.buyer_id,
+	       CASE WHEN cardinality(c.missing) > 0 THEN billing.refuse_incomplete_xml(c.id, c.missing) ELSE
+	       xmlelement(name "Invoice",
+	           xmlattributes('urn:oasis:names:specification:ubl:schema:xsd:Invoice-2' AS xmlns,
+	                         'urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2' AS "xmlns:cac",
+	                         'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2' AS "xmlns:cbc"),
+	           xmlforest('urn:peppol:pint:billing-1@jp-1' AS "cbc:CustomizationID",
+	                     'urn:peppol:bis:billing' AS "cbc:ProfileID",
+	                     c.id AS "cbc:ID",
+	                     c.invoice_date AS "cbc:IssueDate",
+	                     c.due_date AS "cbc:DueDate",
+	                     380 AS "cbc:InvoiceTypeCode",
+	                     c.currency AS "cbc:DocumentCurrencyCode"),
+	           xmlelement(name "cac:InvoicePeriod",
+	               xmlforest(lower(c.period) AS "cbc:StartDate", upper(c.period) - 1 AS "cbc:EndDate")),
+	           xmlelement(name "cac:AccountingSupplierParty", xmlelement(name "cac:Party",
+	               xmlelement(name "cbc:EndpointID", xmlattributes(c.brand_peppol_scheme AS "schemeID"),
+	                          c.brand_peppol_id),
+	               xmlelement(name "cac:PartyName", xmlforest(c.brand_name AS "cbc:Name")),
+	               xmlelement(name "cac:PostalAddress",
+	                   xmlforest(nullif(btrim(c.brand_address_line), '') AS "cbc:StreetName",
+	                             nullif(btrim(c.brand_city), '') AS "cbc:CityName",
+	                             nullif(btrim(c.brand_postal_code), '') AS "cbc:PostalZone",
+	                             nullif(btrim(c.brand_prefecture), '') AS "cbc:CountrySubentity"),
+	                   xmlelement(name "cac:Country", xmlforest(c.brand_country AS "cbc:IdentificationCode"))),
+	               xmlelement(name "cac:PartyTaxScheme",
+	                   xmlforest(c.registration_number AS "cbc:CompanyID"),
+	                   xmlelement(name "cac:TaxScheme", xmlforest('VAT' AS "cbc:ID"))),
+	               xmlelement(name "cac:PartyLegalEntity",
+	                   xmlforest(btrim(c.legal_name) AS "cbc:RegistrationName")))),
+	           xmlelement(name "cac:AccountingCustomerParty", xmlelement(name "cac:Party",
+	               xmlelement(name "cbc:EndpointID", xmlattributes(c.buyer_peppol_scheme AS "schemeID"),
+	                          c.buyer_peppol_id),
+	               xmlelement(name "cac:PartyIdentification", xmlforest(c.buyer_code AS "cbc:ID")),
+	               xmlelement(name "cac:PartyName", xmlforest(c.buyer_name AS "cbc:Name")),
+	               xmlelement(name "cac:PostalAddress",
+	                   xmlforest(nullif(btrim(c.buyer_address_line), '') AS "cbc:StreetName",
+	                             nullif(btrim(c.buyer_city), '') AS "cbc:CityName",
+	                             nullif(btrim(c.buyer_postal_code), '') AS "cbc:PostalZone",
+	                             nullif(btrim(c.buyer_prefecture), '') AS "cbc:CountrySubentity"),
+	                   xmlelement(name "cac:Country", xmlforest(c.buyer_country AS "cbc:IdentificationCode"))),
+	               xmlelement(name "cac:PartyLegalEntity",
+	                   xmlforest(c.buyer_name AS "cbc:RegistrationName")))),
+	           CASE WHEN c.account_id IS NOT NULL THEN
+	               xmlelement(name "cac:PaymentMeans",
+	                   xmlelement(name "cbc:PaymentMeansCode", xmlattributes('Credit transfer' AS name), 30),
+	                   xmlforest(c.id AS "cbc:PaymentID"),
+	                   xmlelement(name "cac:PayeeFinancialAccount",
+	                       xmlforest(coalesce(nullif(btrim(c.iban), ''), c.account_number) AS "cbc:ID",
+	                                 c.account_holder AS "cbc:Name"),
+	                       xmlelement(name "cac:FinancialInstitutionBranch",
+	                           xmlforest(concat_ws(' ', c.bank_name, nullif(btrim(c.branch_name), '')) AS "cbc:Name"))))
+	           END,
+	           xmlelement(name "cac:TaxTotal",
+	               xmlelement(name "cbc:TaxAmount", xmlattributes(c.currency AS "currencyID"),
+	                          round(c.tax, c.scale)),
+	               c.subtotals),
+	           xmlelement(name "cac:LegalMonetaryTotal",
+	               xmlelement(name "cbc:LineExtensionAmount", xmlattributes(c.currency AS "currencyID"),
+	                          round(c.purchases, c.scale)),
+	               xmlelement(name "cbc:TaxExclusiveAmount", xmlattributes(c.currency AS "currencyID"),
+	                          round(c.purchases, c.scale)),
+	               xmlelement(name "cbc:TaxInclusiveAmount", xmlattributes(c.currency AS "currencyID"),
+	                          round(c.purchases + c.tax, c.scale)),
+	               xmlelement(name "cbc:PayableAmount", xmlattributes(c.currency AS "currencyID"),
+	                          round(c.purchases + c.tax, c.scale))),
+	           c.line_xml)
+	       END
+	FROM checked c
+	ORDER BY c.id;
+END
+$$;
+COMMENT ON FUNCTION billing.invoices_xml(bigint[]) IS
+	'PINT JP XML of the given invoices that have lines, one row each; the set-based core of invoice_xml and run_xml';
+
+-- billing.invoice_xml: one invoice as a PINT JP 1.1.3 qualified invoice.
+-- Drafts, quarantined and confirmed invoices have XML; rejected and
+-- cancelled ones are not to be sent, and a balance-only draft has no line.
+CREATE OR REPLACE FUNCTION billing.invoice_xml(invoice_id bigint) RETURNS xml
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	inv record;
+	result xml;
+BEGIN
+	SELECT i.id, i.buyer_id, i.status,
+	       (SELECT count(*) FROM billing.document_link l
+	        JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+	        WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment') AS lines
+	INTO inv
+	FROM billing.invoice i WHERE i.id = invoice_xml.invoice_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'invoice % does not exist', invoice_id
+			USING ERRCODE = 'no_data_found', HINT = 'Invoices are listed by SELECT id, status FROM billing.invoice.';
+	END IF;
+	IF inv.status IN ('rejected', 'cancelled') THEN
+		RAISE EXCEPTION 'invoice % is % and has no XML', invoice_id, inv.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Only drafts, quarantined and confirmed invoices are written as XML.';
+	END IF;
+	IF inv.lines = 0 THEN
+		RAISE EXCEPTION 'invoice % has no documents to invoice: it carries only the buyer''s balance', invoice_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = 'A qualified invoice needs at least one line; payments and the carried-over balance are not lines.',
+			      HINT = 'Send the balance on a statement instead; billing.run_xml() leaves such invoices out.';
+	END IF;
+	SELECT x.xml INTO result FROM billing.invoices_xml(ARRAY[invoice_id]) AS x;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION billing.invoice_xml(bigint) IS
+	'the invoice as Peppol PINT JP 1.1.3 XML (urn:peppol:pint:billing-1@jp-1); a confirmed one as it was when confirmed';
+
+-- billing.run_xml: "Generate XML for all invoices in the run": every draft,
+-- quarantined or confirmed invoice of the run that has lines, one row each
+-- (balance-only drafts, rejected and cancelled invoices are left out)
+CREATE OR REPLACE FUNCTION billing.run_xml(run_id bigint)
+RETURNS TABLE (invoice_id bigint, buyer text, xml xml)
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r WHERE r.id = run_xml.run_id) THEN
+		RAISE EXCEPTION 'invoice run % does not exist', run_id
+			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.run_report.';
+	END IF;
+	RETURN QUERY
+	SELECT x.invoice_id, b.code, x.xml
+	FROM billing.invoices_xml(ARRAY(SELECT i.id FROM billing.invoice i
+	                                WHERE i.run_id = run_xml.run_id
+	                                  AND i.status IN ('draft', 'quarantined', 'confirmed'))) AS x
+	JOIN billing.buyer b ON b.id = x.buyer_id
+	ORDER BY x.invoice_id;
+END
+$$;
+COMMENT ON FUNCTION billing.run_xml(bigint) IS
+	'the PINT JP XML of every draft, quarantined or confirmed invoice of a run that has lines, one row each';
