@@ -78,6 +78,8 @@ FROM unnest(ARRAY[
 	-- truncates
 	$q$TRUNCATE billing.document_link$q$,
 	$q$TRUNCATE billing.invoice, billing.invoice_tax_line, billing.document_link$q$,
+	$q$TRUNCATE billing.document$q$,
+	$q$TRUNCATE billing.schedule CASCADE$q$,
 	-- runs and their logs
 	format($q$UPDATE billing.invoice_run SET status = 'failed', error = 'forged' WHERE id = %s$q$, :run),
 	format($q$DELETE FROM billing.run_log WHERE run_id = %s$q$, :run),
