@@ -5,7 +5,9 @@
 -- Tables.  Brands, schedules, bank accounts, members and runs are small (on
 -- Citus: reference tables).  Buyers, documents, invoices, tax lines and
 -- document links are per-buyer: keys lead with buyer_id and joins use it, so
--- the schema can be distributed by buyer.
+-- the schema can be distributed by buyer.  No foreign keys: the references
+-- between these tables are kept by triggers (references.sql), because
+-- pg_restore -j loads an extension's tables in any order.
 ------------------------------------------------------------------------------
 
 CREATE SEQUENCE billing.brand_id_seq;
@@ -29,7 +31,7 @@ COMMENT ON TABLE billing.brand IS 'a brand environment: owns schedules, buyers, 
 CREATE SEQUENCE billing.schedule_id_seq;
 CREATE TABLE billing.schedule (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.schedule_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
+	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	name text NOT NULL CHECK (name <> ''),
 	description text,
@@ -61,7 +63,7 @@ COMMENT ON TABLE billing.schedule IS 'billing schedule: recurrence and cut-off, 
 CREATE SEQUENCE billing.bank_account_id_seq;
 CREATE TABLE billing.bank_account (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.bank_account_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
+	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	bank_name text NOT NULL,
 	branch_name text,
@@ -80,7 +82,7 @@ COMMENT ON TABLE billing.bank_account IS 'the maker''s bank accounts that buyers
 CREATE SEQUENCE billing.buyer_id_seq;
 CREATE TABLE billing.buyer (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.buyer_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
+	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	name text NOT NULL,
 	schedule_id bigint,
@@ -91,10 +93,6 @@ CREATE TABLE billing.buyer (
 	billing_balance numeric NOT NULL DEFAULT 0,
 	CONSTRAINT buyer_code_key UNIQUE (brand_id, code),
 	CONSTRAINT buyer_brand_id_key UNIQUE (id, brand_id),
-	CONSTRAINT buyer_schedule_fkey FOREIGN KEY (brand_id, schedule_id)
-		REFERENCES billing.schedule (brand_id, id),
-	CONSTRAINT buyer_bank_account_fkey FOREIGN KEY (brand_id, default_bank_account_id)
-		REFERENCES billing.bank_account (brand_id, id),
 	CONSTRAINT buyer_schedule_applied CHECK ((schedule_id IS NULL) = (schedule_applied_at IS NULL))
 );
 ALTER SEQUENCE billing.buyer_id_seq OWNED BY billing.buyer.id;
@@ -125,7 +123,6 @@ CREATE TABLE billing.document (
 	created_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (buyer_id, id),
 	CONSTRAINT document_reference_key UNIQUE (brand_id, kind, reference),
-	CONSTRAINT document_buyer_fkey FOREIGN KEY (buyer_id, brand_id) REFERENCES billing.buyer (id, brand_id),
 	CONSTRAINT document_rules CHECK (billing.check_document(kind, amount, tax_rate))
 );
 ALTER SEQUENCE billing.document_id_seq OWNED BY billing.document.id;
@@ -138,8 +135,8 @@ COMMENT ON TABLE billing.document IS 'every billable source document: delivery i
 CREATE SEQUENCE billing.invoice_run_id_seq;
 CREATE TABLE billing.invoice_run (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.invoice_run_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
-	schedule_id bigint NOT NULL REFERENCES billing.schedule,
+	brand_id bigint NOT NULL,
+	schedule_id bigint NOT NULL,
 	kind text NOT NULL CHECK (kind IN ('scheduled', 'rerun')),
 	period daterange NOT NULL,
 	cutoff_date date NOT NULL,
@@ -177,7 +174,7 @@ COMMENT ON TABLE billing.invoice_run IS 'one run that makes draft invoices for a
 CREATE SEQUENCE billing.run_log_id_seq;
 CREATE TABLE billing.run_log (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.run_log_id_seq'),
-	run_id bigint NOT NULL REFERENCES billing.invoice_run ON DELETE CASCADE,
+	run_id bigint NOT NULL,
 	logged_at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	level text NOT NULL CHECK (level IN ('info', 'warning', 'error')),
 	message text NOT NULL
@@ -261,7 +258,7 @@ COMMENT ON TABLE billing.document_link IS 'the invoice each document is on; at m
 CREATE SEQUENCE billing.member_id_seq;
 CREATE TABLE billing.member (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.member_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
+	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	name text NOT NULL,
 	email text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
@@ -276,8 +273,8 @@ SELECT pg_catalog.pg_extension_config_dump('billing.member_id_seq', '');
 CREATE SEQUENCE billing.notification_id_seq;
 CREATE TABLE billing.notification (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.notification_id_seq'),
-	run_id bigint NOT NULL REFERENCES billing.invoice_run ON DELETE CASCADE,
-	member_id bigint NOT NULL REFERENCES billing.member,
+	run_id bigint NOT NULL,
+	member_id bigint NOT NULL,
 	email text NOT NULL,
 	subject text NOT NULL,
 	body text NOT NULL,
