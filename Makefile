@@ -14,6 +14,7 @@ OBJS = \
 	src/document.o \
 	src/run.o \
 	src/search_path.o \
+	src/references.o \
 	src/worker.o
 
 # The install script is assembled from sql/billing/, one file per concern, in

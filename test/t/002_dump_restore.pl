@@ -214,7 +214,7 @@ $node->safe_psql('fresh', q{
 my ($stdout, $stderr);
 $node->psql('fresh', q{INSERT INTO billing.bank_account (id, brand_id, code, bank_name, account_number, account_holder)
 	VALUES (7, 2, 'X', 'Bank', '1', 'Two')}, stdout => \$stdout, stderr => \$stderr);
-like($stderr, qr/bank account "X" \(id 7\) cannot be created: buyer "B" of another brand already refers to its id/,
+like($stderr, qr/bank account "X" cannot have id 7 in brand 2: buyer "B" of another brand refers to that id/,
 	'a new bank account of another brand does not take a reference made while none existed');
 $node->safe_psql('fresh', q{INSERT INTO billing.bank_account (id, brand_id, code, bank_name, account_number, account_holder)
 	VALUES (7, 1, 'MAIN', 'Bank', '1', 'One')});
