@@ -13,7 +13,8 @@
  *	  A run never hangs.  The worker holds a session-level advisory lock on
  *	  its run id (the run lock) for as long as it lives, taken before the
  *	  requester's transaction may commit: the requester waits until the
- *	  worker holds it.  So a run that other sessions see 'queued' or
+ *	  worker holds it.  A worker that is terminated or cancelled fails its
+ *	  run itself before it exits.  So a run that other sessions see 'queued' or
  *	  'running' while its run lock is free has no live worker (it was
  *	  killed, terminated, or the server restarted), and
  *	  billing.fail_dead_runs() marks it failed; every run function calls it
@@ -39,6 +40,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/wait_event.h"
@@ -252,44 +254,48 @@ report_activity(int64 run_id, const char *what)
 	pgstat_report_activity(STATE_RUNNING, activity);
 }
 
-/* billing_run_worker_main is the background worker's entry point */
-void
-billing_run_worker_main(Datum main_arg)
+/*
+ * SIGTERM (pg_terminate_backend, a fast shutdown) stops the worker the way
+ * a cancel does, at the next interrupt check, so that it can record that
+ * its run failed before it exits; the run lock covers a worker that dies
+ * before it could.
+ */
+static volatile sig_atomic_t got_sigterm = false;
+
+static void
+handle_sigterm(SIGNAL_ARGS)
 {
-	int64		run_id = DatumGetInt64(main_arg);
-	RunWorkerArgs args;
+	int			save_errno = errno;
+
+	got_sigterm = true;
+	if (!proc_exit_inprogress)
+	{
+		InterruptPending = true;
+		QueryCancelPending = true;
+	}
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/*
+ * do_run waits for the request to commit and for the schedule's lock (the
+ * run queued), marks the run running, and executes it.
+ */
+static void
+do_run(int64 run_id, TransactionId requester_xid)
+{
 	int64		schedule_id = 0;
-
-	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
-	pqsignal(SIGTERM, die);
-	BackgroundWorkerUnblockSignals();
-	BackgroundWorkerInitializeConnectionByOid(args.database_oid, args.login_oid, 0);
-	/* act as the requester did; SET ROLE is refused from here on */
-	if (args.role_oid != args.login_oid)
-		SetUserIdAndSecContext(args.role_oid, SECURITY_LOCAL_USERID_CHANGE);
-
-	/*
-	 * The connection applied the role's and the database's settings; the
-	 * run must not resolve a name through their search_path, which any role
-	 * with CREATE on a schema there could fill with look-alikes.
-	 */
-	SetConfigOption("search_path", BILLING_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
-
-	/* the run lock, held until this process exits: the run is alive */
-	StartTransactionCommand();
-	(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
-	CommitTransactionCommand();
 
 	/* wait until the transaction that queued the run has committed or not */
 	report_activity(run_id, "waiting for its request to commit");
 	StartTransactionCommand();
-	XactLockTableWait(args.requester_xid, NULL, NULL, XLTW_None);
+	XactLockTableWait(requester_xid, NULL, NULL, XLTW_None);
 	CommitTransactionCommand();
 
 	/* no queued row: the requester rolled back, or it was cancelled */
 	if (run_sql("SELECT schedule_id FROM billing.invoice_run WHERE id = $1 AND status = 'queued'",
 				run_id, NULL, &schedule_id) != 1)
-		proc_exit(0);
+		return;
 
 	/*
 	 * Take the schedule's lock for the rest of the run while still queued:
@@ -313,29 +319,67 @@ billing_run_worker_main(Datum main_arg)
 				" INSERT INTO billing.run_log (run_id, level, message)"
 				" SELECT id, 'info', $2 FROM started",
 				run_id, psprintf("started by background worker pid %d", MyProcPid), NULL) != 1)
-		proc_exit(0);			/* cancelled while it waited */
+		return;					/* cancelled while it waited */
 
 	report_activity(run_id, "making its drafts");
+	run_sql("SELECT billing.run_invoice_run($1)", run_id, NULL, NULL);
+}
+
+/* billing_run_worker_main is the background worker's entry point */
+void
+billing_run_worker_main(Datum main_arg)
+{
+	int64		run_id = DatumGetInt64(main_arg);
+	RunWorkerArgs args;
+
+	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
+	pqsignal(SIGTERM, handle_sigterm);
+	BackgroundWorkerUnblockSignals();
+	BackgroundWorkerInitializeConnectionByOid(args.database_oid, args.login_oid, 0);
+	/* act as the requester did; SET ROLE is refused from here on */
+	if (args.role_oid != args.login_oid)
+		SetUserIdAndSecContext(args.role_oid, SECURITY_LOCAL_USERID_CHANGE);
+
+	/*
+	 * The connection applied the role's and the database's settings; the
+	 * run must not resolve a name through their search_path, which any role
+	 * with CREATE on a schema there could fill with look-alikes.
+	 */
+	SetConfigOption("search_path", BILLING_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
+
+	/* the run lock, held until this process exits: the run is alive */
+	StartTransactionCommand();
+	(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
+	CommitTransactionCommand();
+
 	PG_TRY();
 	{
-		run_sql("SELECT billing.run_invoice_run($1)", run_id, NULL, NULL);
+		do_run(run_id, args.requester_xid);
 	}
 	PG_CATCH();
 	{
 		/*
-		 * An error that the run itself could not record (a cancel, say): its
-		 * transaction is rolled back, so nothing was issued; say so.
+		 * An error that the run itself could not record (a terminate or a
+		 * cancel): its transaction is rolled back, so nothing was issued.
+		 * Say so in the run, if it is still queued or running.
 		 */
 		ErrorData  *edata;
+		char	   *reason;
 
 		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(TopMemoryContext);
 		EmitErrorReport();
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		QueryCancelPending = false;
 		RESUME_INTERRUPTS();
-		run_sql("SELECT billing.fail_run($1, $2)", run_id,
-				psprintf("its background worker stopped: %s", edata->message), NULL);
+		if (got_sigterm)
+			reason = "its background worker was terminated (pg_terminate_backend, SIGTERM or a shutdown)"
+				"; its work was rolled back";
+		else
+			reason = psprintf("its background worker stopped: %s; its work was rolled back", edata->message);
+		run_sql("SELECT billing.fail_run($1, $2)", run_id, reason, NULL);
 	}
 	PG_END_TRY();
 

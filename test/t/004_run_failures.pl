@@ -1,9 +1,10 @@
 # test/t/004_run_failures.pl: background runs never hang.  A background
 # rerun whose worker is killed (kill -9) while it waits or in the middle of
-# its run, terminated (SIGTERM), lost in an immediate restart, that cannot
-# log in, or that finds no free worker slot ends 'failed', with an error
-# log line and a notification, found by the next call of a run function;
-# a queued one can be cancelled.  Each time nothing of the run is left
+# its run, or lost in an immediate restart, ends 'failed', with an error log
+# line and a notification, found by the next call of a run function; one
+# whose worker is terminated (SIGTERM) while it waits or mid-run is failed
+# by its worker at once; one that cannot log in or finds no free worker
+# slot is failed in the request; a queued one can be cancelled.  Each time nothing of the run is left
 # behind and the next rerun bills every document exactly once.  A request
 # made after SET ROLE to a NOLOGIN group role runs as that role.
 #
@@ -216,7 +217,8 @@ is($node->safe_psql('postgres', "SELECT count(*) FROM billing.issue_drafts('2026
 run_failed($run, qr/worker was gone while the run made its drafts/, 'kill -9 mid-run');
 next_rerun_bills_all($docs, 'kill -9 mid-run');
 
-# 4. SIGTERM (pg_terminate_backend) of the worker mid-run
+# 4. SIGTERM (pg_terminate_backend) of the worker mid-run: the worker fails
+#    its run itself before it exits
 $docs = add_documents();
 $holder = hold_links();
 $run = request();
@@ -226,17 +228,28 @@ $node->poll_query_until('postgres', "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_ac
   or die 'the terminated worker did not exit';
 $holder->query_safe('ROLLBACK');
 quit_quietly($holder);
-# cancel_run is the next run function called: the run is found dead first,
-# so it is failed, then cancelled
+run_failed($run, qr/worker was terminated \(pg_terminate_backend, SIGTERM or a shutdown\); its work was rolled back/,
+	'SIGTERM mid-run');
+# cancel_run afterwards: a failed run can be cancelled
 is($node->safe_psql('postgres', "SELECT status FROM billing.cancel_run($run)"), 'cancelled',
-	'SIGTERM mid-run: cancel_run finds the run dead and cancels it');
+	'SIGTERM mid-run: the failed run can then be cancelled');
 is($node->safe_psql('postgres', qq{
 	SELECT string_agg(level, ',' ORDER BY id) FROM billing.run_log WHERE run_id = $run}),
 	'info,error,info', 'SIGTERM mid-run: log lines for the start, the failure and the cancel');
-like($node->safe_psql('postgres', "SELECT error FROM billing.invoice_run WHERE id = $run"),
-	qr/worker was gone while the run made its drafts/, 'SIGTERM mid-run: the error says why');
-nothing_left($run, 'SIGTERM mid-run');
 next_rerun_bills_all($docs, 'SIGTERM mid-run');
+
+# 4b. SIGTERM of the worker while it waits for the schedule's lock
+$docs = add_documents();
+$holder = hold_schedule();
+$run = request();
+$pid = wait_for_worker($run, 'advisory', 'queued');
+$node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
+$node->poll_query_until('postgres', "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $pid)")
+  or die 'the terminated worker did not exit';
+$holder->query_safe('ROLLBACK');
+quit_quietly($holder);
+run_failed($run, qr/worker was terminated/, 'SIGTERM while waiting');
+next_rerun_bills_all($docs, 'SIGTERM while waiting');
 
 # 5. an immediate restart mid-run
 $docs = add_documents();
