@@ -235,8 +235,17 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 	{
 		bool		isnull;
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		Oid			type = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
 
-		*result = isnull ? 0 : DatumGetInt64(d);
+		/* results are bigint ids or booleans (as 0 or 1) */
+		if (isnull)
+			*result = 0;
+		else if (type == INT8OID)
+			*result = DatumGetInt64(d);
+		else if (type == BOOLOID)
+			*result = DatumGetBool(d) ? 1 : 0;
+		else
+			elog(ERROR, "billing: unexpected result type %u of a run statement", type);
 	}
 	SPI_finish();
 	PopActiveSnapshot();
@@ -285,6 +294,7 @@ static void
 do_run(int64 run_id, TransactionId requester_xid)
 {
 	int64		schedule_id = 0;
+	int64		started = 0;
 
 	/* wait until the transaction that queued the run has committed or not */
 	report_activity(run_id, "waiting for its request to commit");
@@ -293,8 +303,8 @@ do_run(int64 run_id, TransactionId requester_xid)
 	CommitTransactionCommand();
 
 	/* no queued row: the requester rolled back, or it was cancelled */
-	if (run_sql("SELECT schedule_id FROM billing.invoice_run WHERE id = $1 AND status = 'queued'",
-				run_id, NULL, &schedule_id) != 1)
+	run_sql("SELECT billing.queued_run_schedule($1)", run_id, NULL, &schedule_id);
+	if (schedule_id == 0)
 		return;
 
 	/*
@@ -303,22 +313,16 @@ do_run(int64 run_id, TransactionId requester_xid)
 	 */
 	if (!billing_lock_schedule_for_session(schedule_id, false))
 	{
-		run_sql("INSERT INTO billing.run_log (run_id, level, message)"
-				" VALUES ($1, 'info', 'queued behind another run of its schedule or a document change; waiting for the schedule''s lock')",
-				run_id, NULL, NULL);
+		run_sql("SELECT billing.run_waits($1)", run_id, NULL, NULL);
 		report_activity(run_id, "waiting for its schedule's lock");
 		StartTransactionCommand();
 		(void) billing_lock_schedule_for_session(schedule_id, true);
 		CommitTransactionCommand();
 	}
 
-	/* now(): this transaction began once the schedule's lock was ours */
-	if (run_sql("WITH started AS ("
-				"  UPDATE billing.invoice_run SET status = 'running', started_at = pg_catalog.now()"
-				"  WHERE id = $1 AND status = 'queued' RETURNING id)"
-				" INSERT INTO billing.run_log (run_id, level, message)"
-				" SELECT id, 'info', $2 FROM started",
-				run_id, psprintf("started by background worker pid %d", MyProcPid), NULL) != 1)
+	/* started_at is now(): this transaction began once the lock was ours */
+	if (run_sql("SELECT billing.run_starts($1, $2::pg_catalog.int4)", run_id,
+				psprintf("%d", MyProcPid), &started) != 1 || !started)
 		return;					/* cancelled while it waited */
 
 	report_activity(run_id, "making its drafts");

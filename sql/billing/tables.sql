@@ -169,6 +169,7 @@ CREATE UNIQUE INDEX invoice_run_scheduled_once ON billing.invoice_run (schedule_
 CREATE INDEX invoice_run_schedule_idx ON billing.invoice_run (schedule_id, cutoff_date);
 -- the runs not over yet: billing.fail_dead_runs reads only these
 CREATE INDEX invoice_run_live_idx ON billing.invoice_run (id) WHERE status IN ('queued', 'running');
+COMMENT ON INDEX billing.invoice_run_live_idx IS 'runs not over yet, for billing.fail_dead_runs';
 COMMENT ON TABLE billing.invoice_run IS 'one run that makes draft invoices for a schedule and period';
 
 CREATE SEQUENCE billing.run_log_id_seq;
