@@ -13,6 +13,7 @@ OBJS = \
 	src/calendar.o \
 	src/document.o \
 	src/run.o \
+	src/run_v01.o \
 	src/search_path.o \
 	src/references.o \
 	src/worker.o
@@ -32,7 +33,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(EXTENSION).control
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
-REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions references search_path
+REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run references comments search_path
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs live in test/specs with outputs in test/expected.

@@ -84,7 +84,7 @@ CREATE FUNCTION pg_temp.issue(as_of timestamptz) RETURNS TABLE (
 LANGUAGE sql AS $$
 	SELECT r.id, s.code, r.kind, r.period, r.cutoff_date, r.issue_at, r.invoice_date, r.status,
 	       r.buyer_count, r.invoice_count, r.document_count, r.billed_total, r.schedule_id, r.brand_id
-	FROM billing.issue_drafts(as_of) AS r JOIN billing.schedule s ON s.id = r.schedule_id
+	FROM billing.issue_drafts(as_of, simulate => true) AS r JOIN billing.schedule s ON s.id = r.schedule_id
 	ORDER BY r.id
 $$;
 CREATE TEMP VIEW drafts AS

@@ -88,9 +88,24 @@ extern bool form_char(FormScanner *s, char c);
 extern int	form_number(FormScanner *s);
 extern bool form_at_end(FormScanner *s);
 
+/* errors and binary I/O shared by cycle and due_rule (textform.c) */
+struct StringInfoData;
+extern void form_syntax_error(const char *type_name, const char *input,
+							  const char *forms_hint) pg_attribute_noreturn();
+extern void form_range_error(const char *type_name, const char *input,
+							 const char *detail, const char *forms_hint) pg_attribute_noreturn();
+extern int32 form_recv_int32(struct StringInfoData *buf, const char *type_name,
+							 bool (*is_valid) (int32));
+extern bytea *form_send_int32(int32 value);
+
 /* run.c */
 extern void billing_define_run_gucs(void);
 extern bool billing_lock_schedule_for_session(int64 schedule_id, bool wait);
+
+/* run_v01.c: runs while a database's extension SQL is still 0.1 */
+extern bool billing_sql_is_v01(void);
+extern void billing_v01_lock_key(int64 schedule_id, int32 *lock_class, int32 *lock_key);
+extern void billing_v01_make_drafts(Datum *args8);
 
 /* search_path.c: what every statement of ours resolves names through */
 #define BILLING_SAFE_SEARCH_PATH "pg_catalog, pg_temp"

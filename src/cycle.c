@@ -32,21 +32,14 @@ PG_FUNCTION_INFO_V1(cycle_send);
 static void
 cycle_syntax_error(const char *input)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type billing.cycle: \"%s\"", input),
-			 errhint(CYCLE_FORMS_HINT)));
+	form_syntax_error("billing.cycle", input, CYCLE_FORMS_HINT);
 }
 
 /* cycle_range_error reports a well-formed cycle whose number is out of range */
 static void
 cycle_range_error(const char *input, const char *detail)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("billing.cycle value out of range: \"%s\"", input),
-			 errdetail("%s", detail),
-			 errhint(CYCLE_FORMS_HINT)));
+	form_range_error("billing.cycle", input, detail, CYCLE_FORMS_HINT);
 }
 
 /* cycle_is_valid checks an encoded value, e.g. from binary input */
@@ -203,23 +196,12 @@ cycle_out(PG_FUNCTION_ARGS)
 Datum
 cycle_recv(PG_FUNCTION_ARGS)
 {
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	Cycle		c = (Cycle) pq_getmsgint(buf, sizeof(int32));
-
-	if (!cycle_is_valid(c))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid external billing.cycle value %d", c)));
-	PG_RETURN_CYCLE(c);
+	PG_RETURN_CYCLE(form_recv_int32((StringInfo) PG_GETARG_POINTER(0), "billing.cycle",
+									cycle_is_valid));
 }
 
 Datum
 cycle_send(PG_FUNCTION_ARGS)
 {
-	Cycle		c = PG_GETARG_CYCLE(0);
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	pq_sendint32(&buf, (uint32) c);
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+	PG_RETURN_BYTEA_P(form_send_int32(PG_GETARG_CYCLE(0)));
 }

@@ -1,17 +1,25 @@
 /*-------------------------------------------------------------------------
  * document.c
- *	  The per-kind rules of a billable document, checked in C so that a bulk
- *	  load of millions of documents pays next to nothing for them, and each
- *	  refusal names the bad value and says what to do.
+ *	  The checks behind the tables' CHECK constraints that run once per row
+ *	  of a bulk load: the per-kind rules of a billable document, finite
+ *	  amounts, and length limits of codes, names and references.  They are
+ *	  C so that loading millions of documents pays next to nothing for
+ *	  them, and each refusal names the bad value and says what to do.
  *-------------------------------------------------------------------------
  */
 #include "billing.h"
 
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
 
 PG_FUNCTION_INFO_V1(check_document);
+PG_FUNCTION_INFO_V1(check_finite);
+PG_FUNCTION_INFO_V1(check_length);
+
+/* how much of an over-long value an error message quotes */
+#define QUOTED_PREFIX_CHARS 20
 
 static const char *const document_kinds[] = {
 	"delivery_invoice", "return_note", "credit_note", "payment"
@@ -29,6 +37,30 @@ static const char *
 numeric_text(Datum n)
 {
 	return DatumGetCString(DirectFunctionCall1(numeric_out, n));
+}
+
+/*
+ * numeric_is_finite: false for NaN, Infinity and -Infinity, which numeric
+ * accepts but no amount can be: one NaN document makes a NaN draft, a NaN
+ * balance once confirmed, and every later invoice of the buyer NaN.
+ */
+static bool
+numeric_is_finite(Datum n)
+{
+	Numeric		num = DatumGetNumeric(n);
+
+	return !numeric_is_nan(num) && !numeric_is_inf(num);
+}
+
+static void
+require_finite(Datum n, const char *what)
+{
+	if (!numeric_is_finite(n))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("%s must be a finite number, got %s", what, numeric_text(n)),
+				 errdetail("NaN and Infinity cannot be billed: they would spread to every later invoice of the buyer."),
+				 errhint("Record the amount as an ordinary number, such as 1000 or 12.50.")));
 }
 
 Datum
@@ -52,6 +84,14 @@ check_document(PG_FUNCTION_ARGS)
 				 errmsg("unknown document kind \"%s\"", kind),
 				 errhint("Document kinds are delivery_invoice, return_note, credit_note and payment.")));
 	payment = strcmp(kind, "payment") == 0;
+
+	require_finite(PG_GETARG_DATUM(1), psprintf("a %s amount", kind));
+	if (!PG_ARGISNULL(2) && !numeric_is_finite(PG_GETARG_DATUM(2)))
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("a tax rate must be a finite number, got %s",
+						numeric_text(PG_GETARG_DATUM(2))),
+				 errhint("Give the rate as a fraction: 0.10 for 10%%, 0.08 for 8%%, 0 when tax-exempt.")));
 
 	/* returns, credit notes and payments subtract by their kind, not sign */
 	if (strcmp(kind, "delivery_invoice") != 0 && numeric_sign_of(PG_GETARG_DATUM(1)) < 0)
@@ -86,4 +126,64 @@ check_document(PG_FUNCTION_ARGS)
 					 errhint("Give the rate as a fraction: 0.10 for 10%%, 0.08 for 8%%.")));
 	}
 	PG_RETURN_BOOL(true);
+}
+
+/*
+ * check_finite(amount numeric, what text, whose text): true, or an error
+ * when the amount is NaN or +-Infinity, naming it as "<what> "<whose>"" (the
+ * billing balance of buyer "B1").  NULL passes: NOT NULL constraints report
+ * that.
+ */
+Datum
+check_finite(PG_FUNCTION_ARGS)
+{
+	const char *what;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_BOOL(true);
+	if (numeric_is_finite(PG_GETARG_DATUM(0)))
+		PG_RETURN_BOOL(true);
+	what = PG_ARGISNULL(1) ? "amount" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	if (!PG_ARGISNULL(2))
+		what = psprintf("%s \"%s\"", what, text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	require_finite(PG_GETARG_DATUM(0), what);
+	PG_RETURN_BOOL(true);
+}
+
+/*
+ * check_length(value text, max_chars integer, what text): true, or an error
+ * when the value has more than max_chars characters, naming the limit and
+ * quoting the start of the value (a 1 MB reference would otherwise fail
+ * only at the index, with "index row size exceeds maximum").  NULL passes.
+ */
+Datum
+check_length(PG_FUNCTION_ARGS)
+{
+	text	   *value;
+	int32		max_chars;
+	int			bytes;
+	int			chars;
+	int			quoted;
+	const char *what;
+
+	if (PG_ARGISNULL(0) || PG_ARGISNULL(1))
+		PG_RETURN_BOOL(true);
+	value = PG_GETARG_TEXT_PP(0);
+	max_chars = PG_GETARG_INT32(1);
+	bytes = VARSIZE_ANY_EXHDR(value);
+	/* a character takes at least one byte: short values need no counting */
+	if (bytes <= max_chars)
+		PG_RETURN_BOOL(true);
+	chars = pg_mbstrlen_with_len(VARDATA_ANY(value), bytes);
+	if (chars <= max_chars)
+		PG_RETURN_BOOL(true);
+
+	what = PG_ARGISNULL(2) ? "value" : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	quoted = pg_mbcharcliplen(VARDATA_ANY(value), bytes, QUOTED_PREFIX_CHARS);
+	ereport(ERROR,
+			(errcode(ERRCODE_STRING_DATA_RIGHT_TRUNCATION),
+			 errmsg("%s \"%.*s...\" is too long: %d characters, the limit is %d",
+					what, quoted, VARDATA_ANY(value), chars, max_chars),
+			 errhint("Shorten it to at most %d characters.", max_chars)));
+	PG_RETURN_BOOL(false);		/* not reached */
 }

@@ -29,21 +29,14 @@ PG_FUNCTION_INFO_V1(due_rule_require_fit);
 static void
 due_rule_syntax_error(const char *input)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
-			 errmsg("invalid input syntax for type billing.due_rule: \"%s\"", input),
-			 errhint(DUE_RULE_FORMS_HINT)));
+	form_syntax_error("billing.due_rule", input, DUE_RULE_FORMS_HINT);
 }
 
 /* due_rule_range_error reports a well-formed rule with a number out of range */
 static void
 due_rule_range_error(const char *input, const char *detail)
 {
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("billing.due_rule value out of range: \"%s\"", input),
-			 errdetail("%s", detail),
-			 errhint(DUE_RULE_FORMS_HINT)));
+	form_range_error("billing.due_rule", input, detail, DUE_RULE_FORMS_HINT);
 }
 
 /* due_rule_is_valid checks an encoded value, e.g. from binary input */
@@ -156,24 +149,14 @@ due_rule_out(PG_FUNCTION_ARGS)
 Datum
 due_rule_recv(PG_FUNCTION_ARGS)
 {
-	StringInfo	buf = (StringInfo) PG_GETARG_POINTER(0);
-	DueRule		r = (DueRule) pq_getmsgint(buf, sizeof(int32));
-
-	if (!due_rule_is_valid(r))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
-				 errmsg("invalid external billing.due_rule value %d", r)));
-	PG_RETURN_DATUM(DueRuleGetDatum(r));
+	PG_RETURN_DATUM(DueRuleGetDatum(form_recv_int32((StringInfo) PG_GETARG_POINTER(0),
+													"billing.due_rule", due_rule_is_valid)));
 }
 
 Datum
 due_rule_send(PG_FUNCTION_ARGS)
 {
-	StringInfoData buf;
-
-	pq_begintypsend(&buf);
-	pq_sendint32(&buf, (uint32) PG_GETARG_DUE_RULE(0));
-	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
+	PG_RETURN_BYTEA_P(form_send_int32(PG_GETARG_DUE_RULE(0)));
 }
 
 /*

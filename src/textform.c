@@ -2,12 +2,16 @@
  * textform.c
  *	  The small scanner behind the text input of billing.cycle and
  *	  billing.due_rule: words, numbers and punctuation, with blanks allowed
- *	  between tokens (so "monthly : 20" reads like "monthly:20").
+ *	  between tokens (so "monthly : 20" reads like "monthly:20"); the
+ *	  errors both types raise on bad input; and their binary I/O (both are
+ *	  one int32 on the wire).
  *-------------------------------------------------------------------------
  */
 #include "billing.h"
 
 #include <ctype.h>
+
+#include "libpq/pqformat.h"
 
 /* form_skip_blanks steps over white space */
 void
@@ -84,4 +88,56 @@ form_at_end(FormScanner *s)
 {
 	form_skip_blanks(s);
 	return *s->p == '\0';
+}
+
+/*
+ * form_syntax_error reports text that is not a form of the type at all,
+ * with the type's list of valid forms as the hint.
+ */
+void
+form_syntax_error(const char *type_name, const char *input, const char *forms_hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_TEXT_REPRESENTATION),
+			 errmsg("invalid input syntax for type %s: \"%s\"", type_name, input),
+			 errhint("%s", forms_hint)));
+}
+
+/* form_range_error reports a well-formed value whose number is out of range */
+void
+form_range_error(const char *type_name, const char *input, const char *detail,
+				 const char *forms_hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("%s value out of range: \"%s\"", type_name, input),
+			 errdetail("%s", detail),
+			 errhint("%s", forms_hint)));
+}
+
+/*
+ * form_recv_int32 reads the binary form shared by both types (one int32 in
+ * network order) and refuses an encoding is_valid rejects.
+ */
+int32
+form_recv_int32(StringInfo buf, const char *type_name, bool (*is_valid) (int32))
+{
+	int32		value = (int32) pq_getmsgint(buf, sizeof(int32));
+
+	if (!is_valid(value))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_BINARY_REPRESENTATION),
+				 errmsg("invalid external %s value %d", type_name, value)));
+	return value;
+}
+
+/* form_send_int32 writes the binary form of either type */
+bytea *
+form_send_int32(int32 value)
+{
+	StringInfoData buf;
+
+	pq_begintypsend(&buf);
+	pq_sendint32(&buf, (uint32) value);
+	return pq_endtypsend(&buf);
 }

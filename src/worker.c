@@ -206,7 +206,11 @@ try_lock_run(PG_FUNCTION_ARGS)
 	return DirectFunctionCall2(pg_try_advisory_xact_lock_int4, RunLockClass(), RunLockKey(run_id));
 }
 
-/* run_sql executes one statement about the run in a transaction of its own */
+/*
+ * run_sql executes one statement about the run in a transaction of its own.
+ * The statements use only what version 0.1 has too (invoice_run, run_log,
+ * finish_run): a database not yet updated runs with this library.
+ */
 static uint64
 run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 {
@@ -294,7 +298,6 @@ static void
 do_run(int64 run_id, TransactionId requester_xid)
 {
 	int64		schedule_id = 0;
-	int64		started = 0;
 
 	/* wait until the transaction that queued the run has committed or not */
 	report_activity(run_id, "waiting for its request to commit");
@@ -303,7 +306,8 @@ do_run(int64 run_id, TransactionId requester_xid)
 	CommitTransactionCommand();
 
 	/* no queued row: the requester rolled back, or it was cancelled */
-	run_sql("SELECT billing.queued_run_schedule($1)", run_id, NULL, &schedule_id);
+	run_sql("SELECT r.schedule_id FROM billing.invoice_run r WHERE r.id = $1 AND r.status = 'queued'",
+			run_id, NULL, &schedule_id);
 	if (schedule_id == 0)
 		return;
 
@@ -313,7 +317,10 @@ do_run(int64 run_id, TransactionId requester_xid)
 	 */
 	if (!billing_lock_schedule_for_session(schedule_id, false))
 	{
-		run_sql("SELECT billing.run_waits($1)", run_id, NULL, NULL);
+		run_sql("INSERT INTO billing.run_log (run_id, level, message)"
+				" VALUES ($1, 'info', 'queued behind another run of its schedule or a document change;"
+				" waiting for the schedule''s lock')",
+				run_id, NULL, NULL);
 		report_activity(run_id, "waiting for its schedule's lock");
 		StartTransactionCommand();
 		(void) billing_lock_schedule_for_session(schedule_id, true);
@@ -321,8 +328,12 @@ do_run(int64 run_id, TransactionId requester_xid)
 	}
 
 	/* started_at is now(): this transaction began once the lock was ours */
-	if (run_sql("SELECT billing.run_starts($1, $2::pg_catalog.int4)", run_id,
-				psprintf("%d", MyProcPid), &started) != 1 || !started)
+	if (run_sql("WITH started AS ("
+				"  UPDATE billing.invoice_run r SET status = 'running', started_at = pg_catalog.now()"
+				"  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id)"
+				" INSERT INTO billing.run_log (run_id, level, message)"
+				" SELECT started.id, 'info', $2 FROM started",
+				run_id, psprintf("started by background worker pid %d", MyProcPid), NULL) != 1)
 		return;					/* cancelled while it waited */
 
 	report_activity(run_id, "making its drafts");
@@ -383,7 +394,10 @@ billing_run_worker_main(Datum main_arg)
 				"; its work was rolled back";
 		else
 			reason = psprintf("its background worker stopped: %s; its work was rolled back", edata->message);
-		run_sql("SELECT billing.fail_run($1, $2)", run_id, reason, NULL);
+		run_sql("WITH live AS MATERIALIZED (SELECT r.id FROM billing.invoice_run r"
+				"  WHERE r.id = $1 AND r.status IN ('queued', 'running') FOR UPDATE)"
+				" SELECT billing.finish_run(live.id, false, $2, NULL, NULL, NULL, NULL, NULL, NULL) FROM live",
+				run_id, reason, NULL);
 	}
 	PG_END_TRY();
 

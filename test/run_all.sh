@@ -5,8 +5,10 @@
 #
 # Installs the Debian packages it needs, builds with warnings as errors,
 # installs the extension, starts a cluster with pg_cron preloaded, runs the
-# pg_regress suites, the isolation specs and the TAP tests, stops the cluster
-# and ends with one line "N passed, N failed" (exit 1 on any failure).
+# pg_regress suites, the isolation specs and the TAP tests, stops the cluster,
+# runs the load test with its invariants (test/load/run.sh, 15 s, on a
+# cluster of its own) and ends with one line "N passed, N failed" (exit 1 on
+# any failure).
 set -uo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$BILLING_ROOT"
@@ -70,6 +72,18 @@ if [ "$bad" -ne 0 ]; then
 	done
 fi
 as_root rm -rf "$tapdir"
+
+# load with invariants: pgbench clients on a cluster of its own for 15 s (the
+# README's command runs it for 60 s); one suite, failed when an invariant
+# breaks.  Its port is this run's port + 276 (54605 beside the default 54329).
+echo "== load with invariants (test/load/run.sh, 15 s)"
+cluster_stop "$CLUSTER"		# the two cores go to the load
+BILLING_LOAD_BUILD=no BILLING_LOAD_SECONDS=${BILLING_LOAD_SECONDS:-15} \
+	BILLING_LOAD_PORT=${BILLING_LOAD_PORT:-$((PORT + 276))} BILLING_LOAD_DIR=${BILLING_LOAD_DIR:-$CLUSTER-load} \
+	bash test/load/run.sh > test/out-load.log 2>&1
+status=$?
+cat test/out-load.log
+if [ "$status" -eq 0 ]; then passed=$((passed + 1)); else failed=$((failed + 1)); fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -22,3 +22,5 @@ BEGIN
 	RETURN job;
 END
 $$;
+COMMENT ON FUNCTION billing.cron_setup(text) IS
+	'registers (or re-registers) the pg_cron job billing-issue-drafts that calls billing.issue_drafts(); the schedule is in UTC, default 5 15 * * * = 00:05 JST';

@@ -11,47 +11,6 @@ CREATE OR REPLACE FUNCTION billing.try_lock_run(run_id bigint) RETURNS boolean
 COMMENT ON FUNCTION billing.try_lock_run(bigint) IS
 	'takes a run''s lock until the end of the transaction if free: true when no live background worker has the run';
 
--- The background worker's own steps (src/worker.c), each committed at once
--- so that every session sees where the run is.
-
--- billing.queued_run_schedule: the schedule of a run that is still queued
--- (NULL when its request rolled back or it was cancelled)
-CREATE OR REPLACE FUNCTION billing.queued_run_schedule(run_id bigint) RETURNS bigint
-LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT r.schedule_id FROM billing.invoice_run r
-	WHERE r.id = queued_run_schedule.run_id AND r.status = 'queued'
-$$;
-COMMENT ON FUNCTION billing.queued_run_schedule(bigint) IS
-	'the schedule of a queued run, NULL if it is not queued (its background worker then has nothing to do)';
-
--- billing.run_waits logs that a queued run waits for its schedule's lock
-CREATE OR REPLACE FUNCTION billing.run_waits(run_id bigint) RETURNS void
-LANGUAGE sql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
-	INSERT INTO billing.run_log (run_id, level, message)
-	VALUES (run_waits.run_id, 'info',
-	        'queued behind another run of its schedule or a document change; waiting for the schedule''s lock')
-$$;
-COMMENT ON FUNCTION billing.run_waits(bigint) IS
-	'logs that a queued background run waits for its schedule''s lock';
-
--- billing.run_starts marks a queued run running, with a log line naming its
--- worker; false when it is no longer queued (cancelled while it waited)
-CREATE OR REPLACE FUNCTION billing.run_starts(run_id bigint, worker_pid integer) RETURNS boolean
-LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
-BEGIN
-	UPDATE billing.invoice_run r SET status = 'running', started_at = now()
-	WHERE r.id = run_starts.run_id AND r.status = 'queued';
-	IF NOT FOUND THEN
-		RETURN false;
-	END IF;
-	INSERT INTO billing.run_log (run_id, level, message)
-	VALUES (run_starts.run_id, 'info', format('started by background worker pid %s', worker_pid));
-	RETURN true;
-END
-$$;
-COMMENT ON FUNCTION billing.run_starts(bigint, integer) IS
-	'marks a queued background run running (committed at once, for watchers); false if it is no longer queued';
-
 -- billing.fail_run marks a run that is still queued or running failed, with
 -- the reason in its row, its log, the notifications and pg_notify (as every
 -- failed run: billing.finish_run).  False when the run had ended meanwhile.
@@ -106,6 +65,4 @@ COMMENT ON FUNCTION billing.fail_dead_runs() IS
 -- fail_run could fail a live run: only the extension's own code calls it.
 -- fail_dead_runs stays callable by whoever may call a run function (it runs
 -- as the extension owner): it can only fail runs that no worker has.
-REVOKE ALL ON FUNCTION billing.try_lock_run(bigint), billing.fail_run(bigint, text),
-	billing.queued_run_schedule(bigint), billing.run_waits(bigint), billing.run_starts(bigint, integer)
-	FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing.try_lock_run(bigint), billing.fail_run(bigint, text) FROM PUBLIC;

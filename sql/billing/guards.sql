@@ -11,12 +11,8 @@ BEGIN
 			USING ERRCODE = 'unique_violation',
 			      HINT = 'Schedule codes identify a schedule within its brand; choose another code.';
 	END IF;
-	IF NEW.issue_delay < interval '0' OR NEW.issue_delay >= interval '28 days' THEN
-		RAISE EXCEPTION 'issue delay "%" of billing schedule "%" is out of range', NEW.issue_delay, NEW.code
-			USING ERRCODE = 'check_violation',
-			      DETAIL = 'Drafts are issued at local midnight after the cut-off plus the delay, from 0 up to 28 days.',
-			      HINT = 'Use, for example, ''5 minutes'' (00:05, the default) or ''4 days 5 minutes'' (the 5th after a month-end cut-off).';
-	END IF;
+	-- the same function as the constraint schedule_issue_delay_check (checks.sql)
+	PERFORM billing.check_issue_delay(NEW.issue_delay, NEW.code);
 	IF NEW.override_due_rule AND NEW.due_rule IS NULL THEN
 		RAISE EXCEPTION 'billing schedule "%" overrides the payment due rule but has no due rule', NEW.code
 			USING ERRCODE = 'check_violation',
@@ -83,8 +79,9 @@ CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_
 
 -- A document on an invoice is frozen: to correct it, delete the draft first
 -- (the seed's rule that a draft's amounts are never edited in place).  The
--- guard takes the buyer's schedule lock in shared mode, so it waits for a
--- run that may be linking the document and then sees that run's links.
+-- guard takes the buyer's schedule lock (billing.schedule_lock_key) in
+-- shared mode, so it waits for a run that may be linking the document and
+-- then sees that run's links.
 CREATE OR REPLACE FUNCTION billing.document_guard() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -99,7 +96,8 @@ BEGIN
 	END IF;
 	SELECT b.schedule_id INTO schedule FROM billing.buyer b WHERE b.id = OLD.buyer_id;
 	IF schedule IS NOT NULL THEN
-		PERFORM pg_advisory_xact_lock_shared(1651076204, (schedule % 2147483647)::integer);
+		PERFORM pg_advisory_xact_lock_shared(k.lock_class, k.lock_key)
+		FROM billing.schedule_lock_key(schedule) AS k;
 	END IF;
 	SELECT l.invoice_id INTO invoice FROM billing.document_link l
 	WHERE l.buyer_id = OLD.buyer_id AND l.document_id = OLD.id;
@@ -119,23 +117,36 @@ CREATE OR REPLACE TRIGGER document_guard BEFORE UPDATE OR DELETE ON billing.docu
 	FOR EACH ROW EXECUTE FUNCTION billing.document_guard();
 
 -- An amount must fit its brand's currency (no sen in yen, no tenth of a
--- cent in euros).  Checked once per statement over the new rows, so a bulk
--- load of a million documents pays one join, not a lookup per row.
+-- cent in euros).  Checked once per statement over the new rows: the
+-- brands' scales are read first, then the new rows are checked once per
+-- distinct scale with the scale and its brands as parameters, so a bulk
+-- load of a million documents pays a scan or two, not a lookup per row,
+-- and the transition table is never joined with another table (which a
+-- distributed planner cannot do).
 CREATE OR REPLACE FUNCTION billing.document_currency_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	per_scale record;
 	bad record;
+	brand billing.brand;
 BEGIN
-	SELECT d.reference, d.kind, d.amount, b.currency, b.currency_scale INTO bad
-	FROM new_documents d JOIN billing.brand b ON b.id = d.brand_id
-	WHERE d.amount <> round(d.amount, b.currency_scale)
-	LIMIT 1;
-	IF FOUND THEN
-		RAISE EXCEPTION '% "%" has amount %, finer than % allows', bad.kind, bad.reference, bad.amount, bad.currency
-			USING ERRCODE = 'check_violation',
-			      DETAIL = format('%s amounts have %s decimal places.', bad.currency, bad.currency_scale),
-			      HINT = 'Round the amount to the currency''s minor unit before recording it.';
-	END IF;
+	FOR per_scale IN
+		SELECT b.currency_scale, array_agg(b.id ORDER BY b.id) AS brand_ids
+		FROM billing.brand b GROUP BY b.currency_scale ORDER BY b.currency_scale
+	LOOP
+		SELECT d.reference, d.kind, d.amount, d.brand_id INTO bad
+		FROM new_documents d
+		WHERE d.brand_id = ANY (per_scale.brand_ids)
+		  AND d.amount <> round(d.amount, per_scale.currency_scale)
+		LIMIT 1;
+		IF FOUND THEN
+			SELECT * INTO brand FROM billing.brand b WHERE b.id = bad.brand_id;
+			RAISE EXCEPTION '% "%" has amount %, finer than % allows', bad.kind, bad.reference, bad.amount, brand.currency
+				USING ERRCODE = 'check_violation',
+				      DETAIL = format('%s amounts have %s decimal places.', brand.currency, brand.currency_scale),
+				      HINT = 'Round the amount to the currency''s minor unit before recording it.';
+		END IF;
+	END LOOP;
 	RETURN NULL;
 END
 $$;

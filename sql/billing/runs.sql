@@ -1,67 +1,106 @@
 -- sql/billing/runs.sql: invoice runs: planning, the run driver, previews, cancelling
 
+-- billing.schedule_lock_key: the advisory lock key of a schedule's runs,
+-- the two int4 keys of pg_advisory_xact_lock(int4, int4).  A run holds it
+-- exclusively while it makes its drafts (src/run.c takes it through this
+-- function); document_guard takes it shared before it changes or deletes
+-- a document of a buyer on the schedule.  lock_class is 'bill'
+-- (0x62696C6C), lock_key the schedule id modulo 2^31 - 1 (as in 0.1).
+CREATE OR REPLACE FUNCTION billing.schedule_lock_key(schedule_id bigint, OUT lock_class integer,
+                                                     OUT lock_key integer)
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+	SELECT 1651076204, (schedule_id OPERATOR(pg_catalog.%) 2147483647)::integer
+$$;
+COMMENT ON FUNCTION billing.schedule_lock_key(bigint) IS
+	'advisory lock key (class, key) of a schedule''s runs: held by a run, taken shared by document_guard';
+
 -- billing.round_amount: an amount rounded to the currency's scale by the
 -- brand's mode: down (toward zero), half_up (half away from zero), up (away
--- from zero)
+-- from zero).  Not STRICT and with every name qualified, so that the
+-- planner inlines it into the run statement (NULL in gives NULL out all
+-- the same).
 CREATE OR REPLACE FUNCTION billing.round_amount(amount numeric, scale integer, mode text) RETURNS numeric
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
 	SELECT CASE mode
-		WHEN 'down' THEN trunc(amount, scale)
-		WHEN 'half_up' THEN round(amount, scale)
-		WHEN 'up' THEN round(trunc(amount, scale)
-		                     + sign(amount - trunc(amount, scale)) * power(10::numeric, -scale), scale)
+		WHEN 'down' THEN pg_catalog.trunc(amount, scale)
+		WHEN 'half_up' THEN pg_catalog.round(amount, scale)
+		-- (OPERATOR() has one precedence for all: every step is bracketed)
+		WHEN 'up' THEN pg_catalog.round(pg_catalog.trunc(amount, scale)
+		                                OPERATOR(pg_catalog.+)
+		                                (pg_catalog.sign(amount OPERATOR(pg_catalog.-) pg_catalog.trunc(amount, scale))
+		                                 OPERATOR(pg_catalog.*)
+		                                 pg_catalog.power(10::numeric, (OPERATOR(pg_catalog.-) scale)::numeric)),
+		                                scale)
 	END
 $$;
+COMMENT ON FUNCTION billing.round_amount(numeric, integer, text) IS
+	'an amount rounded to scale decimals by mode: down (toward zero), half_up, up (away from zero); inlined into runs';
 
 -- billing.invoice_date_for: the invoice date a schedule gives a period's
--- drafts, from its cut-off and the local date the run issues
+-- drafts, from its cut-off and the local date the run issues.  Inlinable
+-- like round_amount; NULL when any argument is NULL.
 CREATE OR REPLACE FUNCTION billing.invoice_date_for(mode text, cutoff date, issue_day date) RETURNS date
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT CASE mode
+LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
+	SELECT CASE WHEN cutoff IS NULL OR issue_day IS NULL THEN NULL ELSE CASE mode
 		WHEN 'cutoff' THEN cutoff
-		WHEN 'first_of_month' THEN date_trunc('month', issue_day)::date
-		WHEN 'last_of_month' THEN (date_trunc('month', issue_day) + interval '1 month - 1 day')::date
+		WHEN 'first_of_month' THEN pg_catalog.date_trunc('month', issue_day::timestamp)::date
+		WHEN 'last_of_month' THEN (pg_catalog.date_trunc('month', issue_day::timestamp)
+		                           OPERATOR(pg_catalog.+) '1 month - 1 day'::interval)::date
 		WHEN 'issue_date' THEN issue_day
-	END
+	END END
 $$;
+COMMENT ON FUNCTION billing.invoice_date_for(text, date, date) IS
+	'invoice date of a period''s drafts by the schedule''s invoice_date_mode, from the cut-off and the issue day';
 
 -- billing.plan_scheduled_runs queues one scheduled run for every period of
 -- the schedule whose issue moment (local midnight after the cut-off plus the
 -- issue delay) has come by as_of and came after the schedule was first
 -- applied to a buyer, and that has no scheduled run yet.  Called under the
--- schedule's lock by issue_drafts.
+-- schedule's lock by issue_drafts.  PL/pgSQL, and the buyers' first
+-- application read by a statement of its own, so that no statement joins
+-- the per-buyer table with the small ones through a correlated subquery.
 CREATE OR REPLACE FUNCTION billing.plan_scheduled_runs(schedule_id bigint, as_of timestamptz) RETURNS SETOF bigint
-LANGUAGE sql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	in_use_since timestamptz;
+BEGIN
+	SELECT min(b.schedule_applied_at) INTO in_use_since
+	FROM billing.buyer b WHERE b.schedule_id = plan_scheduled_runs.schedule_id;
+	IF in_use_since IS NULL THEN
+		RETURN;
+	END IF;
+	RETURN QUERY
 	WITH s AS (
-		SELECT s.id, s.brand_id, s.cycle, s.issue_delay, s.invoice_date_mode, br.time_zone,
-		       (SELECT min(b.schedule_applied_at) FROM billing.buyer b
-		        WHERE b.schedule_id = s.id) AS in_use_since
+		SELECT s.id, s.brand_id, s.cycle, s.issue_delay, s.invoice_date_mode, br.time_zone
 		FROM billing.schedule s JOIN billing.brand br ON br.id = s.brand_id
 		WHERE s.id = plan_scheduled_runs.schedule_id AND s.enabled
 	), due AS (
 		SELECT s.*, c.cutoff,
 		       ((c.cutoff + 1)::timestamp + s.issue_delay) AT TIME ZONE s.time_zone AS issue_at
 		FROM s, billing.cutoffs(s.cycle,
-		                        (s.in_use_since AT TIME ZONE s.time_zone)::date - 28,
-		                        (as_of AT TIME ZONE s.time_zone)::date) AS c(cutoff)
-		WHERE s.in_use_since IS NOT NULL
+		                        (in_use_since AT TIME ZONE s.time_zone)::date - 28,
+		                        (plan_scheduled_runs.as_of AT TIME ZONE s.time_zone)::date) AS c(cutoff)
 	), queued AS (
 		INSERT INTO billing.invoice_run (brand_id, schedule_id, kind, period, cutoff_date,
 		                                 issue_at, as_of, invoice_date, status, description)
 		SELECT due.brand_id, due.id, 'scheduled', billing.period_of(due.cycle, due.cutoff),
-		       due.cutoff, due.issue_at, as_of,
+		       due.cutoff, due.issue_at, plan_scheduled_runs.as_of,
 		       billing.invoice_date_for(due.invoice_date_mode, due.cutoff,
 		                                (due.issue_at AT TIME ZONE due.time_zone)::date),
 		       'queued', 'scheduled run for the period ending ' || due.cutoff
 		FROM due
-		WHERE due.issue_at <= as_of AND due.issue_at > due.in_use_since
-		  AND NOT EXISTS (SELECT 1 FROM billing.invoice_run r
-		                  WHERE r.schedule_id = due.id AND r.cutoff_date = due.cutoff
-		                    AND r.kind = 'scheduled' AND r.status <> 'failed')
-		RETURNING id, cutoff_date
+		LEFT JOIN billing.invoice_run r
+		  ON r.schedule_id = due.id AND r.cutoff_date = due.cutoff
+		 AND r.kind = 'scheduled' AND r.status <> 'failed'
+		WHERE due.issue_at <= plan_scheduled_runs.as_of AND due.issue_at > in_use_since
+		  AND r.id IS NULL
+		RETURNING invoice_run.id, invoice_run.cutoff_date
 	)
-	SELECT id FROM queued ORDER BY cutoff_date
+	SELECT q.id FROM queued q ORDER BY q.cutoff_date;
+END
 $$;
+COMMENT ON FUNCTION billing.plan_scheduled_runs(bigint, timestamptz) IS
+	'queues a scheduled run for each due period of the schedule that has none; called by issue_drafts under the schedule''s lock';
 
 -- billing.find_schedule: a schedule by code (and brand code, needed when the
 -- code exists in several brands), or an error naming what was not found
@@ -100,6 +139,8 @@ BEGIN
 	RETURN found_schedule;
 END
 $$;
+COMMENT ON FUNCTION billing.find_schedule(text, text) IS
+	'a schedule by code (and brand code when the code is in several brands), or an error naming what was not found';
 
 -- billing.rerun_target: what a rerun of the schedule as of as_of covers:
 -- the most recent closed period (by the local date in the brand's time
@@ -127,6 +168,8 @@ BEGIN
 	invoice_date := billing.invoice_date_for(s.invoice_date_mode, cutoff, local_day);
 END
 $$;
+COMMENT ON FUNCTION billing.rerun_target(text, timestamptz, text) IS
+	'what a rerun of the schedule as of as_of covers: the last closed period, its cut-off and invoice date; validates the request';
 
 -- billing.plan_rerun queues a rerun of the schedule's most recent closed
 -- period as of as_of, for the buyers who have the schedule applied then.
@@ -156,6 +199,8 @@ BEGIN
 	RETURN run_id;
 END
 $$;
+COMMENT ON FUNCTION billing.plan_rerun(text, text[], timestamptz, text) IS
+	'queues a rerun of the schedule''s last closed period as of as_of, checking the members to notify; returns the run id';
 
 -- billing.finish_run closes a run: its row, its log line, the outbox rows
 -- for the members to notify, a pg_notify on channel billing_run, and a
@@ -169,10 +214,13 @@ DECLARE
 	s billing.schedule;
 	currency text;
 	message text;
+	-- read here and passed to the UPDATE as a value: no volatile function
+	-- inside an UPDATE of invoice_run (a reference table on Citus)
+	finished timestamptz := clock_timestamp();
 BEGIN
 	UPDATE billing.invoice_run AS run
 	SET status = CASE WHEN ok THEN 'completed' ELSE 'failed' END,
-	    finished_at = clock_timestamp(), buyer_count = buyers, invoice_count = invoices,
+	    finished_at = finished, buyer_count = buyers, invoice_count = invoices,
 	    document_count = documents, purchases_total = purchases, tax_total = tax,
 	    billed_total = billed, error = finish_run.error
 	WHERE run.id = finish_run.run_id
@@ -210,9 +258,14 @@ BEGIN
 	END IF;
 END
 $$;
+COMMENT ON FUNCTION billing.finish_run(bigint, boolean, text, integer, integer, integer, numeric, numeric, numeric) IS
+	'closes a run as completed or failed: its row, log line, notifications to members, NOTIFY billing_run and a NOTICE';
 
+-- billing.issue_drafts_internal: the run driver of issue_drafts (src/run.c)
 CREATE OR REPLACE FUNCTION billing.issue_drafts_internal(as_of timestamptz) RETURNS bigint[]
 	AS 'MODULE_PATHNAME', 'issue_drafts_internal' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION billing.issue_drafts_internal(timestamptz) IS
+	'makes every due scheduled run, schedule by schedule under its lock; returns the run ids (called by issue_drafts)';
 CREATE OR REPLACE FUNCTION billing.run_invoice_run(run_id bigint) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'run_invoice_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.run_invoice_run(bigint) IS
@@ -225,7 +278,11 @@ COMMENT ON FUNCTION billing.start_run_worker(bigint) IS
 
 -- billing.issue_drafts: every due scheduled run of every enabled schedule.
 -- Idempotent, and catches up on periods missed while nothing called it.
-CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now())
+-- An as_of in the future would issue periods that have not closed yet (and
+-- mark them done for good), so it is refused unless the caller says this is
+-- a simulation (simulate => true: tests, demonstrations, a copy of the data).
+CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now(),
+                                                simulate boolean DEFAULT false)
 RETURNS SETOF billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -235,13 +292,19 @@ BEGIN
 		RAISE EXCEPTION 'as_of must be a finite time, got %', coalesce(as_of::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Leave it out to mean now().';
 	END IF;
+	IF as_of > clock_timestamp() AND NOT coalesce(simulate, false) THEN
+		RAISE EXCEPTION 'as_of % is in the future', as_of
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'Drafts are issued only for periods whose issue moment has passed; a later as_of would issue periods that have not closed.',
+			      HINT = 'Leave as_of out to mean now(), or pass simulate => true to issue as of a future moment on purpose.';
+	END IF;
 	PERFORM billing.fail_dead_runs();
 	run_ids := billing.issue_drafts_internal(as_of);
 	RETURN QUERY SELECT r.* FROM billing.invoice_run r WHERE r.id = ANY (run_ids) ORDER BY r.id;
 END
 $$;
-COMMENT ON FUNCTION billing.issue_drafts(timestamptz) IS
-	'makes the draft invoices of every period whose issue moment has come; idempotent, catches up';
+COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean) IS
+	'makes the draft invoices of every period whose issue moment has come by as_of (not in the future unless simulate); idempotent, catches up';
 
 -- billing.rerun_invoice_run: re-aggregates the uninvoiced documents of the
 -- schedule's most recent closed period into new drafts (never into existing
@@ -267,12 +330,237 @@ $$;
 COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text) IS
 	're-aggregates uninvoiced documents of the most recent closed period into new drafts';
 
+-- billing.draft_rows: the drafts a run of one period of a schedule makes,
+-- computed and returned, writing nothing.  The one statement behind both
+-- the run (billing.make_drafts, which writes what it returns) and the
+-- preview (billing.preview_drafts), so a preview is what the run that
+-- follows it makes.  One row per
+--   row_kind 'invoice': a draft: buyer, group_key (0, or the document with
+--            document grouping; NULL for a balance-only draft), the amounts
+--            (the invoice total formula is written here and only here),
+--            document count, due rule and date, bank account;
+--   row_kind 'tax_line': a draft's taxable amount and tax at one rate;
+--   row_kind 'link': a document the draft (buyer_id, group_key) takes.
+-- Which documents: billing.uninvoiced_documents (the eligibility rule),
+-- those of the brand dated in [first_day, day_after_cutoff), of buyers
+-- whose schedule was applied before applied_before.  A buyer gets a draft
+-- for eligible documents, or for a non-zero balance when it has no other
+-- live invoice with this cut-off.  Tax is rounded once per draft and rate.
+-- first_document_id: no document of the period has a smaller id (see
+-- billing.uninvoiced_documents); 0 looks at every link.
+--
+-- Written for a distributed planner (README, Citus): per-buyer tables are
+-- joined on buyer_id, the small tables are read in the cfg CTE, and no
+-- subquery is correlated.  It is inlined into its caller's statement
+-- (LANGUAGE sql, STABLE, neither STRICT nor SET), so EXPLAIN SELECT * FROM
+-- billing.draft_rows(...) shows the plan of a run's reading part.
+CREATE OR REPLACE FUNCTION billing.draft_rows(brand_id bigint, schedule_id bigint, first_day date,
+                                              day_after_cutoff date, applied_before timestamptz,
+                                              cutoff date, invoice_date date,
+                                              first_document_id bigint DEFAULT 0)
+RETURNS TABLE (row_kind text, buyer_id bigint, group_key bigint, document_id bigint,
+               tax_rate numeric, taxable_amount numeric, previous_billed numeric, deposit numeric,
+               carried_over numeric, purchases numeric, tax numeric, total numeric,
+               documents integer, due_rule billing.due_rule, due_date date, bank_account_id bigint)
+LANGUAGE sql STABLE PARALLEL SAFE AS $$
+	WITH cfg AS (
+		SELECT s.grouping, s.override_due_rule, s.due_rule, br.currency_scale, br.tax_rounding
+		FROM billing.schedule s JOIN billing.brand br ON br.id = s.brand_id
+		WHERE s.id = draft_rows.schedule_id
+	), buyers AS MATERIALIZED (
+		-- the schedule's buyers; balance_only: a draft even without documents
+		SELECT b.id AS buyer_id, b.billing_balance, b.default_due_rule, b.default_bank_account_id,
+		       b.billing_balance <> 0 AND live.buyer_id IS NULL AS balance_only
+		FROM billing.buyer b
+		LEFT JOIN (SELECT DISTINCT i.buyer_id FROM billing.invoice i
+		           WHERE i.cutoff_date = draft_rows.cutoff
+		             AND i.status IN ('draft', 'confirmed', 'quarantined')) AS live
+		  ON live.buyer_id = b.id
+		WHERE b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
+		  AND b.schedule_applied_at < draft_rows.applied_before
+	), eligible AS MATERIALIZED (
+		-- the period's eligible documents, signed: returns and credit notes
+		-- subtract, payments are deposits
+		SELECT d.buyer_id, d.id AS document_id, d.tax_rate,
+		       CASE d.kind WHEN 'delivery_invoice' THEN d.amount WHEN 'payment' THEN 0
+		                   ELSE -d.amount END AS net,
+		       CASE d.kind WHEN 'payment' THEN d.amount ELSE 0 END AS deposit,
+		       CASE WHEN (SELECT cfg.grouping FROM cfg) = 'document' THEN d.id ELSE 0 END AS group_key
+		FROM billing.uninvoiced_documents(draft_rows.first_document_id) AS d
+		JOIN billing.buyer b ON b.id = d.buyer_id
+		WHERE d.brand_id = draft_rows.brand_id
+		  AND d.document_date >= draft_rows.first_day AND d.document_date < draft_rows.day_after_cutoff
+		  AND b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
+		  AND b.schedule_applied_at < draft_rows.applied_before
+	), per_rate AS (
+		SELECT e.buyer_id, e.group_key, e.tax_rate, sum(e.net) AS net, sum(e.deposit) AS deposit,
+		       count(*) AS documents
+		FROM eligible e GROUP BY e.buyer_id, e.group_key, e.tax_rate
+	), taxed AS MATERIALIZED (
+		SELECT r.buyer_id, r.group_key, r.tax_rate, r.net, r.deposit, r.documents,
+		       CASE WHEN r.tax_rate IS NULL THEN 0
+		            ELSE billing.round_amount(r.net * r.tax_rate, cfg.currency_scale, cfg.tax_rounding) END AS tax
+		FROM per_rate r CROSS JOIN cfg
+	), per_group AS (
+		SELECT t.buyer_id, t.group_key, sum(t.net) AS purchases, sum(t.tax) AS tax,
+		       sum(t.deposit) AS deposit, sum(t.documents) AS documents
+		FROM taxed t GROUP BY t.buyer_id, t.group_key
+	), drafts AS (
+		SELECT b.buyer_id, g.group_key,
+		       CASE WHEN cfg.grouping = 'document' AND g.group_key IS NOT NULL THEN 0
+		            ELSE b.billing_balance END AS previous_billed,
+		       coalesce(g.deposit, 0) AS deposit, coalesce(g.purchases, 0) AS purchases,
+		       coalesce(g.tax, 0) AS tax, coalesce(g.documents, 0)::integer AS documents,
+		       CASE WHEN cfg.override_due_rule THEN cfg.due_rule ELSE b.default_due_rule END AS due_rule,
+		       b.default_bank_account_id AS bank_account_id
+		FROM buyers b CROSS JOIN cfg
+		LEFT JOIN per_group g ON g.buyer_id = b.buyer_id
+		WHERE g.buyer_id IS NOT NULL OR b.balance_only
+	)
+	-- the amounts of the Japanese layout: 繰越金額 = 前回御請求額 - 御入金額,
+	-- 今回御請求額 = 繰越金額 + 今回御買上額 + 消費税額
+	SELECT 'invoice', d.buyer_id, d.group_key, NULL::bigint, NULL::numeric, NULL::numeric,
+	       d.previous_billed, d.deposit, a.carried_over, d.purchases, d.tax,
+	       a.carried_over + d.purchases + d.tax, d.documents, d.due_rule,
+	       billing.due_date(d.due_rule, draft_rows.cutoff, draft_rows.invoice_date), d.bank_account_id
+	FROM drafts d CROSS JOIN LATERAL (SELECT d.previous_billed - d.deposit AS carried_over) AS a
+	UNION ALL
+	SELECT 'tax_line', t.buyer_id, t.group_key, NULL, t.tax_rate, t.net, NULL, NULL, NULL, NULL,
+	       t.tax, NULL, NULL, NULL, NULL, NULL
+	FROM taxed t WHERE t.tax_rate IS NOT NULL
+	UNION ALL
+	SELECT 'link', e.buyer_id, e.group_key, e.document_id, NULL, NULL, NULL, NULL, NULL, NULL,
+	       NULL, NULL, NULL, NULL, NULL, NULL
+	FROM eligible e
+$$;
+COMMENT ON FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint) IS
+	'the drafts, tax lines and links a run of the period would make, computed and returned, writing nothing';
+
+-- billing.make_drafts: the writing part of a run.  Writes what draft_rows
+-- returns (invoices numbered from invoice_id_seq, their tax lines, the
+-- links of their documents) in one statement, one pass over the period's
+-- documents, and returns the run's counts and totals.  Called by the run
+-- driver (src/run.c) under the schedule's lock, inside a subtransaction,
+-- with billing.run_work_mem as work_mem.  first_document_id is read here
+-- by a statement of its own after the lock was granted, so a document
+-- committed while the run waited is seen.
+--
+-- The planner settings are part of the statement: hash joins and hash
+-- aggregates are the right shape at every size (CTE scans carry no
+-- statistics, and a table loaded but never analyzed shows a few rows), so
+-- nested loops and merge joins are off (the only nested loops left are
+-- over the one-row cfg CTE, costed as disabled), JIT is off (those costs
+-- would trigger it, and compiling took longer than the small runs of the
+-- regression tests), and each run is planned for its own values.
+CREATE OR REPLACE FUNCTION billing.make_drafts(run_id bigint, brand_id bigint, schedule_id bigint,
+                                               first_day date, day_after_cutoff date,
+                                               applied_before timestamptz, cutoff date,
+                                               invoice_date date,
+                                               OUT buyers integer, OUT invoices integer,
+                                               OUT documents integer, OUT purchases numeric,
+                                               OUT tax numeric, OUT billed numeric)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET enable_mergejoin = off
+SET enable_nestloop = off
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+	first_document_id bigint;
+	currency text;
+BEGIN
+	SELECT coalesce(min(d.id), 0) INTO first_document_id
+	FROM billing.document d
+	WHERE d.brand_id = make_drafts.brand_id AND d.document_date >= make_drafts.first_day
+	  AND d.document_date < make_drafts.day_after_cutoff;
+	SELECT br.currency INTO currency FROM billing.brand br WHERE br.id = make_drafts.brand_id;
+
+	WITH r AS MATERIALIZED (
+		SELECT * FROM billing.draft_rows(make_drafts.brand_id, make_drafts.schedule_id,
+		                                 make_drafts.first_day, make_drafts.day_after_cutoff,
+		                                 make_drafts.applied_before, make_drafts.cutoff,
+		                                 make_drafts.invoice_date, first_document_id)
+	), numbered AS MATERIALIZED (
+		-- numbered by buyer, then document (nextval is evaluated after the sort)
+		SELECT nextval('billing.invoice_id_seq') AS invoice_id, r.*
+		FROM r WHERE r.row_kind = 'invoice'
+		ORDER BY r.buyer_id, r.group_key
+	), new_invoice AS (
+		INSERT INTO billing.invoice (buyer_id, id, brand_id, schedule_id, run_id, status, period,
+		       cutoff_date, invoice_date, due_rule, due_date, bank_account_id, currency,
+		       previous_billed, deposit, carried_over, purchases, tax, total, document_count)
+		SELECT n.buyer_id, n.invoice_id, make_drafts.brand_id, make_drafts.schedule_id,
+		       make_drafts.run_id, 'draft', daterange(make_drafts.first_day, make_drafts.day_after_cutoff),
+		       make_drafts.cutoff, make_drafts.invoice_date, n.due_rule, n.due_date,
+		       n.bank_account_id, currency, n.previous_billed, n.deposit, n.carried_over,
+		       n.purchases, n.tax, n.total, n.documents
+		FROM numbered n
+	), new_tax_line AS (
+		INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax)
+		SELECT t.buyer_id, n.invoice_id, t.tax_rate, t.taxable_amount, t.tax
+		FROM r t JOIN numbered n ON n.buyer_id = t.buyer_id AND n.group_key = t.group_key
+		WHERE t.row_kind = 'tax_line'
+	), new_link AS (
+		INSERT INTO billing.document_link (buyer_id, document_id, invoice_id)
+		SELECT l.buyer_id, l.document_id, n.invoice_id
+		FROM r l JOIN numbered n ON n.buyer_id = l.buyer_id AND n.group_key = l.group_key
+		WHERE l.row_kind = 'link'
+	)
+	SELECT count(DISTINCT n.buyer_id)::integer, count(*)::integer,
+	       coalesce(sum(n.documents), 0)::integer, coalesce(sum(n.purchases), 0),
+	       coalesce(sum(n.tax), 0), coalesce(sum(n.total), 0)
+	INTO buyers, invoices, documents, purchases, tax, billed
+	FROM numbered n;
+END
+$$;
+COMMENT ON FUNCTION billing.make_drafts(bigint, bigint, bigint, date, date, timestamptz, date, date) IS
+	'writes the drafts, tax lines and links of one run (billing.draft_rows) and returns its counts and totals; called by the run driver';
+REVOKE ALL ON FUNCTION billing.make_drafts(bigint, bigint, bigint, date, date, timestamptz, date, date) FROM PUBLIC;
+
+-- billing.preview_drafts: the drafts a run of that period would make now,
+-- one row per draft (by buyer, then document with document grouping),
+-- writing nothing: the 'invoice' rows of billing.draft_rows, planned as a
+-- run is.
 CREATE OR REPLACE FUNCTION billing.preview_drafts(brand_id bigint, schedule_id bigint, first_day date,
-                                       day_after_cutoff date, applied_before timestamptz,
-                                       cutoff date, invoice_date date)
-RETURNS TABLE (buyer_id bigint, previous_billed numeric, deposit numeric, purchases numeric,
-               tax numeric, documents integer, due_rule billing.due_rule, bank_account_id bigint)
-	AS 'MODULE_PATHNAME', 'preview_drafts' LANGUAGE C STABLE PARALLEL UNSAFE;
+                                                  day_after_cutoff date, applied_before timestamptz,
+                                                  cutoff date, invoice_date date)
+RETURNS TABLE (buyer_id bigint, group_key bigint, previous_billed numeric, deposit numeric,
+               carried_over numeric, purchases numeric, tax numeric, total numeric,
+               documents integer, due_rule billing.due_rule, due_date date, bank_account_id bigint)
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+SET enable_mergejoin = off
+SET enable_nestloop = off
+SET jit = off
+SET plan_cache_mode = force_custom_plan
+AS $$
+DECLARE
+	first_document_id bigint;
+BEGIN
+	IF num_nulls(brand_id, schedule_id, first_day, day_after_cutoff, applied_before, cutoff,
+	             invoice_date) > 0 THEN
+		RAISE EXCEPTION 'preview_drafts arguments must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+			      HINT = 'billing.preview_run(schedule) fills them in from a schedule.';
+	END IF;
+	SELECT coalesce(min(d.id), 0) INTO first_document_id
+	FROM billing.document d
+	WHERE d.brand_id = preview_drafts.brand_id AND d.document_date >= preview_drafts.first_day
+	  AND d.document_date < preview_drafts.day_after_cutoff;
+	RETURN QUERY
+	SELECT r.buyer_id, r.group_key, r.previous_billed, r.deposit, r.carried_over, r.purchases,
+	       r.tax, r.total, r.documents, r.due_rule, r.due_date, r.bank_account_id
+	FROM billing.draft_rows(preview_drafts.brand_id, preview_drafts.schedule_id,
+	                        preview_drafts.first_day, preview_drafts.day_after_cutoff,
+	                        preview_drafts.applied_before, preview_drafts.cutoff,
+	                        preview_drafts.invoice_date, first_document_id) AS r
+	WHERE r.row_kind = 'invoice'
+	ORDER BY r.buyer_id, r.group_key;
+END
+$$;
+COMMENT ON FUNCTION billing.preview_drafts(bigint, bigint, date, date, timestamptz, date, date) IS
+	'the drafts a run of the period would make now, one row per draft, writing nothing';
 
 -- billing.preview_run: the pre-invoicing report.  What a rerun of the
 -- schedule would issue now, per buyer (per document with document
@@ -291,15 +579,13 @@ BEGIN
 	PERFORM billing.fail_dead_runs();
 	target := billing.rerun_target(schedule, as_of, brand);
 	RETURN QUERY
-	SELECT b.code, b.name, target.period, target.invoice_date,
-	       billing.due_date(d.due_rule, target.cutoff, target.invoice_date), d.documents,
-	       d.previous_billed, d.deposit, d.previous_billed - d.deposit, d.purchases, d.tax,
-	       d.previous_billed - d.deposit + d.purchases + d.tax, ba.code
+	SELECT b.code, b.name, target.period, target.invoice_date, d.due_date, d.documents,
+	       d.previous_billed, d.deposit, d.carried_over, d.purchases, d.tax, d.total, ba.code
 	FROM billing.preview_drafts(target.brand_id, target.schedule_id, lower(target.period),
 	                            upper(target.period), as_of, target.cutoff, target.invoice_date) AS d
 	JOIN billing.buyer b ON b.id = d.buyer_id
 	LEFT JOIN billing.bank_account ba ON ba.id = d.bank_account_id
-	ORDER BY b.code;
+	ORDER BY b.code, d.group_key;
 END
 $$;
 COMMENT ON FUNCTION billing.preview_run(text, timestamptz, text) IS
@@ -366,3 +652,5 @@ BEGIN
 	RETURN r;
 END
 $$;
+COMMENT ON FUNCTION billing.cancel_run(bigint, boolean) IS
+	'cancels a run''s unconfirmed invoices; reopen frees their documents, otherwise they are never to be invoiced';

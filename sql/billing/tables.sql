@@ -21,12 +21,22 @@ CREATE TABLE billing.brand (
 	currency_scale smallint NOT NULL DEFAULT 0 CHECK (currency_scale BETWEEN 0 AND 4),
 	-- down = toward zero (the default), half_up = half away from zero, up = away from zero
 	tax_rounding text NOT NULL DEFAULT 'down' CHECK (tax_rounding IN ('down', 'half_up', 'up')),
-	created_at timestamptz NOT NULL DEFAULT now()
+	created_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT brand_text_lengths CHECK (billing.check_length(code, 64, 'brand code')
+	                                     AND billing.check_length(name, 200, 'brand name'))
 );
 ALTER SEQUENCE billing.brand_id_seq OWNED BY billing.brand.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.brand', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.brand_id_seq', '');
 COMMENT ON TABLE billing.brand IS 'a brand environment: owns schedules, buyers, documents, invoices and runs';
+COMMENT ON COLUMN billing.brand.id IS 'brand id';
+COMMENT ON COLUMN billing.brand.code IS 'the brand''s code, unique; at most 64 characters';
+COMMENT ON COLUMN billing.brand.name IS 'the brand''s name; at most 200 characters';
+COMMENT ON COLUMN billing.brand.time_zone IS 'named zone of pg_timezone_names (default Asia/Tokyo) whose midnight starts the day after a cut-off';
+COMMENT ON COLUMN billing.brand.currency IS 'ISO 4217 currency code of every amount of the brand (default JPY)';
+COMMENT ON COLUMN billing.brand.currency_scale IS 'digits after the decimal point of the currency''s minor unit: JPY 0, EUR 2; document amounts must fit it';
+COMMENT ON COLUMN billing.brand.tax_rounding IS 'how tax is rounded, once per rate per invoice: down (toward zero, the default), half_up, up';
+COMMENT ON COLUMN billing.brand.created_at IS 'when the brand was created';
 
 CREATE SEQUENCE billing.schedule_id_seq;
 CREATE TABLE billing.schedule (
@@ -44,8 +54,7 @@ CREATE TABLE billing.schedule (
 		CHECK (invoice_date_mode IN ('cutoff', 'first_of_month', 'last_of_month', 'issue_date')),
 	-- after local midnight following the cut-off: 00:05 by default;
 	-- '4 days 5 minutes' is the seed's "delayed to the 5th"
-	issue_delay interval NOT NULL DEFAULT '5 minutes'
-		CHECK (issue_delay >= '0' AND issue_delay < '28 days'),
+	issue_delay interval NOT NULL DEFAULT '5 minutes',
 	-- buyer: one collective invoice per buyer and period; document: one per document
 	grouping text NOT NULL DEFAULT 'buyer' CHECK (grouping IN ('buyer', 'document')),
 	enabled boolean NOT NULL DEFAULT true,
@@ -53,12 +62,30 @@ CREATE TABLE billing.schedule (
 	CONSTRAINT schedule_code_key UNIQUE (brand_id, code),
 	CONSTRAINT schedule_brand_id_key UNIQUE (brand_id, id),
 	CONSTRAINT schedule_due_rule_needs_override CHECK (override_due_rule = (due_rule IS NOT NULL)),
-	CONSTRAINT schedule_due_rule_fits CHECK (due_rule IS NULL OR billing.require_due_rule_fits(cycle, due_rule))
+	CONSTRAINT schedule_due_rule_fits CHECK (due_rule IS NULL OR billing.require_due_rule_fits(cycle, due_rule)),
+	-- a plain time from 0 up to 28 days: no month part, nothing negative
+	CONSTRAINT schedule_issue_delay_check CHECK (billing.check_issue_delay(issue_delay, code)),
+	CONSTRAINT schedule_text_lengths CHECK (billing.check_length(code, 64, 'schedule code')
+	                                        AND billing.check_length(name, 200, 'schedule name')
+	                                        AND billing.check_length(description, 1000, 'schedule description'))
 );
 ALTER SEQUENCE billing.schedule_id_seq OWNED BY billing.schedule.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.schedule', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.schedule_id_seq', '');
 COMMENT ON TABLE billing.schedule IS 'billing schedule: recurrence and cut-off, due rule, invoice date and issue timing';
+COMMENT ON COLUMN billing.schedule.id IS 'schedule id';
+COMMENT ON COLUMN billing.schedule.brand_id IS 'the brand the schedule belongs to';
+COMMENT ON COLUMN billing.schedule.code IS 'the schedule''s code, unique in its brand (M20, EOM); runs and reruns name it; at most 64 characters';
+COMMENT ON COLUMN billing.schedule.name IS 'the schedule''s name (20日締め翌月末払い); at most 200 characters';
+COMMENT ON COLUMN billing.schedule.description IS 'free text; at most 1000 characters';
+COMMENT ON COLUMN billing.schedule.cycle IS 'recurrence and cut-off: daily, weekly:fri, monthly:20, monthly:eom, yearly:60 ...';
+COMMENT ON COLUMN billing.schedule.override_due_rule IS 'true: the schedule''s due_rule applies to all its buyers; false: each buyer''s default due rule';
+COMMENT ON COLUMN billing.schedule.due_rule IS 'the payment due rule when override_due_rule is on (month+1:eom = 翌月末), else NULL';
+COMMENT ON COLUMN billing.schedule.invoice_date_mode IS 'the invoice date: cutoff (the cut-off date, default), first_of_month or last_of_month of the issue date''s month, issue_date';
+COMMENT ON COLUMN billing.schedule.issue_delay IS 'time after local midnight following the cut-off when drafts are issued: 0 up to 28 days, no month part (default 5 minutes = 00:05; 4 days 5 minutes = the 5th)';
+COMMENT ON COLUMN billing.schedule.grouping IS 'buyer: one collective invoice per buyer and period (default); document: one invoice per billable document';
+COMMENT ON COLUMN billing.schedule.enabled IS 'false: issue_drafts makes no scheduled runs for it';
+COMMENT ON COLUMN billing.schedule.created_at IS 'when the schedule was created';
 
 CREATE SEQUENCE billing.bank_account_id_seq;
 CREATE TABLE billing.bank_account (
@@ -72,12 +99,27 @@ CREATE TABLE billing.bank_account (
 	account_holder text NOT NULL,
 	iban text,
 	CONSTRAINT bank_account_code_key UNIQUE (brand_id, code),
-	CONSTRAINT bank_account_brand_id_key UNIQUE (brand_id, id)
+	CONSTRAINT bank_account_brand_id_key UNIQUE (brand_id, id),
+	CONSTRAINT bank_account_text_lengths CHECK (billing.check_length(code, 64, 'bank account code')
+	                                            AND billing.check_length(bank_name, 200, 'bank name')
+	                                            AND billing.check_length(branch_name, 200, 'branch name')
+	                                            AND billing.check_length(account_number, 64, 'account number')
+	                                            AND billing.check_length(account_holder, 200, 'account holder')
+	                                            AND billing.check_length(iban, 64, 'IBAN'))
 );
 ALTER SEQUENCE billing.bank_account_id_seq OWNED BY billing.bank_account.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.bank_account', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.bank_account_id_seq', '');
 COMMENT ON TABLE billing.bank_account IS 'the maker''s bank accounts that buyers pay into';
+COMMENT ON COLUMN billing.bank_account.id IS 'bank account id';
+COMMENT ON COLUMN billing.bank_account.brand_id IS 'the brand the account belongs to';
+COMMENT ON COLUMN billing.bank_account.code IS 'the account''s code, unique in its brand; at most 64 characters';
+COMMENT ON COLUMN billing.bank_account.bank_name IS 'name of the bank (振込先銀行); at most 200 characters';
+COMMENT ON COLUMN billing.bank_account.branch_name IS 'name of the branch (支店); at most 200 characters';
+COMMENT ON COLUMN billing.bank_account.account_type IS 'ordinary (普通, default), current (当座) or savings';
+COMMENT ON COLUMN billing.bank_account.account_number IS 'the account number (口座番号); at most 64 characters';
+COMMENT ON COLUMN billing.bank_account.account_holder IS 'the account holder''s name as the bank writes it (口座名義); at most 200 characters';
+COMMENT ON COLUMN billing.bank_account.iban IS 'IBAN, for accounts outside Japan; at most 64 characters';
 
 CREATE SEQUENCE billing.buyer_id_seq;
 CREATE TABLE billing.buyer (
@@ -93,13 +135,25 @@ CREATE TABLE billing.buyer (
 	billing_balance numeric NOT NULL DEFAULT 0,
 	CONSTRAINT buyer_code_key UNIQUE (brand_id, code),
 	CONSTRAINT buyer_brand_id_key UNIQUE (id, brand_id),
-	CONSTRAINT buyer_schedule_applied CHECK ((schedule_id IS NULL) = (schedule_applied_at IS NULL))
+	CONSTRAINT buyer_schedule_applied CHECK ((schedule_id IS NULL) = (schedule_applied_at IS NULL)),
+	CONSTRAINT buyer_text_lengths CHECK (billing.check_length(code, 64, 'buyer code')
+	                                     AND billing.check_length(name, 200, 'buyer name')),
+	CONSTRAINT buyer_billing_balance_finite CHECK (billing.check_finite(billing_balance, 'billing balance of buyer', code))
 );
 ALTER SEQUENCE billing.buyer_id_seq OWNED BY billing.buyer.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.buyer', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.buyer_id_seq', '');
 CREATE INDEX buyer_schedule_idx ON billing.buyer (schedule_id, schedule_applied_at);
 COMMENT ON TABLE billing.buyer IS 'a buyer of a brand, with its applied billing schedule and billing balance';
+COMMENT ON COLUMN billing.buyer.id IS 'buyer id; per-buyer tables are keyed and joined on it';
+COMMENT ON COLUMN billing.buyer.brand_id IS 'the brand the buyer belongs to';
+COMMENT ON COLUMN billing.buyer.code IS 'the buyer''s code, unique in its brand; at most 64 characters';
+COMMENT ON COLUMN billing.buyer.name IS 'the buyer''s name; at most 200 characters';
+COMMENT ON COLUMN billing.buyer.schedule_id IS 'the billing schedule applied to the buyer, or NULL (not billed by runs)';
+COMMENT ON COLUMN billing.buyer.schedule_applied_at IS 'when the schedule was applied (stamped on change): drafts start with the first period issued after it';
+COMMENT ON COLUMN billing.buyer.default_due_rule IS 'the buyer''s payment due rule, used unless the schedule overrides it; NULL: no due date';
+COMMENT ON COLUMN billing.buyer.default_bank_account_id IS 'the maker''s bank account printed on the buyer''s invoices, or NULL';
+COMMENT ON COLUMN billing.buyer.billing_balance IS 'what the buyer owes: the opening balance plus purchases + tax - deposit of every confirmed invoice; the next draft''s 前回御請求額; finite';
 
 CREATE SEQUENCE billing.document_id_seq;
 CREATE TABLE billing.document (
@@ -123,7 +177,8 @@ CREATE TABLE billing.document (
 	created_at timestamptz NOT NULL DEFAULT now(),
 	PRIMARY KEY (buyer_id, id),
 	CONSTRAINT document_reference_key UNIQUE (brand_id, kind, reference),
-	CONSTRAINT document_rules CHECK (billing.check_document(kind, amount, tax_rate))
+	CONSTRAINT document_rules CHECK (billing.check_document(kind, amount, tax_rate)),
+	CONSTRAINT document_text_lengths CHECK (billing.check_length(reference, 200, 'document reference'))
 );
 ALTER SEQUENCE billing.document_id_seq OWNED BY billing.document.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.document', '');
@@ -131,6 +186,17 @@ SELECT pg_catalog.pg_extension_config_dump('billing.document_id_seq', '');
 -- the period's documents; the id lets a run find their smallest id from the index alone
 CREATE INDEX document_period_idx ON billing.document (brand_id, document_date) INCLUDE (id);
 COMMENT ON TABLE billing.document IS 'every billable source document: delivery invoices, return notes, credit notes, payments';
+COMMENT ON COLUMN billing.document.buyer_id IS 'the buyer the document bills';
+COMMENT ON COLUMN billing.document.id IS 'document id, in the order documents are written';
+COMMENT ON COLUMN billing.document.brand_id IS 'the buyer''s brand';
+COMMENT ON COLUMN billing.document.kind IS 'delivery_invoice (adds), return_note and credit_note (subtract), payment (御入金, subtracts from the balance)';
+COMMENT ON COLUMN billing.document.document_date IS 'the date that counts for the period: delivery date, return date, credit note issue date, or payment confirmed date';
+COMMENT ON COLUMN billing.document.billable IS 'false: a delivery invoice that is never aggregated';
+COMMENT ON COLUMN billing.document.amount IS 'amount excluding tax, positive except for delivery price adjustments (the kind gives the sign on the invoice); finite, in the currency''s minor unit';
+COMMENT ON COLUMN billing.document.tax_rate IS 'tax rate as a fraction (0.10, 0.08, 0); NULL for payments';
+COMMENT ON COLUMN billing.document.reference IS 'the application''s own reference, unique per brand and kind; at most 200 characters';
+COMMENT ON COLUMN billing.document.never_invoice IS 'true: closed for good by a cancelled run (cancel_run with reopen => false)';
+COMMENT ON COLUMN billing.document.created_at IS 'when the document was recorded';
 
 CREATE SEQUENCE billing.invoice_run_id_seq;
 CREATE TABLE billing.invoice_run (
@@ -171,6 +237,29 @@ CREATE INDEX invoice_run_schedule_idx ON billing.invoice_run (schedule_id, cutof
 CREATE INDEX invoice_run_live_idx ON billing.invoice_run (id) WHERE status IN ('queued', 'running');
 COMMENT ON INDEX billing.invoice_run_live_idx IS 'runs not over yet, for billing.fail_dead_runs';
 COMMENT ON TABLE billing.invoice_run IS 'one run that makes draft invoices for a schedule and period';
+COMMENT ON COLUMN billing.invoice_run.id IS 'run id';
+COMMENT ON COLUMN billing.invoice_run.brand_id IS 'the brand of the schedule';
+COMMENT ON COLUMN billing.invoice_run.schedule_id IS 'the schedule the run bills';
+COMMENT ON COLUMN billing.invoice_run.kind IS 'scheduled (made by issue_drafts, one per schedule and period) or rerun (rerun_invoice_run)';
+COMMENT ON COLUMN billing.invoice_run.period IS 'the period billed, [first day, cut-off + 1)';
+COMMENT ON COLUMN billing.invoice_run.cutoff_date IS 'the period''s cut-off (締め日)';
+COMMENT ON COLUMN billing.invoice_run.issue_at IS 'scheduled runs: the period''s issue moment; reruns: the as-of time';
+COMMENT ON COLUMN billing.invoice_run.as_of IS 'the as_of the run was asked for';
+COMMENT ON COLUMN billing.invoice_run.invoice_date IS 'the invoice date of the run''s drafts';
+COMMENT ON COLUMN billing.invoice_run.status IS 'queued, running, completed, failed (nothing issued; see error) or cancelled';
+COMMENT ON COLUMN billing.invoice_run.requested_by IS 'the role that asked for the run';
+COMMENT ON COLUMN billing.invoice_run.notify IS 'codes of the members told when the run ends';
+COMMENT ON COLUMN billing.invoice_run.description IS 'what the run is, for people';
+COMMENT ON COLUMN billing.invoice_run.queued_at IS 'when the run was asked for';
+COMMENT ON COLUMN billing.invoice_run.started_at IS 'when the run started working';
+COMMENT ON COLUMN billing.invoice_run.finished_at IS 'when the run completed or failed';
+COMMENT ON COLUMN billing.invoice_run.buyer_count IS 'buyers who got a draft';
+COMMENT ON COLUMN billing.invoice_run.invoice_count IS 'drafts made';
+COMMENT ON COLUMN billing.invoice_run.document_count IS 'documents linked to the drafts';
+COMMENT ON COLUMN billing.invoice_run.purchases_total IS '今回御買上額 of all the run''s drafts';
+COMMENT ON COLUMN billing.invoice_run.tax_total IS '消費税額 of all the run''s drafts';
+COMMENT ON COLUMN billing.invoice_run.billed_total IS '今回御請求額 of all the run''s drafts';
+COMMENT ON COLUMN billing.invoice_run.error IS 'why the run failed, or NULL';
 
 CREATE SEQUENCE billing.run_log_id_seq;
 CREATE TABLE billing.run_log (
@@ -185,6 +274,11 @@ SELECT pg_catalog.pg_extension_config_dump('billing.run_log', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.run_log_id_seq', '');
 CREATE INDEX run_log_run_idx ON billing.run_log (run_id, id);
 COMMENT ON TABLE billing.run_log IS 'the execution report of each run';
+COMMENT ON COLUMN billing.run_log.id IS 'log line id, in order';
+COMMENT ON COLUMN billing.run_log.run_id IS 'the run reported on';
+COMMENT ON COLUMN billing.run_log.logged_at IS 'when the line was written';
+COMMENT ON COLUMN billing.run_log.level IS 'info, warning or error';
+COMMENT ON COLUMN billing.run_log.message IS 'what happened';
 
 CREATE SEQUENCE billing.invoice_id_seq;
 CREATE TABLE billing.invoice (
@@ -224,6 +318,29 @@ SELECT pg_catalog.pg_extension_config_dump('billing.invoice_id_seq', '');
 CREATE INDEX invoice_id_idx ON billing.invoice (id);
 CREATE INDEX invoice_run_idx ON billing.invoice (run_id);
 COMMENT ON TABLE billing.invoice IS 'draft and billing invoices in the Japanese closing-date layout';
+COMMENT ON COLUMN billing.invoice.buyer_id IS 'the buyer billed';
+COMMENT ON COLUMN billing.invoice.id IS 'invoice id, unique; the bulk actions take arrays of them';
+COMMENT ON COLUMN billing.invoice.brand_id IS 'the buyer''s brand';
+COMMENT ON COLUMN billing.invoice.schedule_id IS 'the schedule of the run that made it';
+COMMENT ON COLUMN billing.invoice.run_id IS 'the run that made it';
+COMMENT ON COLUMN billing.invoice.status IS 'draft, confirmed (a billing invoice, in the balance), quarantined (set aside), rejected (with a reason) or cancelled';
+COMMENT ON COLUMN billing.invoice.status_reason IS 'why it was quarantined or rejected';
+COMMENT ON COLUMN billing.invoice.period IS 'the period billed, [first day, cut-off + 1)';
+COMMENT ON COLUMN billing.invoice.cutoff_date IS 'the period''s cut-off (締め日)';
+COMMENT ON COLUMN billing.invoice.invoice_date IS 'the invoice date (請求日)';
+COMMENT ON COLUMN billing.invoice.due_rule IS 'the due rule that gave due_date: the schedule''s when it overrides, else the buyer''s';
+COMMENT ON COLUMN billing.invoice.due_date IS 'the payment due date (お支払期限), or NULL where no due rule applies';
+COMMENT ON COLUMN billing.invoice.bank_account_id IS 'the maker''s bank account to pay into (the buyer''s default), or NULL';
+COMMENT ON COLUMN billing.invoice.currency IS 'currency of every amount of the invoice';
+COMMENT ON COLUMN billing.invoice.previous_billed IS '前回御請求額: the buyer''s billing balance when the draft was made';
+COMMENT ON COLUMN billing.invoice.deposit IS '御入金額: payments of the period';
+COMMENT ON COLUMN billing.invoice.carried_over IS '繰越金額: previous_billed - deposit';
+COMMENT ON COLUMN billing.invoice.purchases IS '今回御買上額: deliveries - returns - credit notes of the period, excluding tax';
+COMMENT ON COLUMN billing.invoice.tax IS '消費税額: the sum over tax rates of the tax rounded once per rate (invoice_tax_line)';
+COMMENT ON COLUMN billing.invoice.total IS '今回御請求額: carried_over + purchases + tax';
+COMMENT ON COLUMN billing.invoice.document_count IS 'documents on the invoice (document_link)';
+COMMENT ON COLUMN billing.invoice.created_at IS 'when the draft was made';
+COMMENT ON COLUMN billing.invoice.confirmed_at IS 'when it was confirmed, or NULL';
 
 -- Tax per invoice and rate, rounded once per rate (Japan's qualified invoice rule)
 CREATE TABLE billing.invoice_tax_line (
@@ -236,6 +353,11 @@ CREATE TABLE billing.invoice_tax_line (
 );
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice_tax_line', '');
 COMMENT ON TABLE billing.invoice_tax_line IS 'per invoice and tax rate: taxable amount and tax, rounded once';
+COMMENT ON COLUMN billing.invoice_tax_line.buyer_id IS 'the invoice''s buyer';
+COMMENT ON COLUMN billing.invoice_tax_line.invoice_id IS 'the invoice';
+COMMENT ON COLUMN billing.invoice_tax_line.tax_rate IS 'the tax rate (0.10 標準税率, 0.08 軽減税率)';
+COMMENT ON COLUMN billing.invoice_tax_line.taxable_amount IS '税抜対象額: net purchases at this rate, excluding tax';
+COMMENT ON COLUMN billing.invoice_tax_line.tax IS '消費税額 at this rate: rate × taxable_amount, rounded once by the brand''s mode';
 
 -- Which invoice each document is on.  The primary key is the guarantee that
 -- no bug and no race bills a document twice.  The links to document and
@@ -255,6 +377,9 @@ SELECT pg_catalog.pg_extension_config_dump('billing.document_link', '');
 CREATE INDEX document_link_document_brin ON billing.document_link
 	USING brin (document_id) WITH (autosummarize = on);
 COMMENT ON TABLE billing.document_link IS 'the invoice each document is on; at most one';
+COMMENT ON COLUMN billing.document_link.buyer_id IS 'the document''s buyer';
+COMMENT ON COLUMN billing.document_link.document_id IS 'the document; the primary key lets it be on one invoice only';
+COMMENT ON COLUMN billing.document_link.invoice_id IS 'the invoice it is on';
 
 CREATE SEQUENCE billing.member_id_seq;
 CREATE TABLE billing.member (
@@ -265,11 +390,21 @@ CREATE TABLE billing.member (
 	email text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
 	-- told about every scheduled run of the brand, not only reruns they ask for
 	notify_scheduled_runs boolean NOT NULL DEFAULT false,
-	CONSTRAINT member_code_key UNIQUE (brand_id, code)
+	CONSTRAINT member_code_key UNIQUE (brand_id, code),
+	CONSTRAINT member_text_lengths CHECK (billing.check_length(code, 64, 'member code')
+	                                      AND billing.check_length(name, 200, 'member name')
+	                                      AND billing.check_length(email, 254, 'member e-mail'))
 );
 ALTER SEQUENCE billing.member_id_seq OWNED BY billing.member.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.member', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.member_id_seq', '');
+COMMENT ON TABLE billing.member IS 'people of a brand who are told when runs end (notification)';
+COMMENT ON COLUMN billing.member.id IS 'member id';
+COMMENT ON COLUMN billing.member.brand_id IS 'the brand the member belongs to';
+COMMENT ON COLUMN billing.member.code IS 'the member''s code, unique in its brand; reruns name members to notify by it; at most 64 characters';
+COMMENT ON COLUMN billing.member.name IS 'the member''s name; at most 200 characters';
+COMMENT ON COLUMN billing.member.email IS 'where notifications go; at most 254 characters';
+COMMENT ON COLUMN billing.member.notify_scheduled_runs IS 'true: told about every scheduled run of the brand, not only the reruns that name the member';
 
 CREATE SEQUENCE billing.notification_id_seq;
 CREATE TABLE billing.notification (
@@ -287,3 +422,11 @@ SELECT pg_catalog.pg_extension_config_dump('billing.notification', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.notification_id_seq', '');
 CREATE INDEX notification_unsent_idx ON billing.notification (id) WHERE sent_at IS NULL;
 COMMENT ON TABLE billing.notification IS 'outbox: one row per member to tell when a run ends';
+COMMENT ON COLUMN billing.notification.id IS 'notification id, in order';
+COMMENT ON COLUMN billing.notification.run_id IS 'the run that ended';
+COMMENT ON COLUMN billing.notification.member_id IS 'the member to tell';
+COMMENT ON COLUMN billing.notification.email IS 'the member''s address when the row was written';
+COMMENT ON COLUMN billing.notification.subject IS 'subject line';
+COMMENT ON COLUMN billing.notification.body IS 'the run''s report line';
+COMMENT ON COLUMN billing.notification.created_at IS 'when the run ended';
+COMMENT ON COLUMN billing.notification.sent_at IS 'when a mailer sent it; NULL: still to send';

@@ -81,7 +81,7 @@ $node->safe_psql('source', qq{
 	SELECT b.id, 2, 'delivery_invoice', '2026-11-02'::date + g, 12.34 * g, 0.20, b.code || '-' || g
 	FROM billing.buyer b, generate_series(1, 8) AS g WHERE b.schedule_id = 3;
 
-	SELECT count(*) FROM billing.issue_drafts('$as_of');
+	SELECT count(*) FROM billing.issue_drafts('$as_of', simulate => true);
 
 	-- a late delivery in the closed M20 period, picked up by a rerun
 	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
@@ -182,13 +182,13 @@ my $counts_sql = q{
 	SELECT (SELECT count(*) FROM billing.invoice) || ' ' || (SELECT count(*) FROM billing.document_link)
 	       || ' ' || (SELECT count(*) FROM billing.invoice_run)};
 my $counts_before = $node->safe_psql('target', $counts_sql);
-is($node->safe_psql('target', "SELECT count(*) FROM billing.issue_drafts('$as_of')"), '0',
+is($node->safe_psql('target', "SELECT count(*) FROM billing.issue_drafts('$as_of', simulate => true)"), '0',
 	'issue_drafts with the same as_of issues nothing in the restored database');
 is($node->safe_psql('target', $counts_sql), $counts_before, 'no new invoice, link or run');
 
 # the next period is issued after the restored invoices, with the restored balance
 $node->safe_psql('target', q{
-	SELECT count(*) FROM billing.issue_drafts('2026-12-21 00:06+09');
+	SELECT count(*) FROM billing.issue_drafts('2026-12-21 00:06+09', simulate => true);
 });
 is($node->safe_psql('target', q{
 	SELECT bool_and(i.id > (SELECT max(id) FROM billing.invoice WHERE cutoff_date < '2026-12-20'))

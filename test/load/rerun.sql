@@ -1,0 +1,2 @@
+\set s random(1, 4)
+SELECT load.rerun(:s, false);
