@@ -14,4 +14,5 @@ void
 _PG_init(void)
 {
 	billing_define_run_gucs();
+	billing_define_guard_gucs();
 }

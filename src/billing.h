@@ -107,6 +107,11 @@ extern bool billing_sql_is_v01(void);
 extern void billing_v01_lock_key(int64 schedule_id, int32 *lock_class, int32 *lock_key);
 extern void billing_v01_make_drafts(Datum *args8);
 
+/* guard.c: records only the API can change */
+extern void billing_define_guard_gucs(void);
+extern int	billing_allow_api_write(void);
+extern void billing_end_api_write(int level);
+
 /* search_path.c: what every statement of ours resolves names through */
 #define BILLING_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
 extern int	billing_pin_search_path(void);

@@ -6,7 +6,10 @@
  *	  sql/billing/references.sql).
  *
  *	  billing.reference_check(parent, name_column, child_col, parent_col
- *	  [, child_col, parent_col]) is a BEFORE INSERT OR UPDATE row trigger:
+ *	  [, child_col, parent_col]) is an AFTER INSERT OR UPDATE row trigger
+ *	  (after row level security has checked the new row, as a foreign key
+ *	  check comes, so that a row another brand's wall refuses fails the same
+ *	  whether what it names exists or not):
  *	  the parent row that the child columns name exists in billing.parent,
  *	  and is locked FOR KEY SHARE so that it cannot go before this
  *	  transaction ends, as a foreign key would.  One allowance: while the
@@ -17,7 +20,7 @@
  *	  times what the foreign key did.
  *
  *	  billing.adoption_check(child, name_column, child_col, child_brand_col)
- *	  is the parent's side, a BEFORE INSERT OR UPDATE row trigger on a
+ *	  is the parent's side, an AFTER INSERT OR UPDATE row trigger on a
  *	  table keyed by (id, brand_id): a new parent row must not take over
  *	  child rows of another brand that named its id while the parent table
  *	  was empty.
@@ -169,9 +172,9 @@ reference_check(PG_FUNCTION_ARGS)
 	int			save_sec_context;
 	int			rc;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		elog(ERROR, "billing.reference_check must be a BEFORE INSERT OR UPDATE row trigger");
+		elog(ERROR, "billing.reference_check must be an AFTER INSERT OR UPDATE row trigger");
 	trigger = trigdata->tg_trigger;
 	ncolumns = (trigger->tgnargs - 2) / 2;
 	if (trigger->tgnargs % 2 != 0 || ncolumns < 1 || ncolumns > MAX_REFERENCE_COLUMNS)
@@ -201,7 +204,7 @@ reference_check(PG_FUNCTION_ARGS)
 		attr = TupleDescAttr(tupdesc, att - 1);
 		values[i] = heap_getattr(newtuple, att, tupdesc, &isnull);
 		if (isnull)
-			return PointerGetDatum(newtuple);	/* MATCH SIMPLE */
+			return PointerGetDatum(NULL);	/* MATCH SIMPLE */
 		types[i] = attr->atttypid;
 		if (!changed)
 		{
@@ -212,7 +215,7 @@ reference_check(PG_FUNCTION_ARGS)
 		}
 	}
 	if (!changed)
-		return PointerGetDatum(newtuple);
+		return PointerGetDatum(NULL);
 
 	if (reference_plans == NULL)
 	{
@@ -266,7 +269,7 @@ reference_check(PG_FUNCTION_ARGS)
 
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 	SPI_finish();
-	return PointerGetDatum(newtuple);
+	return PointerGetDatum(NULL);
 }
 
 /* adoption_plan makes and keeps the plan of one adoption_check trigger */
@@ -307,9 +310,9 @@ adoption_check(PG_FUNCTION_ARGS)
 	int			save_sec_context;
 	int			rc;
 
-	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(trigdata->tg_event) ||
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		elog(ERROR, "billing.adoption_check must be a BEFORE INSERT OR UPDATE row trigger");
+		elog(ERROR, "billing.adoption_check must be an AFTER INSERT OR UPDATE row trigger");
 	trigger = trigdata->tg_trigger;
 	if (trigger->tgnargs != 4)
 		elog(ERROR, "billing.adoption_check(child, name_column, child_col, child_brand_col) got %d arguments",
@@ -327,7 +330,7 @@ adoption_check(PG_FUNCTION_ARGS)
 				 RelationGetRelationName(rel));
 		values[i] = heap_getattr(newtuple, att, tupdesc, &isnull);
 		if (isnull)
-			return PointerGetDatum(newtuple);
+			return PointerGetDatum(NULL);
 	}
 
 	if (reference_plans == NULL)
@@ -363,12 +366,11 @@ adoption_check(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("%s \"%s\" cannot have id " INT64_FORMAT " in brand " INT64_FORMAT
-						": %s \"%s\" of another brand refers to that id",
+						": a %s of another brand refers to that id",
 						label(RelationGetRelationName(rel)), name ? name : "",
-						DatumGetInt64(values[0]), DatumGetInt64(values[1]), label(trigger->tgargs[0]),
-						SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1)),
+						DatumGetInt64(values[0]), DatumGetInt64(values[1]), label(trigger->tgargs[0])),
 				 errhint("Rows that refer to an id must be of its brand; correct or delete them first.")));
 	}
 	SPI_finish();
-	return PointerGetDatum(newtuple);
+	return PointerGetDatum(NULL);
 }

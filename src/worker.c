@@ -210,6 +210,8 @@ try_lock_run(PG_FUNCTION_ARGS)
  * run_sql executes one statement about the run in a transaction of its own.
  * The statements use only what version 0.1 has too (invoice_run, run_log,
  * finish_run): a database not yet updated runs with this library.
+ * The worker is the extension's own code: its statements may write the run
+ * row and its log (billing.api_write, see guard.c).
  */
 static uint64
 run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
@@ -219,6 +221,7 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 	char		nulls[2] = {' ', ' '};
 	uint64		processed;
 	int			rc;
+	int			api_write_level;
 
 	values[0] = Int64GetDatum(run_id);
 	if (text_arg)
@@ -230,6 +233,7 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 	StartTransactionCommand();
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
+	api_write_level = billing_allow_api_write();
 	rc = SPI_execute_with_args(sql, 2, types, values, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "billing: statement of invoice run %lld failed: %s", (long long) run_id,
@@ -251,6 +255,7 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 		else
 			elog(ERROR, "billing: unexpected result type %u of a run statement", type);
 	}
+	billing_end_api_write(api_write_level);
 	SPI_finish();
 	PopActiveSnapshot();
 	CommitTransactionCommand();

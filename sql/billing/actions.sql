@@ -1,12 +1,26 @@
 -- sql/billing/actions.sql: bulk actions on invoices, all or nothing, refusing what
--- the status forbids
+-- the status forbids.  Each runs as the extension's owner (SECURITY DEFINER
+-- and SET billing.api_write = on, in security.sql) and acts only on invoices
+-- of the caller's brands: another brand's invoice is "does not exist".
 
--- billing.lock_invoices locks the selected invoices (in id order, so two
--- bulk actions cannot deadlock) and refuses the whole selection when one is
--- missing or in a status the action does not allow
+-- billing.lock_invoices takes the locks of a bulk action and judges the
+-- selection: it refuses the whole selection when an invoice is missing (or
+-- belongs to a brand the caller has no grant for, with the same error) or is
+-- in a status the action does not allow.
+--
+-- Locks: a transaction-level advisory lock per bucket of buyers (buyer id
+-- modulo 256) of the selection, taken in bucket order.  Two bulk actions on
+-- the same buyer take turns, and since every action takes its buckets in
+-- the same order, they cannot deadlock; a confirm's balance updates never
+-- wait on another action's.  Buckets bound the locks a selection of a
+-- hundred thousand invoices takes to 256.  No FOR UPDATE over the
+-- invoices: on Citus that would be a multi-shard FOR UPDATE.  The actions
+-- re-check the status in their UPDATE and refuse unless every invoice moved.
 CREATE OR REPLACE FUNCTION billing.lock_invoices(invoice_ids bigint[], allowed text[], action text)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	visible bigint[] := billing.caller_brands();
+	bucket integer;
 	missing bigint[];
 	bad record;
 BEGIN
@@ -14,10 +28,18 @@ BEGIN
 		RAISE EXCEPTION 'cannot % invoices: the selection contains NULL', action
 			USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass an array of invoice ids.';
 	END IF;
-	PERFORM 1 FROM billing.invoice i WHERE i.id = ANY (invoice_ids) ORDER BY i.id FOR UPDATE;
+	-- an invoice's buyer never changes, so its bucket can be read before the lock
+	FOR bucket IN
+		SELECT DISTINCT (i.buyer_id % 256)::integer FROM billing.invoice i
+		WHERE i.id = ANY (invoice_ids) AND (visible IS NULL OR i.brand_id = ANY (visible))
+		ORDER BY 1
+	LOOP
+		PERFORM pg_advisory_xact_lock(1651865970, bucket);	-- 'buyr'
+	END LOOP;
 	SELECT array_agg(DISTINCT x ORDER BY x) INTO missing
 	FROM unnest(invoice_ids) AS x
-	WHERE NOT EXISTS (SELECT 1 FROM billing.invoice i WHERE i.id = x);
+	WHERE x NOT IN (SELECT i.id FROM billing.invoice i
+	                WHERE i.id = ANY (invoice_ids) AND (visible IS NULL OR i.brand_id = ANY (visible)));
 	IF missing IS NOT NULL THEN
 		RAISE EXCEPTION 'cannot % invoices: invoice % does not exist', action,
 			array_to_string(missing, ', ')
@@ -34,21 +56,35 @@ BEGIN
 	END IF;
 END
 $$;
+COMMENT ON FUNCTION billing.lock_invoices(bigint[], text[], text) IS
+	'internal: locks the buyers of a bulk action''s invoices (advisory, in order) and refuses a missing, foreign or wrong-status invoice';
+
+-- billing.require_all refuses a bulk action that changed fewer invoices
+-- than it was given (one changed status meanwhile: a cancel_run, say)
+CREATE OR REPLACE FUNCTION billing.require_all(invoice_ids bigint[], changed bigint, action text)
+RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF changed <> (SELECT count(DISTINCT x) FROM unnest(invoice_ids) AS x) THEN
+		RAISE EXCEPTION 'cannot % invoices: an invoice of the selection changed status meanwhile', action
+			USING ERRCODE = 'serialization_failure', HINT = 'Nothing was changed; try again.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION billing.require_all(bigint[], bigint, text) IS
+	'internal: refuses a bulk action that changed fewer invoices than selected';
 
 -- billing.confirm_invoices turns drafts (or quarantined invoices) into
 -- billing invoices and adds purchases + tax - deposit to each buyer's
 -- balance, in the same transaction
 CREATE OR REPLACE FUNCTION billing.confirm_invoices(invoice_ids bigint[]) RETURNS SETOF billing.invoice
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	done billing.invoice[];
 BEGIN
 	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined'], 'confirm');
-	PERFORM 1 FROM billing.buyer b
-	WHERE b.id IN (SELECT i.buyer_id FROM billing.invoice i WHERE i.id = ANY (invoice_ids))
-	ORDER BY b.id FOR UPDATE;
-	RETURN QUERY
 	WITH confirmed AS (
 		UPDATE billing.invoice i SET status = 'confirmed', status_reason = NULL, confirmed_at = now()
-		WHERE i.id = ANY (invoice_ids)
+		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
 		RETURNING i.*
 	), balance AS (
 		UPDATE billing.buyer b SET billing_balance = b.billing_balance + c.change
@@ -56,9 +92,13 @@ BEGIN
 		      FROM confirmed GROUP BY buyer_id) AS c
 		WHERE b.id = c.buyer_id
 	)
-	SELECT * FROM confirmed ORDER BY id;
+	SELECT array_agg(c ORDER BY c.id) INTO done FROM confirmed c;
+	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0), 'confirm');
+	RETURN QUERY SELECT * FROM unnest(done);
 END
 $$;
+COMMENT ON FUNCTION billing.confirm_invoices(bigint[]) IS
+	'confirms drafts or quarantined invoices, all or nothing, and adds purchases + tax - deposit to each buyer''s balance';
 
 -- billing.delete_drafts deletes drafts with their tax lines and links; their
 -- documents become eligible again.  Returns how many were deleted.
@@ -69,49 +109,80 @@ DECLARE
 BEGIN
 	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft'], 'delete');
 	DELETE FROM billing.document_link l USING billing.invoice i
-	WHERE i.id = ANY (invoice_ids) AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
+	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
 	DELETE FROM billing.invoice_tax_line t USING billing.invoice i
-	WHERE i.id = ANY (invoice_ids) AND t.buyer_id = i.buyer_id AND t.invoice_id = i.id;
-	DELETE FROM billing.invoice i WHERE i.id = ANY (invoice_ids);
+	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND t.buyer_id = i.buyer_id AND t.invoice_id = i.id;
+	DELETE FROM billing.invoice i WHERE i.id = ANY (invoice_ids) AND i.status = 'draft';
 	GET DIAGNOSTICS deleted = ROW_COUNT;
+	PERFORM billing.require_all(invoice_ids, deleted, 'delete');
 	RETURN deleted;
 END
 $$;
+COMMENT ON FUNCTION billing.delete_drafts(bigint[]) IS
+	'deletes drafts with their tax lines and links, all or nothing; their documents become eligible again';
 
 -- billing.quarantine_invoices sets drafts aside for checking
 CREATE OR REPLACE FUNCTION billing.quarantine_invoices(invoice_ids bigint[], reason text) RETURNS SETOF billing.invoice
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	done billing.invoice[];
 BEGIN
 	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft'], 'quarantine');
-	RETURN QUERY UPDATE billing.invoice i SET status = 'quarantined', status_reason = reason
-	WHERE i.id = ANY (invoice_ids) RETURNING i.*;
+	WITH changed AS (
+		UPDATE billing.invoice i SET status = 'quarantined', status_reason = reason
+		WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' RETURNING i.*
+	)
+	SELECT array_agg(c ORDER BY c.id) INTO done FROM changed c;
+	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0), 'quarantine');
+	RETURN QUERY SELECT * FROM unnest(done);
 END
 $$;
+COMMENT ON FUNCTION billing.quarantine_invoices(bigint[], text) IS
+	'sets drafts aside for checking, with an optional reason, all or nothing';
 
 -- billing.reject_invoices refuses drafts or quarantined invoices, with a reason
 CREATE OR REPLACE FUNCTION billing.reject_invoices(invoice_ids bigint[], reason text) RETURNS SETOF billing.invoice
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	done billing.invoice[];
 BEGIN
 	IF reason IS NULL OR btrim(reason) = '' THEN
 		RAISE EXCEPTION 'rejecting invoices needs a reason'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say why, for the record: reject_invoices(ids, ''wrong prices'').';
 	END IF;
 	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined'], 'reject');
-	RETURN QUERY UPDATE billing.invoice i SET status = 'rejected', status_reason = reason
-	WHERE i.id = ANY (invoice_ids) RETURNING i.*;
+	WITH changed AS (
+		UPDATE billing.invoice i SET status = 'rejected', status_reason = reason
+		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined') RETURNING i.*
+	)
+	SELECT array_agg(c ORDER BY c.id) INTO done FROM changed c;
+	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0), 'reject');
+	RETURN QUERY SELECT * FROM unnest(done);
 END
 $$;
+COMMENT ON FUNCTION billing.reject_invoices(bigint[], text) IS
+	'rejects drafts or quarantined invoices with a reason (required), all or nothing';
 
 -- billing.cancel_invoices cancels unconfirmed invoices and frees their
 -- documents for a later run; a confirmed invoice is corrected by a credit
 -- note instead
 CREATE OR REPLACE FUNCTION billing.cancel_invoices(invoice_ids bigint[]) RETURNS SETOF billing.invoice
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	done billing.invoice[];
 BEGIN
 	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'rejected'], 'cancel');
 	DELETE FROM billing.document_link l USING billing.invoice i
-	WHERE i.id = ANY (invoice_ids) AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
-	RETURN QUERY UPDATE billing.invoice i SET status = 'cancelled'
-	WHERE i.id = ANY (invoice_ids) RETURNING i.*;
+	WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected')
+	  AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
+	WITH changed AS (
+		UPDATE billing.invoice i SET status = 'cancelled'
+		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected') RETURNING i.*
+	)
+	SELECT array_agg(c ORDER BY c.id) INTO done FROM changed c;
+	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0), 'cancel');
+	RETURN QUERY SELECT * FROM unnest(done);
 END
 $$;
+COMMENT ON FUNCTION billing.cancel_invoices(bigint[]) IS
+	'cancels unconfirmed invoices, all or nothing, and frees their documents for a later run';

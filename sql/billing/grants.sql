@@ -1,8 +1,25 @@
--- sql/billing/grants.sql: who may call what
+-- sql/billing/grants.sql: who may call what.  Nothing here grants a role
+-- anything: the DBA makes the administrator, application and reader roles
+-- from the recipe in README.md ("Security").  What is taken from PUBLIC:
+-- the internal functions (they write records or skip the brand checks; the
+-- API functions call them as the owner), the API functions themselves (the
+-- recipe grants each to the roles that need it), and the brand grants.
 
-REVOKE ALL ON FUNCTION billing.issue_drafts_internal(timestamptz), billing.run_invoice_run(bigint),
-	billing.plan_scheduled_runs(bigint, timestamptz), billing.plan_rerun(text, text[], timestamptz, text),
-	billing.finish_run(bigint, boolean, text, integer, integer, integer, numeric, numeric, numeric),
-	billing.start_run_worker(bigint), billing.cron_setup(text),
-	billing.preview_drafts(bigint, bigint, date, date, timestamptz, date, date)
+-- (functions named without their arguments, which other releases may extend)
+REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.run_invoice_run,
+	billing.plan_scheduled_runs, billing.plan_rerun, billing.finish_run,
+	billing.start_run_worker, billing.cron_setup, billing.preview_drafts,
+	billing.lock_invoices, billing.require_all, billing.find_schedule, billing.rerun_target,
+	billing.guard_records
 	FROM PUBLIC;
+
+-- the API: granted by the README's recipe, not to PUBLIC
+REVOKE ALL ON FUNCTION billing.issue_drafts, billing.rerun_invoice_run, billing.preview_run,
+	billing.cancel_run, billing.confirm_invoices, billing.delete_drafts,
+	billing.quarantine_invoices, billing.reject_invoices, billing.cancel_invoices,
+	billing.grant_brand, billing.revoke_brand
+	FROM PUBLIC;
+
+-- every role reads its own brand grants (row level security shows it no
+-- other): the brand walls' policies read them as the querying role
+GRANT SELECT ON billing.brand_grant TO PUBLIC;

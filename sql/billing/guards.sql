@@ -27,6 +27,8 @@ BEGIN
 	RETURN NEW;
 END
 $$;
+COMMENT ON FUNCTION billing.schedule_check() IS
+	'trigger: refuses a duplicate code, an issue delay out of range and a due rule without its override, in a clerk''s words';
 CREATE OR REPLACE TRIGGER schedule_check BEFORE INSERT OR UPDATE ON billing.schedule
 	FOR EACH ROW EXECUTE FUNCTION billing.schedule_check();
 
@@ -47,6 +49,8 @@ BEGIN
 	RETURN NEW;
 END
 $$;
+COMMENT ON FUNCTION billing.buyer_stamp_schedule() IS
+	'trigger: stamps schedule_applied_at when a buyer''s schedule is set or changed';
 CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedule_id, schedule_applied_at
 	ON billing.buyer FOR EACH ROW EXECUTE FUNCTION billing.buyer_stamp_schedule();
 
@@ -70,6 +74,8 @@ BEGIN
 	RETURN OLD;
 END
 $$;
+COMMENT ON FUNCTION billing.refuse_delete_when_invoiced() IS
+	'trigger: refuses deleting a buyer, bank account or run that an invoice refers to';
 CREATE OR REPLACE TRIGGER buyer_invoiced BEFORE DELETE ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('buyer_id');
 CREATE OR REPLACE TRIGGER bank_account_invoiced BEFORE DELETE ON billing.bank_account
@@ -113,6 +119,8 @@ BEGIN
 	RETURN NEW;
 END
 $$;
+COMMENT ON FUNCTION billing.document_guard() IS
+	'trigger: a document on an invoice cannot be changed or deleted (delete the draft first); waits for a run of its buyer''s schedule';
 CREATE OR REPLACE TRIGGER document_guard BEFORE UPDATE OR DELETE ON billing.document
 	FOR EACH ROW EXECUTE FUNCTION billing.document_guard();
 
@@ -150,6 +158,8 @@ BEGIN
 	RETURN NULL;
 END
 $$;
+COMMENT ON FUNCTION billing.document_currency_check() IS
+	'trigger: once per statement, refuses document amounts finer than the brand''s currency';
 CREATE OR REPLACE TRIGGER document_currency_on_insert AFTER INSERT ON billing.document
 	REFERENCING NEW TABLE AS new_documents
 	FOR EACH STATEMENT EXECUTE FUNCTION billing.document_currency_check();

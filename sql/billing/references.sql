@@ -50,30 +50,30 @@ CREATE OR REPLACE FUNCTION billing.reference_check() RETURNS trigger
 COMMENT ON FUNCTION billing.reference_check() IS
 	'trigger (parent, name column, child column, parent column, ...): the row''s parent exists (or its table is still empty)';
 
-CREATE OR REPLACE TRIGGER schedule_brand_reference BEFORE INSERT OR UPDATE OF brand_id ON billing.schedule
+CREATE OR REPLACE TRIGGER schedule_brand_reference AFTER INSERT OR UPDATE OF brand_id ON billing.schedule
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('brand', 'code', 'brand_id', 'id');
-CREATE OR REPLACE TRIGGER bank_account_brand_reference BEFORE INSERT OR UPDATE OF brand_id ON billing.bank_account
+CREATE OR REPLACE TRIGGER bank_account_brand_reference AFTER INSERT OR UPDATE OF brand_id ON billing.bank_account
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('brand', 'code', 'brand_id', 'id');
-CREATE OR REPLACE TRIGGER member_brand_reference BEFORE INSERT OR UPDATE OF brand_id ON billing.member
+CREATE OR REPLACE TRIGGER member_brand_reference AFTER INSERT OR UPDATE OF brand_id ON billing.member
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('brand', 'code', 'brand_id', 'id');
-CREATE OR REPLACE TRIGGER buyer_brand_reference BEFORE INSERT OR UPDATE OF brand_id ON billing.buyer
+CREATE OR REPLACE TRIGGER buyer_brand_reference AFTER INSERT OR UPDATE OF brand_id ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('brand', 'code', 'brand_id', 'id');
-CREATE OR REPLACE TRIGGER buyer_schedule_reference BEFORE INSERT OR UPDATE OF brand_id, schedule_id ON billing.buyer
+CREATE OR REPLACE TRIGGER buyer_schedule_reference AFTER INSERT OR UPDATE OF brand_id, schedule_id ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('schedule', 'code', 'schedule_id', 'id', 'brand_id', 'brand_id');
-CREATE OR REPLACE TRIGGER buyer_bank_account_reference BEFORE INSERT OR UPDATE OF brand_id, default_bank_account_id
+CREATE OR REPLACE TRIGGER buyer_bank_account_reference AFTER INSERT OR UPDATE OF brand_id, default_bank_account_id
 	ON billing.buyer FOR EACH ROW
 	EXECUTE FUNCTION billing.reference_check('bank_account', 'code', 'default_bank_account_id', 'id', 'brand_id', 'brand_id');
-CREATE OR REPLACE TRIGGER document_buyer_reference BEFORE INSERT OR UPDATE OF buyer_id, brand_id ON billing.document
+CREATE OR REPLACE TRIGGER document_buyer_reference AFTER INSERT OR UPDATE OF buyer_id, brand_id ON billing.document
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('buyer', 'reference', 'buyer_id', 'id', 'brand_id', 'brand_id');
-CREATE OR REPLACE TRIGGER invoice_run_brand_reference BEFORE INSERT OR UPDATE OF brand_id ON billing.invoice_run
+CREATE OR REPLACE TRIGGER invoice_run_brand_reference AFTER INSERT OR UPDATE OF brand_id ON billing.invoice_run
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('brand', 'id', 'brand_id', 'id');
-CREATE OR REPLACE TRIGGER invoice_run_schedule_reference BEFORE INSERT OR UPDATE OF schedule_id ON billing.invoice_run
+CREATE OR REPLACE TRIGGER invoice_run_schedule_reference AFTER INSERT OR UPDATE OF schedule_id ON billing.invoice_run
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('schedule', 'id', 'schedule_id', 'id');
-CREATE OR REPLACE TRIGGER run_log_run_reference BEFORE INSERT OR UPDATE OF run_id ON billing.run_log
+CREATE OR REPLACE TRIGGER run_log_run_reference AFTER INSERT OR UPDATE OF run_id ON billing.run_log
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('invoice_run', 'id', 'run_id', 'id');
-CREATE OR REPLACE TRIGGER notification_run_reference BEFORE INSERT OR UPDATE OF run_id ON billing.notification
+CREATE OR REPLACE TRIGGER notification_run_reference AFTER INSERT OR UPDATE OF run_id ON billing.notification
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('invoice_run', 'id', 'run_id', 'id');
-CREATE OR REPLACE TRIGGER notification_member_reference BEFORE INSERT OR UPDATE OF member_id ON billing.notification
+CREATE OR REPLACE TRIGGER notification_member_reference AFTER INSERT OR UPDATE OF member_id ON billing.notification
 	FOR EACH ROW EXECUTE FUNCTION billing.reference_check('member', 'id', 'member_id', 'id');
 COMMENT ON TRIGGER schedule_brand_reference ON billing.schedule IS 'the schedule''s brand exists';
 COMMENT ON TRIGGER bank_account_brand_reference ON billing.bank_account IS 'the bank account''s brand exists';
@@ -95,11 +95,11 @@ CREATE OR REPLACE FUNCTION billing.adoption_check() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'adoption_check' LANGUAGE C;
 COMMENT ON FUNCTION billing.adoption_check() IS
 	'trigger (child, name column, child column, child brand column): a new row adopts no reference of another brand';
-CREATE OR REPLACE TRIGGER schedule_adoption BEFORE INSERT OR UPDATE OF id, brand_id ON billing.schedule
+CREATE OR REPLACE TRIGGER schedule_adoption AFTER INSERT OR UPDATE OF id, brand_id ON billing.schedule
 	FOR EACH ROW EXECUTE FUNCTION billing.adoption_check('buyer', 'code', 'schedule_id', 'brand_id');
-CREATE OR REPLACE TRIGGER bank_account_adoption BEFORE INSERT OR UPDATE OF id, brand_id ON billing.bank_account
+CREATE OR REPLACE TRIGGER bank_account_adoption AFTER INSERT OR UPDATE OF id, brand_id ON billing.bank_account
 	FOR EACH ROW EXECUTE FUNCTION billing.adoption_check('buyer', 'code', 'default_bank_account_id', 'brand_id');
-CREATE OR REPLACE TRIGGER buyer_adoption BEFORE INSERT OR UPDATE OF id, brand_id ON billing.buyer
+CREATE OR REPLACE TRIGGER buyer_adoption AFTER INSERT OR UPDATE OF id, brand_id ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing.adoption_check('document', 'reference', 'buyer_id', 'brand_id');
 COMMENT ON TRIGGER schedule_adoption ON billing.schedule IS 'a new schedule takes over no buyer of another brand';
 COMMENT ON TRIGGER bank_account_adoption ON billing.bank_account IS 'a new bank account takes over no buyer of another brand';

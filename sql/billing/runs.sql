@@ -103,26 +103,31 @@ COMMENT ON FUNCTION billing.plan_scheduled_runs(bigint, timestamptz) IS
 	'queues a scheduled run for each due period of the schedule that has none; called by issue_drafts under the schedule''s lock';
 
 -- billing.find_schedule: a schedule by code (and brand code, needed when the
--- code exists in several brands), or an error naming what was not found
+-- code exists in several brands), or an error naming what was not found.
+-- Only the caller's brands are searched: another brand's schedule, or the
+-- brand itself, does not exist for it.
 CREATE OR REPLACE FUNCTION billing.find_schedule(code text, brand text) RETURNS billing.schedule
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	found_schedule billing.schedule;
 	matches integer;
+	visible bigint[] := billing.caller_brands();
 BEGIN
 	IF code IS NULL OR code = '' THEN
 		RAISE EXCEPTION 'billing schedule code must not be empty'
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Pass the code of a schedule: SELECT code, name FROM billing.schedule.';
 	END IF;
-	IF brand IS NOT NULL AND NOT EXISTS (SELECT 1 FROM billing.brand b WHERE b.code = brand) THEN
+	IF brand IS NOT NULL AND NOT EXISTS (SELECT 1 FROM billing.brand b WHERE b.code = brand
+	                                     AND (visible IS NULL OR b.id = ANY (visible))) THEN
 		RAISE EXCEPTION 'brand "%" does not exist', brand
 			USING ERRCODE = 'undefined_object',
 			      HINT = 'Brands are listed by SELECT code, name FROM billing.brand.';
 	END IF;
 	SELECT count(*) INTO matches
 	FROM billing.schedule s JOIN billing.brand b ON b.id = s.brand_id
-	WHERE s.code = find_schedule.code AND (brand IS NULL OR b.code = brand);
+	WHERE s.code = find_schedule.code AND (brand IS NULL OR b.code = brand)
+	  AND (visible IS NULL OR s.brand_id = ANY (visible));
 	IF matches = 0 THEN
 		RAISE EXCEPTION 'billing schedule "%" does not exist%', code,
 			CASE WHEN brand IS NULL THEN '' ELSE format(' in brand "%s"', brand) END
@@ -135,12 +140,13 @@ BEGIN
 	END IF;
 	SELECT s.* INTO found_schedule
 	FROM billing.schedule s JOIN billing.brand b ON b.id = s.brand_id
-	WHERE s.code = find_schedule.code AND (brand IS NULL OR b.code = brand);
+	WHERE s.code = find_schedule.code AND (brand IS NULL OR b.code = brand)
+	  AND (visible IS NULL OR s.brand_id = ANY (visible));
 	RETURN found_schedule;
 END
 $$;
 COMMENT ON FUNCTION billing.find_schedule(text, text) IS
-	'a schedule by code (and brand code when the code is in several brands), or an error naming what was not found';
+	'internal: a schedule by code (and brand) among the calling role''s brands, or an error naming what was not found';
 
 -- billing.rerun_target: what a rerun of the schedule as of as_of covers:
 -- the most recent closed period (by the local date in the brand's time
@@ -169,7 +175,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing.rerun_target(text, timestamptz, text) IS
-	'what a rerun of the schedule as of as_of covers: the last closed period, its cut-off and invoice date; validates the request';
+	'internal: the period, cut-off and invoice date a rerun of the schedule as of as_of covers';
 
 -- billing.plan_rerun queues a rerun of the schedule's most recent closed
 -- period as of as_of, for the buyers who have the schedule applied then.
@@ -245,12 +251,9 @@ BEGIN
 	FROM billing.member m
 	WHERE m.brand_id = r.brand_id
 	  AND (m.code = ANY (r.notify) OR (r.kind = 'scheduled' AND m.notify_scheduled_runs));
-	PERFORM pg_notify('billing_run', json_build_object(
-		'run_id', r.id, 'schedule', s.code, 'kind', r.kind, 'status', r.status,
-		'period_start', lower(r.period), 'cutoff', r.cutoff_date, 'buyers', buyers,
-		'invoices', invoices, 'documents', documents, 'total', billed,
-		-- a NOTIFY payload must stay under 8000 bytes
-		'error', left(error, 1000))::text);
+	-- LISTEN needs no privilege, so the payload says nothing of the brand:
+	-- only the run id; a listener reads the run through row level security
+	PERFORM pg_notify('billing_run', json_build_object('run_id', r.id)::text);
 	IF ok THEN
 		RAISE NOTICE '%', message;
 	ELSE
@@ -300,7 +303,9 @@ BEGIN
 	END IF;
 	PERFORM billing.fail_dead_runs();
 	run_ids := billing.issue_drafts_internal(as_of);
-	RETURN QUERY SELECT r.* FROM billing.invoice_run r WHERE r.id = ANY (run_ids) ORDER BY r.id;
+	-- the runs of every brand are issued; the caller is shown its own
+	RETURN QUERY SELECT r.* FROM billing.invoice_run r, billing.caller_brands() AS v(visible)
+	WHERE r.id = ANY (run_ids) AND (v.visible IS NULL OR r.brand_id = ANY (v.visible)) ORDER BY r.id;
 END
 $$;
 COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean) IS
@@ -605,7 +610,10 @@ DECLARE
 BEGIN
 	PERFORM billing.fail_dead_runs();
 	SELECT * INTO r FROM billing.invoice_run WHERE id = run_id FOR UPDATE;
-	IF NOT FOUND THEN
+	IF FOUND AND NOT coalesce(r.brand_id = ANY (billing.caller_brands()), true) THEN
+		r := NULL;		-- another brand's run: as if it did not exist
+	END IF;
+	IF r.id IS NULL THEN
 		RAISE EXCEPTION 'invoice run % does not exist', coalesce(run_id::text, 'NULL')
 			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.invoice_run.';
 	END IF;
@@ -626,9 +634,12 @@ BEGIN
 		RAISE EXCEPTION 'invoice run % is already cancelled', run_id
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
-	PERFORM 1 FROM billing.invoice i
-	WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')
-	ORDER BY i.id FOR UPDATE;
+	-- the bulk actions' buyer locks (see billing.lock_invoices), not a
+	-- multi-shard FOR UPDATE; the statements below re-check the status
+	PERFORM pg_advisory_xact_lock(1651865970, k.bucket)
+	FROM (SELECT DISTINCT (i.buyer_id % 256)::integer AS bucket FROM billing.invoice i
+	      WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')
+	      ORDER BY 1 OFFSET 0) AS k;
 	IF coalesce(reopen, true) THEN
 		DELETE FROM billing.document_link l USING billing.invoice i
 		WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')

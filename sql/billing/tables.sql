@@ -430,3 +430,45 @@ COMMENT ON COLUMN billing.notification.subject IS 'subject line';
 COMMENT ON COLUMN billing.notification.body IS 'the run''s report line';
 COMMENT ON COLUMN billing.notification.created_at IS 'when the run ended';
 COMMENT ON COLUMN billing.notification.sent_at IS 'when a mailer sent it; NULL: still to send';
+
+
+-- Which roles see which brands: one row per grant, written only by
+-- billing.grant_brand and billing.revoke_brand.  A role (or a member of it)
+-- sees a brand's rows, and the billing functions act on them, only with a
+-- grant here; there is no setting a session could change instead.  No
+-- foreign key to brand: grant_brand checks the brand, and a TRUNCATE of the
+-- brands (a test's reset) is not held up by it.
+CREATE TABLE billing.brand_grant (
+	grantee regrole NOT NULL,
+	brand_id bigint NOT NULL,
+	granted_by name NOT NULL DEFAULT session_user,
+	granted_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT brand_grant_pkey PRIMARY KEY (grantee, brand_id)
+);
+SELECT pg_catalog.pg_extension_config_dump('billing.brand_grant', '');
+COMMENT ON TABLE billing.brand_grant IS 'which roles (and their members) see which brands: written by grant_brand and revoke_brand';
+COMMENT ON COLUMN billing.brand_grant.grantee IS 'the role given the brand; its members have it too (pg_has_role USAGE)';
+COMMENT ON COLUMN billing.brand_grant.brand_id IS 'the brand the role sees';
+COMMENT ON COLUMN billing.brand_grant.granted_by IS 'the role that called grant_brand';
+COMMENT ON COLUMN billing.brand_grant.granted_at IS 'when the brand was granted';
+
+-- Every statement that wrote billing records under SET billing.maintenance
+-- = on (a superuser's repair or a restore), written by the guard trigger.
+-- No id from a sequence: a restore logs its own writes before it restores
+-- the log, and ids would collide; rows are ordered by logged_at.
+CREATE TABLE billing.maintenance_log (
+	logged_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	session_role name NOT NULL DEFAULT session_user,
+	role_name name NOT NULL DEFAULT current_user,
+	table_name text NOT NULL,
+	operation text NOT NULL,
+	query text NOT NULL
+);
+SELECT pg_catalog.pg_extension_config_dump('billing.maintenance_log', '');
+COMMENT ON TABLE billing.maintenance_log IS 'every statement that wrote billing records by hand under billing.maintenance';
+COMMENT ON COLUMN billing.maintenance_log.logged_at IS 'when the statement wrote';
+COMMENT ON COLUMN billing.maintenance_log.session_role IS 'the role that logged in (session_user)';
+COMMENT ON COLUMN billing.maintenance_log.role_name IS 'the role the statement ran as (current_user)';
+COMMENT ON COLUMN billing.maintenance_log.table_name IS 'the billing table written';
+COMMENT ON COLUMN billing.maintenance_log.operation IS 'INSERT, UPDATE, DELETE or TRUNCATE';
+COMMENT ON COLUMN billing.maintenance_log.query IS 'the statement as the client sent it';

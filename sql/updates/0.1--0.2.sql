@@ -116,3 +116,21 @@ ALTER TABLE billing.notification DROP CONSTRAINT notification_run_id_fkey,
 -- billing.preview_drafts is SQL since 0.2 and returns more columns (the
 -- group, carried_over, total, due date): the C function of 0.1 goes first.
 DROP FUNCTION IF EXISTS billing.preview_drafts(bigint, bigint, date, date, timestamptz, date, date);
+
+-- 0.2: brand grants (row level security) and the maintenance log
+CREATE TABLE billing.brand_grant (
+	grantee regrole NOT NULL,
+	brand_id bigint NOT NULL,
+	granted_by name NOT NULL DEFAULT session_user,
+	granted_at timestamptz NOT NULL DEFAULT now(),
+	CONSTRAINT brand_grant_pkey PRIMARY KEY (grantee, brand_id)
+);
+
+CREATE TABLE billing.maintenance_log (
+	logged_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	session_role name NOT NULL DEFAULT session_user,
+	role_name name NOT NULL DEFAULT current_user,
+	table_name text NOT NULL,
+	operation text NOT NULL,
+	query text NOT NULL
+);

@@ -98,6 +98,14 @@ $node->safe_psql('source', qq{
 	SELECT count(*) FROM billing.reject_invoices(ARRAY[(
 		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
 		WHERE b.code = 'E1')], 'wrong prices');
+
+	-- a role with a brand, and a logged repair made under the maintenance switch
+	DROP ROLE IF EXISTS acme_reader;
+	CREATE ROLE acme_reader;
+	SELECT billing.grant_brand('ACME', 'acme_reader');
+	SET billing.maintenance = on;
+	UPDATE billing.invoice SET due_date = due_date + 1 WHERE status = 'quarantined';
+	RESET billing.maintenance;
 });
 
 # the fixture has what the test is about
@@ -109,26 +117,44 @@ is($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice_run WHERE s
 	'every run completed');
 
 my @tables = qw(brand schedule bank_account buyer document invoice invoice_tax_line
-	document_link invoice_run run_log member notification);
+	document_link invoice_run run_log member notification brand_grant);
 
 # every billing table, and nothing else, is kept by pg_dump
 is($node->safe_psql('source', q{
 	SELECT string_agg(c.relname, ' ' ORDER BY c.relname)
 	FROM pg_class c WHERE c.relnamespace = 'billing'::regnamespace AND c.relkind = 'r'}),
-	join(' ', sort @tables), 'the billing tables are the ones this test compares');
+	join(' ', sort(@tables, 'maintenance_log')), 'the billing tables are the ones this test compares');
 
 my $dump = $node->basedir . '/billing.dump';
 $node->command_ok([ 'pg_dump', '-Fc', '-h', $node->host, '-p', $node->port, '-f', $dump, 'source' ],
 	'pg_dump -Fc');
 $node->safe_psql('postgres', 'CREATE DATABASE target');
-$node->command_ok([ 'pg_restore', '-h', $node->host, '-p', $node->port, '-d', 'target', $dump ],
-	'pg_restore into a new database');
-$node->safe_psql('postgres', 'CREATE DATABASE parallel');
-my ($restore_out, $restore_err) = ('', '');
-my $restored = IPC::Run::run([ 'pg_restore', '-j', '4', '-h', $node->host, '-p', $node->port,
-		'-d', 'parallel', $dump ], '>', \$restore_out, '2>', \$restore_err);
-ok($restored, 'pg_restore -j 4 into a new database');
-is($restore_err, '', 'pg_restore -j 4 reports no error');
+# a restore writes records by hand: it runs under the maintenance switch,
+# and the target's maintenance log records its writes
+{
+	local $ENV{PGOPTIONS} = '-c billing.maintenance=on';
+	$node->command_ok([ 'pg_restore', '-h', $node->host, '-p', $node->port, '-d', 'target', $dump ],
+		'pg_restore into a new database, under billing.maintenance');
+	# in parallel: the tables load in any order, each in its own transaction
+	$node->safe_psql('postgres', 'CREATE DATABASE parallel');
+	my ($restore_out, $restore_err) = ('', '');
+	my $restored = IPC::Run::run([ 'pg_restore', '-j', '4', '-h', $node->host, '-p', $node->port,
+			'-d', 'parallel', $dump ], '>', \$restore_out, '2>', \$restore_err);
+	ok($restored, 'pg_restore -j 4 into a new database, under billing.maintenance');
+	is($restore_err, '', 'pg_restore -j 4 reports no error');
+}
+my $log_sql = q{SELECT string_agg(table_name || ' ' || operation, ', ' ORDER BY logged_at) FROM billing.maintenance_log};
+is($node->safe_psql('source', $log_sql), 'invoice UPDATE', 'the source logged its repair');
+foreach my $db ('target', 'parallel')
+{
+	is($node->safe_psql($db, q{
+		SELECT string_agg(DISTINCT table_name || ' ' || operation, ', ') FROM billing.maintenance_log
+		WHERE query LIKE 'COPY%'}),
+		'document_link INSERT, invoice INSERT, invoice_run INSERT, invoice_tax_line INSERT, run_log INSERT',
+		"$db: the restore's writes to the records are logged");
+	is($node->safe_psql($db, q{SELECT count(*) FROM billing.maintenance_log WHERE query LIKE 'UPDATE%'}), '1',
+		"$db: and the source's log is kept");
+}
 
 my $config_sql = q{
 	SELECT string_agg(c::regclass::text, ' ' ORDER BY c::regclass::text)
@@ -214,7 +240,7 @@ $node->safe_psql('fresh', q{
 my ($stdout, $stderr);
 $node->psql('fresh', q{INSERT INTO billing.bank_account (id, brand_id, code, bank_name, account_number, account_holder)
 	VALUES (7, 2, 'X', 'Bank', '1', 'Two')}, stdout => \$stdout, stderr => \$stderr);
-like($stderr, qr/bank account "X" cannot have id 7 in brand 2: buyer "B" of another brand refers to that id/,
+like($stderr, qr/bank account "X" cannot have id 7 in brand 2: a buyer of another brand refers to that id/,
 	'a new bank account of another brand does not take a reference made while none existed');
 $node->safe_psql('fresh', q{INSERT INTO billing.bank_account (id, brand_id, code, bank_name, account_number, account_holder)
 	VALUES (7, 1, 'MAIN', 'Bank', '1', 'One')});

@@ -1,0 +1,243 @@
+-- sql/billing/security.sql: who may do what.  The caller and its brands,
+-- brand grants, the write guard on records, row level security on every
+-- table that holds brand data, and the API functions that run as the
+-- extension's owner.  README.md, "Security", has the DBA's recipe.
+
+------------------------------------------------------------------------------
+-- The caller and its brands.
+--
+-- The API functions run as the extension's owner (SECURITY DEFINER), so
+-- inside them current_user is the owner.  The caller they check is the role
+-- current outside any SECURITY DEFINER call: current_user as the session set
+-- it by logging in, SET ROLE or SET SESSION AUTHORIZATION.  Row level
+-- security, for what a role reads and writes itself, uses current_user, as
+-- PostgreSQL does; at the outer level the two are the same role.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION billing.calling_role() RETURNS regrole
+	AS 'MODULE_PATHNAME', 'calling_role' LANGUAGE C STABLE PARALLEL RESTRICTED;
+COMMENT ON FUNCTION billing.calling_role() IS
+	'the role that called into billing: current_user outside any SECURITY DEFINER function (login, SET ROLE, SET SESSION AUTHORIZATION)';
+
+-- billing.caller_brands: the ids of the brands the caller may see, from the
+-- grant table (grants to a role the caller is a member of count, as with
+-- pg_has_role USAGE); NULL when the caller sees every brand (a superuser or
+-- a role with BYPASSRLS, as row level security lets them)
+CREATE OR REPLACE FUNCTION billing.caller_brands() RETURNS bigint[]
+LANGUAGE sql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE WHEN r.rolsuper OR r.rolbypassrls THEN NULL
+	            ELSE ARRAY(SELECT g.brand_id FROM billing.brand_grant g
+	                       WHERE pg_has_role(r.oid, g.grantee::oid, 'USAGE')
+	                       ORDER BY g.brand_id) END
+	FROM pg_roles r WHERE r.oid = billing.calling_role()::oid
+$$;
+COMMENT ON FUNCTION billing.caller_brands() IS
+	'ids of the brands the calling role may see (its grants and those of roles it is a member of); NULL: every brand (superuser, BYPASSRLS)';
+
+-- billing.grant_brand gives a role (and its members) a brand: its rows
+-- through row level security, and its schedules, runs and invoices through
+-- the functions.  Returns false when the role already had it.
+CREATE OR REPLACE FUNCTION billing.grant_brand(brand text, grantee regrole) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	granted bigint;
+BEGIN
+	IF grantee IS NULL THEN
+		RAISE EXCEPTION 'granting brand "%" needs a role', brand
+			USING ERRCODE = 'null_value_not_allowed', HINT = 'SELECT billing.grant_brand(''ACME'', ''acme_app'').';
+	END IF;
+	SELECT b.id INTO granted FROM billing.brand b WHERE b.code = brand;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'brand "%" does not exist', coalesce(brand, 'NULL')
+			USING ERRCODE = 'undefined_object', HINT = 'Brands are listed by SELECT code, name FROM billing.brand.';
+	END IF;
+	INSERT INTO billing.brand_grant (grantee, brand_id, granted_by)
+	VALUES (grantee, granted, billing.calling_role()::text)
+	ON CONFLICT ON CONSTRAINT brand_grant_pkey DO NOTHING;
+	RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION billing.grant_brand(text, regrole) IS
+	'gives a role (and its members) a brand: its rows and its schedules, runs and invoices; false when already granted';
+
+-- billing.revoke_brand takes a brand away from a role.  Returns false when
+-- the role did not have it.
+CREATE OR REPLACE FUNCTION billing.revoke_brand(brand text, grantee regrole) RETURNS boolean
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	revoked bigint;
+BEGIN
+	SELECT b.id INTO revoked FROM billing.brand b WHERE b.code = brand;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'brand "%" does not exist', coalesce(brand, 'NULL')
+			USING ERRCODE = 'undefined_object', HINT = 'Brands are listed by SELECT code, name FROM billing.brand.';
+	END IF;
+	DELETE FROM billing.brand_grant g WHERE g.grantee = revoke_brand.grantee AND g.brand_id = revoked;
+	RETURN FOUND;
+END
+$$;
+COMMENT ON FUNCTION billing.revoke_brand(text, regrole) IS
+	'takes a brand away from a role; false when the role did not have it';
+
+-- runs record who asked for them: the calling role, not the owner that the
+-- run functions execute as
+ALTER TABLE billing.invoice_run ALTER COLUMN requested_by SET DEFAULT billing.calling_role()::text;
+COMMENT ON COLUMN billing.invoice_run.requested_by IS 'the role that called issue_drafts or rerun_invoice_run';
+
+------------------------------------------------------------------------------
+-- Records only the API can change (src/guard.c).  One statement trigger per
+-- record table refuses INSERT and TRUNCATE made outside the billing
+-- functions (once per statement: a run's million links pay one call) and
+-- logs every write made under billing.maintenance; one row trigger refuses
+-- UPDATE and DELETE, naming the invoice, run or link.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION billing.guard_records() RETURNS trigger
+	AS 'MODULE_PATHNAME', 'guard_records' LANGUAGE C;
+COMMENT ON FUNCTION billing.guard_records() IS
+	'trigger: refuses writes to invoices, tax lines, links, runs and run logs outside the billing functions; logs maintenance writes';
+
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice
+	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_tax_line
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_tax_line
+	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.document_link
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.document_link
+	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_run
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_run
+	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.run_log
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.run_log
+	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+-- a buyer's balance moves only when its invoices are confirmed (an opening
+-- balance is given on INSERT)
+CREATE OR REPLACE TRIGGER balance_guard BEFORE UPDATE OF billing_balance ON billing.buyer
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER balance_guard_row BEFORE UPDATE OF billing_balance ON billing.buyer
+	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+-- the maintenance log is append-only (its rows come from the guard itself)
+CREATE OR REPLACE TRIGGER records_guard BEFORE UPDATE OR DELETE OR TRUNCATE ON billing.maintenance_log
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.maintenance_log
+	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+
+-- The functions that write records set billing.api_write for their call
+-- (a SECURITY DEFINER function's SET clause is the only SQL its check hook
+-- accepts it from; C code of the extension uses billing_allow_api_write) and run as the extension's owner with a pinned
+-- search_path: a caller needs EXECUTE on them and no privilege on the
+-- records.  run_invoice_run is also what a background worker calls.
+-- (named without their arguments, which other releases may extend)
+ALTER FUNCTION billing.issue_drafts SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.rerun_invoice_run SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.run_invoice_run SECURITY DEFINER SET billing.api_write = on
+	SET search_path = pg_catalog, pg_temp;
+ALTER FUNCTION billing.cancel_run SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.confirm_invoices SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.delete_drafts SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.quarantine_invoices SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.reject_invoices SECURITY DEFINER SET billing.api_write = on;
+ALTER FUNCTION billing.cancel_invoices SECURITY DEFINER SET billing.api_write = on;
+-- marks dead background runs failed, from every run function (dead_runs.sql)
+ALTER FUNCTION billing.fail_dead_runs SECURITY DEFINER SET billing.api_write = on;
+-- the preview writes nothing, but reads every buyer of the schedule for the
+-- caller, who needs no privilege on documents or links for it
+ALTER FUNCTION billing.preview_run SECURITY DEFINER;
+
+------------------------------------------------------------------------------
+-- Brands are walls: row level security on every table that holds brand
+-- data.  A role sees (and writes, where it has the privilege) the rows of
+-- the brands granted to it or to a role it is a member of.  The grants are
+-- read once per query (an InitPlan: ARRAY(SELECT ...)), and the brand test
+-- is then an indexable brand_id = ANY (...).  Tax lines and links hold no
+-- brand: they follow their buyer; run logs and notifications follow their
+-- run, through those tables' own policies.  The extension's owner (a
+-- superuser) and BYPASSRLS roles are not subject to them, as PostgreSQL
+-- has it: runs execute as the owner and pay nothing for the walls.
+------------------------------------------------------------------------------
+
+ALTER TABLE billing.brand_grant ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS own_grants ON billing.brand_grant;
+CREATE POLICY own_grants ON billing.brand_grant FOR SELECT
+	USING (pg_catalog.pg_has_role(grantee::oid, 'USAGE'));
+
+ALTER TABLE billing.brand ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.brand;
+CREATE POLICY brand_wall ON billing.brand
+	USING (id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
+ALTER TABLE billing.schedule ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.schedule;
+CREATE POLICY brand_wall ON billing.schedule
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
+ALTER TABLE billing.bank_account ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.bank_account;
+CREATE POLICY brand_wall ON billing.bank_account
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
+ALTER TABLE billing.member ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.member;
+CREATE POLICY brand_wall ON billing.member
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
+ALTER TABLE billing.buyer ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.buyer;
+CREATE POLICY brand_wall ON billing.buyer
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
+ALTER TABLE billing.document ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.document;
+CREATE POLICY brand_wall ON billing.document
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
+ALTER TABLE billing.invoice ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.invoice;
+CREATE POLICY brand_wall ON billing.invoice
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
+ALTER TABLE billing.invoice_run ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.invoice_run;
+CREATE POLICY brand_wall ON billing.invoice_run
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
+ALTER TABLE billing.invoice_tax_line ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.invoice_tax_line;
+CREATE POLICY brand_wall ON billing.invoice_tax_line
+	USING (buyer_id IN (SELECT b.id FROM billing.buyer b));
+
+ALTER TABLE billing.document_link ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.document_link;
+CREATE POLICY brand_wall ON billing.document_link
+	USING (buyer_id IN (SELECT b.id FROM billing.buyer b));
+
+ALTER TABLE billing.run_log ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.run_log;
+CREATE POLICY brand_wall ON billing.run_log
+	USING (run_id IN (SELECT r.id FROM billing.invoice_run r));
+
+ALTER TABLE billing.notification ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.notification;
+CREATE POLICY brand_wall ON billing.notification
+	USING (run_id IN (SELECT r.id FROM billing.invoice_run r));
+
+COMMENT ON POLICY own_grants ON billing.brand_grant IS 'a role sees the grants of the roles it is a member of';
+COMMENT ON POLICY brand_wall ON billing.brand IS 'the brands granted to the role (billing.brand_grant)';
+COMMENT ON POLICY brand_wall ON billing.schedule IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.bank_account IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.member IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.buyer IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.document IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.invoice IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.invoice_run IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.invoice_tax_line IS 'tax lines of the buyers the role sees';
+COMMENT ON POLICY brand_wall ON billing.document_link IS 'links of the buyers the role sees';
+COMMENT ON POLICY brand_wall ON billing.run_log IS 'log lines of the runs the role sees';
+COMMENT ON POLICY brand_wall ON billing.notification IS 'notifications of the runs the role sees';

@@ -1,0 +1,317 @@
+/*-------------------------------------------------------------------------
+ * guard.c
+ *	  Records only the API can change.  Invoices, tax lines, document links,
+ *	  runs and run logs are written by the extension's functions and by
+ *	  nothing else, whoever the caller is, superuser included.
+ *
+ *	  The extension's functions that write records are SECURITY DEFINER and
+ *	  carry SET billing.api_write = on.  That setting is hidden and
+ *	  superuser-only, and its check hook refuses "on" anywhere but inside a
+ *	  SECURITY DEFINER call (whose SET clause is applied as the owner) or
+ *	  from the extension's own C code (billing_allow_api_write), so a
+ *	  session cannot SET it, not even a superuser's.  Guard triggers on the
+ *	  record tables refuse every write made without it:
+ *	   - INSERT and TRUNCATE: once per statement (a run inserting a million
+ *		 links pays one call);
+ *	   - UPDATE and DELETE: per row, so that the refusal names the invoice
+ *		 (and the API's own updates pay one flag test per row).
+ *
+ *	  The maintenance switch, SET billing.maintenance = on (superuser only),
+ *	  lets a superuser repair records by hand; every statement written under
+ *	  it is logged in billing.maintenance_log and in the server log.
+ *-------------------------------------------------------------------------
+ */
+#include "billing.h"
+
+#include "access/htup_details.h"
+#include "access/parallel.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+PG_FUNCTION_INFO_V1(guard_records);
+PG_FUNCTION_INFO_V1(calling_role);
+
+/* billing.api_write: on only inside the extension's SECURITY DEFINER functions */
+static bool api_write = false;
+
+/* billing.maintenance: a superuser's logged repair of records */
+static bool maintenance = false;
+
+/* set while billing_allow_api_write() sets billing.api_write for C code */
+static bool trusted_c_caller = false;
+
+/*
+ * check_api_write accepts "on" only when applied by a SECURITY DEFINER
+ * function's SET clause (or validated for one, PGC_S_TEST), or copied from
+ * its leader into a parallel worker (which restores the settings before the
+ * security context, and cannot write anyway).
+ */
+static bool
+check_api_write(bool *newval, void **extra, GucSource source)
+{
+	if (!*newval || source == PGC_S_TEST || source == PGC_S_DEFAULT)
+		return true;
+	if (InLocalUserIdChange() || trusted_c_caller ||
+		InitializingParallelWorker || IsParallelWorker())
+		return true;
+	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
+	GUC_check_errmsg("billing.api_write is set only by the billing extension's own functions");
+	GUC_check_errhint("For a logged repair, a superuser can SET billing.maintenance = on.");
+	return false;
+}
+
+/*
+ * billing_allow_api_write lets the extension's own C code (the run driver,
+ * a background worker) write records outside a SECURITY DEFINER call: it
+ * sets billing.api_write at a new GUC nest level and returns the level to
+ * hand to billing_end_api_write.  An error unwinds it with the transaction
+ * or subtransaction, like a function's SET clause.
+ */
+int
+billing_allow_api_write(void)
+{
+	int			level = NewGUCNestLevel();
+
+	trusted_c_caller = true;
+	PG_TRY();
+	{
+		(void) set_config_option("billing.api_write", "on", PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
+	}
+	PG_FINALLY();
+	{
+		trusted_c_caller = false;
+	}
+	PG_END_TRY();
+	return level;
+}
+
+/* billing_end_api_write puts billing.api_write back as it was */
+void
+billing_end_api_write(int level)
+{
+	AtEOXact_GUC(true, level);
+}
+
+/* billing_define_guard_gucs registers the write guard's settings */
+void
+billing_define_guard_gucs(void)
+{
+	DefineCustomBoolVariable("billing.api_write",
+							 "Set by the billing functions that write records (internal).",
+							 NULL,
+							 &api_write,
+							 false,
+							 PGC_SUSET,
+							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL | GUC_DISALLOW_IN_FILE,
+							 check_api_write, NULL, NULL);
+	DefineCustomBoolVariable("billing.maintenance",
+							 "Lets a superuser write billing records by hand; every such write is logged.",
+							 "Invoices, tax lines, links, runs and run logs are otherwise written only by the billing functions.",
+							 &maintenance,
+							 false,
+							 PGC_SUSET,
+							 GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
+							 NULL, NULL, NULL);
+}
+
+/* column text of a row, or "?" */
+static char *
+column(Relation rel, HeapTuple tuple, const char *name)
+{
+	int			attno = SPI_fnumber(RelationGetDescr(rel), name);
+	char	   *value;
+
+	if (attno <= 0)
+		return "?";
+	value = SPI_getvalue(tuple, RelationGetDescr(rel), attno);
+	return value ? value : "NULL";
+}
+
+/* whether a column differs between two versions of a row */
+static bool
+column_changed(Relation rel, HeapTuple a, HeapTuple b, const char *name)
+{
+	char	   *x = column(rel, a, name);
+	char	   *y = column(rel, b, name);
+
+	return strcmp(x, y) != 0;
+}
+
+/* log_maintenance records a statement written under billing.maintenance */
+static void
+log_maintenance(Relation rel, const char *operation)
+{
+	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
+	Datum		args[3];
+	const char *query = debug_query_string ? debug_query_string : "";
+	int			rc;
+
+	args[0] = CStringGetTextDatum(RelationGetRelationName(rel));
+	args[1] = CStringGetTextDatum(operation);
+	args[2] = CStringGetTextDatum(query);
+	ereport(LOG,
+			(errmsg("billing maintenance: %s on billing.%s by %s",
+					operation, RelationGetRelationName(rel),
+					GetUserNameFromId(GetUserId(), false)),
+			 errdetail("Statement: %s", query)));
+	SPI_connect();
+	rc = SPI_execute_with_args("INSERT INTO billing.maintenance_log (table_name, operation, query)"
+							   " VALUES ($1, $2, $3)", 3, types, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "billing: logging a maintenance write failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+}
+
+#define API_DETAIL "Invoices, tax lines, document links, runs and their logs are written only by the billing functions, whoever the caller is."
+
+/* refuse_row raises the error that names the record a statement tried to change */
+static void
+refuse_row(Relation rel, TriggerData *td)
+{
+	const char *table = RelationGetRelationName(rel);
+	bool		is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
+	HeapTuple	old = td->tg_trigtuple;
+	HeapTuple	new = td->tg_newtuple;
+	const char *verb = is_delete ? "deleted" : "changed";
+
+	if (strcmp(table, "invoice") == 0)
+	{
+		char	   *id = column(rel, old, "id");
+		char	   *status = column(rel, old, "status");
+		bool		confirmed = strcmp(status, "confirmed") == 0;
+		const char *hint = confirmed
+			? "A billing invoice is kept as issued; correct it with a credit note (a credit_note document), billed on the next invoice."
+			: "Delete the draft with billing.delete_drafts() and correct the source documents; the next run issues a new draft.";
+
+		if (is_delete)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg(confirmed ? "confirmed invoice %s cannot be deleted"
+							: "invoice %s can be deleted only by billing.delete_drafts()", id),
+					 errdetail(API_DETAIL), errhint("%s", hint)));
+		if (column_changed(rel, old, new, "status"))
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("status of invoice %s (%s) changes only through the billing actions", id, status),
+					 errdetail("confirm_invoices, quarantine_invoices, reject_invoices, cancel_invoices and cancel_run change a status and keep the buyer's balance in step."),
+					 errhint("%s", hint)));
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("%s invoice %s cannot be changed: its amounts, period, buyer and documents are fixed when it is issued",
+						status, id),
+				 errdetail(API_DETAIL), errhint("%s", hint)));
+	}
+	if (strcmp(table, "invoice_tax_line") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("tax line at rate %s of invoice %s cannot be %s",
+						column(rel, old, "tax_rate"), column(rel, old, "invoice_id"), verb),
+				 errdetail(API_DETAIL),
+				 errhint("Delete the draft with billing.delete_drafts() and correct the source documents; a confirmed invoice is corrected with a credit note.")));
+	if (strcmp(table, "document_link") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("link of document %s to invoice %s cannot be %s",
+						column(rel, old, "document_id"), column(rel, old, "invoice_id"), verb),
+				 errdetail("A document leaves its invoice only with billing.delete_drafts(), billing.cancel_invoices() or billing.cancel_run()."),
+				 errhint("Delete the draft with billing.delete_drafts() to free its documents; a confirmed invoice is corrected with a credit note.")));
+	if (strcmp(table, "invoice_run") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("invoice run %s cannot be %s", column(rel, old, "id"), verb),
+				 errdetail(API_DETAIL),
+				 errhint("Runs change only through the run functions: rerun_invoice_run(), cancel_run().")));
+	if (strcmp(table, "run_log") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("log line %s of invoice run %s cannot be %s",
+						column(rel, old, "id"), column(rel, old, "run_id"), verb),
+				 errdetail("A run's log is its execution report, kept as written."),
+				 errhint("Runs change only through the run functions: rerun_invoice_run(), cancel_run().")));
+	if (strcmp(table, "buyer") == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("billing balance of buyer \"%s\" changes only when its invoices are confirmed",
+						column(rel, old, "code")),
+				 errdetail("confirm_invoices adds purchases + tax - deposit of each confirmed invoice to the buyer's balance."),
+				 errhint("Record a payment, credit note or delivery document; the next invoice carries it into the balance.")));
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("rows of billing.%s cannot be %s", table, verb),
+			 errdetail(API_DETAIL)));
+}
+
+/*
+ * guard_records(): the trigger on the record tables.  Statement level
+ * (INSERT, UPDATE, DELETE, TRUNCATE): logs a maintenance write, and refuses
+ * INSERT and TRUNCATE made outside the API.  Row level (UPDATE, DELETE):
+ * refuses, naming the row.  For buyer, fired by UPDATE OF billing_balance:
+ * refuses a change of the balance.
+ */
+Datum
+guard_records(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	Relation	rel;
+	bool		row_level;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("billing.guard_records() must be called as a trigger")));
+	rel = td->tg_relation;
+	row_level = TRIGGER_FIRED_FOR_ROW(td->tg_event);
+
+	if (!api_write)
+	{
+		if (!row_level)
+		{
+			const char *operation =
+				TRIGGER_FIRED_BY_INSERT(td->tg_event) ? "INSERT" :
+				TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
+				TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE";
+
+			if (maintenance)
+				log_maintenance(rel, operation);
+			else if (TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("%s on billing.%s refused: rows of billing.%s are written only by the billing functions",
+								operation, RelationGetRelationName(rel), RelationGetRelationName(rel)),
+						 errdetail(API_DETAIL),
+						 errhint("Invoices, tax lines and links come from runs (issue_drafts, rerun_invoice_run); a superuser can SET billing.maintenance = on for a logged repair or restore.")));
+		}
+		else if (!maintenance)
+		{
+			/* a buyer's row: only a changed balance is refused */
+			if (strcmp(RelationGetRelationName(rel), "buyer") != 0 ||
+				column_changed(rel, td->tg_trigtuple, td->tg_newtuple, "billing_balance"))
+				refuse_row(rel, td);
+		}
+	}
+
+	if (!row_level)
+		return PointerGetDatum(NULL);
+	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		return PointerGetDatum(td->tg_newtuple);
+	return PointerGetDatum(td->tg_trigtuple);
+}
+
+/*
+ * calling_role(): the role that called into the extension: current_user
+ * as the session set it (login, SET ROLE, SET SESSION AUTHORIZATION), not
+ * the owner a SECURITY DEFINER function runs as.
+ */
+Datum
+calling_role(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_OID(GetOuterUserId());
+}
