@@ -13,7 +13,8 @@
  *	  A run never hangs.  The worker holds a session-level advisory lock on
  *	  its run id (the run lock) for as long as it lives, taken before the
  *	  requester's transaction may commit: the requester waits until the
- *	  worker holds it.  So a run that other sessions see 'queued' or
+ *	  worker holds it.  A worker that is terminated or cancelled fails its
+ *	  run itself before it exits.  So a run that other sessions see 'queued' or
  *	  'running' while its run lock is free has no live worker (it was
  *	  killed, terminated, or the server restarted), and
  *	  billing.fail_dead_runs() marks it failed; every run function calls it
@@ -39,6 +40,7 @@
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
+#include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/wait_event.h"
@@ -206,6 +208,8 @@ try_lock_run(PG_FUNCTION_ARGS)
 
 /*
  * run_sql executes one statement about the run in a transaction of its own.
+ * The statements use only what version 0.1 has too (invoice_run, run_log,
+ * finish_run): a database not yet updated runs with this library.
  * The worker is the extension's own code: its statements may write the run
  * row and its log (billing.api_write, see guard.c).
  */
@@ -239,8 +243,17 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 	{
 		bool		isnull;
 		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		Oid			type = SPI_gettypeid(SPI_tuptable->tupdesc, 1);
 
-		*result = isnull ? 0 : DatumGetInt64(d);
+		/* results are bigint ids or booleans (as 0 or 1) */
+		if (isnull)
+			*result = 0;
+		else if (type == INT8OID)
+			*result = DatumGetInt64(d);
+		else if (type == BOOLOID)
+			*result = DatumGetBool(d) ? 1 : 0;
+		else
+			elog(ERROR, "billing: unexpected result type %u of a run statement", type);
 	}
 	billing_end_api_write(api_write_level);
 	SPI_finish();
@@ -259,16 +272,88 @@ report_activity(int64 run_id, const char *what)
 	pgstat_report_activity(STATE_RUNNING, activity);
 }
 
+/*
+ * SIGTERM (pg_terminate_backend, a fast shutdown) stops the worker the way
+ * a cancel does, at the next interrupt check, so that it can record that
+ * its run failed before it exits; the run lock covers a worker that dies
+ * before it could.
+ */
+static volatile sig_atomic_t got_sigterm = false;
+
+static void
+handle_sigterm(SIGNAL_ARGS)
+{
+	int			save_errno = errno;
+
+	got_sigterm = true;
+	if (!proc_exit_inprogress)
+	{
+		InterruptPending = true;
+		QueryCancelPending = true;
+	}
+	SetLatch(MyLatch);
+	errno = save_errno;
+}
+
+/*
+ * do_run waits for the request to commit and for the schedule's lock (the
+ * run queued), marks the run running, and executes it.
+ */
+static void
+do_run(int64 run_id, TransactionId requester_xid)
+{
+	int64		schedule_id = 0;
+
+	/* wait until the transaction that queued the run has committed or not */
+	report_activity(run_id, "waiting for its request to commit");
+	StartTransactionCommand();
+	XactLockTableWait(requester_xid, NULL, NULL, XLTW_None);
+	CommitTransactionCommand();
+
+	/* no queued row: the requester rolled back, or it was cancelled */
+	run_sql("SELECT r.schedule_id FROM billing.invoice_run r WHERE r.id = $1 AND r.status = 'queued'",
+			run_id, NULL, &schedule_id);
+	if (schedule_id == 0)
+		return;
+
+	/*
+	 * Take the schedule's lock for the rest of the run while still queued:
+	 * cancel_run can cancel the run until it has it.
+	 */
+	if (!billing_lock_schedule_for_session(schedule_id, false))
+	{
+		run_sql("INSERT INTO billing.run_log (run_id, level, message)"
+				" VALUES ($1, 'info', 'queued behind another run of its schedule or a document change;"
+				" waiting for the schedule''s lock')",
+				run_id, NULL, NULL);
+		report_activity(run_id, "waiting for its schedule's lock");
+		StartTransactionCommand();
+		(void) billing_lock_schedule_for_session(schedule_id, true);
+		CommitTransactionCommand();
+	}
+
+	/* started_at is now(): this transaction began once the lock was ours */
+	if (run_sql("WITH started AS ("
+				"  UPDATE billing.invoice_run r SET status = 'running', started_at = pg_catalog.now()"
+				"  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id)"
+				" INSERT INTO billing.run_log (run_id, level, message)"
+				" SELECT started.id, 'info', $2 FROM started",
+				run_id, psprintf("started by background worker pid %d", MyProcPid), NULL) != 1)
+		return;					/* cancelled while it waited */
+
+	report_activity(run_id, "making its drafts");
+	run_sql("SELECT billing.run_invoice_run($1)", run_id, NULL, NULL);
+}
+
 /* billing_run_worker_main is the background worker's entry point */
 void
 billing_run_worker_main(Datum main_arg)
 {
 	int64		run_id = DatumGetInt64(main_arg);
 	RunWorkerArgs args;
-	int64		schedule_id = 0;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
-	pqsignal(SIGTERM, die);
+	pqsignal(SIGTERM, handle_sigterm);
 	BackgroundWorkerUnblockSignals();
 	BackgroundWorkerInitializeConnectionByOid(args.database_oid, args.login_oid, 0);
 	/* act as the requester did; SET ROLE is refused from here on */
@@ -287,62 +372,37 @@ billing_run_worker_main(Datum main_arg)
 	(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
 	CommitTransactionCommand();
 
-	/* wait until the transaction that queued the run has committed or not */
-	report_activity(run_id, "waiting for its request to commit");
-	StartTransactionCommand();
-	XactLockTableWait(args.requester_xid, NULL, NULL, XLTW_None);
-	CommitTransactionCommand();
-
-	/* no queued row: the requester rolled back, or it was cancelled */
-	if (run_sql("SELECT schedule_id FROM billing.invoice_run WHERE id = $1 AND status = 'queued'",
-				run_id, NULL, &schedule_id) != 1)
-		proc_exit(0);
-
-	/*
-	 * Take the schedule's lock for the rest of the run while still queued:
-	 * cancel_run can cancel the run until it has it.
-	 */
-	if (!billing_lock_schedule_for_session(schedule_id, false))
-	{
-		run_sql("INSERT INTO billing.run_log (run_id, level, message)"
-				" VALUES ($1, 'info', 'queued behind another run of its schedule or a document change; waiting for the schedule''s lock')",
-				run_id, NULL, NULL);
-		report_activity(run_id, "waiting for its schedule's lock");
-		StartTransactionCommand();
-		(void) billing_lock_schedule_for_session(schedule_id, true);
-		CommitTransactionCommand();
-	}
-
-	/* now(): this transaction began once the schedule's lock was ours */
-	if (run_sql("WITH started AS ("
-				"  UPDATE billing.invoice_run SET status = 'running', started_at = pg_catalog.now()"
-				"  WHERE id = $1 AND status = 'queued' RETURNING id)"
-				" INSERT INTO billing.run_log (run_id, level, message)"
-				" SELECT id, 'info', $2 FROM started",
-				run_id, psprintf("started by background worker pid %d", MyProcPid), NULL) != 1)
-		proc_exit(0);			/* cancelled while it waited */
-
-	report_activity(run_id, "making its drafts");
 	PG_TRY();
 	{
-		run_sql("SELECT billing.run_invoice_run($1)", run_id, NULL, NULL);
+		do_run(run_id, args.requester_xid);
 	}
 	PG_CATCH();
 	{
 		/*
-		 * An error that the run itself could not record (a cancel, say): its
-		 * transaction is rolled back, so nothing was issued; say so.
+		 * An error that the run itself could not record (a terminate or a
+		 * cancel): its transaction is rolled back, so nothing was issued.
+		 * Say so in the run, if it is still queued or running.
 		 */
 		ErrorData  *edata;
+		char	   *reason;
 
 		HOLD_INTERRUPTS();
+		MemoryContextSwitchTo(TopMemoryContext);
 		EmitErrorReport();
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		QueryCancelPending = false;
 		RESUME_INTERRUPTS();
-		run_sql("SELECT billing.fail_run($1, $2)", run_id,
-				psprintf("its background worker stopped: %s", edata->message), NULL);
+		if (got_sigterm)
+			reason = "its background worker was terminated (pg_terminate_backend, SIGTERM or a shutdown)"
+				"; its work was rolled back";
+		else
+			reason = psprintf("its background worker stopped: %s; its work was rolled back", edata->message);
+		run_sql("WITH live AS MATERIALIZED (SELECT r.id FROM billing.invoice_run r"
+				"  WHERE r.id = $1 AND r.status IN ('queued', 'running') FOR UPDATE)"
+				" SELECT billing.finish_run(live.id, false, $2, NULL, NULL, NULL, NULL, NULL, NULL) FROM live",
+				run_id, reason, NULL);
 	}
 	PG_END_TRY();
 

@@ -57,8 +57,8 @@ CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedu
 -- Invoices are made only by runs, from rows that exist, so they carry no
 -- foreign keys: five checks per invoice cost more than a second per hundred
 -- thousand drafts.  Instead, what an invoice points at cannot be deleted
--- while the invoice exists (brands and schedules are held by the runs'
--- foreign keys).
+-- while the invoice exists (brands and schedules are held by their runs:
+-- references.sql).
 CREATE OR REPLACE FUNCTION billing.refuse_delete_when_invoiced() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE

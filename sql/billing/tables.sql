@@ -5,7 +5,9 @@
 -- Tables.  Brands, schedules, bank accounts, members and runs are small (on
 -- Citus: reference tables).  Buyers, documents, invoices, tax lines and
 -- document links are per-buyer: keys lead with buyer_id and joins use it, so
--- the schema can be distributed by buyer.
+-- the schema can be distributed by buyer.  No foreign keys: the references
+-- between these tables are kept by triggers (references.sql), because
+-- pg_restore -j loads an extension's tables in any order.
 ------------------------------------------------------------------------------
 
 CREATE SEQUENCE billing.brand_id_seq;
@@ -52,7 +54,7 @@ COMMENT ON COLUMN billing.brand.created_at IS 'when the brand was created';
 CREATE SEQUENCE billing.schedule_id_seq;
 CREATE TABLE billing.schedule (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.schedule_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
+	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	name text NOT NULL CHECK (name <> ''),
 	description text,
@@ -101,7 +103,7 @@ COMMENT ON COLUMN billing.schedule.created_at IS 'when the schedule was created'
 CREATE SEQUENCE billing.bank_account_id_seq;
 CREATE TABLE billing.bank_account (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.bank_account_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
+	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	bank_name text NOT NULL,
 	branch_name text,
@@ -135,7 +137,7 @@ COMMENT ON COLUMN billing.bank_account.iban IS 'IBAN, for accounts outside Japan
 CREATE SEQUENCE billing.buyer_id_seq;
 CREATE TABLE billing.buyer (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.buyer_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
+	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	name text NOT NULL,
 	schedule_id bigint,
@@ -146,10 +148,6 @@ CREATE TABLE billing.buyer (
 	billing_balance numeric NOT NULL DEFAULT 0,
 	CONSTRAINT buyer_code_key UNIQUE (brand_id, code),
 	CONSTRAINT buyer_brand_id_key UNIQUE (id, brand_id),
-	CONSTRAINT buyer_schedule_fkey FOREIGN KEY (brand_id, schedule_id)
-		REFERENCES billing.schedule (brand_id, id),
-	CONSTRAINT buyer_bank_account_fkey FOREIGN KEY (brand_id, default_bank_account_id)
-		REFERENCES billing.bank_account (brand_id, id),
 	CONSTRAINT buyer_schedule_applied CHECK ((schedule_id IS NULL) = (schedule_applied_at IS NULL)),
 	-- the buyer's address and Peppol endpoint, for the invoice XML
 	postal_code text,
@@ -204,7 +202,6 @@ CREATE TABLE billing.document (
 	description text,
 	PRIMARY KEY (buyer_id, id),
 	CONSTRAINT document_reference_key UNIQUE (brand_id, kind, reference),
-	CONSTRAINT document_buyer_fkey FOREIGN KEY (buyer_id, brand_id) REFERENCES billing.buyer (id, brand_id),
 	CONSTRAINT document_rules CHECK (billing.check_document(kind, amount, tax_rate)),
 	CONSTRAINT document_text_lengths CHECK (billing.check_length(reference, 200, 'document reference'))
 );
@@ -229,8 +226,8 @@ COMMENT ON COLUMN billing.document.created_at IS 'when the document was recorded
 CREATE SEQUENCE billing.invoice_run_id_seq;
 CREATE TABLE billing.invoice_run (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.invoice_run_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
-	schedule_id bigint NOT NULL REFERENCES billing.schedule,
+	brand_id bigint NOT NULL,
+	schedule_id bigint NOT NULL,
 	kind text NOT NULL CHECK (kind IN ('scheduled', 'rerun')),
 	period daterange NOT NULL,
 	cutoff_date date NOT NULL,
@@ -268,6 +265,7 @@ CREATE UNIQUE INDEX invoice_run_scheduled_once ON billing.invoice_run (schedule_
 CREATE INDEX invoice_run_schedule_idx ON billing.invoice_run (schedule_id, cutoff_date);
 -- the runs not over yet: billing.fail_dead_runs reads only these
 CREATE INDEX invoice_run_live_idx ON billing.invoice_run (id) WHERE status IN ('queued', 'running');
+COMMENT ON INDEX billing.invoice_run_live_idx IS 'runs not over yet, for billing.fail_dead_runs';
 COMMENT ON TABLE billing.invoice_run IS 'one run that makes draft invoices for a schedule and period';
 COMMENT ON COLUMN billing.invoice_run.id IS 'run id';
 COMMENT ON COLUMN billing.invoice_run.brand_id IS 'the brand of the schedule';
@@ -296,7 +294,7 @@ COMMENT ON COLUMN billing.invoice_run.error IS 'why the run failed, or NULL';
 CREATE SEQUENCE billing.run_log_id_seq;
 CREATE TABLE billing.run_log (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.run_log_id_seq'),
-	run_id bigint NOT NULL REFERENCES billing.invoice_run ON DELETE CASCADE,
+	run_id bigint NOT NULL,
 	logged_at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	level text NOT NULL CHECK (level IN ('info', 'warning', 'error')),
 	message text NOT NULL
@@ -416,7 +414,7 @@ COMMENT ON COLUMN billing.document_link.invoice_id IS 'the invoice it is on';
 CREATE SEQUENCE billing.member_id_seq;
 CREATE TABLE billing.member (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.member_id_seq'),
-	brand_id bigint NOT NULL REFERENCES billing.brand,
+	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	name text NOT NULL,
 	email text NOT NULL CHECK (email ~ '^[^@\s]+@[^@\s]+$'),
@@ -441,8 +439,8 @@ COMMENT ON COLUMN billing.member.notify_scheduled_runs IS 'true: told about ever
 CREATE SEQUENCE billing.notification_id_seq;
 CREATE TABLE billing.notification (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.notification_id_seq'),
-	run_id bigint NOT NULL REFERENCES billing.invoice_run ON DELETE CASCADE,
-	member_id bigint NOT NULL REFERENCES billing.member,
+	run_id bigint NOT NULL,
+	member_id bigint NOT NULL,
 	email text NOT NULL,
 	subject text NOT NULL,
 	body text NOT NULL,

@@ -1,6 +1,10 @@
 # test/t/002_dump_restore.pl: pg_dump / pg_restore keep every row of every
 # billing table, sequences go on after their restored values, and the
-# restored database does not issue the same periods again.
+# restored database does not issue the same periods again.  A parallel
+# restore (pg_restore -j 4) keeps every row, sum and sequence too: it loads
+# the extension's tables in any order, which foreign keys between them made
+# fail (the references are kept by triggers that allow a parent table that
+# is still empty; checked here on a fresh database).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -135,43 +139,64 @@ $node->safe_psql('postgres', 'CREATE DATABASE target');
 	local $ENV{PGOPTIONS} = '-c billing.maintenance=on';
 	$node->command_ok([ 'pg_restore', '-h', $node->host, '-p', $node->port, '-d', 'target', $dump ],
 		'pg_restore into a new database, under billing.maintenance');
+	# in parallel: the tables load in any order, each in its own transaction
+	$node->safe_psql('postgres', 'CREATE DATABASE parallel');
+	my ($restore_out, $restore_err) = ('', '');
+	my $restored = IPC::Run::run([ 'pg_restore', '-j', '4', '-h', $node->host, '-p', $node->port,
+			'-d', 'parallel', $dump ], '>', \$restore_out, '2>', \$restore_err);
+	ok($restored, 'pg_restore -j 4 into a new database, under billing.maintenance');
+	is($restore_err, '', 'pg_restore -j 4 reports no error');
 }
 my $log_sql = q{SELECT string_agg(table_name || ' ' || operation, ', ' ORDER BY logged_at) FROM billing.maintenance_log};
 is($node->safe_psql('source', $log_sql), 'invoice UPDATE', 'the source logged its repair');
-is($node->safe_psql('target', q{
-	SELECT string_agg(DISTINCT table_name || ' ' || operation, ', ') FROM billing.maintenance_log
-	WHERE query LIKE 'COPY%'}),
-	'document_link INSERT, invoice INSERT, invoice_run INSERT, invoice_tax_line INSERT, run_log INSERT',
-	"the target logged the restore's writes to the records");
-is($node->safe_psql('target', q{SELECT count(*) FROM billing.maintenance_log WHERE query LIKE 'UPDATE%'}), '1',
-	"and kept the source's log");
+foreach my $db ('target', 'parallel')
+{
+	is($node->safe_psql($db, q{
+		SELECT string_agg(DISTINCT table_name || ' ' || operation, ', ') FROM billing.maintenance_log
+		WHERE query LIKE 'COPY%'}),
+		'document_link INSERT, invoice INSERT, invoice_run INSERT, invoice_tax_line INSERT, run_log INSERT',
+		"$db: the restore's writes to the records are logged");
+	is($node->safe_psql($db, q{SELECT count(*) FROM billing.maintenance_log WHERE query LIKE 'UPDATE%'}), '1',
+		"$db: and the source's log is kept");
+}
 
-is($node->safe_psql('target', q{SELECT extversion FROM pg_extension WHERE extname = 'billing'}),
-	$node->safe_psql('target', q{SELECT default_version FROM pg_available_extensions WHERE name = 'billing'}),
-	'the restored database has the extension');
 my $config_sql = q{
 	SELECT string_agg(c::regclass::text, ' ' ORDER BY c::regclass::text)
 	FROM pg_extension e, unnest(e.extconfig) AS c WHERE e.extname = 'billing'};
-is($node->safe_psql('target', $config_sql), $node->safe_psql('source', $config_sql),
-	'the same tables and sequences are registered as configuration (a second dump keeps them too)');
-
-foreach my $table (@tables)
-{
-	my $count_sql = "SELECT count(*) FROM billing.$table";
-	my $sum_sql = "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM billing.$table t";
-	my $count = $node->safe_psql('source', $count_sql);
-	cmp_ok($count, '>', 0, "billing.$table has rows to restore");
-	is($node->safe_psql('target', $count_sql), $count, "billing.$table: same row count ($count)");
-	is($node->safe_psql('target', $sum_sql), $node->safe_psql('source', $sum_sql),
-		"billing.$table: same content checksum");
-}
-
-# sequences: the same values, and they go on after the restored ids
 my $seq_sql = q{
 	SELECT string_agg(sequencename || '=' || coalesce(last_value::text, 'unused'), ' ' ORDER BY sequencename)
 	FROM pg_sequences WHERE schemaname = 'billing'};
-is($node->safe_psql('target', $seq_sql), $node->safe_psql('source', $seq_sql),
-	'every billing sequence has its value restored');
+my $sums_sql = q{
+	SELECT (SELECT sum(billing_balance) FROM billing.buyer) || ' / ' || (SELECT sum(amount) FROM billing.document)
+	       || ' / ' || (SELECT sum(total) || ' ' || sum(tax) FROM billing.invoice)
+	       || ' / ' || (SELECT sum(tax) FROM billing.invoice_tax_line)
+	       || ' / ' || (SELECT sum(billed_total) FROM billing.invoice_run)};
+foreach my $db ('target', 'parallel')
+{
+	my $how = $db eq 'target' ? 'pg_restore' : 'pg_restore -j 4';
+	is($node->safe_psql($db, q{SELECT extversion FROM pg_extension WHERE extname = 'billing'}),
+		$node->safe_psql($db, q{SELECT default_version FROM pg_available_extensions WHERE name = 'billing'}),
+		"$how: the restored database has the extension");
+	is($node->safe_psql($db, $config_sql), $node->safe_psql('source', $config_sql),
+		"$how: the same tables and sequences are registered as configuration (a second dump keeps them too)");
+
+	foreach my $table (@tables)
+	{
+		my $count_sql = "SELECT count(*) FROM billing.$table";
+		my $sum_sql = "SELECT md5(string_agg(t::text, ',' ORDER BY t::text)) FROM billing.$table t";
+		my $count = $node->safe_psql('source', $count_sql);
+		cmp_ok($count, '>', 0, "billing.$table has rows to restore");
+		is($node->safe_psql($db, $count_sql), $count, "$how: billing.$table: same row count ($count)");
+		is($node->safe_psql($db, $sum_sql), $node->safe_psql('source', $sum_sql),
+			"$how: billing.$table: same content checksum");
+	}
+	my $sums = $node->safe_psql('source', $sums_sql);
+	is($node->safe_psql($db, $sums_sql), $sums, "$how: the same balances, amounts, totals and taxes ($sums)");
+
+	# sequences: the same values, and they go on after the restored ids
+	is($node->safe_psql($db, $seq_sql), $node->safe_psql('source', $seq_sql),
+		"$how: every billing sequence has its value restored");
+}
 
 $node->safe_psql('target', q{
 	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
@@ -205,6 +230,32 @@ is($node->safe_psql('target', q{
 	FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
 	WHERE b.code = 'B1' AND i.cutoff_date = '2026-12-20'}),
 	't', 'and starts from the balance the confirmed invoice left');
+
+# the references without foreign keys: while a parent table is empty (as
+# during a restore) a row may name a parent still to come; a new parent
+# cannot take references of another brand; once a parent exists, a missing
+# one is refused
+$node->safe_psql('postgres', 'CREATE DATABASE fresh');
+$node->safe_psql('fresh', q{
+	CREATE EXTENSION billing;
+	INSERT INTO billing.brand (code, name) VALUES ('ONE', 'One'), ('TWO', 'Two');
+	INSERT INTO billing.buyer (brand_id, code, name, default_bank_account_id) VALUES (1, 'B', 'B', 7);
+});
+my ($stdout, $stderr);
+$node->psql('fresh', q{INSERT INTO billing.bank_account (id, brand_id, code, bank_name, account_number, account_holder)
+	VALUES (7, 2, 'X', 'Bank', '1', 'Two')}, stdout => \$stdout, stderr => \$stderr);
+like($stderr, qr/bank account "X" cannot have id 7 in brand 2: a buyer of another brand refers to that id/,
+	'a new bank account of another brand does not take a reference made while none existed');
+$node->safe_psql('fresh', q{INSERT INTO billing.bank_account (id, brand_id, code, bank_name, account_number, account_holder)
+	VALUES (7, 1, 'MAIN', 'Bank', '1', 'One')});
+is($node->safe_psql('fresh', q{
+	SELECT a.code FROM billing.buyer b JOIN billing.bank_account a
+	  ON a.brand_id = b.brand_id AND a.id = b.default_bank_account_id}), 'MAIN',
+	'the bank account of the buyer\'s own brand that it named can be created');
+$node->psql('fresh', q{INSERT INTO billing.buyer (brand_id, code, name, default_bank_account_id) VALUES (1, 'C', 'C', 8)},
+	stdout => \$stdout, stderr => \$stderr);
+like($stderr, qr/buyer "C" refers to bank account 8 of brand 1, which does not exist/,
+	'once a bank account exists, a buyer naming a missing one is refused');
 
 $node->stop;
 diag(sprintf('002_dump_restore.pl took %.1f s', time - $started));
