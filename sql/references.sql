@@ -74,6 +74,17 @@ FROM unnest(ARRAY[
 	]) WITH ORDINALITY AS t(q, n), err(q) AS e
 ORDER BY n;
 
+-- TRUNCATE of a table that others refer to is refused while they have
+-- rows, as a foreign key refused it (without the maintenance switch)
+RESET billing.maintenance;
+SELECT e.state, e.message, e.hint
+FROM unnest(ARRAY['TRUNCATE billing.brand', 'TRUNCATE billing.schedule CASCADE',
+                  'TRUNCATE billing.bank_account', 'TRUNCATE billing.member',
+                  'TRUNCATE billing.buyer']) WITH ORDINALITY AS t(q, n), err(q) AS e
+ORDER BY n;
+SELECT count(*) > 0 AS brands_kept FROM brand;
+SET billing.maintenance = on;
+
 -- what the checks allow: a document whose other columns change, a buyer
 -- moved to another schedule of its brand, and the unchanged references
 UPDATE document SET amount = 120 WHERE reference = 'REF-D1';

@@ -265,3 +265,51 @@ REVOKE ALL ON FUNCTION billing.refuse_referenced(text, text, text), billing.refe
 	billing.bank_account_referenced(), billing.buyer_referenced(), billing.member_referenced(),
 	billing.invoice_run_referenced()
 	FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- TRUNCATE of a parent: a foreign key refused to empty a table that others
+-- refer to (without CASCADE, which here would empty the children too); the
+-- statement triggers below refuse it while a child table has rows.  Under
+-- the maintenance switch a superuser can still reset the tables in any order.
+------------------------------------------------------------------------------
+
+-- billing.refuse_truncate_referenced(child...): BEFORE TRUNCATE trigger that
+-- refuses while any of the named child tables has a row
+CREATE OR REPLACE FUNCTION billing.refuse_truncate_referenced() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	child text;
+	referred boolean;
+BEGIN
+	IF current_setting('billing.maintenance', true) = 'on' THEN
+		RETURN NULL;
+	END IF;
+	FOREACH child IN ARRAY TG_ARGV LOOP
+		EXECUTE format('SELECT EXISTS (SELECT 1 FROM billing.%I)', child) INTO referred;
+		IF referred THEN
+			RAISE EXCEPTION 'cannot truncate %: % refers to its rows', TG_TABLE_NAME, child
+				USING ERRCODE = 'foreign_key_violation',
+				      HINT = 'Delete the rows that nothing refers to instead; a superuser can SET billing.maintenance = on for a logged reset.';
+		END IF;
+	END LOOP;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION billing.refuse_truncate_referenced() IS
+	'trigger (child tables...): TRUNCATE of a table others refer to is refused while they have rows, as a foreign key would';
+CREATE OR REPLACE TRIGGER brand_truncate_referenced BEFORE TRUNCATE ON billing.brand
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.refuse_truncate_referenced(
+		'schedule', 'bank_account', 'member', 'buyer', 'document', 'invoice_run');
+CREATE OR REPLACE TRIGGER schedule_truncate_referenced BEFORE TRUNCATE ON billing.schedule
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.refuse_truncate_referenced('buyer', 'invoice_run');
+CREATE OR REPLACE TRIGGER bank_account_truncate_referenced BEFORE TRUNCATE ON billing.bank_account
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.refuse_truncate_referenced('buyer');
+CREATE OR REPLACE TRIGGER member_truncate_referenced BEFORE TRUNCATE ON billing.member
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.refuse_truncate_referenced('notification');
+CREATE OR REPLACE TRIGGER buyer_truncate_referenced BEFORE TRUNCATE ON billing.buyer
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.refuse_truncate_referenced('document');
+COMMENT ON TRIGGER brand_truncate_referenced ON billing.brand IS 'no TRUNCATE while the brand''s tables have rows';
+COMMENT ON TRIGGER schedule_truncate_referenced ON billing.schedule IS 'no TRUNCATE while buyers or runs refer to schedules';
+COMMENT ON TRIGGER bank_account_truncate_referenced ON billing.bank_account IS 'no TRUNCATE while buyers refer to bank accounts';
+COMMENT ON TRIGGER member_truncate_referenced ON billing.member IS 'no TRUNCATE while notifications refer to members';
+COMMENT ON TRIGGER buyer_truncate_referenced ON billing.buyer IS 'no TRUNCATE while documents refer to buyers';
