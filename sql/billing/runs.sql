@@ -434,9 +434,9 @@ COMMENT ON FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, 
 -- committed while the run waited is seen.  Tables never analyzed (or grown
 -- to more than twice their analyzed size) are analyzed first.
 --
--- The planner settings are part of the statement: hash joins and hash
--- aggregates are the right shape at every size (CTE scans carry no
--- statistics, and a table loaded but never analyzed shows a few rows), so
+-- The planner settings are part of the statement: hash joins are the
+-- right shape at every size (CTE scans carry no statistics, and a table
+-- loaded but never analyzed shows a few rows), so
 -- nested loops and merge joins are off (the only nested loops left are
 -- over the one-row cfg CTE, costed as disabled), JIT is off (those costs
 -- would trigger it, and compiling took longer than the small runs of the
