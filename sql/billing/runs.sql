@@ -449,11 +449,12 @@ COMMENT ON FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, 
 -- driver (src/run.c) under the schedule's lock, inside a subtransaction,
 -- with billing.run_work_mem as work_mem.  first_document_id is read here
 -- by a statement of its own after the lock was granted, so a document
--- committed while the run waited is seen.
+-- committed while the run waited is seen.  Tables never analyzed (or grown
+-- to more than twice their analyzed size) are analyzed first.
 --
--- The planner settings are part of the statement: hash joins and hash
--- aggregates are the right shape at every size (CTE scans carry no
--- statistics, and a table loaded but never analyzed shows a few rows), so
+-- The planner settings are part of the statement: hash joins are the
+-- right shape at every size (CTE scans carry no statistics, and a table
+-- loaded but never analyzed shows a few rows), so
 -- nested loops and merge joins are off (the only nested loops left are
 -- over the one-row cfg CTE, costed as disabled), JIT is off (those costs
 -- would trigger it, and compiling took longer than the small runs of the
@@ -475,7 +476,27 @@ AS $$
 DECLARE
 	first_document_id bigint;
 	currency text;
+	stale regclass;
 BEGIN
+	-- Statistics: a table the run reads that was never analyzed (a bulk
+	-- load just before the night's run), or that has more than doubled
+	-- since it was, is analyzed first, when the caller may (owner or
+	-- superuser).  The plan shape does not depend on them (the SET clauses
+	-- above), but sort-or-hash choices and hash sizes do.  Tables under
+	-- 1 MB plan well without.
+	FOR stale IN
+		SELECT c.oid::regclass FROM pg_class c
+		WHERE c.oid IN ('billing.buyer'::regclass, 'billing.document'::regclass,
+		                'billing.document_link'::regclass)
+		  AND pg_relation_size(c.oid) > 1048576
+		  AND (c.reltuples < 0
+		       OR pg_relation_size(c.oid) > 2 * c.relpages::bigint * current_setting('block_size')::bigint)
+		  AND pg_has_role(c.relowner, 'USAGE')
+		ORDER BY c.oid
+	LOOP
+		EXECUTE format('ANALYZE %s', stale);
+	END LOOP;
+
 	SELECT coalesce(min(d.id), 0) INTO first_document_id
 	FROM billing.document d
 	WHERE d.brand_id = make_drafts.brand_id AND d.document_date >= make_drafts.first_day
