@@ -54,10 +54,16 @@ run_suite "pg_regress suites and isolation specs (make installcheck)" installche
 [ -f output_iso/regression.diffs ] && cat output_iso/regression.diffs
 
 echo "== TAP tests (make prove_installcheck)"
-# the TAP tests run initdb, so as postgres, writing in a directory of its own
-tapdir=$(as_pg mktemp -d /tmp/billing-tap.XXXXXX)
-as_pg make -s prove_installcheck PG_CONFIG="$PG_BIN/pg_config" TAP_TESTDIR="$tapdir" \
-	> test/out-prove_installcheck.log 2>&1
+# The TAP tests run initdb, so as postgres.  They run from a copy of the
+# checkout (and of ../shared, the PINT JP rules) that postgres owns, so that
+# no permission above the clone can keep them from reading it.
+tapdir=$(as_root mktemp -d /tmp/billing-tap.XXXXXX)
+as_root tar -C "$BILLING_ROOT" --exclude=.git -cf - . | as_root tar -C "$tapdir" --one-top-level=main -xf -
+shared=${BILLING_SHARED:-$BILLING_ROOT/../shared}
+[ -d "$shared" ] && as_root cp -rL "$shared" "$tapdir/shared"
+as_root chown -R postgres: "$tapdir"
+as_pg env BILLING_SHARED="$tapdir/shared" make -C "$tapdir/main" -s prove_installcheck \
+	PG_CONFIG="$PG_BIN/pg_config" TAP_TESTDIR="$tapdir" > test/out-prove_installcheck.log 2>&1
 status=$?
 cat test/out-prove_installcheck.log
 files=$(sed -n 's/^Files=\([0-9]*\),.*/\1/p' test/out-prove_installcheck.log)
