@@ -71,6 +71,30 @@ label(const char *name)
 	return s;
 }
 
+/* plans_of finds (or makes, empty) the kept plans of one trigger */
+static ReferencePlans *
+plans_of(Trigger *trigger)
+{
+	ReferencePlans *plans;
+	bool		found;
+
+	if (reference_plans == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(Oid);
+		ctl.entrysize = sizeof(ReferencePlans);
+		reference_plans = hash_create("billing reference plans", 32, &ctl, HASH_ELEM | HASH_BLOBS);
+	}
+	plans = hash_search(reference_plans, &trigger->tgoid, HASH_ENTER, &found);
+	if (!found)
+	{
+		plans->lock_plan = NULL;
+		plans->missing_plan = NULL;
+	}
+	return plans;
+}
+
 /* prepare_plans makes and keeps the plans of one trigger */
 static void
 prepare_plans(ReferencePlans *plans, Trigger *trigger, int ncolumns, Oid *types)
@@ -167,7 +191,6 @@ reference_check(PG_FUNCTION_ARGS)
 	Oid			types[MAX_REFERENCE_COLUMNS];
 	bool		changed;
 	ReferencePlans *plans;
-	bool		found;
 	Oid			save_userid;
 	int			save_sec_context;
 	int			rc;
@@ -217,22 +240,8 @@ reference_check(PG_FUNCTION_ARGS)
 	if (!changed)
 		return PointerGetDatum(NULL);
 
-	if (reference_plans == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(ReferencePlans);
-		reference_plans = hash_create("billing reference plans", 32, &ctl, HASH_ELEM | HASH_BLOBS);
-	}
-
 	SPI_connect();
-	plans = hash_search(reference_plans, &trigger->tgoid, HASH_ENTER, &found);
-	if (!found)
-	{
-		plans->lock_plan = NULL;
-		plans->missing_plan = NULL;
-	}
+	plans = plans_of(trigger);
 	if (plans->lock_plan == NULL || plans->missing_plan == NULL)
 		prepare_plans(plans, trigger, ncolumns, types);
 
@@ -305,7 +314,6 @@ adoption_check(PG_FUNCTION_ARGS)
 	HeapTuple	newtuple;
 	Datum		values[2];
 	ReferencePlans *plans;
-	bool		found;
 	Oid			save_userid;
 	int			save_sec_context;
 	int			rc;
@@ -333,21 +341,8 @@ adoption_check(PG_FUNCTION_ARGS)
 			return PointerGetDatum(NULL);
 	}
 
-	if (reference_plans == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(Oid);
-		ctl.entrysize = sizeof(ReferencePlans);
-		reference_plans = hash_create("billing reference plans", 32, &ctl, HASH_ELEM | HASH_BLOBS);
-	}
 	SPI_connect();
-	plans = hash_search(reference_plans, &trigger->tgoid, HASH_ENTER, &found);
-	if (!found)
-	{
-		plans->lock_plan = NULL;
-		plans->missing_plan = NULL;
-	}
+	plans = plans_of(trigger);
 	if (plans->lock_plan == NULL)
 		plans->lock_plan = adoption_plan(trigger);
 
