@@ -2,7 +2,7 @@
 
 EXTENSION = billing
 # the version being built: the only place that names it
-EXTVERSION = 0.2
+EXTVERSION = 0.3
 
 MODULE_big = billing
 OBJS = \
@@ -22,8 +22,8 @@ OBJS = \
 # The install script is assembled from sql/billing/, one file per concern, in
 # this order (sql/assemble.sh).  Upgrade scripts to this version are assembled
 # from the hand-written sql/updates/FROM--$(EXTVERSION).sql and the same
-# sources.  Released install scripts (billing--0.1.sql) are kept as they
-# shipped.
+# sources.  Released scripts (billing--0.1.sql, billing--0.2.sql and
+# billing--0.1--0.2.sql) are kept byte for byte as they shipped.
 SQL_SOURCES = $(addprefix sql/billing/, \
 	types.sql calendar.sql checks.sql tables.sql guards.sql references.sql eligibility.sql runs.sql dead_runs.sql \
 	actions.sql xml.sql run_actions.sql views.sql cron.sql security.sql grants.sql)

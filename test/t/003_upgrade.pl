@@ -1,6 +1,7 @@
-# test/t/003_upgrade.pl: a database on version 0.1, filled with the demo's
-# story (drafts issued, a rerun, a confirmation), is upgraded with ALTER
-# EXTENSION billing UPDATE.  Afterwards its catalog equals a fresh install of
+# test/t/003_upgrade.pl: a database on each released version (0.1, then
+# 0.2), filled with the demo's story (drafts issued, a rerun, a
+# confirmation), is upgraded with ALTER EXTENSION billing UPDATE (0.1 goes
+# through 0.2).  Afterwards its catalog equals a fresh install of
 # the current version (pg_dump --schema-only --binary-upgrade, which dumps the
 # extension's own objects, normalized), every row of every table is still
 # there with the same values, and runs still work.
@@ -21,11 +22,17 @@ my $current = $node->safe_psql('postgres',
 	"SELECT default_version FROM pg_available_extensions WHERE name = 'billing'");
 isnt($current, '0.1', "the current version ($current) is newer than 0.1");
 
-$node->safe_psql('postgres', 'CREATE DATABASE upgraded');
 $node->safe_psql('postgres', 'CREATE DATABASE fresh');
-$node->safe_psql('upgraded', "CREATE EXTENSION billing VERSION '0.1'");
+$node->safe_psql('fresh', 'CREATE EXTENSION billing');
+
+my %columns;
+for my $from ('0.1', '0.2')
+{
+$node->safe_psql('postgres', 'DROP DATABASE IF EXISTS upgraded');
+$node->safe_psql('postgres', 'CREATE DATABASE upgraded');
+$node->safe_psql('upgraded', "CREATE EXTENSION billing VERSION '$from'");
 $node->command_ok([ 'psql', '-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', $node->connstr('upgraded'),
-	'-f', $story ], 'the demo story loads into 0.1');
+	'-f', $story ], "the demo story loads into $from");
 $node->safe_psql('upgraded', q{
 	SET timezone = 'Asia/Tokyo';
 	SELECT count(*) FROM billing.issue_drafts();
@@ -39,10 +46,10 @@ $node->safe_psql('upgraded', q{
 		WHERE b.code = 'C001' ORDER BY i.id DESC LIMIT 1));
 });
 my $invoices = $node->safe_psql('upgraded', 'SELECT count(*) FROM billing.invoice');
-cmp_ok($invoices, '>', 0, "0.1 issued $invoices invoices");
+cmp_ok($invoices, '>', 0, "$from issued $invoices invoices");
 
-# every table's rows as one digest per table, over the columns 0.1 has
-my %columns;
+# every table's rows as one digest per table, over the columns $from has
+%columns = ();
 for my $row (split /\n/, $node->safe_psql('upgraded', q{
 	SELECT c.relname, string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum)
 	FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -73,8 +80,7 @@ my ($before, $sums_before) = table_digests();
 
 $node->safe_psql('upgraded', 'ALTER EXTENSION billing UPDATE');
 is($node->safe_psql('upgraded', "SELECT extversion FROM pg_extension WHERE extname = 'billing'"),
-	$current, "ALTER EXTENSION billing UPDATE reaches $current");
-$node->safe_psql('fresh', 'CREATE EXTENSION billing');
+	$current, "ALTER EXTENSION billing UPDATE from $from reaches $current");
 
 my ($after, $sums_after) = table_digests();
 is($after->{$_}, $before->{$_}, "table $_ keeps every row: $before->{$_}") for sort keys %$before;
@@ -130,6 +136,7 @@ my $rerun = $node->safe_psql('upgraded', q{
 is($rerun, 'completed 1 1 7000', 'a rerun after the upgrade bills the late document');
 is($node->safe_psql('upgraded', 'SELECT count(*) FROM billing.issue_drafts()'), '0',
 	'issue_drafts after the upgrade issues nothing again');
+}
 
 $node->stop;
 done_testing();

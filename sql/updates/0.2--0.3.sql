@@ -1,0 +1,4 @@
+-- sql/updates/0.2--0.3.sql: the changes to run-once objects (tables, types)
+-- from 0.2 to 0.3.  sql/assemble.sh puts this in place of the tables in
+-- billing--0.2--0.3.sql; functions, triggers, views, comments and grants are
+-- re-created from sql/billing/ after it.
