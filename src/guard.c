@@ -253,8 +253,8 @@ refuse_row(Relation rel, TriggerData *td)
  * guard_records(): the trigger on the record tables.  Statement level
  * (INSERT, UPDATE, DELETE, TRUNCATE): logs a maintenance write, and refuses
  * INSERT and TRUNCATE made outside the API.  Row level (UPDATE, DELETE):
- * refuses, naming the row.  For buyer, fired by UPDATE OF billing_balance:
- * refuses a change of the balance.
+ * refuses, naming the row.  For buyer, fired by UPDATE OF billing_balance,
+ * opening_balance: refuses a change of either.
  */
 Datum
 guard_records(PG_FUNCTION_ARGS)
@@ -304,6 +304,13 @@ guard_records(PG_FUNCTION_ARGS)
 			if (strcmp(RelationGetRelationName(rel), "buyer") != 0 ||
 				column_changed(rel, td->tg_trigtuple, td->tg_newtuple, "billing_balance"))
 				refuse_row(rel, td);
+			if (column_changed(rel, td->tg_trigtuple, td->tg_newtuple, "opening_balance"))
+				ereport(ERROR,
+						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+						 errmsg("opening balance of buyer \"%s\" cannot be changed",
+								column(rel, td->tg_trigtuple, "code")),
+						 errdetail("It is the balance the buyer started with; billing.verify() checks the balance against it and the confirmed invoices."),
+						 errhint("Record a payment, credit note or delivery document; a superuser can SET billing.maintenance = on for a logged correction.")));
 		}
 	}
 

@@ -14,6 +14,9 @@ REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.run_invoice_run,
 	billing.refuse_disabled_schedule, billing.refuse_incomplete_xml, billing.refuse_truncate_referenced
 	FROM PUBLIC;
 
+-- billing.verify reads every brand's rows: the DBA's (a superuser's) check
+REVOKE ALL ON FUNCTION billing.verify FROM PUBLIC;
+
 -- the API: granted by the README's recipe, not to PUBLIC
 REVOKE ALL ON FUNCTION billing.issue_drafts, billing.rerun_invoice_run, billing.preview_run,
 	billing.cancel_run, billing.confirm_invoices, billing.delete_drafts,

@@ -118,10 +118,10 @@ CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRU
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.run_log
 	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
 -- a buyer's balance moves only when its invoices are confirmed (an opening
--- balance is given on INSERT)
-CREATE OR REPLACE TRIGGER balance_guard BEFORE UPDATE OF billing_balance ON billing.buyer
+-- balance is given on INSERT, and then never moves)
+CREATE OR REPLACE TRIGGER balance_guard BEFORE UPDATE OF billing_balance, opening_balance ON billing.buyer
 	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
-CREATE OR REPLACE TRIGGER balance_guard_row BEFORE UPDATE OF billing_balance ON billing.buyer
+CREATE OR REPLACE TRIGGER balance_guard_row BEFORE UPDATE OF billing_balance, opening_balance ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
 -- TRUNCATE skips the row triggers that keep invoiced buyers and documents
 -- (refuse_delete_when_invoiced, document_guard): refused, and logged under

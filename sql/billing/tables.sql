@@ -161,7 +161,10 @@ CREATE TABLE billing.buyer (
 		AND (peppol_scheme IS NULL OR (peppol_scheme ~ '^[0-9]{4}$' AND peppol_id ~ '^[^[:space:]]+$'))),
 	CONSTRAINT buyer_text_lengths CHECK (billing.check_length(code, 64, 'buyer code')
 	                                     AND billing.check_length(name, 200, 'buyer name')),
-	CONSTRAINT buyer_billing_balance_finite CHECK (billing.check_finite(billing_balance, 'billing balance of buyer', code))
+	CONSTRAINT buyer_billing_balance_finite CHECK (billing.check_finite(billing_balance, 'billing balance of buyer', code)),
+	-- the balance the buyer started with (set from billing_balance on INSERT
+	-- unless given); billing.verify() checks balance = opening + confirmed
+	opening_balance numeric NOT NULL
 );
 ALTER SEQUENCE billing.buyer_id_seq OWNED BY billing.buyer.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.buyer', '');
@@ -177,6 +180,7 @@ COMMENT ON COLUMN billing.buyer.schedule_applied_at IS 'when the schedule was ap
 COMMENT ON COLUMN billing.buyer.default_due_rule IS 'the buyer''s payment due rule, used unless the schedule overrides it; NULL: no due date';
 COMMENT ON COLUMN billing.buyer.default_bank_account_id IS 'the maker''s bank account printed on the buyer''s invoices, or NULL';
 COMMENT ON COLUMN billing.buyer.billing_balance IS 'what the buyer owes: the opening balance plus purchases + tax - deposit of every confirmed invoice; the next draft''s 前回御請求額; finite';
+COMMENT ON COLUMN billing.buyer.opening_balance IS 'the balance the buyer started with: billing_balance as given on INSERT unless given itself; billing.verify() checks billing_balance = opening_balance + the confirmed invoices';
 
 CREATE SEQUENCE billing.document_id_seq;
 CREATE TABLE billing.document (

@@ -1,0 +1,64 @@
+-- billing.verify(): nothing on the database the earlier suites left
+-- (every run, action and brand of the regression suites), then one row per
+-- violation for each kind of damage a restore with --disable-triggers or a
+-- careless repair could leave.  Each damage is made with the triggers off
+-- (session_replication_role = replica, as pg_restore --disable-triggers
+-- does), inside a transaction that is rolled back.
+
+SELECT count(*) AS invoices, count(DISTINCT brand_id) AS brands,
+       count(*) FILTER (WHERE status = 'confirmed') AS confirmed
+FROM billing.invoice;
+SELECT (SELECT count(*) FROM billing.document_link) AS links,
+       (SELECT count(*) FROM billing.invoice_tax_line) AS tax_lines,
+       (SELECT count(*) FROM billing.buyer WHERE billing_balance <> 0) AS buyers_with_a_balance;
+-- healthy: no row
+SELECT * FROM billing.verify();
+
+-- not for PUBLIC: it reads every brand's rows
+CREATE ROLE verify_nobody;
+SET ROLE verify_nobody;
+SELECT * FROM err('SELECT * FROM billing.verify()');
+RESET ROLE;
+DROP ROLE verify_nobody;
+
+-- a new buyer's opening balance is its balance as given; it never moves
+INSERT INTO billing.brand (code, name) VALUES ('VFY', 'Verify KK');
+INSERT INTO billing.buyer (brand_id, code, name, billing_balance)
+SELECT id, 'VB1', 'opening 5000', 5000 FROM billing.brand WHERE code = 'VFY';
+INSERT INTO billing.buyer (brand_id, code, name, billing_balance, opening_balance)
+SELECT id, 'VB2', 'migrated', 7000, 2000 FROM billing.brand WHERE code = 'VFY';
+SELECT code, billing_balance, opening_balance FROM billing.buyer WHERE code IN ('VB1', 'VB2') ORDER BY code;
+SELECT state, message FROM err($$UPDATE billing.buyer SET opening_balance = 0 WHERE code = 'VB1'$$);
+-- VB2 was given an opening balance its balance does not match: reported
+SELECT invariant, relation, detail FROM billing.verify();
+DELETE FROM billing.buyer WHERE code IN ('VB1', 'VB2');
+DELETE FROM billing.brand WHERE code = 'VFY';
+
+-- the damage: pick a confirmed invoice with documents and tax lines, and
+-- the buyer with it
+SELECT i.buyer_id AS vb, i.id AS vi, min(l.document_id) AS vd, min(t.tax_rate) AS vr
+FROM billing.invoice i
+JOIN billing.document_link l ON l.buyer_id = i.buyer_id AND l.invoice_id = i.id
+JOIN billing.invoice_tax_line t ON t.buyer_id = i.buyer_id AND t.invoice_id = i.id
+WHERE i.status = 'confirmed' AND i.document_count > 1
+GROUP BY i.buyer_id, i.id ORDER BY i.id LIMIT 1
+\gset
+BEGIN;
+SET LOCAL session_replication_role = replica;
+SET LOCAL billing.maintenance = on;
+-- a linked document lost (as if its table were restored without it)
+DELETE FROM billing.document WHERE buyer_id = :vb AND id = :vd;
+-- a tax line changed by hand
+UPDATE billing.invoice_tax_line SET tax = tax + 1 WHERE buyer_id = :vb AND invoice_id = :vi AND tax_rate = :vr;
+-- a balance changed by hand
+UPDATE billing.buyer SET billing_balance = billing_balance + 100 WHERE id = :vb;
+-- a run left running with no worker
+INSERT INTO billing.invoice_run (brand_id, schedule_id, kind, period, cutoff_date, issue_at, as_of,
+                                 invoice_date, status)
+SELECT s.brand_id, s.id, 'rerun', daterange('2020-01-01', '2020-02-01'), '2020-01-31', now(), now(),
+       '2020-01-31', 'running'
+FROM billing.schedule s JOIN billing.buyer b ON b.schedule_id = s.id WHERE b.id = :vb;
+SELECT invariant, relation, key, detail FROM billing.verify() ORDER BY 1, 3;
+ROLLBACK;
+-- healthy again
+SELECT count(*) AS violations FROM billing.verify();
