@@ -36,6 +36,7 @@ RETURNS TABLE (invariant text, relation regclass, key text, detail text)
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	ref record;
+	row_key text;
 BEGIN
 	-- every reference: declared foreign keys, then the meant ones no key declares
 	FOR ref IN
@@ -72,16 +73,16 @@ BEGIN
 		                    AND d.child_columns @> m.child_columns)
 		ORDER BY 1, 5
 	LOOP
+		-- the row's key, written once: the key column and the detail both show it
+		row_key := format('''('' || concat_ws('', '', %s) || '')''',
+		                  (SELECT string_agg(format('c.%I', col), ', ') FROM unnest(ref.child_columns) AS col));
 		RETURN QUERY EXECUTE format(
-			'SELECT %L::text, %L::regclass, %s, %L || %s || %L FROM %s AS c WHERE %s AND NOT EXISTS (SELECT 1 FROM %s AS p WHERE %s)',
+			'SELECT %L::text, %L::regclass, k.key, %L || k.key || %L FROM %s AS c CROSS JOIN LATERAL (SELECT %s) AS k(key)'
+			' WHERE %s AND NOT EXISTS (SELECT 1 FROM %s AS p WHERE %s)',
 			ref.what, ref.child,
-			format('''('' || concat_ws('', '', %s) || '')''',
-			       (SELECT string_agg(format('c.%I', col), ', ') FROM unnest(ref.child_columns) AS col)),
 			format('(%s)=', array_to_string(ref.child_columns, ', ')),
-			format('''('' || concat_ws('', '', %s) || '')''',
-			       (SELECT string_agg(format('c.%I', col), ', ') FROM unnest(ref.child_columns) AS col)),
 			format(' is not present in table %s', ref.parent),
-			ref.child,
+			ref.child, row_key,
 			(SELECT string_agg(format('c.%I IS NOT NULL', col), ' AND ') FROM unnest(ref.child_columns) AS col),
 			ref.parent,
 			(SELECT string_agg(format('p.%I = c.%I', p, c), ' AND ')
