@@ -84,15 +84,17 @@ DECLARE
 	bad text[] := '{}';
 BEGIN
 	FOR fk IN
-		SELECT c.conname, c.conrelid::regclass AS child, c.confrelid::regclass AS parent,
+		SELECT c.conname, format('billing.%I', ch.relname) AS child, format('billing.%I', pt.relname) AS parent,
 		       array_agg(a.attname::text ORDER BY k.n) AS child_columns,
 		       array_agg(pa.attname::text ORDER BY k.n) AS parent_columns
 		FROM pg_catalog.pg_constraint c
 		CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, parent_attnum, n)
 		JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
 		JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.parent_attnum
+		JOIN pg_catalog.pg_class ch ON ch.oid = c.conrelid
+		JOIN pg_catalog.pg_class pt ON pt.oid = c.confrelid
 		WHERE c.contype = 'f' AND NOT c.convalidated AND c.connamespace = 'billing'::regnamespace
-		GROUP BY c.conname, c.conrelid, c.confrelid
+		GROUP BY c.conname, ch.relname, pt.relname
 		ORDER BY c.conname
 	LOOP
 		EXECUTE format(
@@ -116,7 +118,8 @@ BEGIN
 			      HINT = 'Nothing was changed.  Correct or delete these rows on 0.2 (records under SET billing.maintenance = on, which is logged), then run ALTER EXTENSION billing UPDATE again.';
 	END IF;
 	FOR fk IN
-		SELECT c.conname, c.conrelid::regclass AS child FROM pg_catalog.pg_constraint c
+		SELECT c.conname, format('billing.%I', ch.relname) AS child
+		FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class ch ON ch.oid = c.conrelid
 		WHERE c.contype = 'f' AND NOT c.convalidated AND c.connamespace = 'billing'::regnamespace
 	LOOP
 		EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', fk.child, fk.conname);
