@@ -25,7 +25,6 @@ DROP FUNCTION billing.invoice_run_referenced() CASCADE;
 DROP FUNCTION billing.refuse_truncate_referenced() CASCADE;
 DROP FUNCTION billing.refuse_delete_when_invoiced() CASCADE;
 DROP FUNCTION billing.refuse_referenced(text, text, text);
-DROP TRIGGER records_guard ON billing.document;
 DROP TRIGGER records_guard ON billing.buyer;
 
 -- the keys, added NOT VALID and validated below once no row breaks them
@@ -57,11 +56,7 @@ ALTER TABLE billing.invoice ADD CONSTRAINT invoice_bank_account_fkey FOREIGN KEY
 CREATE INDEX invoice_bank_account_idx ON billing.invoice (bank_account_id);
 ALTER TABLE billing.invoice_tax_line ADD CONSTRAINT invoice_tax_line_invoice_fkey FOREIGN KEY (buyer_id, invoice_id)
 	REFERENCES billing.invoice (buyer_id, id) NOT VALID;
-ALTER TABLE billing.document_link ADD CONSTRAINT document_link_document_fkey FOREIGN KEY (buyer_id, document_id)
-	REFERENCES billing.document (buyer_id, id) NOT VALID;
-ALTER TABLE billing.document_link ADD CONSTRAINT document_link_invoice_fkey FOREIGN KEY (buyer_id, invoice_id)
-	REFERENCES billing.invoice (buyer_id, id) NOT VALID;
-CREATE INDEX document_link_invoice_idx ON billing.document_link (buyer_id, invoice_id);
+-- (document_link has none: see tables.sql)
 ALTER TABLE billing.member ADD CONSTRAINT member_brand_fkey FOREIGN KEY (brand_id)
 	REFERENCES billing.brand (id) NOT VALID;
 ALTER TABLE billing.notification ADD CONSTRAINT notification_run_fkey FOREIGN KEY (run_id)
