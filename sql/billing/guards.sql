@@ -54,6 +54,32 @@ COMMENT ON FUNCTION billing.buyer_stamp_schedule() IS
 CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedule_id, schedule_applied_at
 	ON billing.buyer FOR EACH ROW EXECUTE FUNCTION billing.buyer_stamp_schedule();
 
+-- Invoices carry no foreign key to their buyer or run (each check costs the
+-- run more than 10%: tables.sql).  Instead, a buyer or run that an invoice
+-- points at cannot be deleted while the invoice exists (their keys never
+-- move: key_never_moves below).
+CREATE OR REPLACE FUNCTION billing.refuse_delete_when_invoiced() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	invoice bigint;
+BEGIN
+	EXECUTE format('SELECT i.id FROM billing.invoice i WHERE i.%I = $1 LIMIT 1', TG_ARGV[0])
+	INTO invoice USING OLD.id;
+	IF invoice IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot delete % %: invoice % refers to it', TG_TABLE_NAME, OLD.id, invoice
+			USING ERRCODE = 'foreign_key_violation',
+			      HINT = 'Invoices are kept for the record; cancel them instead of deleting what they refer to.';
+	END IF;
+	RETURN OLD;
+END
+$$;
+COMMENT ON FUNCTION billing.refuse_delete_when_invoiced() IS
+	'trigger: refuses deleting a buyer or run that an invoice refers to';
+CREATE OR REPLACE TRIGGER buyer_invoiced BEFORE DELETE ON billing.buyer
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('buyer_id');
+CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_run
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('run_id');
+
 -- A document on an invoice is frozen: to correct it, delete the draft first
 -- (the seed's rule that a draft's amounts are never edited in place).
 -- Frozen is everything a run read: its key, buyer, brand, kind, date,
@@ -150,8 +176,10 @@ CREATE OR REPLACE TRIGGER document_currency_on_update AFTER UPDATE ON billing.do
 -- row others refer to; this keeps the key of every row, also of one nothing
 -- refers to yet.  Under the maintenance switch a superuser may re-key a row
 -- that nothing refers to; the change is logged (the record tables' own
--- guard logs theirs).  The trigger fires only on an UPDATE that names a key
--- column.
+-- guard logs theirs).  Where the record tables have no foreign key (an
+-- invoice's buyer and run, a tax line's or link's invoice: tables.sql),
+-- this trigger refuses for them even under the switch.  The trigger fires
+-- only on an UPDATE that names a key column.
 CREATE OR REPLACE FUNCTION billing.refuse_key_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -160,6 +188,7 @@ DECLARE
 	old_key text[] := '{}';
 	new_key text[] := '{}';
 	col text;
+	child text;
 BEGIN
 	FOREACH col IN ARRAY TG_ARGV LOOP
 		old_key := old_key || (old_row ->> col);
@@ -169,6 +198,21 @@ BEGIN
 		RETURN NEW;
 	END IF;
 	IF current_setting('billing.maintenance', true) = 'on' THEN
+		EXECUTE CASE TG_TABLE_NAME
+			WHEN 'buyer' THEN 'SELECT ''invoice '' || i.id FROM billing.invoice i WHERE i.buyer_id = ($1).id LIMIT 1'
+			WHEN 'invoice_run' THEN 'SELECT ''invoice '' || i.id FROM billing.invoice i WHERE i.run_id = ($1).id LIMIT 1'
+			WHEN 'invoice' THEN 'SELECT ''a tax line'' FROM billing.invoice_tax_line t
+				WHERE t.buyer_id = ($1).buyer_id AND t.invoice_id = ($1).id
+				UNION ALL SELECT ''the link of document '' || l.document_id FROM billing.document_link l
+				WHERE l.buyer_id = ($1).buyer_id AND l.invoice_id = ($1).id LIMIT 1'
+			ELSE 'SELECT NULL::text' END
+		INTO child USING OLD;
+		IF child IS NOT NULL THEN
+			RAISE EXCEPTION 'the key of a row of billing.% cannot change: (%) = (%): % refers to it', TG_TABLE_NAME,
+				array_to_string(TG_ARGV, ', '), array_to_string(old_key, ', ', 'NULL'), child
+				USING ERRCODE = 'foreign_key_violation',
+				      HINT = 'A key that records refer to never changes, not even under billing.maintenance.';
+		END IF;
 		IF TG_TABLE_NAME NOT IN ('invoice', 'invoice_tax_line', 'document_link', 'invoice_run', 'run_log') THEN
 			INSERT INTO billing.maintenance_log (table_name, operation, query)
 			VALUES (TG_TABLE_NAME, 'UPDATE',
