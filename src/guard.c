@@ -282,13 +282,11 @@ guard_records(PG_FUNCTION_ARGS)
 			if (maintenance)
 				log_maintenance(rel, operation);
 			else if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) &&
-					 (strcmp(RelationGetRelationName(rel), "document") == 0 ||
-					  strcmp(RelationGetRelationName(rel), "buyer") == 0))
+					 strcmp(RelationGetRelationName(rel), "document") == 0)
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-						 errmsg("TRUNCATE on billing.%s refused: invoices keep referring to its rows",
-								RelationGetRelationName(rel)),
-						 errdetail("TRUNCATE skips the row checks that keep an invoiced buyer or document from being deleted."),
+						 errmsg("TRUNCATE on billing.document refused: invoices keep referring to its rows"),
+						 errdetail("Links have no foreign key to documents (it costs the runs too much); TRUNCATE skips the row checks that keep a linked document."),
 						 errhint("Delete the rows instead (those no invoice refers to); a superuser can SET billing.maintenance = on for a logged reset.")));
 			else if (TRIGGER_FIRED_BY_INSERT(td->tg_event) || TRIGGER_FIRED_BY_TRUNCATE(td->tg_event))
 				ereport(ERROR,

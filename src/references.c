@@ -1,9 +1,15 @@
 /*-------------------------------------------------------------------------
  * references.c
- *	  The child side of the references between the extension's tables,
- *	  which are kept by triggers rather than foreign keys so that
- *	  pg_restore -j can load the tables in any order (see
- *	  sql/billing/references.sql).
+ *	  Version 0.2's reference triggers, kept in the library only for
+ *	  databases whose SQL is still 0.2 until a DBA runs ALTER EXTENSION
+ *	  billing UPDATE (installing this library makes it the library of every
+ *	  database with the extension; 0.2's triggers call these symbols).
+ *	  From 0.3 on the references are foreign keys (sql/billing/tables.sql)
+ *	  and nothing here is called; like run_v01.c, the file is frozen and
+ *	  goes when 0.2 is no longer supported.
+ *
+ *	  In 0.2 the references were kept by triggers rather than foreign keys
+ *	  so that pg_restore -j could load the tables in any order.
  *
  *	  billing.reference_check(parent, name_column, child_col, parent_col
  *	  [, child_col, parent_col]) is an AFTER INSERT OR UPDATE row trigger

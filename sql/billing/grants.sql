@@ -11,7 +11,7 @@ REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.run_invoice_run,
 	billing.start_run_worker, billing.cron_setup, billing.preview_drafts,
 	billing.lock_invoices, billing.require_all, billing.find_schedule, billing.rerun_target,
 	billing.guard_records, billing.lock_run, billing.refuse_run_action,
-	billing.refuse_disabled_schedule, billing.refuse_incomplete_xml, billing.refuse_truncate_referenced
+	billing.refuse_disabled_schedule, billing.refuse_incomplete_xml
 	FROM PUBLIC;
 
 -- billing.verify reads every brand's rows: the DBA's (a superuser's) check

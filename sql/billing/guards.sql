@@ -54,11 +54,10 @@ COMMENT ON FUNCTION billing.buyer_stamp_schedule() IS
 CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedule_id, schedule_applied_at
 	ON billing.buyer FOR EACH ROW EXECUTE FUNCTION billing.buyer_stamp_schedule();
 
--- Invoices are made only by runs, from rows that exist, so they carry no
--- foreign keys: five checks per invoice cost more than a second per hundred
--- thousand drafts.  Instead, what an invoice points at cannot be deleted
--- while the invoice exists (brands and schedules are held by their runs:
--- references.sql).
+-- Invoices carry no foreign key to their buyer or run (each check costs the
+-- run more than 10%: tables.sql).  Instead, a buyer or run that an invoice
+-- points at cannot be deleted while the invoice exists (their keys never
+-- move: key_never_moves below).
 CREATE OR REPLACE FUNCTION billing.refuse_delete_when_invoiced() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -75,16 +74,17 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing.refuse_delete_when_invoiced() IS
-	'trigger: refuses deleting a buyer, bank account or run that an invoice refers to';
+	'trigger: refuses deleting a buyer or run that an invoice refers to';
 CREATE OR REPLACE TRIGGER buyer_invoiced BEFORE DELETE ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('buyer_id');
-CREATE OR REPLACE TRIGGER bank_account_invoiced BEFORE DELETE ON billing.bank_account
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('bank_account_id');
 CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_run
 	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('run_id');
 
 -- A document on an invoice is frozen: to correct it, delete the draft first
--- (the seed's rule that a draft's amounts are never edited in place).  The
+-- (the seed's rule that a draft's amounts are never edited in place).
+-- Frozen is everything a run read: its key, buyer, brand, kind, date,
+-- billable flag, amount, rate and never_invoice; the one change allowed is
+-- cancel_run (reopen => false) closing it for good, inside the API.  The
 -- guard takes the buyer's schedule lock (billing.schedule_lock_key) in
 -- shared mode, so it waits for a run that may be linking the document and
 -- then sees that run's links.
@@ -94,10 +94,12 @@ DECLARE
 	schedule bigint;
 	invoice bigint;
 BEGIN
-	IF TG_OP = 'UPDATE' AND (NEW.buyer_id, NEW.brand_id, NEW.kind, NEW.document_date,
+	IF TG_OP = 'UPDATE' AND (NEW.id, NEW.buyer_id, NEW.brand_id, NEW.kind, NEW.document_date,
 	                         NEW.billable, NEW.amount, NEW.tax_rate)
-	     IS NOT DISTINCT FROM (OLD.buyer_id, OLD.brand_id, OLD.kind, OLD.document_date,
-	                           OLD.billable, OLD.amount, OLD.tax_rate) THEN
+	     IS NOT DISTINCT FROM (OLD.id, OLD.buyer_id, OLD.brand_id, OLD.kind, OLD.document_date,
+	                           OLD.billable, OLD.amount, OLD.tax_rate)
+	   AND (NEW.never_invoice = OLD.never_invoice
+	        OR (NEW.never_invoice AND current_setting('billing.api_write', true) = 'on')) THEN
 		RETURN NEW;
 	END IF;
 	SELECT b.schedule_id INTO schedule FROM billing.buyer b WHERE b.id = OLD.buyer_id;
@@ -166,3 +168,108 @@ CREATE OR REPLACE TRIGGER document_currency_on_insert AFTER INSERT ON billing.do
 CREATE OR REPLACE TRIGGER document_currency_on_update AFTER UPDATE ON billing.document
 	REFERENCING NEW TABLE AS new_documents
 	FOR EACH STATEMENT EXECUTE FUNCTION billing.document_currency_check();
+
+-- Keys never move: no primary key of the extension's tables changes, for
+-- anyone, superuser included, so that nothing that refers to a row (an
+-- invoice, a link, a log, an application's copy of the id) comes to mean
+-- another one.  The foreign keys (ON UPDATE NO ACTION) keep the key of a
+-- row others refer to; this keeps the key of every row, also of one nothing
+-- refers to yet.  Under the maintenance switch a superuser may re-key a row
+-- that nothing refers to; the change is logged (the record tables' own
+-- guard logs theirs).  Where the record tables have no foreign key (an
+-- invoice's buyer and run, a tax line's or link's invoice: tables.sql),
+-- this trigger refuses for them even under the switch.  The trigger fires
+-- only on an UPDATE that names a key column.
+CREATE OR REPLACE FUNCTION billing.refuse_key_change() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	old_row jsonb := to_jsonb(OLD);
+	new_row jsonb := to_jsonb(NEW);
+	old_key text[] := '{}';
+	new_key text[] := '{}';
+	col text;
+	child text;
+BEGIN
+	FOREACH col IN ARRAY TG_ARGV LOOP
+		old_key := old_key || (old_row ->> col);
+		new_key := new_key || (new_row ->> col);
+	END LOOP;
+	IF new_key IS NOT DISTINCT FROM old_key THEN
+		RETURN NEW;
+	END IF;
+	IF current_setting('billing.maintenance', true) = 'on' THEN
+		EXECUTE CASE TG_TABLE_NAME
+			WHEN 'buyer' THEN 'SELECT ''invoice '' || i.id FROM billing.invoice i WHERE i.buyer_id = ($1).id LIMIT 1'
+			WHEN 'invoice_run' THEN 'SELECT ''invoice '' || i.id FROM billing.invoice i WHERE i.run_id = ($1).id LIMIT 1'
+			WHEN 'invoice' THEN 'SELECT ''a tax line'' FROM billing.invoice_tax_line t
+				WHERE t.buyer_id = ($1).buyer_id AND t.invoice_id = ($1).id
+				UNION ALL SELECT ''the link of document '' || l.document_id FROM billing.document_link l
+				WHERE l.buyer_id = ($1).buyer_id AND l.invoice_id = ($1).id LIMIT 1'
+			ELSE 'SELECT NULL::text' END
+		INTO child USING OLD;
+		IF child IS NOT NULL THEN
+			RAISE EXCEPTION 'the key of a row of billing.% cannot change: (%) = (%): % refers to it', TG_TABLE_NAME,
+				array_to_string(TG_ARGV, ', '), array_to_string(old_key, ', ', 'NULL'), child
+				USING ERRCODE = 'foreign_key_violation',
+				      HINT = 'A key that records refer to never changes, not even under billing.maintenance.';
+		END IF;
+		IF TG_TABLE_NAME NOT IN ('invoice', 'invoice_tax_line', 'document_link', 'invoice_run', 'run_log') THEN
+			INSERT INTO billing.maintenance_log (table_name, operation, query)
+			VALUES (TG_TABLE_NAME, 'UPDATE',
+			        format('key (%s) = (%s) changed to (%s): %s', array_to_string(TG_ARGV, ', '),
+			               array_to_string(old_key, ', '), array_to_string(new_key, ', '), current_query()));
+		END IF;
+		RETURN NEW;
+	END IF;
+	RAISE EXCEPTION 'the key of a row of billing.% cannot change: (%) = (%) would become (%)', TG_TABLE_NAME,
+		array_to_string(TG_ARGV, ', '), array_to_string(old_key, ', ', 'NULL'), array_to_string(new_key, ', ', 'NULL')
+		USING ERRCODE = 'object_not_in_prerequisite_state',
+		      DETAIL = 'Invoices, document links, runs and applications refer to rows by their keys; a key that moved would make them refer to another row.',
+		      HINT = 'Insert a new row with a new key instead.  A superuser can SET billing.maintenance = on for a logged repair of a row nothing refers to.';
+END
+$$;
+COMMENT ON FUNCTION billing.refuse_key_change() IS
+	'trigger (key columns...): refuses a change of the row''s primary key, except a logged one under billing.maintenance';
+REVOKE ALL ON FUNCTION billing.refuse_key_change() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.brand
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.schedule
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.bank_account
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.buyer
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF buyer_id, id ON billing.document
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('buyer_id', 'id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.invoice_run
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.run_log
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF buyer_id, id ON billing.invoice
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('buyer_id', 'id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF buyer_id, invoice_id, tax_rate ON billing.invoice_tax_line
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('buyer_id', 'invoice_id', 'tax_rate');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF buyer_id, document_id ON billing.document_link
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('buyer_id', 'document_id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.member
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.notification
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF grantee, brand_id ON billing.brand_grant
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('grantee', 'brand_id');
+CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.master_data_version
+	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+COMMENT ON TRIGGER key_never_moves ON billing.brand IS 'a brand''s id never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.schedule IS 'a schedule''s id never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.bank_account IS 'a bank account''s id never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.buyer IS 'a buyer''s id never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.document IS 'a document''s key (buyer_id, id) never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.invoice_run IS 'a run''s id never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.run_log IS 'a log line''s id never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.invoice IS 'an invoice''s key (buyer_id, id) never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.invoice_tax_line IS 'a tax line''s key never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.document_link IS 'a link''s key (buyer_id, document_id) never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.member IS 'a member''s id never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.notification IS 'a notification''s id never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.brand_grant IS 'a grant''s key (grantee, brand_id) never changes';
+COMMENT ON TRIGGER key_never_moves ON billing.master_data_version IS 'a kept version''s id never changes';

@@ -123,12 +123,10 @@ CREATE OR REPLACE TRIGGER balance_guard BEFORE UPDATE OF billing_balance, openin
 	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
 CREATE OR REPLACE TRIGGER balance_guard_row BEFORE UPDATE OF billing_balance, opening_balance ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
--- TRUNCATE skips the row triggers that keep invoiced buyers and documents
--- (refuse_delete_when_invoiced, document_guard): refused, and logged under
--- maintenance
+-- TRUNCATE skips the row trigger that keeps linked documents (document_guard;
+-- links have no foreign key to documents): refused, and logged under
+-- maintenance.  (A buyer's TRUNCATE is refused by the foreign keys.)
 CREATE OR REPLACE TRIGGER records_guard BEFORE TRUNCATE ON billing.document
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
-CREATE OR REPLACE TRIGGER records_guard BEFORE TRUNCATE ON billing.buyer
 	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
 -- the maintenance log is append-only (its rows come from the guard itself)
 CREATE OR REPLACE TRIGGER records_guard BEFORE UPDATE OR DELETE OR TRUNCATE ON billing.maintenance_log

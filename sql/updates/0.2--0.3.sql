@@ -13,3 +13,117 @@ UPDATE billing.buyer b SET opening_balance = b.billing_balance - coalesce(
 	(SELECT sum(i.purchases + i.tax - i.deposit) FROM billing.invoice i
 	 WHERE i.buyer_id = b.id AND i.status = 'confirmed'), 0);
 ALTER TABLE billing.buyer ALTER COLUMN opening_balance SET NOT NULL;
+
+------------------------------------------------------------------------------
+-- Issue 11, declarative references and keys that never move (items 1, 2
+-- and 4): the references between the extension's tables become foreign
+-- keys (sql/billing/tables.sql), and what kept them by hand goes: the C
+-- reference and adoption triggers (src/references.c stays in the library
+-- only for databases still at 0.2), the parent-side *_referenced triggers,
+-- the delete refusal of an invoiced bank account, and the TRUNCATE
+-- refusals that a foreign key makes by itself.  Keys never move: guards.sql.
+------------------------------------------------------------------------------
+
+-- with their triggers (CASCADE drops only the triggers that call them)
+DROP FUNCTION billing.reference_check() CASCADE;
+DROP FUNCTION billing.adoption_check() CASCADE;
+DROP FUNCTION billing.brand_referenced() CASCADE;
+DROP FUNCTION billing.schedule_referenced() CASCADE;
+DROP FUNCTION billing.bank_account_referenced() CASCADE;
+DROP FUNCTION billing.buyer_referenced() CASCADE;
+DROP FUNCTION billing.member_referenced() CASCADE;
+DROP FUNCTION billing.invoice_run_referenced() CASCADE;
+DROP FUNCTION billing.refuse_truncate_referenced() CASCADE;
+DROP FUNCTION billing.refuse_referenced(text, text, text);
+DROP TRIGGER records_guard ON billing.buyer;
+DROP TRIGGER bank_account_invoiced ON billing.bank_account;
+
+-- the keys, added NOT VALID and validated below once no row breaks them
+-- (same names, columns and actions as in tables.sql)
+ALTER TABLE billing.schedule ADD CONSTRAINT schedule_brand_fkey FOREIGN KEY (brand_id)
+	REFERENCES billing.brand (id) NOT VALID;
+ALTER TABLE billing.bank_account ADD CONSTRAINT bank_account_brand_fkey FOREIGN KEY (brand_id)
+	REFERENCES billing.brand (id) NOT VALID;
+ALTER TABLE billing.buyer ADD CONSTRAINT buyer_brand_fkey FOREIGN KEY (brand_id)
+	REFERENCES billing.brand (id) NOT VALID;
+ALTER TABLE billing.buyer ADD CONSTRAINT buyer_schedule_fkey FOREIGN KEY (brand_id, schedule_id)
+	REFERENCES billing.schedule (brand_id, id) NOT VALID;
+ALTER TABLE billing.buyer ADD CONSTRAINT buyer_bank_account_fkey FOREIGN KEY (brand_id, default_bank_account_id)
+	REFERENCES billing.bank_account (brand_id, id) NOT VALID;
+CREATE INDEX buyer_bank_account_idx ON billing.buyer (default_bank_account_id);
+ALTER TABLE billing.document ADD CONSTRAINT document_buyer_fkey FOREIGN KEY (buyer_id, brand_id)
+	REFERENCES billing.buyer (id, brand_id) NOT VALID;
+ALTER TABLE billing.invoice_run ADD CONSTRAINT invoice_run_schedule_fkey FOREIGN KEY (brand_id, schedule_id)
+	REFERENCES billing.schedule (brand_id, id) NOT VALID;
+ALTER TABLE billing.run_log ADD CONSTRAINT run_log_run_fkey FOREIGN KEY (run_id)
+	REFERENCES billing.invoice_run (id) ON DELETE CASCADE NOT VALID;
+-- (invoice -> buyer, invoice -> run and tax line -> invoice are left out:
+-- see tables.sql)
+ALTER TABLE billing.invoice ADD CONSTRAINT invoice_bank_account_fkey FOREIGN KEY (brand_id, bank_account_id)
+	REFERENCES billing.bank_account (brand_id, id) NOT VALID;
+CREATE INDEX invoice_bank_account_idx ON billing.invoice (bank_account_id);
+-- (document_link has none: see tables.sql)
+ALTER TABLE billing.member ADD CONSTRAINT member_brand_fkey FOREIGN KEY (brand_id)
+	REFERENCES billing.brand (id) NOT VALID;
+ALTER TABLE billing.notification ADD CONSTRAINT notification_run_fkey FOREIGN KEY (run_id)
+	REFERENCES billing.invoice_run (id) ON DELETE CASCADE NOT VALID;
+ALTER TABLE billing.notification ADD CONSTRAINT notification_member_fkey FOREIGN KEY (member_id)
+	REFERENCES billing.member (id) NOT VALID;
+CREATE INDEX notification_run_idx ON billing.notification (run_id);
+CREATE INDEX notification_member_idx ON billing.notification (member_id);
+ALTER TABLE billing.brand_grant ADD CONSTRAINT brand_grant_brand_fkey FOREIGN KEY (brand_id)
+	REFERENCES billing.brand (id) ON DELETE CASCADE NOT VALID;
+
+-- 0.2's triggers let a row name a missing parent while the parent's table
+-- was empty, and kept nothing for invoices, tax lines and links.  Rows that
+-- the keys refuse stop the upgrade, listed (every key just added, read from
+-- pg_constraint); the DBA corrects them on 0.2 and runs ALTER EXTENSION again.
+DO $dangling$
+DECLARE
+	fk record;
+	found text[];
+	bad text[] := '{}';
+BEGIN
+	FOR fk IN
+		SELECT c.conname, format('billing.%I', ch.relname) AS child, format('billing.%I', pt.relname) AS parent,
+		       array_agg(a.attname::text ORDER BY k.n) AS child_columns,
+		       array_agg(pa.attname::text ORDER BY k.n) AS parent_columns
+		FROM pg_catalog.pg_constraint c
+		CROSS JOIN LATERAL unnest(c.conkey, c.confkey) WITH ORDINALITY AS k(attnum, parent_attnum, n)
+		JOIN pg_catalog.pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = k.attnum
+		JOIN pg_catalog.pg_attribute pa ON pa.attrelid = c.confrelid AND pa.attnum = k.parent_attnum
+		JOIN pg_catalog.pg_class ch ON ch.oid = c.conrelid
+		JOIN pg_catalog.pg_class pt ON pt.oid = c.confrelid
+		WHERE c.contype = 'f' AND NOT c.convalidated AND c.connamespace = 'billing'::regnamespace
+		GROUP BY c.conname, ch.relname, pt.relname
+		ORDER BY c.conname
+	LOOP
+		EXECUTE format(
+			'SELECT array_agg(format(%L, concat_ws(%L, %s))) FROM (SELECT * FROM %s t WHERE %s AND NOT EXISTS (SELECT 1 FROM %s p WHERE %s) LIMIT 20) AS t',
+			format('%s: %s (%s) = (%%s) is not in %s', fk.conname, fk.child,
+			       array_to_string(fk.child_columns, ', '), fk.parent),
+			', ',
+			(SELECT string_agg(format('t.%I', col), ', ') FROM unnest(fk.child_columns) AS col),
+			fk.child,
+			(SELECT string_agg(format('t.%I IS NOT NULL', col), ' AND ') FROM unnest(fk.child_columns) AS col),
+			fk.parent,
+			(SELECT string_agg(format('p.%I = t.%I', pc, cc), ' AND ')
+			 FROM unnest(fk.parent_columns, fk.child_columns) AS x(pc, cc)))
+		INTO found;
+		bad := bad || coalesce(found, '{}');
+	END LOOP;
+	IF cardinality(bad) > 0 THEN
+		RAISE EXCEPTION 'cannot upgrade billing to 0.3: % rows refer to rows that do not exist', cardinality(bad)
+			USING ERRCODE = 'foreign_key_violation',
+			      DETAIL = array_to_string(bad[1:50], E'\n'),
+			      HINT = 'Nothing was changed.  Correct or delete these rows on 0.2 (records under SET billing.maintenance = on, which is logged), then run ALTER EXTENSION billing UPDATE again.';
+	END IF;
+	FOR fk IN
+		SELECT c.conname, format('billing.%I', ch.relname) AS child
+		FROM pg_catalog.pg_constraint c JOIN pg_catalog.pg_class ch ON ch.oid = c.conrelid
+		WHERE c.contype = 'f' AND NOT c.convalidated AND c.connamespace = 'billing'::regnamespace
+	LOOP
+		EXECUTE format('ALTER TABLE %s VALIDATE CONSTRAINT %I', fk.child, fk.conname);
+	END LOOP;
+END
+$dangling$;
