@@ -316,7 +316,16 @@ BEGIN
 		WHERE s.id = fail_scheduled_run.schedule_id
 		RETURNING id INTO failed_run;
 	END IF;
-	PERFORM billing.finish_run(failed_run, false, error, NULL, NULL, NULL, NULL, NULL, NULL);
+	BEGIN
+		PERFORM billing.finish_run(failed_run, false, error, NULL, NULL, NULL, NULL, NULL, NULL);
+	EXCEPTION WHEN OTHERS THEN
+		-- finishing failed too (a site's trigger on the outbox, say): the
+		-- run row alone still records the failure, with both errors
+		UPDATE billing.invoice_run AS r
+		SET status = 'failed', finished_at = started,
+		    error = format('%s; and finishing the run failed: %s', fail_scheduled_run.error, SQLERRM)
+		WHERE r.id = failed_run;
+	END;
 	RETURN failed_run;
 END
 $$;
