@@ -29,7 +29,7 @@ BEGIN
 		   OR b.schedule_applied_at < s.created_at - interval '1 year'
 		UNION ALL
 		SELECT format('buyer %s: billing balance %s is not below 10^15 in magnitude', b.code,
-		              to_char(b.billing_balance, '9.999999EEEE'))
+		              ltrim(to_char(b.billing_balance, '9.999999EEEE')))
 		FROM billing.buyer b WHERE abs(b.billing_balance) >= 1e15
 		UNION ALL
 		SELECT format('document %s (%s %s): dated %s, not from 2000-01-01 to 2199-12-31', d.id, d.kind,
@@ -37,7 +37,7 @@ BEGIN
 		FROM billing.document d WHERE NOT (d.document_date BETWEEN '2000-01-01' AND '2199-12-31')
 		UNION ALL
 		SELECT format('document %s (%s %s): amount %s is not below 10^15 in magnitude', d.id, d.kind,
-		              left(d.reference, 64), to_char(d.amount, '9.999999EEEE'))
+		              left(d.reference, 64), ltrim(to_char(d.amount, '9.999999EEEE')))
 		FROM billing.document d WHERE abs(d.amount) >= 1e15
 		UNION ALL
 		SELECT format('document %s (%s %s): tax rate %s has more than 4 decimal places', d.id, d.kind,
