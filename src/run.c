@@ -459,6 +459,9 @@ record_failure(void *arg)
  * planned run, or a new one for the period when planning failed) and
  * returns the run id, or 0 when even that failed: then a WARNING, and a
  * planned run left queued is failed by the next billing.fail_dead_runs.
+ * (So it is too in a database whose extension SQL is older than 0.3, with
+ * no fail_scheduled_run yet, between installing this library and ALTER
+ * EXTENSION billing UPDATE: the other schedules are billed all the same.)
  */
 static int64
 schedule_failed(int64 schedule_id, const char *schedule_code, int64 run_id,
