@@ -181,6 +181,87 @@ DELETE FROM document WHERE reference LIKE '参%';
 DELETE FROM buyer WHERE code = repeat('C', 64);
 DELETE FROM member WHERE code = 'm3';
 
+------------------------------------------------------------------------------
+-- 6. Limits that keep one brand's rows from stopping the night (issue 11).
+-- 0.2 took an application back-dated to 4714 BC (every brand's issue_drafts
+-- then failed with 22008), 2016 (131 runs in one call), document dates of
+-- infinity, 4714 BC and 5874897 AD (document_status failed with 22008), an
+-- amount of 9e131071 (two of them overflow numeric and fail the run) and a
+-- tax rate of 0.1000000000000000000000000000001 (a second "10%" tax line).
+------------------------------------------------------------------------------
+SELECT '9e131071'::numeric < 'Infinity' AS finite_in_0_2,
+       e.state AS sqlstate, e.message AS two_of_them
+FROM err($$SELECT '9e131071'::numeric + '9e131071'::numeric$$) AS e;
+
+-- schedule_applied_at: from a year before the schedule was created up to
+-- now (5 minutes of clock skew), whoever writes it (times read from the
+-- clock are shown as <clock>)
+SELECT e.state AS sqlstate,
+       regexp_replace(e.message, '[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:]+\.[0-9]+\+09', '<clock>') AS message,
+       e.detail IS NOT NULL AS has_detail, e.hint
+FROM unnest(ARRAY[
+	$$UPDATE billing.buyer SET schedule_id = (SELECT id FROM billing.schedule WHERE code = 'IN-EOM'), schedule_applied_at = '4714-12-01 00:00:00+00 BC' WHERE code = 'IN1'$$,
+	$$UPDATE billing.buyer SET schedule_id = (SELECT id FROM billing.schedule WHERE code = 'IN-EOM'), schedule_applied_at = '2016-01-01 00:00+09' WHERE code = 'IN1'$$,
+	$$UPDATE billing.buyer SET schedule_id = (SELECT id FROM billing.schedule WHERE code = 'IN-EOM'), schedule_applied_at = '-infinity' WHERE code = 'IN1'$$,
+	$$UPDATE billing.buyer SET schedule_id = (SELECT id FROM billing.schedule WHERE code = 'IN-EOM'), schedule_applied_at = 'infinity' WHERE code = 'IN1'$$,
+	$$UPDATE billing.buyer SET schedule_id = (SELECT id FROM billing.schedule WHERE code = 'IN-EOM'), schedule_applied_at = '294276-12-31 00:00+00' WHERE code = 'IN1'$$,
+	$$UPDATE billing.buyer SET schedule_id = (SELECT id FROM billing.schedule WHERE code = 'IN-EOM'), schedule_applied_at = clock_timestamp() + interval '1 hour' WHERE code = 'IN1'$$,
+	$$INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at) SELECT $$ || :brand || $$, 'IN4', 'x', id, created_at - interval '1 year 1 second' FROM billing.schedule WHERE code = 'IN-EOM'$$
+	]) WITH ORDINALITY AS t(q, n), err(q) AS e
+ORDER BY n;
+-- the schedule's creation less a year, a moment ago, and a minute ahead are
+-- taken; so is a schedule created (on purpose) further back
+SELECT e.state AS sqlstate
+FROM unnest(ARRAY[
+	$$INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at) SELECT $$ || :brand || $$, 'IN5', 'x', id, created_at - interval '1 year' FROM billing.schedule WHERE code = 'IN-EOM'$$,
+	$$INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at) SELECT $$ || :brand || $$, 'IN6', 'x', id, now() - interval '1 second' FROM billing.schedule WHERE code = 'IN-EOM'$$,
+	$$INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at) SELECT $$ || :brand || $$, 'IN7', 'x', id, clock_timestamp() + interval '1 minute' FROM billing.schedule WHERE code = 'IN-EOM'$$,
+	$$UPDATE billing.schedule SET created_at = '2015-06-01 00:00+09' WHERE code = 'IN-EOM'$$,
+	$$INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at) SELECT $$ || :brand || $$, 'IN8', 'x', id, '2016-01-01 00:00+09' FROM billing.schedule WHERE code = 'IN-EOM'$$
+	]) WITH ORDINALITY AS t(q, n), err(q) AS e
+ORDER BY n;
+DELETE FROM buyer WHERE code IN ('IN5', 'IN6', 'IN7', 'IN8');
+UPDATE schedule SET created_at = now() WHERE code = 'IN-EOM';
+
+-- document dates: from 2000-01-01 to 2199-12-31
+SELECT e.state AS sqlstate, e.message, e.detail, e.hint
+FROM unnest(ARRAY[
+	:'doc' || $$'delivery_invoice', 'infinity', 100, 0.10, 'IN-DATE-INF')$$,
+	:'doc' || $$'delivery_invoice', '-infinity', 100, 0.10, 'IN-DATE-MINF')$$,
+	:'doc' || $$'return_note', '4714-11-24 BC', 100, 0.10, 'IN-DATE-BC')$$,
+	:'doc' || $$'payment', '5874897-12-31', 100, NULL, 'IN-DATE-MAX')$$,
+	:'doc' || $$'credit_note', '1999-12-31', 100, 0.10, 'IN-DATE-1999')$$,
+	:'doc' || $$'delivery_invoice', '2200-01-01', 100, 0.10, 'IN-DATE-2200')$$,
+	$$UPDATE billing.document SET document_date = 'infinity' WHERE reference = 'IN-D1'$$
+	]) WITH ORDINALITY AS t(q, n), err(q) AS e
+ORDER BY n;
+-- amounts and balances: less than 10^15 in magnitude; tax rates: at most 4
+-- decimals (0.10 and 0.100000 are one rate: numeric compares them equal)
+SELECT e.state AS sqlstate, e.message, e.hint
+FROM unnest(ARRAY[
+	:'doc' || $$'delivery_invoice', '2026-10-11', 9e131071, 0.10, 'IN-BIG1')$$,
+	:'doc' || $$'delivery_invoice', '2026-10-11', 1e15, 0.10, 'IN-BIG2')$$,
+	:'doc' || $$'delivery_invoice', '2026-10-11', -1e15, 0.10, 'IN-BIG3')$$,
+	:'doc' || $$'payment', '2026-10-11', 1000000000000000, NULL, 'IN-BIG4')$$,
+	:'doc' || $$'delivery_invoice', '2026-10-11', 100, 0.1000000000000000000000000000001, 'IN-RATE5')$$,
+	:'doc' || $$'delivery_invoice', '2026-10-11', 100, 0.10001, 'IN-RATE6')$$,
+	$$UPDATE billing.document SET amount = 9e131071 WHERE reference = 'IN-D1'$$,
+	$$INSERT INTO billing.buyer (brand_id, code, name, billing_balance) VALUES ($$ || :brand || $$, 'IN9', 'x', 1e15)$$,
+	$$INSERT INTO billing.buyer (brand_id, code, name, billing_balance) VALUES ($$ || :brand || $$, 'IN9', 'x', -9e131071)$$
+	]) WITH ORDINALITY AS t(q, n), err(q) AS e
+ORDER BY n;
+-- at the limits they are taken
+SELECT e.state AS sqlstate
+FROM unnest(ARRAY[
+	:'doc' || $$'delivery_invoice', '2000-01-01', 999999999999999, 0.1000, 'IN-LIM1')$$,
+	:'doc' || $$'delivery_invoice', '2199-12-31', -999999999999999, 0.0625, 'IN-LIM2')$$,
+	:'doc' || $$'delivery_invoice', '2026-10-11', 100, 0.100000, 'IN-LIM3')$$,
+	$$INSERT INTO billing.buyer (brand_id, code, name, billing_balance) VALUES ($$ || :brand || $$, 'IN9', 'x', -999999999999999)$$
+	]) WITH ORDINALITY AS t(q, n), err(q) AS e
+ORDER BY n;
+DELETE FROM document WHERE reference LIKE 'IN-LIM_';
+DELETE FROM buyer WHERE code = 'IN9';
+
 -- nothing of the refused rows was written, and nothing was changed
 SELECT (SELECT row(b.*)::text FROM before b) = (SELECT row(e.*)::text FROM everything e) AS nothing_written;
 
@@ -188,5 +269,5 @@ SELECT (SELECT row(b.*)::text FROM before b) = (SELECT row(e.*)::text FROM every
 SELECT c.conrelid::regclass AS "table", c.conname
 FROM pg_constraint c
 WHERE c.connamespace = 'billing'::regnamespace AND c.contype = 'c'
-  AND pg_get_constraintdef(c.oid) ~ 'check_(length|finite|issue_delay|time_zone|document)'
+  AND pg_get_constraintdef(c.oid) ~ 'check_(length|finite|issue_delay|time_zone|document|amount_limit)'
 ORDER BY 1, 2;

@@ -23,6 +23,10 @@ INSERT INTO schedule (brand_id, code, name, cycle, override_due_rule, due_rule, 
 	(1, 'Y60', 'Day 60', 'yearly:60', false, NULL, 'cutoff');
 SELECT code, cycle, override_due_rule, due_rule, invoice_date_mode, issue_delay, grouping, enabled
 FROM schedule ORDER BY id;
+-- Y60 bills from 2024 (B7 below): it says so by its creation time, since an
+-- application may be back-dated at most a year before its schedule was
+-- created (billing.buyer_stamp_schedule)
+UPDATE schedule SET created_at = '2023-06-01 09:00' WHERE code = 'Y60';
 
 INSERT INTO buyer (brand_id, code, name, schedule_id, schedule_applied_at, default_due_rule,
                    default_bank_account_id, billing_balance) VALUES

@@ -12,6 +12,12 @@
  *	  lock on the schedule; documents are guarded by the same lock (see the
  *	  document_guard trigger), so a document deleted or changed while a run
  *	  links it either waits for the run or is not seen by it.
+ *
+ *	  One schedule cannot stop another: issue_drafts plans each schedule's
+ *	  runs, and makes each run, in a subtransaction of its own, so an error
+ *	  there (a bad row of one brand, a lock it cannot get) becomes that
+ *	  schedule's failed run and the other schedules are billed in the same
+ *	  call.
  *-------------------------------------------------------------------------
  */
 #include "billing.h"
@@ -328,10 +334,159 @@ execute_run(int64 run_id)
 }
 
 /*
+ * run_isolated calls step(arg) in a subtransaction of its own.  Returns
+ * NULL when it succeeded (the subtransaction is kept), or its error, copied
+ * into the caller's memory context, when it failed (the subtransaction and
+ * everything it did are rolled back).  A cancel or shutdown is re-thrown:
+ * it stops the whole call, not one schedule.
+ */
+typedef void (*isolated_step) (void *arg);
+
+static ErrorData *
+run_isolated(isolated_step step, void *arg)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	ErrorData  *volatile error = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		step(arg);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
+			ReThrowError(edata);
+		error = edata;
+	}
+	PG_END_TRY();
+	return error;
+}
+
+/* error_text is what a failed run records of an error: message and detail */
+static char *
+error_text(ErrorData *error)
+{
+	if (error->detail == NULL)
+		return pstrdup(error->message);
+	return psprintf("%s (%s)", error->message, error->detail);
+}
+
+/* one schedule's planning step: its lock, then its due runs */
+typedef struct SchedulePlan
+{
+	int64		schedule_id;
+	const char *schedule_code;
+	TimestampTz as_of;
+	MemoryContext resultcontext;	/* where queued[] is kept */
+	int			nqueued;
+	int64	   *queued;
+} SchedulePlan;
+
+static void
+plan_schedule(void *arg)
+{
+	SchedulePlan *plan = (SchedulePlan *) arg;
+	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
+	Datum		args[2] = {Int64GetDatum(plan->schedule_id), TimestampTzGetDatum(plan->as_of)};
+	int			rc;
+
+	lock_schedule(plan->schedule_id, plan->schedule_code);
+	/* planned after the lock, so a run made meanwhile is seen */
+	rc = SPI_execute_with_args("SELECT run_id FROM billing.plan_scheduled_runs(schedule_id => $1, as_of => $2) AS run_id",
+							   2, types, args, NULL, false, 0);
+	spi_check(rc, SPI_OK_SELECT, "planning scheduled runs");
+	plan->nqueued = (int) SPI_processed;
+	plan->queued = MemoryContextAlloc(plan->resultcontext, sizeof(int64) * Max(plan->nqueued, 1));
+	for (int j = 0; j < plan->nqueued; j++)
+	{
+		bool		isnull;
+
+		plan->queued[j] = DatumGetInt64(row_column(j, "run_id", &isnull));
+	}
+}
+
+/* one run's step: execute_run (a run that fails inside records itself) */
+static void
+execute_queued_run(void *arg)
+{
+	execute_run(*(int64 *) arg);
+}
+
+/* what record_failure records, and the run id it gives back */
+typedef struct ScheduleFailure
+{
+	int64		schedule_id;
+	int64		run_id;			/* 0: planning failed, a run row is made */
+	TimestampTz as_of;
+	const char *error;
+} ScheduleFailure;
+
+static void
+record_failure(void *arg)
+{
+	ScheduleFailure *failure = (ScheduleFailure *) arg;
+	Oid			types[4] = {INT8OID, INT8OID, TIMESTAMPTZOID, TEXTOID};
+	Datum		args[4] = {Int64GetDatum(failure->schedule_id), Int64GetDatum(failure->run_id),
+	TimestampTzGetDatum(failure->as_of), CStringGetTextDatum(failure->error)};
+	char		nulls[4] = {' ', failure->run_id == 0 ? 'n' : ' ', ' ', ' '};
+	bool		isnull;
+	int			rc;
+
+	rc = SPI_execute_with_args("SELECT billing.fail_scheduled_run(schedule_id => $1, run_id => $2,"
+							   " as_of => $3, error => $4) AS run_id",
+							   4, types, args, nulls, false, 1);
+	spi_check(rc, SPI_OK_SELECT, "recording a failed run");
+	failure->run_id = DatumGetInt64(result_column("run_id", &isnull));
+}
+
+/*
+ * schedule_failed records a schedule's failure as its failed run (the
+ * planned run, or a new one for the period when planning failed) and
+ * returns the run id, or 0 when even that failed: then a WARNING, and a
+ * planned run left queued is failed by the next billing.fail_dead_runs.
+ * (So it is too in a database whose extension SQL is older than 0.3, with
+ * no fail_scheduled_run yet, between installing this library and ALTER
+ * EXTENSION billing UPDATE: the other schedules are billed all the same.)
+ */
+static int64
+schedule_failed(int64 schedule_id, const char *schedule_code, int64 run_id,
+				TimestampTz as_of, ErrorData *error)
+{
+	ScheduleFailure failure = {schedule_id, run_id, as_of, error_text(error)};
+	ErrorData  *again = run_isolated(record_failure, &failure);
+
+	if (again == NULL)
+		return failure.run_id;
+	ereport(WARNING,
+			(errcode(again->sqlerrcode),
+			 errmsg("could not record the failure of billing schedule \"%s\": %s",
+					schedule_code, again->message),
+			 errdetail("The schedule failed with: %s", failure.error)));
+	return 0;
+}
+
+/*
  * issue_drafts_internal(as_of) makes every due scheduled run: for each
  * enabled schedule in use, under its lock, plan_scheduled_runs queues one
- * run per due period without one, and each is executed in turn.  Returns
- * the ids of the runs it made.
+ * run per due period without one, and each is executed in turn.  Each
+ * schedule's planning and each run is a subtransaction: an error fails
+ * that schedule (its run row says why) and the next schedule goes on.
+ * Returns the ids of the runs it made, failed ones included.
  */
 Datum
 issue_drafts_internal(PG_FUNCTION_ARGS)
@@ -341,8 +496,9 @@ issue_drafts_internal(PG_FUNCTION_ARGS)
 	int64	   *schedule_ids;
 	char	  **schedule_codes;
 	int			nschedules;
-	Datum	   *run_ids = NULL;
+	Datum	   *run_ids;
 	int			nruns = 0;
+	int			maxruns = 16;
 	int			rc;
 	int			search_path_level;
 
@@ -368,35 +524,42 @@ issue_drafts_internal(PG_FUNCTION_ARGS)
 		schedule_ids[i] = DatumGetInt64(row_column(i, "schedule_id", &isnull));
 		schedule_codes[i] = MemoryContextStrdup(callcontext, TextDatumGetCString(code));
 	}
+	run_ids = MemoryContextAlloc(callcontext, sizeof(Datum) * maxruns);
 
 	for (int i = 0; i < nschedules; i++)
 	{
-		Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
-		Datum		args[2] = {Int64GetDatum(schedule_ids[i]), TimestampTzGetDatum(as_of)};
-		int			nqueued;
-		int64	   *queued;
+		SchedulePlan plan = {schedule_ids[i], schedule_codes[i], as_of, callcontext, 0, NULL};
+		ErrorData  *error;
+		int64		failed_run;
 
 		CHECK_FOR_INTERRUPTS();
-		lock_schedule(schedule_ids[i], schedule_codes[i]);
-		/* planned after the lock, so a run made meanwhile is seen */
-		rc = SPI_execute_with_args("SELECT run_id FROM billing.plan_scheduled_runs(schedule_id => $1, as_of => $2) AS run_id",
-								   2, types, args, NULL, false, 0);
-		spi_check(rc, SPI_OK_SELECT, "planning scheduled runs");
-		nqueued = (int) SPI_processed;
-		queued = palloc(sizeof(int64) * Max(nqueued, 1));
-		for (int j = 0; j < nqueued; j++)
+		error = run_isolated(plan_schedule, &plan);
+		if (error != NULL)
 		{
-			bool		isnull;
-
-			queued[j] = DatumGetInt64(row_column(j, "run_id", &isnull));
+			/* nothing was planned: the schedule's failed run is a new row */
+			failed_run = schedule_failed(schedule_ids[i], schedule_codes[i], 0, as_of, error);
+			if (failed_run == 0)
+				continue;
+			plan.queued = &failed_run;
+			plan.nqueued = 1;
 		}
-		for (int j = 0; j < nqueued; j++)
+		for (int j = 0; j < plan.nqueued; j++)
 		{
-			execute_run(queued[j]);
-			run_ids = run_ids == NULL ?
-				MemoryContextAlloc(callcontext, sizeof(Datum) * 16) :
-				(nruns % 16 == 0 ? repalloc(run_ids, sizeof(Datum) * (nruns + 16)) : run_ids);
-			run_ids[nruns++] = Int64GetDatum(queued[j]);
+			if (error == NULL)
+			{
+				/* the run's own failures are recorded by execute_run */
+				ErrorData  *run_error = run_isolated(execute_queued_run, &plan.queued[j]);
+
+				if (run_error != NULL)
+					(void) schedule_failed(schedule_ids[i], schedule_codes[i], plan.queued[j],
+										   as_of, run_error);
+			}
+			if (nruns == maxruns)
+			{
+				maxruns *= 2;
+				run_ids = repalloc(run_ids, sizeof(Datum) * maxruns);
+			}
+			run_ids[nruns++] = Int64GetDatum(plan.queued[j]);
 		}
 	}
 

@@ -73,3 +73,21 @@ CREATE OR REPLACE FUNCTION billing.check_length(value text, max_chars integer, w
 	AS 'MODULE_PATHNAME', 'check_length' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing.check_length(text, integer, text) IS
 	'CHECK of a code, name or reference: true when it has at most max_chars characters, else an error naming the limit';
+
+-- billing.check_document_limits: a document's date, amount and tax rate are
+-- within what billing accepts (README, Limits on input): dated 2000-01-01
+-- to 2199-12-31, |amount| < 10^15, a tax rate of at most 4 decimals; or an
+-- error naming the document's reference and the value.  So no document
+-- date falls off the calendar and no sum of amounts overflows numeric.
+CREATE OR REPLACE FUNCTION billing.check_document_limits(reference text, document_date date,
+                                                         amount numeric, tax_rate numeric) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'check_document_limits' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION billing.check_document_limits(text, date, numeric, numeric) IS
+	'CHECK of a document: dated 2000-01-01 to 2199-12-31, |amount| < 10^15, tax rate of at most 4 decimals; else an error naming the reference';
+
+-- billing.check_amount_limit: true, or an error when |amount| is 10^15 or
+-- more, naming it as what "whose" (the same limit as document amounts)
+CREATE OR REPLACE FUNCTION billing.check_amount_limit(amount numeric, what text, whose text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'check_amount_limit' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION billing.check_amount_limit(numeric, text, text) IS
+	'CHECK of a balance: true when |amount| < 10^15, else an error naming it';

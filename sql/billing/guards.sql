@@ -35,8 +35,24 @@ CREATE OR REPLACE TRIGGER schedule_check BEFORE INSERT OR UPDATE ON billing.sche
 -- Applying a schedule stamps when: drafts start with the first period whose
 -- issue moment comes after it (the seed's "at the point when application to
 -- the Buyer is completed").
+--
+-- A given schedule_applied_at is bounded, because issue_drafts plans every
+-- period from the earliest one on (4714 BC made every brand's nightly call
+-- fail; 2016 made 131 runs in one call):
+--  - not before the schedule was created, less a year.  Back-dating is
+--    legitimate (a buyer signed up last month is billed for that month's
+--    period; a migration brings its buyers' past applications), and a year
+--    reaches the last closed period of every cycle, yearly included.  To
+--    bill further back on purpose, set the schedule's created_at back first:
+--    the schedule then says since when it is meant to be in use.
+--  - not in the future, allowing 5 minutes of clock skew between the
+--    application's clock and the database's (an application that stamps
+--    its own time).
+-- A CHECK cannot read the schedule or the clock, hence this trigger.
 CREATE OR REPLACE FUNCTION billing.buyer_stamp_schedule() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	schedule billing.schedule;
 BEGIN
 	IF NEW.schedule_id IS NULL THEN
 		NEW.schedule_applied_at := NULL;
@@ -46,11 +62,37 @@ BEGIN
 	      AND NEW.schedule_applied_at IS NOT DISTINCT FROM OLD.schedule_applied_at THEN
 		NEW.schedule_applied_at := now();
 	END IF;
+	IF NEW.schedule_applied_at IS NULL
+	   OR (TG_OP = 'UPDATE' AND (NEW.schedule_id, NEW.schedule_applied_at)
+	                            IS NOT DISTINCT FROM (OLD.schedule_id, OLD.schedule_applied_at)) THEN
+		RETURN NEW;
+	END IF;
+	IF NOT isfinite(NEW.schedule_applied_at) THEN
+		RAISE EXCEPTION 'schedule_applied_at of buyer "%" must be a finite time, got %',
+			NEW.code, NEW.schedule_applied_at
+			USING ERRCODE = 'check_violation',
+			      HINT = 'Leave schedule_applied_at out to stamp the present moment.';
+	END IF;
+	IF NEW.schedule_applied_at > clock_timestamp() + interval '5 minutes' THEN
+		RAISE EXCEPTION 'schedule_applied_at % of buyer "%" is in the future', NEW.schedule_applied_at, NEW.code
+			USING ERRCODE = 'check_violation',
+			      DETAIL = 'A schedule is applied at the present moment or earlier; 5 minutes ahead are allowed for clock skew.',
+			      HINT = 'Leave schedule_applied_at out to stamp the present moment, and set the schedule when the buyer is to start.';
+	END IF;
+	SELECT * INTO schedule FROM billing.schedule s WHERE s.id = NEW.schedule_id;
+	IF NEW.schedule_applied_at < schedule.created_at - interval '1 year' THEN
+		RAISE EXCEPTION 'schedule_applied_at % of buyer "%" is more than a year before billing schedule "%" was created',
+			NEW.schedule_applied_at, NEW.code, schedule.code
+			USING ERRCODE = 'check_violation',
+			      DETAIL = format('The schedule was created at %s; an application may be back-dated by up to a year before that, to bill periods already closed.',
+			                      schedule.created_at),
+			      HINT = 'Apply it later, or, to bill older periods on purpose, first set the schedule''s created_at back to when it is meant to be in use.';
+	END IF;
 	RETURN NEW;
 END
 $$;
 COMMENT ON FUNCTION billing.buyer_stamp_schedule() IS
-	'trigger: stamps schedule_applied_at when a buyer''s schedule is set or changed';
+	'trigger: stamps schedule_applied_at when a buyer''s schedule is set or changed, and keeps a given one from a year before the schedule was created up to now';
 CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedule_id, schedule_applied_at
 	ON billing.buyer FOR EACH ROW EXECUTE FUNCTION billing.buyer_stamp_schedule();
 

@@ -59,13 +59,24 @@ COMMENT ON FUNCTION billing.invoice_date_for(text, date, date) IS
 -- schedule's lock by issue_drafts.  PL/pgSQL, and the buyers' first
 -- application read by a statement of its own, so that no statement joins
 -- the per-buyer table with the small ones through a correlated subquery.
+--
+-- There is no cap on how many periods one call plans: every closed period
+-- since the first application gets its run (the catch-up of SPEC 4).  What
+-- bounds them is the application itself: schedule_applied_at is at most a
+-- year before the schedule was created (billing.buyer_stamp_schedule), so a
+-- daily schedule plans at most about 400 runs in one call, a monthly one 13.
+-- A date out of range here (an application that got past that bound, as a
+-- restore with --disable-triggers can bring in) is reported naming the
+-- schedule and the buyer whose application it starts from.
 CREATE OR REPLACE FUNCTION billing.plan_scheduled_runs(schedule_id bigint, as_of timestamptz) RETURNS SETOF bigint
 LANGUAGE plpgsql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	in_use_since timestamptz;
+	first_buyer text;
 BEGIN
-	SELECT min(b.schedule_applied_at) INTO in_use_since
-	FROM billing.buyer b WHERE b.schedule_id = plan_scheduled_runs.schedule_id;
+	SELECT b.schedule_applied_at, b.code INTO in_use_since, first_buyer
+	FROM billing.buyer b WHERE b.schedule_id = plan_scheduled_runs.schedule_id
+	ORDER BY b.schedule_applied_at, b.code LIMIT 1;
 	IF in_use_since IS NULL THEN
 		RETURN;
 	END IF;
@@ -97,6 +108,13 @@ BEGIN
 		RETURNING invoice_run.id, invoice_run.cutoff_date
 	)
 	SELECT q.id FROM queued q ORDER BY q.cutoff_date;
+EXCEPTION WHEN datetime_field_overflow THEN
+	RAISE EXCEPTION 'cannot plan the runs of billing schedule "%": %',
+		(SELECT s.code FROM billing.schedule s WHERE s.id = plan_scheduled_runs.schedule_id), SQLERRM
+		USING ERRCODE = SQLSTATE,
+		      DETAIL = format('Its runs start from its earliest application: buyer "%s", applied at %s.',
+		                      first_buyer, in_use_since),
+		      HINT = 'Correct that buyer''s schedule_applied_at: from a year before the schedule was created up to now.';
 END
 $$;
 COMMENT ON FUNCTION billing.plan_scheduled_runs(bigint, timestamptz) IS
@@ -265,11 +283,61 @@ $$;
 COMMENT ON FUNCTION billing.finish_run(bigint, boolean, text, integer, integer, integer, numeric, numeric, numeric) IS
 	'closes a run as completed or failed: its row, log line, notifications to members, NOTIFY billing_run and a NOTICE';
 
+-- billing.fail_scheduled_run records that a schedule failed in issue_drafts
+-- as its failed scheduled run: the run that failed (run_id), or, when the
+-- schedule's planning failed before any run was made, a new run for its
+-- most recent closed period as of as_of.  The error (which names the
+-- schedule's own objects only) goes into the run row, its log and its
+-- notifications (billing.finish_run), and billing.run_report shows it.
+-- A failed scheduled run does not hold its period: the next issue_drafts
+-- plans it again.  Returns the run id.  Called by the run driver, after the
+-- schedule's work was rolled back.
+CREATE OR REPLACE FUNCTION billing.fail_scheduled_run(schedule_id bigint, run_id bigint,
+                                                      as_of timestamptz, error text)
+RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	failed_run bigint := run_id;
+	-- passed to the INSERT as a value (see finish_run)
+	started timestamptz := clock_timestamp();
+BEGIN
+	IF failed_run IS NULL THEN
+		INSERT INTO billing.invoice_run (brand_id, schedule_id, kind, period, cutoff_date, issue_at,
+		                                 as_of, invoice_date, status, started_at, description)
+		SELECT s.brand_id, s.id, 'scheduled', p.period, p.cutoff,
+		       ((p.cutoff + 1)::timestamp + s.issue_delay) AT TIME ZONE br.time_zone,
+		       fail_scheduled_run.as_of,
+		       billing.invoice_date_for(s.invoice_date_mode, p.cutoff,
+		                                (fail_scheduled_run.as_of AT TIME ZONE br.time_zone)::date),
+		       'queued', started, 'scheduled run for the period ending ' || p.cutoff || ': planning failed'
+		FROM billing.schedule s JOIN billing.brand br ON br.id = s.brand_id
+		CROSS JOIN LATERAL (SELECT billing.last_closed_period(s.cycle,
+		                               (fail_scheduled_run.as_of AT TIME ZONE br.time_zone)::date) AS period) AS lp
+		CROSS JOIN LATERAL (SELECT lp.period, upper(lp.period) - 1 AS cutoff) AS p
+		WHERE s.id = fail_scheduled_run.schedule_id
+		RETURNING id INTO failed_run;
+	END IF;
+	BEGIN
+		PERFORM billing.finish_run(failed_run, false, error, NULL, NULL, NULL, NULL, NULL, NULL);
+	EXCEPTION WHEN OTHERS THEN
+		-- finishing failed too (a site's trigger on the outbox, say): the
+		-- run row alone still records the failure, with both errors
+		UPDATE billing.invoice_run AS r
+		SET status = 'failed', finished_at = started,
+		    error = format('%s; and finishing the run failed: %s', fail_scheduled_run.error, SQLERRM)
+		WHERE r.id = failed_run;
+	END;
+	RETURN failed_run;
+END
+$$;
+COMMENT ON FUNCTION billing.fail_scheduled_run(bigint, bigint, timestamptz, text) IS
+	'internal: records a schedule''s failure in issue_drafts as its failed scheduled run (a new one when planning failed); returns the run id';
+REVOKE ALL ON FUNCTION billing.fail_scheduled_run(bigint, bigint, timestamptz, text) FROM PUBLIC;
+
 -- billing.issue_drafts_internal: the run driver of issue_drafts (src/run.c)
 CREATE OR REPLACE FUNCTION billing.issue_drafts_internal(as_of timestamptz) RETURNS bigint[]
 	AS 'MODULE_PATHNAME', 'issue_drafts_internal' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.issue_drafts_internal(timestamptz) IS
-	'makes every due scheduled run, schedule by schedule under its lock; returns the run ids (called by issue_drafts)';
+	'makes every due scheduled run, schedule by schedule under its lock, each schedule isolated from the others; returns the run ids (called by issue_drafts)';
 CREATE OR REPLACE FUNCTION billing.run_invoice_run(run_id bigint) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'run_invoice_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.run_invoice_run(bigint) IS
@@ -285,6 +353,9 @@ COMMENT ON FUNCTION billing.start_run_worker(bigint) IS
 -- An as_of in the future would issue periods that have not closed yet (and
 -- mark them done for good), so it is refused unless the caller says this is
 -- a simulation (simulate => true: tests, demonstrations, a copy of the data).
+-- One schedule cannot stop another: an error in a schedule's planning or
+-- run fails that schedule alone, as a failed run in the result (its error
+-- in billing.run_report), and the other schedules are billed all the same.
 CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now(),
                                                 simulate boolean DEFAULT false)
 RETURNS SETOF billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE

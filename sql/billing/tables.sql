@@ -172,6 +172,8 @@ CREATE TABLE billing.buyer (
 	CONSTRAINT buyer_text_lengths CHECK (billing.check_length(code, 64, 'buyer code')
 	                                     AND billing.check_length(name, 200, 'buyer name')),
 	CONSTRAINT buyer_billing_balance_finite CHECK (billing.check_finite(billing_balance, 'billing balance of buyer', code)),
+	-- |balance| < 10^15, as document amounts: no sum can overflow
+	CONSTRAINT buyer_billing_balance_limit CHECK (billing.check_amount_limit(billing_balance, 'billing balance of buyer', code)),
 	-- the balance the buyer started with (set from billing_balance on INSERT
 	-- unless given); billing.verify() checks balance = opening + confirmed
 	opening_balance numeric NOT NULL
@@ -188,10 +190,10 @@ COMMENT ON COLUMN billing.buyer.brand_id IS 'the brand the buyer belongs to';
 COMMENT ON COLUMN billing.buyer.code IS 'the buyer''s code, unique in its brand; at most 64 characters';
 COMMENT ON COLUMN billing.buyer.name IS 'the buyer''s name; at most 200 characters';
 COMMENT ON COLUMN billing.buyer.schedule_id IS 'the billing schedule applied to the buyer, or NULL (not billed by runs)';
-COMMENT ON COLUMN billing.buyer.schedule_applied_at IS 'when the schedule was applied (stamped on change): drafts start with the first period issued after it';
+COMMENT ON COLUMN billing.buyer.schedule_applied_at IS 'when the schedule was applied (stamped on change): drafts start with the first period issued after it; from a year before the schedule was created up to now (5 minutes of clock skew allowed)';
 COMMENT ON COLUMN billing.buyer.default_due_rule IS 'the buyer''s payment due rule, used unless the schedule overrides it; NULL: no due date';
 COMMENT ON COLUMN billing.buyer.default_bank_account_id IS 'the maker''s bank account printed on the buyer''s invoices, or NULL';
-COMMENT ON COLUMN billing.buyer.billing_balance IS 'what the buyer owes: the opening balance plus purchases + tax - deposit of every confirmed invoice; the next draft''s 前回御請求額; finite';
+COMMENT ON COLUMN billing.buyer.billing_balance IS 'what the buyer owes: the opening balance plus purchases + tax - deposit of every confirmed invoice; the next draft''s 前回御請求額; finite, less than 10^15 in magnitude';
 COMMENT ON COLUMN billing.buyer.opening_balance IS 'the balance the buyer started with: billing_balance as given on INSERT unless given itself; billing.verify() checks billing_balance = opening_balance + the confirmed invoices';
 
 CREATE SEQUENCE billing.document_id_seq;
@@ -220,7 +222,9 @@ CREATE TABLE billing.document (
 	CONSTRAINT document_reference_key UNIQUE (brand_id, kind, reference),
 	CONSTRAINT document_buyer_fkey FOREIGN KEY (buyer_id, brand_id) REFERENCES billing.buyer (id, brand_id),
 	CONSTRAINT document_rules CHECK (billing.check_document(kind, amount, tax_rate)),
-	CONSTRAINT document_text_lengths CHECK (billing.check_length(reference, 200, 'document reference'))
+	CONSTRAINT document_text_lengths CHECK (billing.check_length(reference, 200, 'document reference')),
+	-- dated 2000-01-01 .. 2199-12-31, |amount| < 10^15, tax rate of at most 4 decimals
+	CONSTRAINT document_within_limits CHECK (billing.check_document_limits(reference, document_date, amount, tax_rate))
 );
 ALTER SEQUENCE billing.document_id_seq OWNED BY billing.document.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.document', '');
@@ -232,10 +236,10 @@ COMMENT ON COLUMN billing.document.buyer_id IS 'the buyer the document bills';
 COMMENT ON COLUMN billing.document.id IS 'document id, in the order documents are written';
 COMMENT ON COLUMN billing.document.brand_id IS 'the buyer''s brand';
 COMMENT ON COLUMN billing.document.kind IS 'delivery_invoice (adds), return_note and credit_note (subtract), payment (御入金, subtracts from the balance)';
-COMMENT ON COLUMN billing.document.document_date IS 'the date that counts for the period: delivery date, return date, credit note issue date, or payment confirmed date';
+COMMENT ON COLUMN billing.document.document_date IS 'the date that counts for the period: delivery date, return date, credit note issue date, or payment confirmed date; from 2000-01-01 to 2199-12-31';
 COMMENT ON COLUMN billing.document.billable IS 'false: a delivery invoice that is never aggregated';
-COMMENT ON COLUMN billing.document.amount IS 'amount excluding tax, positive except for delivery price adjustments (the kind gives the sign on the invoice); finite, in the currency''s minor unit';
-COMMENT ON COLUMN billing.document.tax_rate IS 'tax rate as a fraction (0.10, 0.08, 0); NULL for payments';
+COMMENT ON COLUMN billing.document.amount IS 'amount excluding tax, positive except for delivery price adjustments (the kind gives the sign on the invoice); finite, less than 10^15 in magnitude (so no sum overflows), in the currency''s minor unit';
+COMMENT ON COLUMN billing.document.tax_rate IS 'tax rate as a fraction (0.10, 0.08, 0) from 0 up to 1, at most 4 decimals; NULL for payments';
 COMMENT ON COLUMN billing.document.reference IS 'the application''s own reference, unique per brand and kind; at most 200 characters';
 COMMENT ON COLUMN billing.document.never_invoice IS 'true: closed for good by a cancelled run (cancel_run with reopen => false)';
 COMMENT ON COLUMN billing.document.created_at IS 'when the document was recorded';
