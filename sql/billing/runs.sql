@@ -202,7 +202,8 @@ COMMENT ON FUNCTION billing.plan_rerun(text, text[], timestamptz, text) IS
 
 -- billing.finish_run closes a run: its row, its log line, the outbox rows
 -- for the members to notify, a pg_notify on channel billing_run, and a
--- NOTICE (or WARNING on failure) for whoever is watching in psql
+-- NOTICE (or WARNING on failure) for whoever is watching in psql, if the
+-- run is of one of the caller's brands (issue_drafts runs every brand's)
 CREATE OR REPLACE FUNCTION billing.finish_run(run_id bigint, ok boolean, error text, buyers integer,
                                    invoices integer, documents integer, purchases numeric,
                                    tax numeric, billed numeric)
@@ -246,6 +247,9 @@ BEGIN
 	-- LISTEN needs no privilege, so the payload says nothing of the brand:
 	-- only the run id; a listener reads the run through row level security
 	PERFORM pg_notify('billing_run', json_build_object('run_id', r.id)::text);
+	IF NOT coalesce(r.brand_id = ANY (billing.caller_brands()), true) THEN
+		RETURN;		-- another brand's run: not named to the caller
+	END IF;
 	IF ok THEN
 		RAISE NOTICE '%', message;
 	ELSE

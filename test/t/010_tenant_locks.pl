@@ -293,6 +293,21 @@ for my $call ("billing.set_run_description($beta_run, 'taken')", "billing.disabl
 	ok(time - $t0 < 4, "busy run: $call answers without waiting for BETA's lock");
 }
 $hold->query_safe('ROLLBACK');
+
+#
+# no message names another brand's run: issue_drafts (here granted to
+# ACME's administrator, though the recipe leaves it to roles of every
+# brand) makes both brands' runs and tells ACME only of ACME's
+#
+$node->safe_psql('postgres', 'GRANT EXECUTE ON FUNCTION billing.issue_drafts TO acme_admin');
+($out, $err) = as_role('acme_admin',
+	q{SELECT count(*) FROM billing.issue_drafts('2026-12-25 12:00+09', simulate => true)});
+is($out, '1', 'messages: issue_drafts shows ACME\'s administrator its one run') or diag($err);
+like($err, qr/NOTICE:.*schedule "A20"/, 'messages: with a NOTICE for ACME\'s run');
+unlike($err, qr/B20|BETA/, 'messages: and none that names BETA\'s run');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM billing.invoice_run r JOIN billing.schedule s ON s.id = r.schedule_id
+	WHERE r.cutoff_date = '2026-12-20' AND s.code = 'B20'}), '1', 'messages: BETA\'s run was made all the same');
 $hold->quit;
 $squatter->quit;
 
