@@ -44,6 +44,8 @@
 #include "storage/proc.h"
 #include "utils/backend_status.h"
 #include "tcop/tcopprot.h"
+#include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
@@ -86,33 +88,90 @@ static int	max_workers_per_brand = 2;
 #define RUN_ACTIVITY_FORMAT "billing: invoice run %lld "
 
 /*
- * worker_names_run tells whether the background worker pid reports that it
- * has run_id, reading the backends' current status (not this
- * transaction's snapshot of it).
+ * live_workers lists the background workers of runs as they are now (not
+ * this transaction's snapshot of the backends): the pid of each process
+ * whose backend type is 'billing invoice run' and the run its activity
+ * names (RUN_ACTIVITY_FORMAT).  Returns how many; *run_ids and *pids are
+ * palloc'd.
  */
-static bool
-worker_names_run(pid_t pid, int64 run_id)
+static int
+live_workers(int64 **run_ids, int **pids)
 {
-	char		prefix[64];
-	size_t		len;
+	static const char prefix[] = "billing: invoice run ";
 	int			n;
+	int			found = 0;
 
-	len = snprintf(prefix, sizeof(prefix), RUN_ACTIVITY_FORMAT, (long long) run_id);
 	pgstat_clear_snapshot();
 	n = pgstat_fetch_stat_numbackends();
+	*run_ids = palloc(sizeof(int64) * Max(n, 1));
+	*pids = palloc(sizeof(int) * Max(n, 1));
 	for (int i = 1; i <= n; i++)
 	{
 		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
 		PgBackendStatus *be;
+		const char *type;
+		char	   *end;
+		long long	run_id;
 
 		if (local == NULL)
 			continue;
 		be = &local->backendStatus;
-		if (be->st_procpid == pid && be->st_backendType == B_BG_WORKER &&
-			be->st_activity_raw != NULL && strncmp(be->st_activity_raw, prefix, len) == 0)
-			return true;
+		if (be->st_backendType != B_BG_WORKER || be->st_activity_raw == NULL ||
+			strncmp(be->st_activity_raw, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		type = GetBackgroundWorkerTypeByPid(be->st_procpid);
+		if (type == NULL || strcmp(type, "billing invoice run") != 0)
+			continue;
+		errno = 0;
+		run_id = strtoll(be->st_activity_raw + sizeof(prefix) - 1, &end, 10);
+		if (errno != 0 || *end != ' ' || run_id <= 0)
+			continue;
+		(*run_ids)[found] = (int64) run_id;
+		(*pids)[found] = be->st_procpid;
+		found++;
 	}
+	return found;
+}
+
+/* worker_names_run tells whether the background worker pid has run_id now */
+static bool
+worker_names_run(pid_t pid, int64 run_id)
+{
+	int64	   *run_ids;
+	int		   *pids;
+	int			n = live_workers(&run_ids, &pids);
+
+	for (int i = 0; i < n; i++)
+		if (pids[i] == pid && run_ids[i] == run_id)
+			return true;
 	return false;
+}
+
+/*
+ * live_run_workers() returns the background workers of runs now, with the
+ * run each names (live_workers): how billing.fail_dead_runs tells a live
+ * run from a dead one.
+ */
+PG_FUNCTION_INFO_V1(live_run_workers);
+
+Datum
+live_run_workers(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64	   *run_ids;
+	int		   *pids;
+	int			n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	n = live_workers(&run_ids, &pids);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[2] = {Int64GetDatum(run_ids[i]), Int32GetDatum(pids[i])};
+		bool		nulls[2] = {false, false};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /*
@@ -126,10 +185,14 @@ worker_names_run(pid_t pid, int64 run_id)
 static void
 refuse_over_brand_cap(int64 run_id)
 {
-	Oid			types[1] = {INT8OID};
-	Datum		args[1] = {Int64GetDatum(run_id)};
+	Oid			types[2] = {INT8OID, INT8ARRAYOID};
+	Datum		args[2] = {Int64GetDatum(run_id), (Datum) 0};
 	char	   *brand;
 	int64		live;
+	int64	   *run_ids;
+	int		   *pids;
+	int			nworkers;
+	Datum	   *elems;
 	bool		isnull;
 	int			rc;
 	int			level;
@@ -150,12 +213,17 @@ refuse_over_brand_cap(int64 run_id)
 						brand),
 				 errhint("Commit or roll back the other request, or call rerun_invoice_run with background => false.")));
 	/* the workers as they are now, after the lock */
-	pgstat_clear_snapshot();
-	rc = SPI_execute_with_args("SELECT count(*) FROM billing.live_run_workers() w"
-							   " JOIN billing.invoice_run r ON r.id = w.run_id"
-							   " WHERE r.brand_id = (SELECT r1.brand_id FROM billing.invoice_run r1 WHERE r1.id = $1)"
+	nworkers = live_workers(&run_ids, &pids);
+	elems = palloc(sizeof(Datum) * Max(nworkers, 1));
+	for (int i = 0; i < nworkers; i++)
+		elems[i] = Int64GetDatum(run_ids[i]);
+	args[1] = PointerGetDatum(construct_array(elems, nworkers, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	rc = SPI_execute_with_args("SELECT count(*) FROM billing.invoice_run r"
+							   " WHERE r.id = ANY ($2)"
+							   "   AND r.brand_id = (SELECT r1.brand_id FROM billing.invoice_run r1 WHERE r1.id = $1)"
 							   "   AND r.status IN ('queued', 'running')",
-							   1, types, args, NULL, false, 1);
+							   2, types, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "billing: counting the background runs of brand \"%s\" failed", brand);
 	live = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -11,14 +11,10 @@
 -- run is marked failed at the latest at the next of those calls.
 
 -- billing.live_run_workers: the background workers of runs now, with the
--- run each one names.  Reads pg_stat_activity as it is when first read in
--- the transaction (pg_stat_clear_snapshot() for a fresh look).
+-- run each one names (src/worker.c reads the backends' status afresh on
+-- each call).
 CREATE OR REPLACE FUNCTION billing.live_run_workers(OUT run_id bigint, OUT pid integer) RETURNS SETOF record
-LANGUAGE sql VOLATILE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
-	SELECT substring(a.query FROM '^billing: invoice run ([0-9]+) ')::bigint, a.pid
-	FROM pg_catalog.pg_stat_activity a
-	WHERE a.backend_type = 'billing invoice run'
-$$;
+	AS 'MODULE_PATHNAME', 'live_run_workers' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION billing.live_run_workers() IS
 	'internal: the background workers of invoice runs now (backend type billing invoice run) and the run each names';
 
@@ -43,8 +39,8 @@ COMMENT ON FUNCTION billing.fail_run(bigint, text) IS
 
 -- billing.fail_dead_runs marks failed every queued or running run of the
 -- caller's brands that no live worker names, and returns how many.  The
--- runs are read first and the workers after (a fresh look at
--- pg_stat_activity): a run committed queued had its worker named before
+-- runs are read first and the workers after (a fresh look at the
+-- backends): a run committed queued had its worker named before
 -- the commit, so it cannot be missed between the two; a run that ended
 -- meanwhile is left alone by fail_run.  Internal: the run functions call
 -- it as the owner.  In a read-only transaction (a standby) it does
@@ -65,11 +61,9 @@ BEGIN
 	IF candidates IS NULL THEN
 		RETURN 0;
 	END IF;
-	PERFORM pg_stat_clear_snapshot();
 	FOR run IN SELECT r.id, r.status FROM billing.invoice_run r
 	           WHERE r.id = ANY (candidates)
-	             AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w
-	                              WHERE w.run_id IS NOT NULL)
+	             AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w)
 	           ORDER BY r.id
 	LOOP
 		-- no worker names the run: none has it, nor will one again
