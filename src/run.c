@@ -99,7 +99,9 @@ billing_sql_before_v03(void)
 	bool		isnull;
 	int			rc;
 
-	rc = SPI_execute("SELECT pg_catalog.to_regprocedure('billing.schedule_lock_key(bigint)') IS NOT NULL",
+	/* 0.2 has billing.schedule_lock_key; 0.1 has no billing.make_drafts */
+	rc = SPI_execute("SELECT pg_catalog.to_regprocedure('billing.schedule_lock_key(bigint)') IS NOT NULL"
+					 "    OR pg_catalog.to_regproc('billing.make_drafts') IS NULL",
 					 true, 1);
 	spi_check(rc, SPI_OK_SELECT, "checking the extension's version");
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

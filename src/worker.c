@@ -34,6 +34,7 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
@@ -42,10 +43,9 @@
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
-#include "utils/backend_status.h"
 #include "tcop/tcopprot.h"
-#include "funcapi.h"
 #include "utils/array.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
@@ -458,7 +458,7 @@ handle_sigterm(SIGNAL_ARGS)
  * start_under_lock takes the schedule's lock (waiting at most
  * billing.lock_timeout, or not at all) and, under it, marks the run
  * running, in one transaction of its own that commits the start for
- * watchers.  Returns -1 when the lock was taken and !wait, 0 when the run
+ * watchers.  Returns -1 when another holds the lock and !wait, 0 when the run
  * is no longer queued (cancelled while it waited), 1 when it started.
  * The run itself takes the lock again (run_invoice_run); a run or a
  * document change that comes between the two is waited for, bounded too.
