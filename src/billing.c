@@ -14,5 +14,6 @@ void
 _PG_init(void)
 {
 	billing_define_run_gucs();
+	billing_define_worker_gucs();
 	billing_define_guard_gucs();
 }

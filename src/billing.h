@@ -100,7 +100,12 @@ extern bytea *form_send_int32(int32 value);
 
 /* run.c */
 extern void billing_define_run_gucs(void);
-extern bool billing_lock_schedule_for_session(int64 schedule_id, bool wait);
+extern bool billing_lock_schedule(int64 schedule_id, bool wait);
+extern bool billing_lock_rows(const char *sql, Oid argtype, Datum arg);
+extern bool billing_sql_before_v03(void);
+
+/* worker.c */
+extern void billing_define_worker_gucs(void);
 
 /* run_v01.c: runs while a database's extension SQL is still 0.1 */
 extern bool billing_sql_is_v01(void);

@@ -8,10 +8,11 @@
  *	  leaves a failed run 'failed' with its error and nothing else, the
  *	  run's memory bound, and the background worker (worker.c).
  *
- *	  Runs of one schedule are serialized by a transaction-level advisory
- *	  lock on the schedule; documents are guarded by the same lock (see the
- *	  document_guard trigger), so a document deleted or changed while a run
- *	  links it either waits for the run or is not seen by it.
+ *	  Runs of one schedule are serialized by a row lock on the schedule
+ *	  (FOR NO KEY UPDATE, waited for at most billing.lock_timeout); the
+ *	  document_guard trigger takes the same row FOR SHARE, so a document
+ *	  deleted or changed while a run links it either waits for the run or
+ *	  is not seen by it.  Only the brand's own writers can lock its rows.
  *
  *	  One schedule cannot stop another: issue_drafts plans each schedule's
  *	  runs, and makes each run, in a subtransaction of its own, so an error
@@ -82,92 +83,212 @@ result_column(const char *name, bool *isnull)
 }
 
 /*
- * schedule_lock_key_of sets the advisory lock class and key of a schedule's
- * run lock: billing.schedule_lock_key's, the one document_guard takes
- * shared.  Needs a transaction and an SPI connection.
+ * billing.lock_timeout: how long a run waits for its schedule's lock, and
+ * a bulk action for its buyers' locks, before it gives up with SQLSTATE
+ * 55P03 (0: no limit).  The locks are row locks that only the brand's own
+ * writers can take, so a wait this long means one of them keeps a
+ * transaction open; the run of that schedule fails, not the night.
  */
-static void
-schedule_lock_key_of(int64 schedule_id, Datum *lock_class, Datum *lock_key)
+static int	lock_timeout_ms = 10000;
+
+/*
+ * billing_sql_before_v03 is true while the database's extension SQL is
+ * still 0.1 or 0.2 (between installing this library and ALTER EXTENSION
+ * billing UPDATE): its document_guard then takes the advisory key
+ * 'bill' + schedule id, and its fail_dead_runs tests the workers' advisory
+ * run locks, so runs of this library take those keys too until the update.
+ * Needs an SPI connection.
+ */
+bool
+billing_sql_before_v03(void)
 {
 	bool		isnull;
+	int			rc;
 
-	if (billing_sql_is_v01())
+	/* 0.2 has billing.schedule_lock_key; 0.1 has no billing.make_drafts */
+	rc = SPI_execute("SELECT pg_catalog.to_regprocedure('billing.schedule_lock_key(bigint)') IS NOT NULL"
+					 "    OR pg_catalog.to_regproc('billing.make_drafts') IS NULL",
+					 true, 1);
+	spi_check(rc, SPI_OK_SELECT, "checking the extension's version");
+	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * billing_lock_rows runs a SELECT ... FOR ... that locks rows ($1 of type
+ * argtype), each lock wait bounded by billing.lock_timeout.  Returns false
+ * when a wait timed out (the statement is undone, nothing is locked by it),
+ * true otherwise; any other error is raised.  In a subtransaction, so that
+ * the caller can say which schedule or selection timed out.  Needs an SPI
+ * connection.
+ */
+bool
+billing_lock_rows(const char *sql, Oid argtype, Datum arg)
+{
+	MemoryContext oldcontext = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	volatile bool locked = false;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcontext);
+	PG_TRY();
+	{
+		int			guc_level = NewGUCNestLevel();
+		int			rc;
+
+		(void) set_config_option("lock_timeout", psprintf("%d", lock_timeout_ms),
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
+								 true, 0, false);
+		rc = SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, false, 0);
+		spi_check(rc, SPI_OK_SELECT, "locking rows");
+		AtEOXact_GUC(true, guc_level);
+		/* the row locks stay with the transaction */
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		locked = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcontext);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcontext);
+		CurrentResourceOwner = oldowner;
+		if (edata->sqlerrcode != ERRCODE_LOCK_NOT_AVAILABLE)
+			ReThrowError(edata);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return locked;
+}
+
+/*
+ * schedule_label names a schedule in a message: its code when the calling
+ * role may see its brand, otherwise nothing of it (issue_drafts runs the
+ * schedules of every brand, whoever calls it).
+ */
+static char *
+schedule_label(int64 schedule_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(schedule_id)};
+	bool		isnull;
+	int			rc;
+
+	rc = SPI_execute_with_args("SELECT pg_catalog.format('billing schedule \"%s\"', s.code)"
+							   " FROM billing.schedule s, billing.caller_brands() AS v(visible)"
+							   " WHERE s.id = $1 AND (v.visible IS NULL OR s.brand_id = ANY (v.visible))",
+							   1, types, args, NULL, true, 1);
+	spi_check(rc, SPI_OK_SELECT, "naming the schedule");
+	if (SPI_processed != 1)
+		return pstrdup("a billing schedule of a brand the calling role has no grant for");
+	return TextDatumGetCString(result_column("format", &isnull));
+}
+
+/*
+ * billing_lock_schedule takes the schedule's run lock: its row, FOR NO KEY
+ * UPDATE, until the end of the transaction.  document_guard takes the row
+ * FOR SHARE, so a document change and a run exclude each other while
+ * document changes do not; foreign keys (FOR KEY SHARE) do not conflict
+ * with either.  Row locks need UPDATE rights and pass row level security,
+ * so no reader, and no role of another brand, can hold this lock (the
+ * advisory keys of 0.2 were a namespace every login role shared).
+ *
+ * wait: wait at most billing.lock_timeout, then raise 55P03 naming the
+ * schedule (or at once when billing.run_lock_wait is off); !wait: return
+ * false at once when the lock is taken (SKIP LOCKED).  Needs an SPI
+ * connection.
+ */
+bool
+billing_lock_schedule(int64 schedule_id, bool wait)
+{
+	static const char *const lock_sql =
+		"SELECT s.id FROM billing.schedule s WHERE s.id = $1 FOR NO KEY UPDATE";
+
+	if (!wait || !run_lock_wait)
+	{
+		int			rc;
+		Oid			types[1] = {INT8OID};
+		Datum		args[1] = {Int64GetDatum(schedule_id)};
+
+		rc = SPI_execute_with_args("SELECT s.id FROM billing.schedule s WHERE s.id = $1"
+								   " FOR NO KEY UPDATE SKIP LOCKED", 1, types, args, NULL, false, 0);
+		spi_check(rc, SPI_OK_SELECT, "locking the schedule");
+		if (SPI_processed == 0 && !wait)
+			return false;
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("another invoice run of %s is in progress", schedule_label(schedule_id)),
+					 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
+	}
+	else if (!billing_lock_rows(lock_sql, INT8OID, Int64GetDatum(schedule_id)))
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("%s stayed locked longer than billing.lock_timeout (%d ms): its invoice run did not start",
+						schedule_label(schedule_id), lock_timeout_ms),
+				 errdetail("Another run of the schedule, a change of a document of one of its buyers, or a transaction that locked the schedule's row holds it."),
+				 errhint("Try the run again later (issue_drafts catches up), or raise billing.lock_timeout; pg_locks shows who holds the row.")));
+
+	/* until ALTER EXTENSION UPDATE, also the key 0.1's and 0.2's document_guard takes */
+	if (billing_sql_before_v03())
 	{
 		int32		c,
 					k;
 
 		billing_v01_lock_key(schedule_id, &c, &k);
-		*lock_class = Int32GetDatum(c);
-		*lock_key = Int32GetDatum(k);
+		DirectFunctionCall2(pg_advisory_xact_lock_int4, Int32GetDatum(c), Int32GetDatum(k));
 	}
-	else
-	{
-		Oid			types[1] = {INT8OID};
-		Datum		args[1] = {Int64GetDatum(schedule_id)};
-		int			rc;
-
-		rc = SPI_execute_with_args("SELECT k.lock_class, k.lock_key"
-								   " FROM billing.schedule_lock_key(schedule_id => $1) AS k",
-								   1, types, args, NULL, true, 1);
-		spi_check(rc, SPI_OK_SELECT, "computing the schedule's lock key");
-		if (SPI_processed != 1)
-			elog(ERROR, "billing: no lock key for schedule %lld", (long long) schedule_id);
-		*lock_class = result_column("lock_class", &isnull);
-		*lock_key = result_column("lock_key", &isnull);
-	}
-}
-
-/* lock_schedule takes the schedule's run lock, waiting or not */
-static void
-lock_schedule(int64 schedule_id, const char *schedule_code)
-{
-	Datum		lock_class;
-	Datum		lock_key;
-
-	schedule_lock_key_of(schedule_id, &lock_class, &lock_key);
-	if (run_lock_wait)
-	{
-		DirectFunctionCall2(pg_advisory_xact_lock_int4, lock_class, lock_key);
-		return;
-	}
-	if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_xact_lock_int4, lock_class, lock_key)))
-		ereport(ERROR,
-				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("another invoice run of billing schedule \"%s\" is in progress",
-						schedule_code),
-				 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
+	return true;
 }
 
 /*
- * billing_lock_schedule_for_session takes the schedule's run lock for the
- * session, waiting or not (returns whether it got it): a background worker
- * holds it from before its run goes 'running' until it exits, and its
- * run's own transaction-level lock_schedule is then granted at once.  The
- * key is looked up in a transaction of its own when none is open.
+ * lock_schedule takes the schedule's run lock for a run, bounded.  Its
+ * messages name the schedule only to a caller of its brand
+ * (schedule_label), so the code is not used.
  */
-bool
-billing_lock_schedule_for_session(int64 schedule_id, bool wait)
+static void
+lock_schedule(int64 schedule_id, const char *schedule_code)
 {
-	Datum		lock_class;
-	Datum		lock_key;
-	bool		own_transaction = !IsTransactionState();
+	(void) schedule_code;
+	(void) billing_lock_schedule(schedule_id, true);
+}
 
-	if (own_transaction)
-		StartTransactionCommand();
+/*
+ * lock_buyers(buyer_ids, action) takes the locks of a bulk action on
+ * invoices (billing.lock_invoices, cancel_run): the rows of their buyers,
+ * FOR NO KEY UPDATE in id order, so that two actions on the same buyer
+ * take turns and, taking their buyers in the same order, cannot deadlock;
+ * a confirm's balance updates never wait on another action's.  Documents
+ * and invoices that refer to a buyer (FOR KEY SHARE) do not wait for it.
+ * Each wait is bounded by billing.lock_timeout.
+ */
+PG_FUNCTION_INFO_V1(lock_buyers);
+
+Datum
+lock_buyers(PG_FUNCTION_ARGS)
+{
+	Datum		buyer_ids = PG_GETARG_DATUM(0);
+	char	   *action = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int			search_path_level;
+
 	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	schedule_lock_key_of(schedule_id, &lock_class, &lock_key);
-	PopActiveSnapshot();
+	search_path_level = billing_pin_search_path();
+	if (!billing_lock_rows("SELECT b.id FROM billing.buyer b WHERE b.id = ANY ($1)"
+						   " ORDER BY b.id FOR NO KEY UPDATE OF b",
+						   INT8ARRAYOID, buyer_ids))
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("cannot %s invoices: their buyers stayed locked longer than billing.lock_timeout (%d ms)",
+						action, lock_timeout_ms),
+				 errdetail("Another action on invoices of the same buyers, or a transaction that changed one of those buyers, holds them."),
+				 errhint("Nothing was changed; try again once it has finished, or raise billing.lock_timeout.")));
+	billing_unpin_search_path(search_path_level);
 	SPI_finish();
-	if (own_transaction)
-		CommitTransactionCommand();
-
-	if (wait)
-	{
-		DirectFunctionCall2(pg_advisory_lock_int4, lock_class, lock_key);
-		return true;
-	}
-	return DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_int4, lock_class, lock_key));
+	PG_RETURN_VOID();
 }
 
 /* refuse_snapshot_isolation: a run must see what committed while it waited */
@@ -619,6 +740,14 @@ billing_define_run_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("billing.lock_timeout",
+							"How long an invoice run waits for its schedule's lock, and a bulk action for its buyers'.",
+							"Past it the run (or action) fails with SQLSTATE 55P03; 0 waits without limit.",
+							&lock_timeout_ms,
+							10000, 0, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_MS,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("billing.run_work_mem",
 							"work_mem of the statement that makes a run's drafts.",
 							"Bounds a run's memory whatever the session's work_mem.",

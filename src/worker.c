@@ -10,17 +10,22 @@
  *	  commit and for its schedule's lock, 'running' while it makes its
  *	  drafts, then 'completed' or 'failed'), with a log line for each.
  *
- *	  A run never hangs.  The worker holds a session-level advisory lock on
- *	  its run id (the run lock) for as long as it lives, taken before the
- *	  requester's transaction may commit: the requester waits until the
- *	  worker holds it.  A worker that is terminated or cancelled fails its
- *	  run itself before it exits.  So a run that other sessions see 'queued' or
- *	  'running' while its run lock is free has no live worker (it was
- *	  killed, terminated, or the server restarted), and
- *	  billing.fail_dead_runs() marks it failed; every run function calls it
- *	  first.  A worker that cannot be started (no free slot, a role that
- *	  cannot log in, a worker that exits before it takes its run) fails
- *	  the run in the requester's transaction.
+ *	  A run never hangs.  The worker says which run it has in its activity
+ *	  (pg_stat_activity.query 'billing: invoice run N ...', backend type
+ *	  'billing invoice run') from before the requester's transaction may
+ *	  commit: the requester waits until it does.  Only a background worker
+ *	  registered by this library has that backend type, and only this file
+ *	  sets its activity, so no session can pose as a run's worker (0.2 used
+ *	  an advisory lock on the run id, which any session could hold or
+ *	  take).  A worker that is terminated or cancelled fails its run itself
+ *	  before it exits.  So a run that other sessions see 'queued' or
+ *	  'running' with no worker naming it has no live worker (it was killed,
+ *	  terminated, or the server restarted), and billing.fail_dead_runs()
+ *	  marks it failed; every run function calls it first.  A worker that
+ *	  cannot be started (no free slot, a role that cannot log in, a worker
+ *	  that exits before it takes its run) fails the run in the requester's
+ *	  transaction.  A brand has at most billing.max_workers_per_brand
+ *	  background runs at a time, so that no brand takes every slot.
  *-------------------------------------------------------------------------
  */
 #include "billing.h"
@@ -29,27 +34,35 @@
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
+#include "postmaster/postmaster.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
+#include "utils/array.h"
+#include "utils/backend_status.h"
 #include "utils/builtins.h"
 #include "utils/fmgrprotos.h"
 #include "utils/guc.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
+#include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
 PG_FUNCTION_INFO_V1(start_run_worker);
 PG_FUNCTION_INFO_V1(try_lock_run);
 PGDLLEXPORT void billing_run_worker_main(Datum main_arg);
 
-/* advisory lock class of run locks: 'brun' */
+/*
+ * advisory lock class of 0.2's run locks: 'brun'.  Taken only while the
+ * database's SQL is older than 0.3, whose fail_dead_runs tests it.
+ */
 #define RUN_LOCK_CLASS 0x6272756E
 
 #define RunLockClass()		Int32GetDatum(RUN_LOCK_CLASS)
@@ -68,18 +81,160 @@ typedef struct RunWorkerArgs
 
 StaticAssertDecl(sizeof(RunWorkerArgs) <= BGW_EXTRALEN, "RunWorkerArgs must fit in bgw_extra");
 
+/* billing.max_workers_per_brand: background runs a brand may have at once */
+static int	max_workers_per_brand = 2;
+
+/* the start of the activity a run's worker reports (report_activity) */
+#define RUN_ACTIVITY_FORMAT "billing: invoice run %lld "
+
 /*
- * run_lock_is_held tells whether some process holds the run lock of run_id,
- * without keeping it: a shared try-lock that is given back at once.
+ * live_workers lists the background workers of runs as they are now (not
+ * this transaction's snapshot of the backends): the pid of each process
+ * whose backend type is 'billing invoice run' and the run its activity
+ * names (RUN_ACTIVITY_FORMAT).  Returns how many; *run_ids and *pids are
+ * palloc'd.
  */
-static bool
-run_lock_is_held(int64 run_id)
+static int
+live_workers(int64 **run_ids, int **pids)
 {
-	if (!DatumGetBool(DirectFunctionCall2(pg_try_advisory_lock_shared_int4,
-										  RunLockClass(), RunLockKey(run_id))))
-		return true;
-	(void) DirectFunctionCall2(pg_advisory_unlock_shared_int4, RunLockClass(), RunLockKey(run_id));
+	static const char prefix[] = "billing: invoice run ";
+	int			n;
+	int			found = 0;
+
+	pgstat_clear_snapshot();
+	n = pgstat_fetch_stat_numbackends();
+	*run_ids = palloc(sizeof(int64) * Max(n, 1));
+	*pids = palloc(sizeof(int) * Max(n, 1));
+	for (int i = 1; i <= n; i++)
+	{
+		LocalPgBackendStatus *local = pgstat_fetch_stat_local_beentry(i);
+		PgBackendStatus *be;
+		const char *type;
+		char	   *end;
+		long long	run_id;
+
+		if (local == NULL)
+			continue;
+		be = &local->backendStatus;
+		if (be->st_backendType != B_BG_WORKER || be->st_activity_raw == NULL ||
+			strncmp(be->st_activity_raw, prefix, sizeof(prefix) - 1) != 0)
+			continue;
+		type = GetBackgroundWorkerTypeByPid(be->st_procpid);
+		if (type == NULL || strcmp(type, "billing invoice run") != 0)
+			continue;
+		errno = 0;
+		run_id = strtoll(be->st_activity_raw + sizeof(prefix) - 1, &end, 10);
+		if (errno != 0 || *end != ' ' || run_id <= 0)
+			continue;
+		(*run_ids)[found] = (int64) run_id;
+		(*pids)[found] = be->st_procpid;
+		found++;
+	}
+	return found;
+}
+
+/* worker_names_run tells whether the background worker pid has run_id now */
+static bool
+worker_names_run(pid_t pid, int64 run_id)
+{
+	int64	   *run_ids;
+	int		   *pids;
+	int			n = live_workers(&run_ids, &pids);
+
+	for (int i = 0; i < n; i++)
+		if (pids[i] == pid && run_ids[i] == run_id)
+			return true;
 	return false;
+}
+
+/*
+ * live_run_workers() returns the background workers of runs now, with the
+ * run each names (live_workers): how billing.fail_dead_runs tells a live
+ * run from a dead one.
+ */
+PG_FUNCTION_INFO_V1(live_run_workers);
+
+Datum
+live_run_workers(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64	   *run_ids;
+	int		   *pids;
+	int			n;
+
+	InitMaterializedSRF(fcinfo, 0);
+	n = live_workers(&run_ids, &pids);
+	for (int i = 0; i < n; i++)
+	{
+		Datum		values[2] = {Int64GetDatum(run_ids[i]), Int32GetDatum(pids[i])};
+		bool		nulls[2] = {false, false};
+
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * refuse_over_brand_cap refuses a background run when its brand already
+ * has billing.max_workers_per_brand live ones.  The brand's row is locked
+ * (FOR NO KEY UPDATE, until the request commits: no tenant role can update
+ * or lock brand rows) so that two requests of a brand count in turn; each
+ * request commits only once its worker names its run, so the count sees
+ * it.  The error names only the run's brand, which is the caller's.
+ */
+static void
+refuse_over_brand_cap(int64 run_id)
+{
+	Oid			types[2] = {INT8OID, INT8ARRAYOID};
+	Datum		args[2] = {Int64GetDatum(run_id), (Datum) 0};
+	char	   *brand;
+	int64		live;
+	int64	   *run_ids;
+	int		   *pids;
+	int			nworkers;
+	Datum	   *elems;
+	bool		isnull;
+	int			rc;
+	int			level;
+
+	SPI_connect();
+	level = billing_pin_search_path();
+	rc = SPI_execute_with_args("SELECT br.code FROM billing.brand br JOIN billing.invoice_run r ON r.brand_id = br.id"
+							   " WHERE r.id = $1", 1, types, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "billing: invoice run %lld has no brand", (long long) run_id);
+	brand = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (!billing_lock_rows("SELECT br.id FROM billing.brand br"
+						   " WHERE br.id = (SELECT r.brand_id FROM billing.invoice_run r WHERE r.id = $1)"
+						   " FOR NO KEY UPDATE OF br", INT8OID, args[0]))
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("another background invoice run of brand \"%s\" is being requested: waited longer than billing.lock_timeout",
+						brand),
+				 errhint("Commit or roll back the other request, or call rerun_invoice_run with background => false.")));
+	/* the workers as they are now, after the lock */
+	nworkers = live_workers(&run_ids, &pids);
+	elems = palloc(sizeof(Datum) * Max(nworkers, 1));
+	for (int i = 0; i < nworkers; i++)
+		elems[i] = Int64GetDatum(run_ids[i]);
+	args[1] = PointerGetDatum(construct_array(elems, nworkers, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	rc = SPI_execute_with_args("SELECT count(*) FROM billing.invoice_run r"
+							   " WHERE r.id = ANY ($2)"
+							   "   AND r.brand_id = (SELECT r1.brand_id FROM billing.invoice_run r1 WHERE r1.id = $1)"
+							   "   AND r.status IN ('queued', 'running')",
+							   2, types, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "billing: counting the background runs of brand \"%s\" failed", brand);
+	live = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (live >= max_workers_per_brand)
+		ereport(ERROR,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("brand \"%s\" already has %lld background invoice runs, as many as billing.max_workers_per_brand (%d) allows",
+						brand, (long long) live, max_workers_per_brand),
+				 errhint("Wait for one of them to end (SELECT * FROM billing.run_report), or call rerun_invoice_run with background => false.")));
+	billing_unpin_search_path(level);
+	SPI_finish();
 }
 
 /*
@@ -108,8 +263,9 @@ fail_unstarted_run(int64 run_id, const char *reason)
 
 /*
  * start_run_worker(run_id) starts the background worker of a queued run
- * and returns once the worker holds the run's lock, so that the run is
- * never seen queued without a live worker or a recorded failure.  A run
+ * and returns once the worker names the run in its activity, so that the
+ * run is never seen queued without a live worker or a recorded failure.
+ * A brand over its cap of background runs is refused with an error; a run
  * that cannot get a worker is marked failed here, with the reason.
  */
 Datum
@@ -141,6 +297,7 @@ start_run_worker(PG_FUNCTION_ARGS)
 		elog(ERROR, "cache lookup failed for role %u", args.login_oid);
 	can_login = ((Form_pg_authid) GETSTRUCT(tuple))->rolcanlogin;
 	ReleaseSysCache(tuple);
+	refuse_over_brand_cap(run_id);
 	if (!can_login)
 	{
 		fail_unstarted_run(run_id,
@@ -178,8 +335,8 @@ start_run_worker(PG_FUNCTION_ARGS)
 				 errmsg("postmaster exited while starting the worker of invoice run %lld",
 						(long long) run_id)));
 
-	/* wait until the worker holds the run lock, or is gone */
-	while (status == BGWH_STARTED && !run_lock_is_held(run_id))
+	/* wait until the worker names its run, or is gone */
+	while (status == BGWH_STARTED && !worker_names_run(pid, run_id))
 	{
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 10L, PG_WAIT_EXTENSION);
@@ -195,8 +352,10 @@ start_run_worker(PG_FUNCTION_ARGS)
 }
 
 /*
- * try_lock_run(run_id) takes the run lock of a run until the end of the
- * transaction if nobody holds it: true means the run has no live worker.
+ * try_lock_run(run_id) takes 0.2's advisory run lock of a run until the
+ * end of the transaction if nobody holds it.  Only the SQL of 0.2 calls
+ * it (its fail_dead_runs), until ALTER EXTENSION UPDATE; 0.3 has no
+ * billing.try_lock_run.
  */
 Datum
 try_lock_run(PG_FUNCTION_ARGS)
@@ -268,7 +427,7 @@ report_activity(int64 run_id, const char *what)
 {
 	char		activity[128];
 
-	snprintf(activity, sizeof(activity), "billing: invoice run %lld %s", (long long) run_id, what);
+	snprintf(activity, sizeof(activity), RUN_ACTIVITY_FORMAT "%s", (long long) run_id, what);
 	pgstat_report_activity(STATE_RUNNING, activity);
 }
 
@@ -296,6 +455,53 @@ handle_sigterm(SIGNAL_ARGS)
 }
 
 /*
+ * start_under_lock takes the schedule's lock (waiting at most
+ * billing.lock_timeout, or not at all) and, under it, marks the run
+ * running, in one transaction of its own that commits the start for
+ * watchers.  Returns -1 when another holds the lock and !wait, 0 when the run
+ * is no longer queued (cancelled while it waited), 1 when it started.
+ * The run itself takes the lock again (run_invoice_run); a run or a
+ * document change that comes between the two is waited for, bounded too.
+ */
+static int
+start_under_lock(int64 run_id, int64 schedule_id, bool wait)
+{
+	Oid			types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
+	Datum		values[3];
+	int			result = -1;
+	int			api_write_level;
+	int			rc;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	api_write_level = billing_allow_api_write();
+	if (billing_lock_schedule(schedule_id, wait))
+	{
+		/* the start time is a parameter: no volatile function in the UPDATE */
+		values[0] = Int64GetDatum(run_id);
+		values[1] = CStringGetTextDatum(psprintf("started by background worker pid %d", MyProcPid));
+		values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
+		rc = SPI_execute_with_args("WITH started AS ("
+								   "  UPDATE billing.invoice_run r SET status = 'running', started_at = $3"
+								   "  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id)"
+								   " INSERT INTO billing.run_log (run_id, level, message)"
+								   " SELECT started.id, 'info', $2 FROM started",
+								   3, types, values, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "billing: starting invoice run %lld failed: %s", (long long) run_id,
+				 SPI_result_code_string(rc));
+		result = SPI_processed == 1 ? 1 : 0;
+	}
+	billing_end_api_write(api_write_level);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return result;
+}
+
+/*
  * do_run waits for the request to commit and for the schedule's lock (the
  * run queued), marks the run running, and executes it.
  */
@@ -303,6 +509,7 @@ static void
 do_run(int64 run_id, TransactionId requester_xid)
 {
 	int64		schedule_id = 0;
+	int			started;
 
 	/* wait until the transaction that queued the run has committed or not */
 	report_activity(run_id, "waiting for its request to commit");
@@ -317,32 +524,46 @@ do_run(int64 run_id, TransactionId requester_xid)
 		return;
 
 	/*
-	 * Take the schedule's lock for the rest of the run while still queued:
-	 * cancel_run can cancel the run until it has it.
+	 * Start under the schedule's lock; while another run or a document
+	 * change holds it, say so (committed) and wait, at most
+	 * billing.lock_timeout: cancel_run can cancel the run until it starts.
 	 */
-	if (!billing_lock_schedule_for_session(schedule_id, false))
+	started = start_under_lock(run_id, schedule_id, false);
+	if (started < 0)
 	{
 		run_sql("INSERT INTO billing.run_log (run_id, level, message)"
 				" VALUES ($1, 'info', 'queued behind another run of its schedule or a document change;"
 				" waiting for the schedule''s lock')",
 				run_id, NULL, NULL);
 		report_activity(run_id, "waiting for its schedule's lock");
-		StartTransactionCommand();
-		(void) billing_lock_schedule_for_session(schedule_id, true);
-		CommitTransactionCommand();
+		started = start_under_lock(run_id, schedule_id, true);
 	}
-
-	/* started_at is now(): this transaction began once the lock was ours */
-	if (run_sql("WITH started AS ("
-				"  UPDATE billing.invoice_run r SET status = 'running', started_at = pg_catalog.now()"
-				"  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id)"
-				" INSERT INTO billing.run_log (run_id, level, message)"
-				" SELECT started.id, 'info', $2 FROM started",
-				run_id, psprintf("started by background worker pid %d", MyProcPid), NULL) != 1)
+	if (started != 1)
 		return;					/* cancelled while it waited */
 
 	report_activity(run_id, "making its drafts");
 	run_sql("SELECT billing.run_invoice_run($1)", run_id, NULL, NULL);
+}
+
+/*
+ * take_v02_run_lock: while the database's SQL is older than 0.3, its
+ * fail_dead_runs tells a live worker by 0.2's advisory run lock, so the
+ * worker holds it for as long as it lives, as 0.2's did.
+ */
+static void
+take_v02_run_lock(int64 run_id)
+{
+	bool		before_v03;
+
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	before_v03 = billing_sql_before_v03();
+	SPI_finish();
+	PopActiveSnapshot();
+	if (before_v03)
+		(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
+	CommitTransactionCommand();
 }
 
 /* billing_run_worker_main is the background worker's entry point */
@@ -366,11 +587,12 @@ billing_run_worker_main(Datum main_arg)
 	 * with CREATE on a schema there could fill with look-alikes.
 	 */
 	SetConfigOption("search_path", BILLING_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
+	/* the activity is how others know the run is alive: never off here */
+	SetConfigOption("track_activities", "on", PGC_SUSET, PGC_S_OVERRIDE);
 
-	/* the run lock, held until this process exits: the run is alive */
-	StartTransactionCommand();
-	(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
-	CommitTransactionCommand();
+	take_v02_run_lock(run_id);
+	/* from here until this process exits, its activity names the run */
+	report_activity(run_id, "waiting for its request to commit");
 
 	PG_TRY();
 	{
@@ -408,4 +630,18 @@ billing_run_worker_main(Datum main_arg)
 
 	pgstat_report_activity(STATE_IDLE, NULL);
 	proc_exit(0);
+}
+
+/* billing_define_worker_gucs registers the background runs' settings */
+void
+billing_define_worker_gucs(void)
+{
+	DefineCustomIntVariable("billing.max_workers_per_brand",
+							"Background invoice runs one brand may have at once.",
+							"A background rerun of a brand that has this many is refused, so that no brand takes every worker slot.",
+							&max_workers_per_brand,
+							2, 1, MAX_BACKENDS,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
 }

@@ -3,24 +3,31 @@
 -- and SET billing.api_write = on, in security.sql) and acts only on invoices
 -- of the caller's brands: another brand's invoice is "does not exist".
 
+-- billing.lock_buyers locks the buyers of a bulk action's invoices: their
+-- rows, FOR NO KEY UPDATE in id order (src/run.c).  Two bulk actions on the
+-- same buyer take turns, and since every action takes its buyers in the
+-- same order, they cannot deadlock; a confirm's balance updates never wait
+-- on another action's.  Rows that refer to a buyer (FOR KEY SHARE) do not
+-- wait.  Row locks need UPDATE rights and pass row level security, so no
+-- reader and no role of another brand can hold them (0.2's advisory keys
+-- on buyer buckets were a namespace any login role could squat).  Each
+-- wait is bounded by billing.lock_timeout (then SQLSTATE 55P03).
+CREATE OR REPLACE FUNCTION billing.lock_buyers(buyer_ids bigint[], action text) RETURNS void
+	AS 'MODULE_PATHNAME', 'lock_buyers' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION billing.lock_buyers(bigint[], text) IS
+	'internal: locks the buyers'' rows of a bulk action in id order, each wait bounded by billing.lock_timeout';
+
 -- billing.lock_invoices takes the locks of a bulk action and judges the
 -- selection: it refuses the whole selection when an invoice is missing (or
 -- belongs to a brand the caller has no grant for, with the same error) or is
--- in a status the action does not allow.
---
--- Locks: a transaction-level advisory lock per bucket of buyers (buyer id
--- modulo 256) of the selection, taken in bucket order.  Two bulk actions on
--- the same buyer take turns, and since every action takes its buckets in
--- the same order, they cannot deadlock; a confirm's balance updates never
--- wait on another action's.  Buckets bound the locks a selection of a
--- hundred thousand invoices takes to 256.  No FOR UPDATE over the
--- invoices: on Citus that would be a multi-shard FOR UPDATE.  The actions
--- re-check the status in their UPDATE and refuse unless every invoice moved.
+-- in a status the action does not allow.  The locks are the rows of the
+-- selection's buyers (billing.lock_buyers).  No FOR UPDATE over the
+-- invoices: the actions re-check the status in their UPDATE and refuse
+-- unless every invoice moved.
 CREATE OR REPLACE FUNCTION billing.lock_invoices(invoice_ids bigint[], allowed text[], action text)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	visible bigint[] := billing.caller_brands();
-	bucket integer;
 	missing bigint[];
 	bad record;
 BEGIN
@@ -28,14 +35,10 @@ BEGIN
 		RAISE EXCEPTION 'cannot % invoices: the selection contains NULL', action
 			USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass an array of invoice ids.';
 	END IF;
-	-- an invoice's buyer never changes, so its bucket can be read before the lock
-	FOR bucket IN
-		SELECT DISTINCT (i.buyer_id % 256)::integer FROM billing.invoice i
-		WHERE i.id = ANY (invoice_ids) AND (visible IS NULL OR i.brand_id = ANY (visible))
-		ORDER BY 1
-	LOOP
-		PERFORM pg_advisory_xact_lock(1651865970, bucket);	-- 'buyr'
-	END LOOP;
+	-- an invoice's buyer never changes, so it can be read before the lock
+	PERFORM billing.lock_buyers(ARRAY(
+		SELECT DISTINCT i.buyer_id FROM billing.invoice i
+		WHERE i.id = ANY (invoice_ids) AND (visible IS NULL OR i.brand_id = ANY (visible))), action);
 	SELECT array_agg(DISTINCT x ORDER BY x) INTO missing
 	FROM unnest(invoice_ids) AS x
 	WHERE x NOT IN (SELECT i.id FROM billing.invoice i
@@ -57,7 +60,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing.lock_invoices(bigint[], text[], text) IS
-	'internal: locks the buyers of a bulk action''s invoices (advisory, in order) and refuses a missing, foreign or wrong-status invoice';
+	'internal: locks the buyers of a bulk action''s invoices (their rows, in order) and refuses a missing, foreign or wrong-status invoice';
 
 -- billing.require_all refuses a bulk action that changed fewer invoices
 -- than it was given (one changed status meanwhile: a cancel_run, say)

@@ -1,15 +1,22 @@
 -- sql/billing/dead_runs.sql: runs never hang.  A background run's worker
--- holds the run's advisory lock (the run lock) for as long as it lives,
--- from before the request commits (src/worker.c).  So a run that is
--- committed 'queued' or 'running' while its run lock is free has no worker:
--- it was killed, terminated, or the server restarted.  Every run function
--- calls billing.fail_dead_runs() first, and pg_cron calls issue_drafts, so
--- such a run is marked failed at the latest at the next of those calls.
+-- names its run in its activity (pg_stat_activity.query 'billing: invoice
+-- run N ...', backend type 'billing invoice run') for as long as it lives,
+-- from before the request commits (src/worker.c).  Only a background worker
+-- of this library has that backend type and only its code sets that
+-- activity, so no session can make a run look alive or dead (0.2 tested an
+-- advisory lock that any session could hold).  A run that is committed
+-- 'queued' or 'running' while no worker names it has no worker: it was
+-- killed, terminated, or the server restarted.  Every run function calls
+-- billing.fail_dead_runs() first, and pg_cron calls issue_drafts, so such a
+-- run is marked failed at the latest at the next of those calls.
 
-CREATE OR REPLACE FUNCTION billing.try_lock_run(run_id bigint) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'try_lock_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.try_lock_run(bigint) IS
-	'takes a run''s lock until the end of the transaction if free: true when no live background worker has the run';
+-- billing.live_run_workers: the background workers of runs now, with the
+-- run each one names (src/worker.c reads the backends' status afresh on
+-- each call).
+CREATE OR REPLACE FUNCTION billing.live_run_workers(OUT run_id bigint, OUT pid integer) RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'live_run_workers' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION billing.live_run_workers() IS
+	'internal: the background workers of invoice runs now (backend type billing invoice run) and the run each names';
 
 -- billing.fail_run marks a run that is still queued or running failed, with
 -- the reason in its row, its log, the notifications and pg_notify (as every
@@ -30,24 +37,37 @@ $$;
 COMMENT ON FUNCTION billing.fail_run(bigint, text) IS
 	'marks a queued or running run failed with the reason (row, log line, notifications); false if it had ended';
 
--- billing.fail_dead_runs marks failed every queued or running run that no
--- live worker holds, and returns how many.  In a read-only transaction (a
--- standby) it does nothing: the next writer's call will.
+-- billing.fail_dead_runs marks failed every queued or running run of the
+-- caller's brands that no live worker names, and returns how many.  The
+-- runs are read first and the workers after (a fresh look at the
+-- backends): a run committed queued had its worker named before
+-- the commit, so it cannot be missed between the two; a run that ended
+-- meanwhile is left alone by fail_run.  Internal: the run functions call
+-- it as the owner.  In a read-only transaction (a standby) it does
+-- nothing: the next writer's call will.
 CREATE OR REPLACE FUNCTION billing.fail_dead_runs() RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	visible bigint[] := billing.caller_brands();
+	candidates bigint[];
 	run record;
 	failed integer := 0;
 BEGIN
 	IF current_setting('transaction_read_only')::boolean THEN
 		RETURN 0;
 	END IF;
+	SELECT array_agg(r.id ORDER BY r.id) INTO candidates FROM billing.invoice_run r
+	WHERE r.status IN ('queued', 'running') AND (visible IS NULL OR r.brand_id = ANY (visible));
+	IF candidates IS NULL THEN
+		RETURN 0;
+	END IF;
 	FOR run IN SELECT r.id, r.status FROM billing.invoice_run r
-	           WHERE r.status IN ('queued', 'running') ORDER BY r.id
+	           WHERE r.id = ANY (candidates)
+	             AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w)
+	           ORDER BY r.id
 	LOOP
-		-- the lock is free: no worker has the run, nor will one again
-		IF billing.try_lock_run(run.id)
-		   AND billing.fail_run(run.id, CASE run.status
+		-- no worker names the run: none has it, nor will one again
+		IF billing.fail_run(run.id, CASE run.status
 		       WHEN 'queued' THEN 'its background worker was gone before the run started'
 		                          || ' (killed, terminated, or the server restarted)'
 		       ELSE 'its background worker was gone while the run made its drafts'
@@ -60,9 +80,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing.fail_dead_runs() IS
-	'marks failed every queued or running run whose background worker is gone; called first by every run function';
+	'internal: marks failed every queued or running run of the caller''s brands whose background worker is gone; called first by every run function';
 
--- fail_run could fail a live run: only the extension's own code calls it.
--- fail_dead_runs stays callable by whoever may call a run function (it runs
--- as the extension owner): it can only fail runs that no worker has.
-REVOKE ALL ON FUNCTION billing.try_lock_run(bigint), billing.fail_run(bigint, text) FROM PUBLIC;
+-- fail_run could fail a live run: only the extension's own code calls it
+-- (fail_dead_runs and live_run_workers too: grants.sql)
+REVOKE ALL ON FUNCTION billing.fail_run(bigint, text) FROM PUBLIC;

@@ -13,6 +13,10 @@ REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.run_invoice_run,
 	billing.guard_records, billing.lock_run, billing.refuse_run_action,
 	billing.refuse_disabled_schedule, billing.refuse_incomplete_xml
 	FROM PUBLIC;
+-- the locks and the dead-run check: a caller could hold its buyers' locks,
+-- or learn of other brands' live runs; the run functions call them as the owner
+REVOKE ALL ON FUNCTION billing.lock_buyers, billing.fail_dead_runs, billing.live_run_workers
+	FROM PUBLIC;
 
 -- billing.verify reads every brand's rows: the DBA's (a superuser's) check
 REVOKE ALL ON FUNCTION billing.verify FROM PUBLIC;

@@ -127,11 +127,14 @@ CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_
 -- Frozen is everything a run read: its key, buyer, brand, kind, date,
 -- billable flag, amount, rate and never_invoice; the one change allowed is
 -- cancel_run (reopen => false) closing it for good, inside the API.  The
--- guard takes the buyer's schedule lock (billing.schedule_lock_key) in
--- shared mode, so it waits for a run that may be linking the document and
--- then sees that run's links.
+-- guard takes the row of the buyer's schedule FOR SHARE (a run holds it FOR
+-- NO KEY UPDATE: src/run.c), so it waits for a run that may be linking the
+-- document and then sees that run's links.  SECURITY DEFINER so that the
+-- writer of a document needs no UPDATE right on schedules; a trigger
+-- function cannot be called otherwise, so the lock is taken only for a
+-- document the caller may change.
 CREATE OR REPLACE FUNCTION billing.document_guard() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	schedule bigint;
 	invoice bigint;
@@ -146,8 +149,7 @@ BEGIN
 	END IF;
 	SELECT b.schedule_id INTO schedule FROM billing.buyer b WHERE b.id = OLD.buyer_id;
 	IF schedule IS NOT NULL THEN
-		PERFORM pg_advisory_xact_lock_shared(k.lock_class, k.lock_key)
-		FROM billing.schedule_lock_key(schedule) AS k;
+		PERFORM 1 FROM billing.schedule s WHERE s.id = schedule FOR SHARE;
 	END IF;
 	SELECT l.invoice_id INTO invoice FROM billing.document_link l
 	WHERE l.buyer_id = OLD.buyer_id AND l.document_id = OLD.id;

@@ -8,15 +8,19 @@
 -- run driver's statuses stay as they are.
 
 -- billing.lock_run: the run, locked for an action, or an error naming it
--- (another brand's run is not there for the caller)
+-- (another brand's run is not there for the caller).  The brand is checked
+-- before the lock: another brand's busy run is not waited for, which would
+-- tell that it exists.
 CREATE OR REPLACE FUNCTION billing.lock_run(run_id bigint, action text) RETURNS billing.invoice_run
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
+	visible bigint[] := billing.caller_brands();
 BEGIN
-	SELECT * INTO r FROM billing.invoice_run WHERE id = run_id FOR UPDATE;
-	IF FOUND AND NOT coalesce(r.brand_id = ANY (billing.caller_brands()), true) THEN
-		r := NULL;		-- another brand's run: as if it did not exist
+	SELECT * INTO r FROM billing.invoice_run i
+	WHERE i.id = lock_run.run_id AND (visible IS NULL OR i.brand_id = ANY (visible));
+	IF FOUND THEN
+		SELECT * INTO r FROM billing.invoice_run i WHERE i.id = r.id FOR UPDATE;
 	END IF;
 	IF r.id IS NULL THEN
 		RAISE EXCEPTION 'cannot % invoice run %: it does not exist', action, coalesce(run_id::text, 'NULL')

@@ -1,18 +1,9 @@
 -- sql/billing/runs.sql: invoice runs: planning, the run driver, previews, cancelling
 
--- billing.schedule_lock_key: the advisory lock key of a schedule's runs,
--- the two int4 keys of pg_advisory_xact_lock(int4, int4).  A run holds it
--- exclusively while it makes its drafts (src/run.c takes it through this
--- function); document_guard takes it shared before it changes or deletes
--- a document of a buyer on the schedule.  lock_class is 'bill'
--- (0x62696C6C), lock_key the schedule id modulo 2^31 - 1 (as in 0.1).
-CREATE OR REPLACE FUNCTION billing.schedule_lock_key(schedule_id bigint, OUT lock_class integer,
-                                                     OUT lock_key integer)
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT 1651076204, (schedule_id OPERATOR(pg_catalog.%) 2147483647)::integer
-$$;
-COMMENT ON FUNCTION billing.schedule_lock_key(bigint) IS
-	'advisory lock key (class, key) of a schedule''s runs: held by a run, taken shared by document_guard';
+-- A schedule's runs take turns on its row: a run locks it FOR NO KEY
+-- UPDATE (src/run.c, waiting at most billing.lock_timeout), document_guard
+-- FOR SHARE.  0.2's advisory key (billing.schedule_lock_key) is gone: any
+-- login role could hold it.
 
 -- billing.round_amount: an amount rounded to the currency's scale by the
 -- brand's mode: down (toward zero), half_up (half away from zero), up (away
@@ -229,7 +220,8 @@ COMMENT ON FUNCTION billing.plan_rerun(text, text[], timestamptz, text) IS
 
 -- billing.finish_run closes a run: its row, its log line, the outbox rows
 -- for the members to notify, a pg_notify on channel billing_run, and a
--- NOTICE (or WARNING on failure) for whoever is watching in psql
+-- NOTICE (or WARNING on failure) for whoever is watching in psql, if the
+-- run is of one of the caller's brands (issue_drafts runs every brand's)
 CREATE OR REPLACE FUNCTION billing.finish_run(run_id bigint, ok boolean, error text, buyers integer,
                                    invoices integer, documents integer, purchases numeric,
                                    tax numeric, billed numeric)
@@ -273,6 +265,9 @@ BEGIN
 	-- LISTEN needs no privilege, so the payload says nothing of the brand:
 	-- only the run id; a listener reads the run through row level security
 	PERFORM pg_notify('billing_run', json_build_object('run_id', r.id)::text);
+	IF NOT coalesce(r.brand_id = ANY (billing.caller_brands()), true) THEN
+		RETURN;		-- another brand's run: not named to the caller
+	END IF;
 	IF ok THEN
 		RAISE NOTICE '%', message;
 	ELSE
@@ -700,11 +695,15 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 	cancelled integer;
+	visible bigint[] := billing.caller_brands();
 BEGIN
 	PERFORM billing.fail_dead_runs();
-	SELECT * INTO r FROM billing.invoice_run WHERE id = run_id FOR UPDATE;
-	IF FOUND AND NOT coalesce(r.brand_id = ANY (billing.caller_brands()), true) THEN
-		r := NULL;		-- another brand's run: as if it did not exist
+	-- the brand first, without a lock: another brand's run is not waited
+	-- for (a wait would tell that it exists and is busy)
+	SELECT * INTO r FROM billing.invoice_run i
+	WHERE i.id = cancel_run.run_id AND (visible IS NULL OR i.brand_id = ANY (visible));
+	IF FOUND THEN
+		SELECT * INTO r FROM billing.invoice_run i WHERE i.id = r.id FOR UPDATE;
 	END IF;
 	IF r.id IS NULL THEN
 		RAISE EXCEPTION 'invoice run % does not exist', coalesce(run_id::text, 'NULL')
@@ -727,12 +726,11 @@ BEGIN
 		RAISE EXCEPTION 'invoice run % is already cancelled', run_id
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
-	-- the bulk actions' buyer locks (see billing.lock_invoices), not a
-	-- multi-shard FOR UPDATE; the statements below re-check the status
-	PERFORM pg_advisory_xact_lock(1651865970, k.bucket)
-	FROM (SELECT DISTINCT (i.buyer_id % 256)::integer AS bucket FROM billing.invoice i
-	      WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')
-	      ORDER BY 1 OFFSET 0) AS k;
+	-- the bulk actions' buyer locks (see billing.lock_invoices); the
+	-- statements below re-check the status
+	PERFORM billing.lock_buyers(ARRAY(
+		SELECT DISTINCT i.buyer_id FROM billing.invoice i
+		WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')), 'cancel');
 	IF coalesce(reopen, true) THEN
 		DELETE FROM billing.document_link l USING billing.invoice i
 		WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')

@@ -202,7 +202,8 @@ BEGIN
 	       format('run %s is %s, but no background worker has it (billing.fail_dead_runs() marks it failed)',
 	              r.id, r.status)
 	FROM billing.invoice_run r
-	WHERE r.status IN ('queued', 'running') AND billing.try_lock_run(r.id)
+	WHERE r.status IN ('queued', 'running')
+	  AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w)
 	ORDER BY r.id;
 END
 $$;

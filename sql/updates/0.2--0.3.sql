@@ -181,3 +181,10 @@ ALTER TABLE billing.buyer
 	ADD CONSTRAINT buyer_billing_balance_limit CHECK (billing.check_amount_limit(billing_balance, 'billing balance of buyer', code));
 ALTER TABLE billing.document
 	ADD CONSTRAINT document_within_limits CHECK (billing.check_document_limits(reference, document_date, amount, tax_rate));
+
+-- Issue 11, tenant locks: the guessable advisory keys are gone (runs lock
+-- the schedule's row, bulk actions the buyers' rows, and a background
+-- run's worker is known by its activity), so are the functions that gave
+-- them out
+DROP FUNCTION billing.schedule_lock_key(bigint);
+DROP FUNCTION billing.try_lock_run(bigint);

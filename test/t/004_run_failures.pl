@@ -10,7 +10,7 @@
 #
 # "Waiting" and "mid-run" are made certain, not timed: another session
 # holds the schedule's lock (it changes a document of the schedule, so the
-# document guard holds the lock in shared mode) or locks the link table
+# document guard holds the schedule's row FOR SHARE) or locks the link table
 # (the run's drafts statement waits for it), and the test polls until the
 # worker waits there.
 use strict;
@@ -31,6 +31,9 @@ timezone = 'UTC'
 max_worker_processes = 3
 max_parallel_workers_per_gather = 0
 restart_after_crash = on
+# the runs here wait as long as the test holds their schedule, and all are ACME's
+billing.lock_timeout = '10min'
+billing.max_workers_per_brand = 3
 });
 $node->start;
 
@@ -88,13 +91,16 @@ sub hold_links
 }
 
 # wait_for_worker: polls until the run's worker waits on the given lock
-# type with the run in the given state; returns the worker's pid
+# type with the run in the given state; returns the worker's pid.  'row':
+# a row lock (the schedule's row), waited for as the holder's transaction
+# id, or as the tuple behind another waiter.
 sub wait_for_worker
 {
 	my ($run, $wait_event, $status) = @_;
+	my $events = $wait_event eq 'row' ? q{'transactionid', 'tuple'} : "'$wait_event'";
 	my $sql = qq{
 		SELECT EXISTS (SELECT 1 FROM pg_stat_activity
-		               WHERE backend_type = 'billing invoice run' AND wait_event = '$wait_event')
+		               WHERE backend_type = 'billing invoice run' AND wait_event IN ($events))
 		   AND (SELECT status FROM billing.invoice_run WHERE id = $run) = '$status'};
 	$node->poll_query_until('postgres', $sql)
 	  or die "the worker of run $run never waited on $wait_event while $status";
@@ -174,7 +180,7 @@ sub next_rerun_bills_all
 my $docs = add_documents();
 my $holder = hold_schedule();
 my $run = request();
-wait_for_worker($run, 'advisory', 'queued');
+wait_for_worker($run, 'row', 'queued');
 is($node->safe_psql('postgres', "SELECT count(*) FROM billing.run_log WHERE run_id = $run AND message LIKE 'queued behind%'"),
 	'1', 'watched: a waiting run is queued with a log line that says why, visible to others');
 $holder->query_safe('ROLLBACK');
@@ -191,7 +197,7 @@ is($node->safe_psql('postgres', "SELECT document_count FROM billing.invoice_run 
 $docs = add_documents();
 $holder = hold_schedule();
 $run = request();
-my $pid = wait_for_worker($run, 'advisory', 'queued');
+my $pid = wait_for_worker($run, 'row', 'queued');
 kill 'KILL', $pid;
 wait_for_restart();
 quit_quietly($holder);
@@ -242,7 +248,7 @@ next_rerun_bills_all($docs, 'SIGTERM mid-run');
 $docs = add_documents();
 $holder = hold_schedule();
 $run = request();
-$pid = wait_for_worker($run, 'advisory', 'queued');
+$pid = wait_for_worker($run, 'row', 'queued');
 $node->safe_psql('postgres', "SELECT pg_terminate_backend($pid)");
 $node->poll_query_until('postgres', "SELECT NOT EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $pid)")
   or die 'the terminated worker did not exit';
@@ -272,7 +278,7 @@ next_rerun_bills_all(0, 'immediate restart mid-run');
 $docs = add_documents();
 $holder = hold_schedule();
 $run = request();
-$pid = wait_for_worker($run, 'advisory', 'queued');
+$pid = wait_for_worker($run, 'row', 'queued');
 is($node->safe_psql('postgres', "SELECT status FROM billing.cancel_run($run)"), 'cancelled',
 	'cancel a queued run: cancel_run cancels it');
 $holder->query_safe('ROLLBACK');
@@ -314,10 +320,11 @@ next_rerun_bills_all($docs, 'cannot log in');
 $docs = add_documents();
 $holder = hold_schedule();
 my $first = request();
-wait_for_worker($first, 'advisory', 'queued');
+wait_for_worker($first, 'row', 'queued');
 my $second = request();
 $node->poll_query_until('postgres',
-	q{SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'billing invoice run' AND wait_event = 'advisory'})
+	q{SELECT count(*) = 2 FROM pg_stat_activity WHERE backend_type = 'billing invoice run'
+	  AND wait_event IN ('transactionid', 'tuple')})
   or die 'the second worker did not wait';
 my ($stdout, $stderr);
 $node->psql('postgres', qq{SELECT billing.rerun_invoice_run('M20', '{sato}', background => true, as_of => '$as_of')},
