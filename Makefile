@@ -17,6 +17,7 @@ OBJS = \
 	src/search_path.o \
 	src/references.o \
 	src/guard.o \
+	src/uninstall.o \
 	src/worker.o
 
 # The install script is assembled from sql/billing/, one file per concern, in
@@ -26,7 +27,7 @@ OBJS = \
 # billing--0.1--0.2.sql) are kept byte for byte as they shipped.
 SQL_SOURCES = $(addprefix sql/billing/, \
 	types.sql calendar.sql checks.sql tables.sql guards.sql references.sql eligibility.sql runs.sql dead_runs.sql \
-	actions.sql xml.sql run_actions.sql views.sql cron.sql security.sql grants.sql)
+	actions.sql xml.sql run_actions.sql views.sql cron.sql security.sql grants.sql uninstall.sql)
 UPGRADES_FROM = $(patsubst sql/updates/%--$(EXTVERSION).sql,%,$(wildcard sql/updates/*--$(EXTVERSION).sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 	$(foreach v,$(UPGRADES_FROM),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
