@@ -35,7 +35,7 @@ DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(EXTENSION).control
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
-REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references invoice_xml run_steps clerk_views comments search_path
+REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references invoice_xml run_steps clerk_views comments search_path role_matrix bound_bodies settings uninstall
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs live in test/specs with outputs in test/expected.
