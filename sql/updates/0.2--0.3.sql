@@ -2,3 +2,13 @@
 -- from 0.2 to 0.3.  sql/assemble.sh puts this in place of the tables in
 -- billing--0.2--0.3.sql; functions, triggers, views, comments and grants are
 -- re-created from sql/billing/ after it.
+
+-- Issue 11, surface (roles, bound bodies, settings, uninstall): no table or
+-- type changes.  What changes is re-created by the sources that follow:
+-- draft_rows, uninvoiced_documents, round_amount, invoice_date_for,
+-- schedule_lock_key, run_step and tax_category get SQL-standard bodies by
+-- CREATE OR REPLACE (same signatures; from then on they depend on the
+-- columns they read, so a later ALTER of such a column drops them first),
+-- invoices_xml becomes SECURITY DEFINER (security.sql), the internal
+-- helpers lose PUBLIC's EXECUTE (grants.sql), and the event trigger
+-- billing_keep_invoices is made by uninstall.sql.
