@@ -391,7 +391,7 @@ COMMENT ON FUNCTION billing.invoices_xml(bigint[]) IS
 -- Drafts, quarantined and confirmed invoices have XML; rejected and
 -- cancelled ones are not to be sent, and a balance-only draft has no line.
 CREATE OR REPLACE FUNCTION billing.invoice_xml(invoice_id bigint) RETURNS xml
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	inv record;
 	result xml;
@@ -429,7 +429,7 @@ COMMENT ON FUNCTION billing.invoice_xml(bigint) IS
 -- (balance-only drafts, rejected and cancelled invoices are left out)
 CREATE OR REPLACE FUNCTION billing.run_xml(run_id bigint)
 RETURNS TABLE (invoice_id bigint, buyer text, xml xml)
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r WHERE r.id = run_xml.run_id) THEN
 		RAISE EXCEPTION 'invoice run % does not exist', run_id
