@@ -5,15 +5,22 @@
  */
 #include "billing.h"
 
+#include "utils/guc.h"
+
 PG_MODULE_MAGIC;
 
 void		_PG_init(void);
 
-/* _PG_init registers the extension's settings */
+/*
+ * _PG_init registers the extension's settings, then reserves their prefix:
+ * a misspelt billing.* setting is an error, not a silent placeholder.
+ */
 void
 _PG_init(void)
 {
 	billing_define_run_gucs();
 	billing_define_worker_gucs();
 	billing_define_guard_gucs();
+	billing_define_uninstall_gucs();
+	MarkGUCPrefixReserved("billing");
 }

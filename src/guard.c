@@ -19,6 +19,11 @@
  *	  The maintenance switch, SET billing.maintenance = on (superuser only),
  *	  lets a superuser repair records by hand; every statement written under
  *	  it is logged in billing.maintenance_log and in the server log.
+ *
+ *	  Both settings are checked where they are used, not only where they
+ *	  are set: a value that reached a session some other way (ALTER
+ *	  DATABASE or ALTER ROLE ... SET, GRANT SET ON PARAMETER, a placeholder
+ *	  set before the library was loaded) takes effect only for a superuser.
  *-------------------------------------------------------------------------
  */
 #include "billing.h"
@@ -58,7 +63,8 @@ check_api_write(bool *newval, void **extra, GucSource source)
 {
 	if (!*newval || source == PGC_S_TEST || source == PGC_S_DEFAULT)
 		return true;
-	if (InLocalUserIdChange() || trusted_c_caller ||
+	/* a SECURITY DEFINER function of a superuser: the extension's own */
+	if ((InLocalUserIdChange() && superuser()) || trusted_c_caller ||
 		InitializingParallelWorker || IsParallelWorker())
 		return true;
 	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
@@ -120,6 +126,29 @@ billing_define_guard_gucs(void)
 							 PGC_SUSET,
 							 GUC_NOT_IN_SAMPLE | GUC_DISALLOW_IN_FILE,
 							 NULL, NULL, NULL);
+}
+
+/*
+ * api_write_in_effect: billing.api_write counts only while a superuser (the
+ * extension's owner, in its SECURITY DEFINER functions and its C code) is
+ * the current user, whoever set it and however.
+ */
+static inline bool
+api_write_in_effect(void)
+{
+	return api_write && superuser();
+}
+
+/*
+ * maintenance_in_effect: billing.maintenance counts only in a superuser
+ * session acting as a superuser: set by ALTER DATABASE/ROLE, granted with
+ * GRANT SET ON PARAMETER or left as a placeholder, it does nothing for
+ * anyone else.
+ */
+static inline bool
+maintenance_in_effect(void)
+{
+	return maintenance && superuser_arg(GetSessionUserId()) && superuser();
 }
 
 /* column text of a row, or "?" */
@@ -270,8 +299,10 @@ guard_records(PG_FUNCTION_ARGS)
 	rel = td->tg_relation;
 	row_level = TRIGGER_FIRED_FOR_ROW(td->tg_event);
 
-	if (!api_write)
+	if (!api_write_in_effect())
 	{
+		bool		repair = maintenance_in_effect();
+
 		if (!row_level)
 		{
 			const char *operation =
@@ -279,7 +310,7 @@ guard_records(PG_FUNCTION_ARGS)
 				TRIGGER_FIRED_BY_UPDATE(td->tg_event) ? "UPDATE" :
 				TRIGGER_FIRED_BY_DELETE(td->tg_event) ? "DELETE" : "TRUNCATE";
 
-			if (maintenance)
+			if (repair)
 				log_maintenance(rel, operation);
 			else if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) &&
 					 strcmp(RelationGetRelationName(rel), "document") == 0)
@@ -296,7 +327,7 @@ guard_records(PG_FUNCTION_ARGS)
 						 errdetail(API_DETAIL),
 						 errhint("Invoices, tax lines and links come from runs (issue_drafts, rerun_invoice_run); a superuser can SET billing.maintenance = on for a logged repair or restore.")));
 		}
-		else if (!maintenance)
+		else if (!repair)
 		{
 			/* a buyer's row: only a changed balance is refused */
 			if (strcmp(RelationGetRelationName(rel), "buyer") != 0 ||

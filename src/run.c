@@ -53,6 +53,27 @@ static bool run_lock_wait = true;
  */
 static int	run_work_mem = 16 * 1024;	/* kB */
 
+/*
+ * billing.max_run_work_mem: the most billing.run_work_mem may be, set by a
+ * superuser only.  run_work_mem is anyone's to lower; a value above this is
+ * refused when set and, set some other way, clamped when used.
+ */
+static int	max_run_work_mem = 1024 * 1024;	/* kB */
+
+/* check_run_work_mem refuses a run_work_mem above billing.max_run_work_mem */
+static bool
+check_run_work_mem(int *newval, void **extra, GucSource source)
+{
+	/* the server's own configuration is the superuser's */
+	if (*newval <= max_run_work_mem || source <= PGC_S_ARGV)
+		return true;
+	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+	GUC_check_errmsg("billing.run_work_mem cannot be %d kB: billing.max_run_work_mem is %d kB",
+					 *newval, max_run_work_mem);
+	GUC_check_errhint("A superuser can raise billing.max_run_work_mem first.");
+	return false;
+}
+
 /* spi_check fails loudly on an SPI error code (a bug, not user input) */
 static void
 spi_check(int rc, int expected, const char *what)
@@ -381,7 +402,7 @@ execute_run(int64 run_id)
 		 * large, and a modest fixed work_mem keeps them bounded whatever the
 		 * session's.  The plan's other settings are make_drafts' own.
 		 */
-		(void) set_config_option("work_mem", psprintf("%d", run_work_mem),
+		(void) set_config_option("work_mem", psprintf("%d", Min(run_work_mem, max_run_work_mem)),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
 		if (sql_is_v01)
@@ -748,12 +769,21 @@ billing_define_run_gucs(void)
 							PGC_USERSET,
 							GUC_UNIT_MS,
 							NULL, NULL, NULL);
+	/* before run_work_mem, whose check hook reads it */
+	DefineCustomIntVariable("billing.max_run_work_mem",
+							"Largest billing.run_work_mem a session may set.",
+							NULL,
+							&max_run_work_mem,
+							1024 * 1024, 64, MAX_KILOBYTES,
+							PGC_SUSET,
+							GUC_UNIT_KB,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("billing.run_work_mem",
 							"work_mem of the statement that makes a run's drafts.",
-							"Bounds a run's memory whatever the session's work_mem.",
+							"Bounds a run's memory whatever the session's work_mem; at most billing.max_run_work_mem.",
 							&run_work_mem,
 							16 * 1024, 64, MAX_KILOBYTES,
 							PGC_USERSET,
 							GUC_UNIT_KB,
-							NULL, NULL, NULL);
+							check_run_work_mem, NULL, NULL);
 }

@@ -15,21 +15,24 @@
 -- simply left for the next run; the links' primary key still guards
 -- against billing anything twice.  0 looks at everything.
 --
--- Inlined into the caller's statement (LANGUAGE sql, STABLE, neither
--- STRICT nor SET); every name is qualified because the body is parsed
--- where it is inlined.
+-- A SQL-standard body: parsed and bound when the extension is installed,
+-- whatever the caller's search_path, and still inlined into the caller's
+-- statement (LANGUAGE sql, STABLE, neither STRICT nor SET).  Executable by
+-- PUBLIC: it reads with the caller's rights, and the security_invoker view
+-- below is made of it.
 CREATE OR REPLACE FUNCTION billing.uninvoiced_documents(since_document_id bigint)
-RETURNS SETOF billing.document LANGUAGE sql STABLE PARALLEL SAFE AS $$
+RETURNS SETOF billing.document LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
 	SELECT d.*
 	FROM billing.document d
-	WHERE d.id OPERATOR(pg_catalog.>=) uninvoiced_documents.since_document_id
-	  AND (d.billable OR d.kind OPERATOR(pg_catalog.<>) 'delivery_invoice')
+	WHERE d.id >= uninvoiced_documents.since_document_id
+	  AND (d.billable OR d.kind <> 'delivery_invoice')
 	  AND NOT d.never_invoice
 	  AND NOT EXISTS (SELECT 1 FROM billing.document_link l
-	                  WHERE l.buyer_id OPERATOR(pg_catalog.=) d.buyer_id
-	                    AND l.document_id OPERATOR(pg_catalog.=) d.id
-	                    AND l.document_id OPERATOR(pg_catalog.>=) uninvoiced_documents.since_document_id)
-$$;
+	                  WHERE l.buyer_id = d.buyer_id
+	                    AND l.document_id = d.id
+	                    AND l.document_id >= uninvoiced_documents.since_document_id);
+END;
 COMMENT ON FUNCTION billing.uninvoiced_documents(bigint) IS
 	'documents from since_document_id on that a run may still bill: on no invoice, not closed for good, billable (deliveries); the eligibility rule';
 

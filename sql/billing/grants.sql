@@ -21,6 +21,12 @@ REVOKE ALL ON FUNCTION billing.lock_buyers, billing.fail_dead_runs, billing.live
 -- billing.verify reads every brand's rows: the DBA's (a superuser's) check
 REVOKE ALL ON FUNCTION billing.verify FROM PUBLIC;
 
+-- internal helpers the run, the preview, the XML and the run actions call as
+-- the owner: the SQL a run is made of is not an API
+REVOKE ALL ON FUNCTION billing.draft_rows, billing.round_amount, billing.invoice_date_for,
+	billing.tax_category, billing.run_step
+	FROM PUBLIC;
+
 -- the API: granted by the README's recipe, not to PUBLIC
 REVOKE ALL ON FUNCTION billing.issue_drafts, billing.rerun_invoice_run, billing.preview_run,
 	billing.cancel_run, billing.confirm_invoices, billing.delete_drafts,

@@ -32,15 +32,17 @@ $$;
 COMMENT ON FUNCTION billing.lock_run(bigint, text) IS
 	'locks an invoice run for one of its actions, or raises an error naming the missing run';
 
--- billing.run_step: the step a run is at, in the seed's words
+-- billing.run_step: the step a run is at, in the seed's words.  Internal
+-- (the run actions' errors); billing.run_report writes the same expression
+-- out, as a view read with the caller's rights cannot call an internal
+-- function (the run_steps suite checks that the two agree).
 CREATE OR REPLACE FUNCTION billing.run_step(status text, enabled boolean, validated_at timestamptz)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT CASE
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
 		WHEN status = 'completed' AND validated_at IS NOT NULL THEN 'validated'
 		WHEN status = 'completed' THEN 'drafts issued'
 		ELSE status
-	END || CASE WHEN NOT enabled THEN ' (disabled)' ELSE '' END
-$$;
+	END || CASE WHEN NOT enabled THEN ' (disabled)' ELSE '' END;
 COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz) IS
 	'the step of a run: queued, running, drafts issued, validated, failed or cancelled, and whether it is disabled';
 

@@ -7,39 +7,34 @@
 
 -- billing.round_amount: an amount rounded to the currency's scale by the
 -- brand's mode: down (toward zero), half_up (half away from zero), up (away
--- from zero).  Not STRICT and with every name qualified, so that the
--- planner inlines it into the run statement (NULL in gives NULL out all
--- the same).
+-- from zero: the amount truncated, plus one unit of the scale in the
+-- amount's direction when something was cut off).  Not STRICT, and a
+-- SQL-standard body (bound at install, whatever the caller's search_path),
+-- so that the planner inlines it into the run statement (NULL in gives
+-- NULL out all the same).  Internal: not executable by PUBLIC.
 CREATE OR REPLACE FUNCTION billing.round_amount(amount numeric, scale integer, mode text) RETURNS numeric
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT CASE mode
-		WHEN 'down' THEN pg_catalog.trunc(amount, scale)
-		WHEN 'half_up' THEN pg_catalog.round(amount, scale)
-		-- (OPERATOR() has one precedence for all: every step is bracketed)
-		WHEN 'up' THEN pg_catalog.round(pg_catalog.trunc(amount, scale)
-		                                OPERATOR(pg_catalog.+)
-		                                (pg_catalog.sign(amount OPERATOR(pg_catalog.-) pg_catalog.trunc(amount, scale))
-		                                 OPERATOR(pg_catalog.*)
-		                                 pg_catalog.power(10::numeric, (OPERATOR(pg_catalog.-) scale)::numeric)),
-		                                scale)
-	END
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE mode
+	WHEN 'down' THEN trunc(amount, scale)
+	WHEN 'half_up' THEN round(amount, scale)
+	WHEN 'up' THEN round(trunc(amount, scale)
+	                     + sign(amount - trunc(amount, scale)) * power(10::numeric, (-scale)::numeric),
+	                     scale)
+END;
 COMMENT ON FUNCTION billing.round_amount(numeric, integer, text) IS
 	'an amount rounded to scale decimals by mode: down (toward zero), half_up, up (away from zero); inlined into runs';
 
 -- billing.invoice_date_for: the invoice date a schedule gives a period's
 -- drafts, from its cut-off and the local date the run issues.  Inlinable
--- like round_amount; NULL when any argument is NULL.
+-- like round_amount; NULL when any argument is NULL.  Internal.
 CREATE OR REPLACE FUNCTION billing.invoice_date_for(mode text, cutoff date, issue_day date) RETURNS date
-LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-	SELECT CASE WHEN cutoff IS NULL OR issue_day IS NULL THEN NULL ELSE CASE mode
-		WHEN 'cutoff' THEN cutoff
-		WHEN 'first_of_month' THEN pg_catalog.date_trunc('month', issue_day::timestamp)::date
-		WHEN 'last_of_month' THEN (pg_catalog.date_trunc('month', issue_day::timestamp)
-		                           OPERATOR(pg_catalog.+) '1 month - 1 day'::interval)::date
-		WHEN 'issue_date' THEN issue_day
-	END END
-$$;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN cutoff IS NULL OR issue_day IS NULL THEN NULL ELSE CASE mode
+	WHEN 'cutoff' THEN cutoff
+	WHEN 'first_of_month' THEN date_trunc('month', issue_day::timestamp)::date
+	WHEN 'last_of_month' THEN (date_trunc('month', issue_day::timestamp) + '1 month - 1 day'::interval)::date
+	WHEN 'issue_date' THEN issue_day
+END END;
 COMMENT ON FUNCTION billing.invoice_date_for(text, date, date) IS
 	'invoice date of a period''s drafts by the schedule''s invoice_date_mode, from the cut-off and the issue day';
 
@@ -421,11 +416,23 @@ COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz
 -- first_document_id: no document of the period has a smaller id (see
 -- billing.uninvoiced_documents); 0 looks at every link.
 --
+-- The steps: cfg, the schedule's and brand's settings; buyers, the
+-- schedule's buyers, with balance_only (a draft even without documents);
+-- eligible, the period's eligible documents, signed (returns and credit
+-- notes subtract, payments are deposits); per_rate and taxed, the sums and
+-- the tax per draft and rate; per_group and drafts, the amounts per draft
+-- in the Japanese layout: 繰越金額 = 前回御請求額 - 御入金額,
+-- 今回御請求額 = 繰越金額 + 今回御買上額 + 消費税額.
+--
 -- Written for a distributed planner (README, Citus): per-buyer tables are
 -- joined on buyer_id, the small tables are read in the cfg CTE, and no
--- subquery is correlated.  It is inlined into its caller's statement
+-- subquery is correlated.  A SQL-standard body: parsed and bound when the
+-- extension is installed (no name or operator of it resolves through the
+-- caller's search_path), and inlined into its caller's statement
 -- (LANGUAGE sql, STABLE, neither STRICT nor SET), so EXPLAIN SELECT * FROM
 -- billing.draft_rows(...) shows the plan of a run's reading part.
+-- Internal: executable by its owner only (the run and the preview call it
+-- as the owner).
 CREATE OR REPLACE FUNCTION billing.draft_rows(brand_id bigint, schedule_id bigint, first_day date,
                                               day_after_cutoff date, applied_before timestamptz,
                                               cutoff date, invoice_date date,
@@ -434,13 +441,13 @@ RETURNS TABLE (row_kind text, buyer_id bigint, group_key bigint, document_id big
                tax_rate numeric, taxable_amount numeric, previous_billed numeric, deposit numeric,
                carried_over numeric, purchases numeric, tax numeric, total numeric,
                documents integer, due_rule billing.due_rule, due_date date, bank_account_id bigint)
-LANGUAGE sql STABLE PARALLEL SAFE AS $$
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
 	WITH cfg AS (
 		SELECT s.grouping, s.override_due_rule, s.due_rule, br.currency_scale, br.tax_rounding
 		FROM billing.schedule s JOIN billing.brand br ON br.id = s.brand_id
 		WHERE s.id = draft_rows.schedule_id
 	), buyers AS MATERIALIZED (
-		-- the schedule's buyers; balance_only: a draft even without documents
 		SELECT b.id AS buyer_id, b.billing_balance, b.default_due_rule, b.default_bank_account_id,
 		       b.billing_balance <> 0 AND live.buyer_id IS NULL AS balance_only
 		FROM billing.buyer b
@@ -451,8 +458,6 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 		WHERE b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
 		  AND b.schedule_applied_at < draft_rows.applied_before
 	), eligible AS MATERIALIZED (
-		-- the period's eligible documents, signed: returns and credit notes
-		-- subtract, payments are deposits
 		SELECT d.buyer_id, d.id AS document_id, d.tax_rate,
 		       CASE d.kind WHEN 'delivery_invoice' THEN d.amount WHEN 'payment' THEN 0
 		                   ELSE -d.amount END AS net,
@@ -489,8 +494,6 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 		LEFT JOIN per_group g ON g.buyer_id = b.buyer_id
 		WHERE g.buyer_id IS NOT NULL OR b.balance_only
 	)
-	-- the amounts of the Japanese layout: 繰越金額 = 前回御請求額 - 御入金額,
-	-- 今回御請求額 = 繰越金額 + 今回御買上額 + 消費税額
 	SELECT 'invoice', d.buyer_id, d.group_key, NULL::bigint, NULL::numeric, NULL::numeric,
 	       d.previous_billed, d.deposit, a.carried_over, d.purchases, d.tax,
 	       a.carried_over + d.purchases + d.tax, d.documents, d.due_rule,
@@ -503,10 +506,10 @@ LANGUAGE sql STABLE PARALLEL SAFE AS $$
 	UNION ALL
 	SELECT 'link', e.buyer_id, e.group_key, e.document_id, NULL, NULL, NULL, NULL, NULL, NULL,
 	       NULL, NULL, NULL, NULL, NULL, NULL
-	FROM eligible e
-$$;
+	FROM eligible e;
+END;
 COMMENT ON FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint) IS
-	'the drafts, tax lines and links a run of the period would make, computed and returned, writing nothing';
+	'the drafts, tax lines and links a run of the period would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
 
 -- billing.make_drafts: the writing part of a run.  Writes what draft_rows
 -- returns (invoices numbered from invoice_id_seq, their tax lines, the

@@ -163,6 +163,10 @@ ALTER FUNCTION billing.keep_master_data_version SECURITY DEFINER;
 -- the preview writes nothing, but reads every buyer of the schedule for the
 -- caller, who needs no privilege on documents or links for it
 ALTER FUNCTION billing.preview_run SECURITY DEFINER;
+-- the XML reads through internal helpers (tax_category, and
+-- refuse_incomplete_xml for its error) that are no caller's to call; it
+-- checks the caller's brands itself
+ALTER FUNCTION billing.invoices_xml SECURITY DEFINER;
 
 ------------------------------------------------------------------------------
 -- Brands are walls: row level security on every table that holds brand

@@ -58,7 +58,11 @@ SELECT r.id AS run,
        r.kind,
        r.period,
        r.description,
-       billing.run_step(r.status, r.enabled, r.validated_at) AS step,
+       -- billing.run_step(r.status, r.enabled, r.validated_at), written out
+       CASE WHEN r.status = 'completed' AND r.validated_at IS NOT NULL THEN 'validated'
+            WHEN r.status = 'completed' THEN 'drafts issued'
+            ELSE r.status
+       END || CASE WHEN NOT r.enabled THEN ' (disabled)' ELSE '' END AS step,
        r.requested_by,
        r.queued_at,
        r.started_at,

@@ -146,11 +146,10 @@ COMMENT ON TRIGGER document_text_guard ON billing.document IS
 
 -- billing.tax_category: the UNCL5305 tax category of a Japanese consumption
 -- tax rate: the reduced rate 8% is AA, 0% is E (exempt), any other rate is
--- S (standard, 10%)
+-- S (standard, 10%).  Internal (invoices_xml calls it as the owner).
 CREATE OR REPLACE FUNCTION billing.tax_category(rate numeric) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-	SELECT CASE WHEN rate = 0.08 THEN 'AA' WHEN rate = 0 THEN 'E' ELSE 'S' END
-$$;
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE WHEN rate = 0.08 THEN 'AA' WHEN rate = 0 THEN 'E' ELSE 'S' END;
 COMMENT ON FUNCTION billing.tax_category(numeric) IS
 	'PINT JP tax category of a rate: 0.08 AA (reduced), 0 E (exempt), otherwise S (standard)';
 
@@ -191,9 +190,16 @@ COMMENT ON FUNCTION billing.refuse_incomplete_xml(bigint, text[]) IS
 -- The carried-over balance (前回御請求額, 御入金額, 繰越金額) is not in the
 -- XML: PINT has no field for a statement balance, and the amount due
 -- (IBT-115) is this invoice's purchases + tax.
+--
+-- It runs as the extension's owner (security.sql), so that its internal
+-- helpers (tax_category, refuse_incomplete_xml) are not the caller's to
+-- call: it shows only invoices of the caller's brands (as if the others did
+-- not exist), and the master data of the invoice's own brand.
 CREATE OR REPLACE FUNCTION billing.invoices_xml(invoice_ids bigint[])
 RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml)
-LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	brands bigint[] := billing.caller_brands();
 BEGIN
 	RETURN QUERY
 	WITH inv AS (
@@ -211,8 +217,8 @@ BEGIN
 		       ln.lines, ln.line_xml, tx.subtotals
 		FROM billing.invoice i
 		JOIN billing.brand br ON br.id = i.brand_id
-		JOIN billing.buyer bu ON bu.id = i.buyer_id
-		LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id
+		JOIN billing.buyer bu ON bu.id = i.buyer_id AND bu.brand_id = i.brand_id
+		LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id AND ba.brand_id = i.brand_id
 		-- A confirmed invoice: the master data version in force when it was
 		-- confirmed; if that lacked what the XML needs (so it had no XML yet),
 		-- the first later version that has it; the current row when no later
@@ -290,6 +296,7 @@ BEGIN
 			WHERE t.buyer_id = i.buyer_id AND t.invoice_id = i.id
 		) AS tx
 		WHERE i.id = ANY (invoice_ids)
+		  AND (brands IS NULL OR i.brand_id = ANY (brands))
 	), checked AS (
 		SELECT inv.*,
 		       array_remove(ARRAY[
@@ -384,7 +391,7 @@ COMMENT ON FUNCTION billing.invoices_xml(bigint[]) IS
 -- Drafts, quarantined and confirmed invoices have XML; rejected and
 -- cancelled ones are not to be sent, and a balance-only draft has no line.
 CREATE OR REPLACE FUNCTION billing.invoice_xml(invoice_id bigint) RETURNS xml
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	inv record;
 	result xml;
@@ -422,7 +429,7 @@ COMMENT ON FUNCTION billing.invoice_xml(bigint) IS
 -- (balance-only drafts, rejected and cancelled invoices are left out)
 CREATE OR REPLACE FUNCTION billing.run_xml(run_id bigint)
 RETURNS TABLE (invoice_id bigint, buyer text, xml xml)
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r WHERE r.id = run_xml.run_id) THEN
 		RAISE EXCEPTION 'invoice run % does not exist', run_id

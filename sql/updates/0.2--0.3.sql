@@ -188,3 +188,13 @@ ALTER TABLE billing.document
 -- them out
 DROP FUNCTION billing.schedule_lock_key(bigint);
 DROP FUNCTION billing.try_lock_run(bigint);
+
+-- Issue 11, surface (roles, bound bodies, settings, uninstall): no table or
+-- type changes.  What changes is re-created by the sources that follow:
+-- draft_rows, uninvoiced_documents, round_amount, invoice_date_for,
+-- run_step and tax_category get SQL-standard bodies by
+-- CREATE OR REPLACE (same signatures; from then on they depend on the
+-- columns they read, so a later ALTER of such a column drops them first),
+-- invoices_xml becomes SECURITY DEFINER (security.sql), the internal
+-- helpers lose PUBLIC's EXECUTE (grants.sql), and the event trigger
+-- billing_keep_invoices is made by uninstall.sql.
