@@ -15,4 +15,5 @@ _PG_init(void)
 {
 	billing_define_run_gucs();
 	billing_define_guard_gucs();
+	billing_define_mail_gucs();
 }

@@ -112,6 +112,9 @@ extern void billing_define_guard_gucs(void);
 extern int	billing_allow_api_write(void);
 extern void billing_end_api_write(int level);
 
+/* mailer.c: the background worker that sends billing.notification */
+extern void billing_define_mail_gucs(void);
+
 /* search_path.c: what every statement of ours resolves names through */
 #define BILLING_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
 extern int	billing_pin_search_path(void);

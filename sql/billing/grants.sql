@@ -14,6 +14,11 @@ REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.run_invoice_run,
 	billing.refuse_disabled_schedule, billing.refuse_incomplete_xml, billing.refuse_truncate_referenced
 	FROM PUBLIC;
 
+-- the mailer (mail.sql): started and stopped by the DBA or the recipe's
+-- administrator; the rest is internal
+REVOKE ALL ON FUNCTION billing.start_mailer, billing.stop_mailer, billing.wake_mailer,
+	billing.retry_notifications, billing.run_mail, billing.notification_mail FROM PUBLIC;
+
 -- billing.verify reads every brand's rows: the DBA's (a superuser's) check
 REVOKE ALL ON FUNCTION billing.verify FROM PUBLIC;
 

@@ -449,7 +449,17 @@ CREATE TABLE billing.notification (
 	subject text NOT NULL,
 	body text NOT NULL,
 	created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
-	sent_at timestamptz
+	sent_at timestamptz,
+	-- delivery by the mailer (src/mailer.c): each attempt is counted, and
+	-- its failure written beforehand, in a transaction committed before the
+	-- mail is handed to the SMTP server; a sent row has no next attempt
+	attempts integer NOT NULL DEFAULT 0 CONSTRAINT notification_attempts CHECK (attempts >= 0),
+	next_attempt_at timestamptz DEFAULT clock_timestamp(),
+	last_attempt_at timestamptz,
+	last_error text,
+	CONSTRAINT notification_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL),
+	-- one mail per member per run
+	CONSTRAINT notification_run_member_key UNIQUE (run_id, member_id)
 );
 ALTER SEQUENCE billing.notification_id_seq OWNED BY billing.notification.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.notification', '');
@@ -463,7 +473,11 @@ COMMENT ON COLUMN billing.notification.email IS 'the member''s address when the 
 COMMENT ON COLUMN billing.notification.subject IS 'subject line';
 COMMENT ON COLUMN billing.notification.body IS 'the run''s report line';
 COMMENT ON COLUMN billing.notification.created_at IS 'when the run ended';
-COMMENT ON COLUMN billing.notification.sent_at IS 'when a mailer sent it; NULL: still to send';
+COMMENT ON COLUMN billing.notification.sent_at IS 'when the SMTP server accepted it; NULL: not sent (yet)';
+COMMENT ON COLUMN billing.notification.attempts IS 'attempts to send it begun so far, including one cut short by a crash';
+COMMENT ON COLUMN billing.notification.next_attempt_at IS 'when the mailer tries (again); NULL: sent, or given up (see last_error; billing.retry_notifications sends it again)';
+COMMENT ON COLUMN billing.notification.last_attempt_at IS 'when the last attempt began';
+COMMENT ON COLUMN billing.notification.last_error IS 'why the last attempt failed, or NULL';
 
 
 -- Which roles see which brands: one row per grant, written only by
