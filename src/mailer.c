@@ -9,7 +9,9 @@
  *	  started (or woken) when a transaction that queued a notification, or
  *	  that ran issue_drafts (the pg_cron tick), commits.  A worker that
  *	  crashes is started again by the postmaster (bgw_restart_time); one
- *	  that is terminated, or finds billing.smtp_url unset, stops for good.
+ *	  that is terminated, or finds billing.smtp_url unset, stops for good;
+ *	  one with no mail left to send stops after MAILER_IDLE_MS (so that it
+ *	  does not hold its database, e.g. against DROP DATABASE).
  *
  *	  One mailer per database: a starting mailer takes a lock on the
  *	  extension's own catalog object (which no other role can lock), looks
@@ -31,6 +33,7 @@
 
 #include <curl/curl.h>
 #include <signal.h>
+#include <sys/stat.h>
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -46,6 +49,7 @@
 #include "pgstat.h"
 #include "postmaster/bgworker.h"
 #include "postmaster/interrupt.h"
+#include "storage/fd.h"
 #include "storage/ipc.h"
 #include "storage/latch.h"
 #include "storage/lmgr.h"
@@ -70,12 +74,14 @@ PGDLLEXPORT void billing_mailer_main(Datum main_arg);
 /* what the live mailer of a database calls itself in pg_stat_activity */
 #define MAILER_APPNAME "billing mailer"
 #define MAILER_TYPE "billing mailer"
+/* a mailer with nothing left to send stops after this long */
+#define MAILER_IDLE_MS 10000L
 
 /* settings */
 static char *smtp_url = NULL;
 static char *smtp_from = NULL;
 static char *smtp_user = NULL;
-static char *smtp_password = NULL;
+static char *smtp_password_file = NULL;
 static int	smtp_tls = CURLUSESSL_ALL;
 static int	smtp_timeout = 60;
 static int	mail_retry_interval = 60;
@@ -106,7 +112,7 @@ setting_is_set(const char *value)
 /*
  * check_smtp_url accepts smtp:// and smtps:// URLs without a password:
  * the URL is readable by every role, the password goes in
- * billing.smtp_password.
+ * billing.smtp_password_file.
  */
 static bool
 check_smtp_url(char **newval, void **extra, GucSource source)
@@ -136,31 +142,10 @@ check_smtp_url(char **newval, void **extra, GucSource source)
 	{
 		GUC_check_errmsg("billing.smtp_url must not hold a password");
 		GUC_check_errdetail("Every role can read billing.smtp_url.");
-		GUC_check_errhint("Set billing.smtp_user and billing.smtp_password instead.");
+		GUC_check_errhint("Set billing.smtp_user and billing.smtp_password_file instead.");
 		return false;
 	}
 	return true;
-}
-
-/*
- * check_smtp_password refuses the places every role can read: ALTER
- * DATABASE and ALTER ROLE settings are in pg_db_role_setting, readable by
- * PUBLIC, and a SET is in the client's history and maybe the server log.
- * postgresql.conf and ALTER SYSTEM (postgresql.auto.conf) are not.
- */
-static bool
-check_smtp_password(char **newval, void **extra, GucSource source)
-{
-	if (!setting_is_set(*newval))
-		return true;
-	if (source == PGC_S_DEFAULT || source == PGC_S_DYNAMIC_DEFAULT || source == PGC_S_FILE ||
-		source == PGC_S_ENV_VAR || source == PGC_S_ARGV || source == PGC_S_OVERRIDE)
-		return true;
-	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
-	GUC_check_errmsg("billing.smtp_password may be set only in postgresql.conf or by ALTER SYSTEM");
-	GUC_check_errdetail("Settings of ALTER DATABASE, ALTER ROLE and ALTER FUNCTION are readable by every role in pg_db_role_setting or pg_proc.");
-	GUC_check_errhint("ALTER SYSTEM SET billing.smtp_password = '...'; SELECT pg_reload_conf();");
-	return false;
 }
 
 /* billing_define_mail_gucs registers the mailer's settings */
@@ -180,13 +165,13 @@ billing_define_mail_gucs(void)
 	DefineCustomStringVariable("billing.smtp_user",
 							   "User name the billing mailer logs in to the SMTP server with; empty: no login.",
 							   NULL,
-							   &smtp_user, "", PGC_SUSET, GUC_SUPERUSER_ONLY,
+							   &smtp_user, "", PGC_SUSET, 0,
 							   NULL, NULL, NULL);
-	DefineCustomStringVariable("billing.smtp_password",
-							   "Password of billing.smtp_user; readable by superusers only.",
-							   "Set it in postgresql.conf or by ALTER SYSTEM only.",
-							   &smtp_password, "", PGC_SUSET, GUC_SUPERUSER_ONLY | GUC_NOT_IN_SAMPLE,
-							   check_smtp_password, NULL, NULL);
+	DefineCustomStringVariable("billing.smtp_password_file",
+							   "File holding the password of billing.smtp_user (its first line); only the server's OS user may read it.",
+							   "A password in a setting would be readable by every role: a session that has not loaded billing shows any billing.* setting.",
+							   &smtp_password_file, "", PGC_SIGHUP, 0,
+							   NULL, NULL, NULL);
 	DefineCustomEnumVariable("billing.smtp_tls",
 							 "TLS of smtp:// URLs: starttls (required), try, or off (a local relay).",
 							 "smtps:// URLs always use TLS.",
@@ -406,6 +391,8 @@ static bool xact_callback_registered = false;
 static void
 mailer_xact_callback(XactEvent event, void *arg)
 {
+	Oid			extension_oid;
+
 	switch (event)
 	{
 		case XACT_EVENT_PRE_COMMIT:
@@ -414,6 +401,11 @@ mailer_xact_callback(XactEvent event, void *arg)
 			wake_requested = false;
 			if (!setting_is_set(smtp_url) || !setting_is_set(smtp_from))
 				return;			/* mail is off: the rows wait */
+			extension_oid = get_extension_oid("billing", true);
+			if (!OidIsValid(extension_oid))
+				return;
+			/* a mailer that stops when idle decides under this lock */
+			LockDatabaseObject(ExtensionRelationId, extension_oid, 0, ShareLock);
 			wake_at_commit = find_mailer();
 			/* no free slot: the next tick or queued mail tries again */
 			if (wake_at_commit == 0)
@@ -509,6 +501,32 @@ transfer_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ul
 	return got_sigterm ? 1 : 0;
 }
 
+/*
+ * read_password reads the first line of billing.smtp_password_file into
+ * buf; NULL on success, else the error.  A file that others than the
+ * server's OS user may read is refused, as libpq refuses such a .pgpass.
+ */
+static char *
+read_password(char *buf, size_t len)
+{
+	struct stat st;
+	FILE	   *f;
+
+	if (stat(smtp_password_file, &st) != 0)
+		return psprintf("could not read billing.smtp_password_file \"%s\": %m", smtp_password_file);
+	if (!S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
+		return psprintf("billing.smtp_password_file \"%s\" must be a plain file only its owner can read (chmod 600)",
+						smtp_password_file);
+	f = AllocateFile(smtp_password_file, "r");
+	if (f == NULL)
+		return psprintf("could not read billing.smtp_password_file \"%s\": %m", smtp_password_file);
+	if (fgets(buf, len, f) == NULL)
+		buf[0] = '\0';
+	FreeFile(f);
+	buf[strcspn(buf, "\r\n")] = '\0';
+	return NULL;
+}
+
 /* the address part of "Name <address>", or the whole setting */
 static char *
 sender_address(const char *from)
@@ -546,8 +564,22 @@ send_mail(CURL *curl, const char *recipient, const char *message, bool *permanen
 	curl_easy_setopt(curl, CURLOPT_USE_SSL, (long) smtp_tls);
 	if (setting_is_set(smtp_user))
 	{
+		char		password[1024] = "";
+
+		if (setting_is_set(smtp_password_file) &&
+			(error = read_password(password, sizeof(password))) != NULL)
+		{
+			curl_slist_free_all(rcpt);
+			return error;
+		}
 		curl_easy_setopt(curl, CURLOPT_USERNAME, smtp_user);
-		curl_easy_setopt(curl, CURLOPT_PASSWORD, smtp_password ? smtp_password : "");
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, password);
+		explicit_bzero(password, sizeof(password));
+	}
+	else
+	{
+		curl_easy_setopt(curl, CURLOPT_USERNAME, NULL);
+		curl_easy_setopt(curl, CURLOPT_PASSWORD, NULL);
 	}
 	curl_easy_setopt(curl, CURLOPT_MAIL_FROM, mail_from);
 	curl_easy_setopt(curl, CURLOPT_MAIL_RCPT, rcpt);
@@ -637,19 +669,22 @@ static const char *claim_sql =
 "  RETURNING n.id, n.email, n.attempts, n.last_attempt_at"
 ") SELECT c.id, c.email, c.attempts, billing.notification_mail(c.id, $3, c.last_attempt_at) FROM claimed c";
 
-/* how long until the next notification falls due, in ms (at most a minute) */
+/*
+ * how long until the next notification falls due, in ms (at most a
+ * minute); -1 when no notification waits to be sent
+ */
 static long
 next_due_ms(void)
 {
 	char	   *out[1] = {NULL};
-	long		ms = 60000;
+	long		ms = -1;
 
 	if (mail_sql("SELECT pg_catalog.ceil(1000 * pg_catalog.date_part('epoch',"
 				 "  pg_catalog.min(n.next_attempt_at) - pg_catalog.clock_timestamp()))::bigint"
 				 " FROM billing.notification n WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL",
 				 0, NULL, NULL, out, 1) && out[0] != NULL)
-		ms = atol(out[0]);
-	return Min(Max(ms, 10), 60000);
+		ms = Min(Max(atol(out[0]), 10), 60000);
+	return ms;
 }
 
 static void
@@ -704,6 +739,40 @@ deliver_one(CURL *curl)
 	return true;
 }
 
+/* the extension's catalog object, whose lock orders mailers and wakers */
+static Oid	mailer_extension_oid = InvalidOid;
+
+/*
+ * stop_when_idle: under the lock that wakers take before they look for the
+ * mailer, either no notification waits and this process stops being the
+ * mailer (true), or one does and it stays (false).  A transaction that
+ * queues mail either commits before the check, which sees its rows, or
+ * looks for the mailer after it, and starts a new one.
+ */
+static bool
+stop_when_idle(void)
+{
+	bool		pending;
+	int			rc;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	LockDatabaseObject(ExtensionRelationId, mailer_extension_oid, 0, ExclusiveLock);
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	rc = SPI_execute("SELECT 1 FROM billing.notification n"
+					 " WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL LIMIT 1", true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "billing mailer: statement failed: %s", SPI_result_code_string(rc));
+	pending = SPI_processed > 0;
+	if (!pending)
+		pgstat_report_appname("");
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	return !pending;
+}
+
 /* claim_mailer_role: true when this process is now the database's mailer */
 static bool
 claim_mailer_role(void)
@@ -721,6 +790,7 @@ claim_mailer_role(void)
 	}
 	/* only the extension's owner can lock its catalog object */
 	LockDatabaseObject(ExtensionRelationId, extension_oid, 0, ExclusiveLock);
+	mailer_extension_oid = extension_oid;
 	other = find_mailer();
 	if (other == 0)
 		pgstat_report_appname(MAILER_APPNAME);
@@ -737,6 +807,8 @@ billing_mailer_main(Datum main_arg)
 	MailerArgs	args;
 	CURL	   *curl;
 	MemoryContext loop_context;
+	long		wait_ms;
+	int			rc;
 
 	memcpy(&args, MyBgworkerEntry->bgw_extra, sizeof(args));
 	pqsignal(SIGTERM, mailer_sigterm);
@@ -773,10 +845,17 @@ billing_mailer_main(Datum main_arg)
 		}
 		if (deliver_one(curl))
 			continue;
+		wait_ms = next_due_ms();
 		report("billing mailer: waiting for mail");
-		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
-						 next_due_ms(), PG_WAIT_EXTENSION);
+		rc = WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					   wait_ms < 0 ? MAILER_IDLE_MS : wait_ms, PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		/* nothing to send for a while: stop (the next mail starts a mailer) */
+		if (wait_ms < 0 && (rc & WL_TIMEOUT) && stop_when_idle())
+		{
+			ereport(LOG, (errmsg("billing mailer: no mail left to send; stopping")));
+			break;
+		}
 	}
 	curl_easy_cleanup(curl);
 	pgstat_report_activity(STATE_IDLE, NULL);

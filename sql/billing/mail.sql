@@ -41,7 +41,7 @@ BEGIN
 	SELECT * INTO b FROM billing.brand WHERE id = r.brand_id;
 	kind := CASE r.kind WHEN 'rerun' THEN '再実行' ELSE '定期実行' END;
 	outcome := CASE r.status WHEN 'completed' THEN '完了' WHEN 'failed' THEN '失敗' ELSE r.status END;
-	subject := format('[請求] %s #%s %s: %s %s〜%s', kind, r.id, outcome, s.code,
+	subject := format('[請求] %s%s: %s %s〜%s', kind, outcome, s.code,
 	                  lower(r.period), upper(r.period) - 1);
 	body := format(E'%s（%s）の請求締め処理が%s。\n\n'
 	               '実行: %s #%s（依頼: %s）\n'
@@ -90,14 +90,15 @@ COMMENT ON FUNCTION billing.run_mail(bigint) IS
 -- billing.mail_header: a header value as RFC 2047 encoded-words when it is
 -- not plain printable ASCII (which also keeps a line break out of the
 -- header).  Eleven characters per word: at most 44 bytes of UTF-8, so each
--- word stays within the 75 characters RFC 2047 allows.
+-- word stays within the 75 characters RFC 2047 allows.  (OPERATOR() has
+-- one precedence for all: every step is bracketed.)
 CREATE OR REPLACE FUNCTION billing.mail_header(value text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
 	SELECT CASE WHEN value OPERATOR(pg_catalog.~) '^[ -~]*$' THEN value
 	            ELSE (SELECT pg_catalog.string_agg('=?UTF-8?B?'
 	                         OPERATOR(pg_catalog.||) pg_catalog.encode(pg_catalog.convert_to(
-	                             pg_catalog.substr(value, 1 OPERATOR(pg_catalog.+) 11 OPERATOR(pg_catalog.*) g, 11), 'UTF8'), 'base64')
+	                             pg_catalog.substr(value, 1 OPERATOR(pg_catalog.+) (11 OPERATOR(pg_catalog.*) g), 11), 'UTF8'), 'base64')
 	                         OPERATOR(pg_catalog.||) '?=',
 	                         E'\r\n ' ORDER BY g)
 	                  FROM pg_catalog.generate_series(0, (pg_catalog.length(value) OPERATOR(pg_catalog.-) 1)

@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """test/mail/smtp_sink.py: a local SMTP server for the mailer's tests.
 
-    python3 smtp_sink.py PORT MAILDIR
+    python3 smtp_sink.py PORT MAILDIR [USER:PASSWORD]
 
 Listens on 127.0.0.1:PORT (aiosmtpd) and writes each accepted message to
 MAILDIR/NNNN.eml as received (envelope recipients in X-Envelope-To), then
-replies 250.  Files in MAILDIR steer it, so a test can stop it mid-send:
+replies 250.  With USER:PASSWORD it requires AUTH (PLAIN or LOGIN, without
+TLS on this loopback test server).  Files in MAILDIR steer it, so a test can stop it mid-send:
   stall_rcpt: while it exists, RCPT TO is not answered (the message is
               never accepted: a client killed now has not sent the mail);
   stall_data: while it exists, the end of DATA is not answered, after the
@@ -17,6 +18,7 @@ import os
 import sys
 
 from aiosmtpd.controller import Controller
+from aiosmtpd.smtp import AuthResult
 
 
 class Sink:
@@ -47,7 +49,15 @@ class Sink:
 def main():
     port, maildir = int(sys.argv[1]), sys.argv[2]
     os.makedirs(maildir, exist_ok=True)
-    controller = Controller(Sink(maildir), hostname='127.0.0.1', port=port)
+    auth = {}
+    if len(sys.argv) > 3:
+        user, password = sys.argv[3].split(':', 1)
+
+        def authenticator(server, session, envelope, mechanism, auth_data):
+            ok = (auth_data.login.decode() == user and auth_data.password.decode() == password)
+            return AuthResult(success=ok)
+        auth = dict(authenticator=authenticator, auth_required=True, auth_require_tls=False)
+    controller = Controller(Sink(maildir), hostname='127.0.0.1', port=port, **auth)
     controller.start()
     with open(os.path.join(maildir, 'ready'), 'w') as f:
         f.write(str(os.getpid()))
