@@ -148,6 +148,26 @@ check_smtp_url(char **newval, void **extra, GucSource source)
 	return true;
 }
 
+/*
+ * check_smtp_from accepts an address or "Name <address>" on one line: it
+ * becomes the From header and the SMTP envelope sender.
+ */
+static bool
+check_smtp_from(char **newval, void **extra, GucSource source)
+{
+	const char *from = *newval;
+
+	if (!setting_is_set(from))
+		return true;
+	if (strchr(from, '@') == NULL || strpbrk(from, "\r\n") != NULL)
+	{
+		GUC_check_errmsg("billing.smtp_from \"%s\" is not a mail address", from);
+		GUC_check_errhint("For example billing@example.com or 請求システム <billing@example.com>.");
+		return false;
+	}
+	return true;
+}
+
 /* billing_define_mail_gucs registers the mailer's settings */
 void
 billing_define_mail_gucs(void)
@@ -161,7 +181,7 @@ billing_define_mail_gucs(void)
 							   "Sender of the billing mails: an address, or Name <address>.",
 							   NULL,
 							   &smtp_from, "", PGC_SUSET, 0,
-							   NULL, NULL, NULL);
+							   check_smtp_from, NULL, NULL);
 	DefineCustomStringVariable("billing.smtp_user",
 							   "User name the billing mailer logs in to the SMTP server with; empty: no login.",
 							   NULL,
