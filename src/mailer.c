@@ -25,8 +25,9 @@
  *	  failure written beforehand ("did not finish").  The outcome is then
  *	  committed: sent_at, or the error.  A crash between the two leaves the
  *	  row due again after the backoff, so a mail is never lost; it is sent
- *	  twice only when the crash falls between the server's final 250 reply
- *	  and the commit of sent_at (README, "Mail").
+ *	  twice only when the crash falls after the message's end went to the
+ *	  server and before the commit of sent_at, SMTP's own window for a
+ *	  duplicate (README, "Mail").
  *-------------------------------------------------------------------------
  */
 #include "billing.h"
