@@ -8,7 +8,9 @@
 # it once, and one after the server took the mail but before its 250 reply
 # sends it twice with one Message-ID (SMTP's own window, README "Mail");
 # one mailer per database; it logs in with the user and the password file,
-# and the password is in no setting another role could read.
+# and the password is in no setting another role could read; an upgrade
+# from 0.2 stops on two mails of one run to one member and keeps 0.2's
+# unsent rows unsent.
 use strict;
 use utf8;
 use warnings;
@@ -314,6 +316,33 @@ pass('once the file is private again, the mail is sent');
 # --- no smtp_url: the mailer is off, and says so when asked to start
 ($ret, $out, $err) = $node->psql('postgres', q{SET billing.smtp_url = ''; SELECT billing.start_mailer()});
 like($err, qr/the billing mailer is disabled: billing.smtp_url is not set/, 'start_mailer says the mailer is disabled');
+
+# --- the upgrade from 0.2: two mails of one run to one member stop it,
+# listed; once corrected, 0.2's unsent rows are kept, not due, and say why
+$node->safe_psql('postgres', 'CREATE DATABASE old02');
+$node->safe_psql('old02', q{
+	CREATE EXTENSION billing VERSION '0.2';
+	SET billing.maintenance = on;
+	INSERT INTO billing.brand (code, name) VALUES ('ACME', 'Acme');
+	INSERT INTO billing.member (brand_id, code, name, email) VALUES (1, 'sato', 'Sato', 'sato@acme.example');
+	INSERT INTO billing.schedule (brand_id, code, name, cycle) VALUES (1, 'M20', 'the 20th', 'monthly:20');
+	INSERT INTO billing.invoice_run (brand_id, schedule_id, kind, period, cutoff_date, issue_at, as_of,
+	                                 invoice_date, status)
+	VALUES (1, 1, 'rerun', '[2026-10-21,2026-11-21)', '2026-11-20', now(), now(), '2026-11-20', 'completed');
+	INSERT INTO billing.notification (run_id, member_id, email, subject, body)
+	VALUES (1, 1, 'sato@acme.example', 'old', 'old'), (1, 1, 'sato@acme.example', 'old', 'old');
+});
+($ret, $out, $err) = $node->psql('old02', 'ALTER EXTENSION billing UPDATE');
+like($err, qr/cannot update billing to 0.3: 1 runs notify a member more than once.*notification 1: run 1, member 1 \(2 rows\)/s,
+	'an upgrade meeting two mails of one run to one member stops, listing them');
+is($node->safe_psql('old02', q{SELECT extversion FROM pg_extension WHERE extname = 'billing'}), '0.2',
+	'and changes nothing');
+$node->safe_psql('old02', q{SET billing.maintenance = on; DELETE FROM billing.notification WHERE id = 2;
+	ALTER EXTENSION billing UPDATE});
+is($node->safe_psql('old02', q{SELECT attempts || ' ' || coalesce(next_attempt_at::text, 'not due') || ' '
+	|| (sent_at IS NULL) || ' ' || last_error FROM billing.notification}),
+	'0 not due true written by billing 0.2, which had no mailer: not sent (billing.retry_notifications sends it)',
+	'a row 0.2 queued is kept unsent and not due after the upgrade, saying why');
 
 $node->stop;
 stop_sink();
