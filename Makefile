@@ -18,7 +18,8 @@ OBJS = \
 	src/references.o \
 	src/guard.o \
 	src/uninstall.o \
-	src/worker.o
+	src/worker.o \
+	src/mailer.o
 
 # The install script is assembled from sql/billing/, one file per concern, in
 # this order (sql/assemble.sh).  Upgrade scripts to this version are assembled
@@ -27,12 +28,14 @@ OBJS = \
 # billing--0.1--0.2.sql) are kept byte for byte as they shipped.
 SQL_SOURCES = $(addprefix sql/billing/, \
 	types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
-	actions.sql xml.sql run_actions.sql views.sql verify.sql cron.sql security.sql grants.sql uninstall.sql)
+	actions.sql xml.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql grants.sql uninstall.sql)
 UPGRADES_FROM = $(patsubst sql/updates/%--$(EXTVERSION).sql,%,$(wildcard sql/updates/*--$(EXTVERSION).sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 	$(foreach v,$(UPGRADES_FROM),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
 DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
 EXTRA_CLEAN = $(EXTENSION).control
+# the mailer speaks SMTP through libcurl (src/mailer.c)
+SHLIB_LINK += -lcurl
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
 REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands verify role_matrix bound_bodies settings uninstall

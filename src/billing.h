@@ -120,6 +120,9 @@ extern void billing_end_api_write(int level);
 /* uninstall.c: DROP EXTENSION keeps the money */
 extern void billing_define_uninstall_gucs(void);
 
+/* mailer.c: the background worker that sends billing.notification */
+extern void billing_define_mail_gucs(void);
+
 /* search_path.c: what every statement of ours resolves names through */
 #define BILLING_SAFE_SEARCH_PATH "pg_catalog, pg_temp"
 extern int	billing_pin_search_path(void);

@@ -20,11 +20,13 @@ as_pg() {
 }
 
 # install_packages installs the Debian packages the build and tests need
-# (a JRE, Saxon-HE and python3 run the PINT JP rules' validate script)
+# (a JRE, Saxon-HE and python3 run the PINT JP rules' validate script; the
+# mailer links libcurl, and its test sends to an aiosmtpd server)
 install_packages() {
 	local want="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron
 		libipc-run-perl libxml2-utils make gcc
-		default-jre-headless libsaxonhe-java python3"
+		default-jre-headless libsaxonhe-java python3
+		libcurl4-openssl-dev python3-aiosmtpd"
 	local missing=""
 	for p in $want; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

@@ -18,6 +18,12 @@ REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.run_invoice_run,
 REVOKE ALL ON FUNCTION billing.lock_buyers, billing.fail_dead_runs, billing.live_run_workers
 	FROM PUBLIC;
 
+-- the mailer (mail.sql): started and stopped by the DBA or the recipe's
+-- administrator; the rest is internal
+REVOKE ALL ON FUNCTION billing.start_mailer, billing.stop_mailer, billing.wake_mailer,
+	billing.retry_notifications, billing.run_mail, billing.notification_mail,
+	billing.mail_amount, billing.mail_header FROM PUBLIC;
+
 -- billing.verify reads every brand's rows: the DBA's (a superuser's) check
 REVOKE ALL ON FUNCTION billing.verify FROM PUBLIC;
 

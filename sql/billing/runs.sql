@@ -249,12 +249,10 @@ BEGIN
 	END IF;
 	INSERT INTO billing.run_log (run_id, level, message)
 	VALUES (r.id, CASE WHEN ok THEN 'info' ELSE 'error' END, message);
+	-- the mail (billing.run_mail, mail.sql), sent by the mailer
 	INSERT INTO billing.notification (run_id, member_id, email, subject, body)
-	SELECT r.id, m.id, m.email,
-	       format('[billing] %s of schedule %s %s',
-	              CASE r.kind WHEN 'rerun' THEN 'rerun' ELSE 'scheduled run' END, s.code, r.status),
-	       message
-	FROM billing.member m
+	SELECT r.id, m.id, m.email, mail.subject, mail.body
+	FROM billing.member m, billing.run_mail(r.id) AS mail
 	WHERE m.brand_id = r.brand_id
 	  AND (m.code = ANY (r.notify) OR (r.kind = 'scheduled' AND m.notify_scheduled_runs));
 	-- LISTEN needs no privilege, so the payload says nothing of the brand:
@@ -365,6 +363,8 @@ BEGIN
 	END IF;
 	PERFORM billing.fail_dead_runs();
 	run_ids := billing.issue_drafts_internal(as_of);
+	-- the tick also (re)starts the mailer for mail still due (mail.sql)
+	PERFORM billing.wake_mailer();
 	-- the runs of every brand are issued; the caller is shown its own
 	RETURN QUERY SELECT r.* FROM billing.invoice_run r, billing.caller_brands() AS v(visible)
 	WHERE r.id = ANY (run_ids) AND (v.visible IS NULL OR r.brand_id = ANY (v.visible)) ORDER BY r.id;

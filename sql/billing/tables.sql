@@ -491,6 +491,16 @@ CREATE TABLE billing.notification (
 	body text NOT NULL,
 	created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	sent_at timestamptz,
+	-- delivery by the mailer (src/mailer.c): each attempt is counted, and
+	-- its failure written beforehand, in a transaction committed before the
+	-- mail is handed to the SMTP server; a sent row has no next attempt
+	attempts integer NOT NULL DEFAULT 0 CONSTRAINT notification_attempts CHECK (attempts >= 0),
+	next_attempt_at timestamptz DEFAULT clock_timestamp(),
+	last_attempt_at timestamptz,
+	last_error text,
+	CONSTRAINT notification_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL),
+	-- one mail per member per run
+	CONSTRAINT notification_run_member_key UNIQUE (run_id, member_id),
 	-- a run's notifications go with it; a member told is kept
 	CONSTRAINT notification_run_fkey FOREIGN KEY (run_id) REFERENCES billing.invoice_run (id) ON DELETE CASCADE,
 	CONSTRAINT notification_member_fkey FOREIGN KEY (member_id) REFERENCES billing.member (id)
@@ -499,8 +509,8 @@ ALTER SEQUENCE billing.notification_id_seq OWNED BY billing.notification.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.notification', '');
 SELECT pg_catalog.pg_extension_config_dump('billing.notification_id_seq', '');
 CREATE INDEX notification_unsent_idx ON billing.notification (id) WHERE sent_at IS NULL;
--- for the foreign keys when a run or a member is deleted
-CREATE INDEX notification_run_idx ON billing.notification (run_id);
+-- for the foreign keys when a member is deleted (a run's rows are found by
+-- notification_run_member_key)
 CREATE INDEX notification_member_idx ON billing.notification (member_id);
 COMMENT ON TABLE billing.notification IS 'outbox: one row per member to tell when a run ends';
 COMMENT ON COLUMN billing.notification.id IS 'notification id, in order';
@@ -510,7 +520,11 @@ COMMENT ON COLUMN billing.notification.email IS 'the member''s address when the 
 COMMENT ON COLUMN billing.notification.subject IS 'subject line';
 COMMENT ON COLUMN billing.notification.body IS 'the run''s report line';
 COMMENT ON COLUMN billing.notification.created_at IS 'when the run ended';
-COMMENT ON COLUMN billing.notification.sent_at IS 'when a mailer sent it; NULL: still to send';
+COMMENT ON COLUMN billing.notification.sent_at IS 'when the SMTP server accepted it; NULL: not sent (yet)';
+COMMENT ON COLUMN billing.notification.attempts IS 'attempts to send it begun so far, including one cut short by a crash';
+COMMENT ON COLUMN billing.notification.next_attempt_at IS 'when the mailer tries (again); NULL: sent, or given up (see last_error; billing.retry_notifications sends it again)';
+COMMENT ON COLUMN billing.notification.last_attempt_at IS 'when the last attempt began';
+COMMENT ON COLUMN billing.notification.last_error IS 'why the last attempt failed, or NULL';
 
 
 -- Which roles see which brands: one row per grant, written only by

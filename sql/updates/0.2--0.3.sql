@@ -69,7 +69,6 @@ ALTER TABLE billing.notification ADD CONSTRAINT notification_run_fkey FOREIGN KE
 	REFERENCES billing.invoice_run (id) ON DELETE CASCADE NOT VALID;
 ALTER TABLE billing.notification ADD CONSTRAINT notification_member_fkey FOREIGN KEY (member_id)
 	REFERENCES billing.member (id) NOT VALID;
-CREATE INDEX notification_run_idx ON billing.notification (run_id);
 CREATE INDEX notification_member_idx ON billing.notification (member_id);
 ALTER TABLE billing.brand_grant ADD CONSTRAINT brand_grant_brand_fkey FOREIGN KEY (brand_id)
 	REFERENCES billing.brand (id) ON DELETE CASCADE NOT VALID;
@@ -198,3 +197,43 @@ DROP FUNCTION billing.try_lock_run(bigint);
 -- invoices_xml becomes SECURITY DEFINER (security.sql), the internal
 -- helpers lose PUBLIC's EXECUTE (grants.sql), and the event trigger
 -- billing_keep_invoices is made by uninstall.sql.
+
+------------------------------------------------------------------------------
+-- Issue 12, mailer: the delivery columns of the outbox (src/mailer.c) and
+-- one mail per member per run.  0.2 had no mailer, so its unsent rows are
+-- reports of old runs: they are kept unsent and not due (a DBA sends them on
+-- purpose with billing.retry_notifications), rather than mailed in a burst
+-- right after the upgrade.
+------------------------------------------------------------------------------
+DO $notified_once$
+DECLARE
+	bad text[];
+BEGIN
+	SELECT array_agg(format('notification %s: run %s, member %s (%s rows)', n.first_id, n.run_id, n.member_id, n.copies)
+	                 ORDER BY n.first_id) INTO bad
+	FROM (SELECT min(id) AS first_id, run_id, member_id, count(*) AS copies
+	      FROM billing.notification GROUP BY run_id, member_id HAVING count(*) > 1) AS n;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot upgrade billing to 0.3: % runs notify a member more than once', cardinality(bad)
+			USING ERRCODE = 'unique_violation',
+			      DETAIL = array_to_string(bad[1:50], E'\n'),
+			      HINT = 'Nothing was changed.  0.3 sends one mail per member per run: delete the extra rows of each pair on 0.2 (as the extension''s owner), then run ALTER EXTENSION billing UPDATE again.';
+	END IF;
+END
+$notified_once$;
+ALTER TABLE billing.notification
+	ADD COLUMN attempts integer NOT NULL DEFAULT 0 CONSTRAINT notification_attempts CHECK (attempts >= 0),
+	ADD COLUMN next_attempt_at timestamptz DEFAULT clock_timestamp(),
+	ADD COLUMN last_attempt_at timestamptz,
+	ADD COLUMN last_error text;
+UPDATE billing.notification SET next_attempt_at = NULL,
+	last_error = CASE WHEN sent_at IS NULL
+	                  THEN 'written by billing 0.2, which had no mailer: not sent (billing.retry_notifications sends it)' END;
+ALTER TABLE billing.notification
+	ADD CONSTRAINT notification_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL),
+	ADD CONSTRAINT notification_run_member_key UNIQUE (run_id, member_id);
+COMMENT ON COLUMN billing.notification.sent_at IS 'when the SMTP server accepted it; NULL: not sent (yet)';
+COMMENT ON COLUMN billing.notification.attempts IS 'attempts to send it begun so far, including one cut short by a crash';
+COMMENT ON COLUMN billing.notification.next_attempt_at IS 'when the mailer tries (again); NULL: sent, or given up (see last_error; billing.retry_notifications sends it again)';
+COMMENT ON COLUMN billing.notification.last_attempt_at IS 'when the last attempt began';
+COMMENT ON COLUMN billing.notification.last_error IS 'why the last attempt failed, or NULL';

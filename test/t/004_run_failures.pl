@@ -134,7 +134,7 @@ sub run_failed
 		'1', "$label: one error line in its log");
 	is($node->safe_psql('postgres', qq{
 		SELECT count(*) || ' ' || min(email) || ' ' || min(subject) FROM billing.notification WHERE run_id = $run}),
-		'1 sato@acme.example [billing] rerun of schedule M20 failed', "$label: the member asked is notified");
+		'1 sato@acme.example [請求] 再実行失敗: M20 2026-10-21〜2026-11-20', "$label: the member asked is notified");
 	nothing_left($run, $label);
 }
 
