@@ -495,7 +495,13 @@ COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz
 -- those of the brand dated in [first_day, day_after_cutoff), of buyers
 -- whose schedule was applied before applied_before.  A buyer gets a draft
 -- for eligible documents, or for a non-zero balance when it has no other
--- live invoice with this cut-off.  Tax is rounded once per draft and rate.
+-- live invoice with this cut-off or a later one; its previous_billed is 0
+-- when a later live invoice already carries its balance (a rerun of an
+-- older period).  With late_from (a scheduled run of a next_run schedule)
+-- the uninvoiced documents dated from late_from up to first_day are taken
+-- too, each buyer's from the first period whose run took it, and the
+-- draft's late_since is the earliest of their dates.  Tax is rounded once
+-- per draft and rate, late documents included.
 -- first_document_id: no document of the period has a smaller id (see
 -- billing.uninvoiced_documents); 0 looks at every link.
 --
@@ -535,11 +541,17 @@ BEGIN ATOMIC
 		WHERE s.id = draft_rows.schedule_id
 	), buyers AS MATERIALIZED (
 		SELECT b.id AS buyer_id, b.billing_balance, b.default_due_rule, b.default_bank_account_id,
-		       b.billing_balance <> 0 AND live.buyer_id IS NULL AS balance_only
+		       b.billing_balance <> 0 AND live.buyer_id IS NULL AS balance_only,
+		       live.buyer_id IS NULL OR NOT live.later AS carries_balance
 		FROM billing.buyer b
-		LEFT JOIN (SELECT DISTINCT i.buyer_id FROM billing.invoice i
-		           WHERE i.cutoff_date = draft_rows.cutoff
-		             AND i.status IN ('draft', 'confirmed', 'quarantined')) AS live
+		-- the buyer's live invoices of this period or a later one: a rerun
+		-- of an older period (period => date) neither makes a balance-only
+		-- draft nor restates the balance that a later invoice carries
+		LEFT JOIN (SELECT i.buyer_id, bool_or(i.cutoff_date > draft_rows.cutoff) AS later
+		           FROM billing.invoice i
+		           WHERE i.cutoff_date >= draft_rows.cutoff
+		             AND i.status IN ('draft', 'confirmed', 'quarantined')
+		           GROUP BY i.buyer_id) AS live
 		  ON live.buyer_id = b.id
 		WHERE b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
 		  AND b.schedule_applied_at < draft_rows.applied_before
@@ -580,6 +592,7 @@ BEGIN ATOMIC
 	), drafts AS (
 		SELECT b.buyer_id, g.group_key,
 		       CASE WHEN cfg.grouping = 'document' AND g.group_key IS NOT NULL THEN 0
+		            WHEN NOT b.carries_balance THEN 0
 		            ELSE b.billing_balance END AS previous_billed,
 		       coalesce(g.deposit, 0) AS deposit, coalesce(g.purchases, 0) AS purchases,
 		       coalesce(g.tax, 0) AS tax, coalesce(g.documents, 0)::integer AS documents,
