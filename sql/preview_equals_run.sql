@@ -116,3 +116,30 @@ WHERE i.brand_id = (SELECT id FROM brand WHERE code = 'PEQ')
 SELECT count(*) AS left_to_preview
 FROM (SELECT * FROM preview_run('QB', '2026-11-25 10:00+09', 'PEQ')
       UNION ALL SELECT * FROM preview_run('QD', '2026-11-25 10:00+09', 'PEQ')) AS p;
+
+-- A past period (period => date), previewed and then rerun the same way:
+-- two late deliveries of September, found after October's drafts.  PQ1
+-- already has a later live invoice (October's draft), which carries its
+-- balance, so its September draft starts from 0: 1234 + 123 = 1357; PQ3:
+-- 500 + 40 = 540; PQ2 has only its balance, already on October's draft:
+-- no September draft.
+INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+SELECT b.id, b.brand_id, 'delivery_invoice', v.d::date, v.amount, v.rate, v.ref
+FROM buyer b JOIN (VALUES ('PQ1', '2026-09-15', 1234, 0.10, 'PEQ-S1'),
+                          ('PQ3', '2026-09-20', 500, 0.08, 'PEQ-S2')) AS v(buyer, d, amount, rate, ref)
+  ON v.buyer = b.code;
+CREATE TEMP TABLE preview_past AS
+SELECT 'QB' AS schedule, buyer, period, invoice_date, due_date, documents, previous_billed, deposit,
+       carried_over, purchases, tax, total, bank_account
+FROM preview_run('QB', '2026-11-25 10:00+09', 'PEQ', period => '2026-09-30');
+SELECT * FROM preview_past ORDER BY buyer;
+SET client_min_messages = warning;
+SELECT rerun_invoice_run('QB', as_of => '2026-11-25 10:00+09', brand => 'PEQ', period => '2026-09-30') IS NOT NULL AS ran;
+RESET client_min_messages;
+CREATE TEMP VIEW issued_past AS SELECT * FROM issued WHERE upper(period) = '2026-10-01';
+SELECT count(*) AS drafts, (SELECT count(*) FROM preview_past) AS previewed FROM issued_past;
+SELECT 'previewed, not issued' AS side, * FROM (TABLE preview_past EXCEPT ALL TABLE issued_past) AS d
+UNION ALL
+SELECT 'issued, not previewed', * FROM (TABLE issued_past EXCEPT ALL TABLE preview_past) AS d;
+-- nothing left to preview for September either
+SELECT count(*) AS left_to_preview FROM preview_run('QB', '2026-11-25 10:00+09', 'PEQ', period => '2026-09-01');

@@ -37,9 +37,18 @@ FROM brand br JOIN schedule s ON s.brand_id = br.id JOIN bank_account a ON a.bra
 WHERE br.code = 'REF1';
 INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 SELECT b.id, b.brand_id, 'delivery_invoice', '2026-01-10', 100, 0.10, 'REF-D1' FROM buyer b WHERE b.code = 'RB';
--- a rerun of REF1's schedule for a period with nothing to bill: no invoice,
--- but a log line and a notification, the run's children
-SELECT rerun_invoice_run('RS', '{rm}', as_of => '2025-02-02 12:00+09', brand => 'REF1') > 0 AS rerun;
+-- a background rerun of REF1's schedule for a period with nothing to bill:
+-- no invoice, but log lines and a notification, the run's children (it
+-- ends cancelled: nothing to re-run; a rerun in the session makes no run)
+SELECT rerun_invoice_run('RS', '{rm}', background => true, as_of => '2025-02-02 12:00+09', brand => 'REF1') > 0 AS rerun;
+DO $$
+BEGIN
+	FOR i IN 1 .. 300 LOOP
+		EXIT WHEN (SELECT status FROM billing.invoice_run
+		           WHERE id = (SELECT max(id) FROM billing.invoice_run)) IN ('completed', 'failed', 'cancelled');
+		PERFORM pg_sleep(0.1);
+	END LOOP;
+END $$;
 SELECT r.status, r.invoice_count, (SELECT count(*) FROM run_log l WHERE l.run_id = r.id) AS log_lines,
        (SELECT count(*) FROM notification n WHERE n.run_id = r.id) AS notifications
 FROM invoice_run r JOIN brand br ON br.id = r.brand_id WHERE br.code = 'REF1';

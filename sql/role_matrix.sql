@@ -39,6 +39,10 @@ SELECT count(*) AS confirmed FROM billing.confirm_invoices(ARRAY(
 	SELECT i.id FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id WHERE b.code = 'MX1'));
 SELECT min(i.id) AS confirmed FROM billing.invoice i WHERE i.run_id = :run AND i.status = 'confirmed' \gset
 SELECT min(i.id) AS draft FROM billing.invoice i WHERE i.run_id = :run AND i.status = 'draft' \gset
+-- (a rerun with nothing to bill makes no run: this one has a delivery)
+INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+SELECT id, brand_id, 'delivery_invoice', '2026-10-12', 200, 0.10, code || '-0' FROM billing.buyer
+WHERE code = 'MX2';
 SELECT billing.rerun_invoice_run('MXEOM', as_of => '2026-11-02 11:00+09', brand => 'MX') AS disabled_run \gset
 SELECT enabled FROM billing.disable_run(:disabled_run);
 -- a delivery recorded after the runs: still to bill (and in the preview)
@@ -86,7 +90,7 @@ CREATE ROLE regress_mx_reader_login LOGIN IN ROLE regress_mx_reader, regress_mx;
 CREATE TEMP TABLE call (fn regprocedure PRIMARY KEY, q text NOT NULL);
 INSERT INTO call VALUES
 	-- the API of the recipe
-	('billing.preview_run(text,timestamptz,text)', $$SELECT * FROM billing.preview_run('MXEOM', '2026-11-02 12:00+09')$$),
+	('billing.preview_run(text,timestamptz,text,date)', $$SELECT * FROM billing.preview_run('MXEOM', '2026-11-02 12:00+09', period => '2026-10-31')$$),
 	('billing.invoice_xml(bigint)', $$SELECT billing.invoice_xml(:confirmed)$$),
 	('billing.run_xml(bigint)', $$SELECT * FROM billing.run_xml(:run)$$),
 	('billing.invoices_xml(bigint[])', $$SELECT * FROM billing.invoices_xml(ARRAY[:confirmed, :draft]::bigint[])$$),
@@ -95,7 +99,7 @@ INSERT INTO call VALUES
 	('billing.reject_invoices(bigint[],text)', $$SELECT * FROM billing.reject_invoices(ARRAY[:draft]::bigint[], 'wrong')$$),
 	('billing.cancel_invoices(bigint[])', $$SELECT * FROM billing.cancel_invoices(ARRAY[:draft]::bigint[])$$),
 	('billing.delete_drafts(bigint[])', $$SELECT billing.delete_drafts(ARRAY[:draft]::bigint[])$$),
-	('billing.rerun_invoice_run(text,text[],boolean,timestamptz,text)', $$SELECT billing.rerun_invoice_run('MXEOM', '{mx-mem}', as_of => '2026-11-02 12:00+09')$$),
+	('billing.rerun_invoice_run(text,text[],boolean,timestamptz,text,date)', $$SELECT billing.rerun_invoice_run('MXEOM', '{mx-mem}', as_of => '2026-11-02 12:00+09', period => '2026-10-15')$$),
 	('billing.cancel_run(bigint,boolean)', $$SELECT * FROM billing.cancel_run(:run)$$),
 	('billing.set_run_description(bigint,text)', $$SELECT * FROM billing.set_run_description(:run, 'October')$$),
 	('billing.disable_run(bigint)', $$SELECT * FROM billing.disable_run(:run)$$),

@@ -185,7 +185,7 @@ CROSS JOIN unnest(ARRAY[
 	format('SELECT billing.finish_run(%s, false, %L, 0, 0, 0, 0, 0, 0)', :run_a, 'failed: forged'),
 	format('SELECT billing.run_invoice_run(%s)', :run_a),
 	'SELECT billing.issue_drafts_internal(now())',
-	format('SELECT billing.plan_rerun(%L, %L, now(), NULL)', 'EOM', '{}'),
+	format('SELECT billing.plan_rerun(%L, %L, now(), NULL, NULL)', 'EOM', '{}'),
 	'SELECT billing.plan_scheduled_runs(1, now())',
 	format('SELECT billing.start_run_worker(%s)', :run_a),
 	format('SELECT billing.lock_invoices(ARRAY[%s]::bigint[], ARRAY[%L], %L)', :a2, 'draft', 'x'),

@@ -95,7 +95,7 @@ SELECT id, brand_id, 'delivery_invoice', '2026-10-31', 700, 0.10, 'RS3-D2' FROM 
 -- (a queued run as a background rerun leaves it before its worker starts,
 -- made by the internal plan_rerun under the maintenance switch)
 SET billing.maintenance = on;
-SELECT billing.plan_rerun('RS-EOM', '{}', '2026-11-05 12:00+09', 'RS') AS queued \gset
+SELECT billing.plan_rerun('RS-EOM', '{}', '2026-11-05 12:00+09', 'RS', NULL) AS queued \gset
 RESET billing.maintenance;
 SELECT status, enabled FROM billing.disable_run(:queued);
 SELECT step FROM billing.run_report WHERE run = :queued;
@@ -110,5 +110,5 @@ UPDATE billing.schedule SET enabled = false WHERE code = 'RS-EOM';
 SELECT e.state, e.message, e.hint
 FROM public.err($q$SELECT billing.rerun_invoice_run('RS-EOM', as_of => '2026-11-05 13:00+09', brand => 'RS')$q$) AS e;
 UPDATE billing.schedule SET enabled = true WHERE code = 'RS-EOM';
-SELECT billing.rerun_invoice_run('RS-EOM', as_of => '2026-11-05 13:00+09', brand => 'RS') AS run3 \gset
-SELECT step FROM billing.run_report WHERE run = :run3;
+-- (it finds nothing left to bill, so it makes no run: NULL, nothing to re-run)
+SELECT billing.rerun_invoice_run('RS-EOM', as_of => '2026-11-05 13:00+09', brand => 'RS') IS NULL AS nothing_to_rerun;

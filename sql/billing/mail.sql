@@ -40,7 +40,9 @@ BEGIN
 	SELECT * INTO s FROM billing.schedule WHERE id = r.schedule_id;
 	SELECT * INTO b FROM billing.brand WHERE id = r.brand_id;
 	kind := CASE r.kind WHEN 'rerun' THEN '再実行' ELSE '定期実行' END;
-	outcome := CASE r.status WHEN 'completed' THEN '完了' WHEN 'failed' THEN '失敗' ELSE r.status END;
+	-- cancelled: a background rerun that found nothing to re-run (finish_run)
+	outcome := CASE r.status WHEN 'completed' THEN '完了' WHEN 'failed' THEN '失敗'
+	                         WHEN 'cancelled' THEN '対象なし' ELSE r.status END;
 	subject := format('[請求] %s%s: %s %s〜%s', kind, outcome, s.code,
 	                  lower(r.period), upper(r.period) - 1);
 	body := format(E'%s（%s）の請求締め処理が%s。\n\n'
@@ -51,6 +53,7 @@ BEGIN
 	               '結果: %s\n',
 	               b.name, b.code,
 	               CASE r.status WHEN 'completed' THEN '完了しました' WHEN 'failed' THEN '失敗しました。請求書は作成されていません'
+	                             WHEN 'cancelled' THEN '再実行する伝票がなく、請求書は作成されていません'
 	                             ELSE '終了しました' END,
 	               kind, r.id, r.requested_by, s.code, s.name,
 	               lower(r.period), upper(r.period) - 1, r.cutoff_date, r.invoice_date, outcome);

@@ -153,44 +153,90 @@ COMMENT ON FUNCTION billing.find_schedule(text, text) IS
 	'internal: a schedule by code (and brand) among the calling role''s brands, or an error naming what was not found';
 
 -- billing.rerun_target: what a rerun of the schedule as of as_of covers:
--- the most recent closed period (by the local date in the brand's time
--- zone), its cut-off, and the invoice date the schedule gives it.  Also
--- validates the request, with errors that name what is wrong.
+-- the closed period that contains period_date, or, when that is NULL, the
+-- most recent closed period (both by the local date in the brand's time
+-- zone); its cut-off, and the invoice date the schedule gives it.  Also
+-- validates the request, with errors that name what is wrong: a period
+-- that has not closed yet as of as_of, or one whose issue moment came
+-- before the schedule was in use (applied to its first buyer: the rule of
+-- billing.plan_scheduled_runs), is refused.
 CREATE OR REPLACE FUNCTION billing.rerun_target(schedule text, as_of timestamptz, brand text,
-                                     OUT schedule_id bigint, OUT brand_id bigint,
-                                     OUT period daterange, OUT cutoff date, OUT invoice_date date)
+                                                period_date date,
+                                                OUT schedule_id bigint, OUT brand_id bigint,
+                                                OUT period daterange, OUT cutoff date,
+                                                OUT invoice_date date)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s billing.schedule;
+	zone text;
 	local_day date;
+	latest daterange;
+	in_use_since timestamptz;
+	first_buyer text;
+	first_period daterange;
 BEGIN
 	IF as_of IS NULL OR NOT isfinite(as_of) THEN
 		RAISE EXCEPTION 'as_of must be a finite time, got %', coalesce(as_of::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Leave it out to mean now().';
 	END IF;
 	s := billing.find_schedule(schedule, brand);
-	SELECT (as_of AT TIME ZONE b.time_zone)::date INTO local_day
-	FROM billing.brand b WHERE b.id = s.brand_id;
+	SELECT b.time_zone INTO zone FROM billing.brand b WHERE b.id = s.brand_id;
+	local_day := (as_of AT TIME ZONE zone)::date;
+	latest := billing.last_closed_period(s.cycle, local_day);
 	schedule_id := s.id;
 	brand_id := s.brand_id;
-	period := billing.last_closed_period(s.cycle, local_day);
+	IF period_date IS NULL THEN
+		period := latest;
+	ELSE
+		IF NOT isfinite(period_date) OR period_date >= upper(latest) THEN
+			RAISE EXCEPTION 'the period of % of billing schedule "%" has not closed yet', period_date, s.code
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = format('As of %s (local date %s in %s) the most recent closed period of the schedule is %s..%s.',
+				                      as_of, local_day, zone, lower(latest), upper(latest) - 1),
+				      HINT = format('Pass a date up to %s; the period of %s is billed by the scheduled run after its cut-off.',
+				                    upper(latest) - 1, period_date);
+		END IF;
+		-- when the schedule came into use: its first buyer's application
+		SELECT b.schedule_applied_at, b.code INTO in_use_since, first_buyer
+		FROM billing.buyer b WHERE b.schedule_id = s.id
+		ORDER BY b.schedule_applied_at, b.code LIMIT 1;
+		IF in_use_since IS NULL THEN
+			RAISE EXCEPTION 'billing schedule "%" is applied to no buyer, so it has no period to rerun', s.code
+				USING ERRCODE = 'invalid_parameter_value',
+				      HINT = 'Apply the schedule to its buyers first (UPDATE billing.buyer SET schedule_id = ...).';
+		END IF;
+		-- the first period whose issue moment came after that
+		-- (c + 1 + issue_delay > the application, local: c >= this date)
+		first_period := billing.period_of(s.cycle, ((in_use_since AT TIME ZONE zone) - s.issue_delay)::date);
+		IF period_date < lower(first_period) THEN
+			RAISE EXCEPTION '% is before billing schedule "%" came into use', period_date, s.code
+				USING ERRCODE = 'invalid_parameter_value',
+				      DETAIL = format('Its first buyer, "%s", was applied at %s: the first period it bills is %s..%s.',
+				                      first_buyer, in_use_since, lower(first_period), upper(first_period) - 1),
+				      HINT = format('Pass a date from %s on, or, if the schedule billed that buyer earlier, back-date its schedule_applied_at (at most a year before the schedule was created).',
+				                    lower(first_period));
+		END IF;
+		period := billing.period_of(s.cycle, period_date);
+	END IF;
 	cutoff := upper(period) - 1;
 	invoice_date := billing.invoice_date_for(s.invoice_date_mode, cutoff, local_day);
 END
 $$;
-COMMENT ON FUNCTION billing.rerun_target(text, timestamptz, text) IS
-	'internal: the period, cut-off and invoice date a rerun of the schedule as of as_of covers';
+COMMENT ON FUNCTION billing.rerun_target(text, timestamptz, text, date) IS
+	'internal: the period (the closed one containing period_date, else the latest), cut-off and invoice date a rerun covers; refuses a period not closed or before the schedule came into use';
 
--- billing.plan_rerun queues a rerun of the schedule's most recent closed
--- period as of as_of, for the buyers who have the schedule applied then.
-CREATE OR REPLACE FUNCTION billing.plan_rerun(schedule text, notify text[], as_of timestamptz, brand text)
+-- billing.plan_rerun queues a rerun of the schedule's closed period that
+-- contains period_date (NULL: the most recent one) as of as_of, for the
+-- buyers who have the schedule applied then.
+CREATE OR REPLACE FUNCTION billing.plan_rerun(schedule text, notify text[], as_of timestamptz, brand text,
+                                              period_date date)
 RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	target record;
 	unknown text[];
 	run_id bigint;
 BEGIN
-	target := billing.rerun_target(schedule, as_of, brand);
+	target := billing.rerun_target(schedule, as_of, brand, period_date);
 	PERFORM billing.refuse_disabled_schedule(target.schedule_id);	-- sql/billing/run_actions.sql
 	notify := coalesce(notify, '{}');
 	SELECT array_agg(format('"%s"', n) ORDER BY n) INTO unknown
@@ -210,8 +256,8 @@ BEGIN
 	RETURN run_id;
 END
 $$;
-COMMENT ON FUNCTION billing.plan_rerun(text, text[], timestamptz, text) IS
-	'queues a rerun of the schedule''s last closed period as of as_of, checking the members to notify; returns the run id';
+COMMENT ON FUNCTION billing.plan_rerun(text, text[], timestamptz, text, date) IS
+	'queues a rerun of the schedule''s closed period containing period_date (NULL: the latest) as of as_of, checking the members to notify; returns the run id';
 
 -- billing.finish_run closes a run: its row, its log line, the outbox rows
 -- for the members to notify, a pg_notify on channel billing_run, and a
@@ -229,9 +275,35 @@ DECLARE
 	-- read here and passed to the UPDATE as a value: no volatile function
 	-- inside an UPDATE of invoice_run (a reference table on Citus)
 	finished timestamptz := clock_timestamp();
+	ending text := CASE WHEN ok THEN 'completed' ELSE 'failed' END;
 BEGIN
+	-- A rerun that made no draft is no run (issue 12): called in the
+	-- requester's session, its row goes again (nothing else of it was
+	-- written) and a NOTICE and a server log line say "nothing to re-run";
+	-- rerun_invoice_run then returns NULL.  A background rerun's row was
+	-- seen queued and running by its requester and by watchers, and its
+	-- members wait for a mail: it ends 'cancelled' (never processed or
+	-- validated later) with that line in its log, and its mail says so.
+	IF ok AND coalesce(invoices, 0) = 0 THEN
+		SELECT * INTO r FROM billing.invoice_run WHERE id = finish_run.run_id;
+		IF r.kind = 'rerun' THEN
+			SELECT * INTO s FROM billing.schedule WHERE id = r.schedule_id;
+			message := format('nothing to re-run for schedule "%s" period %s..%s: no uninvoiced document and no balance to bill',
+			                  s.code, lower(r.period), upper(r.period) - 1);
+			IF NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(pg_backend_pid()) AS a
+			               WHERE a.backend_type = 'billing invoice run') THEN
+				DELETE FROM billing.invoice_run AS run WHERE run.id = finish_run.run_id;
+				RAISE LOG 'billing: %', message;
+				IF coalesce(r.brand_id = ANY (billing.caller_brands()), true) THEN
+					RAISE NOTICE '%', message USING HINT = 'No run was made; billing.document_status tells what will bill each uninvoiced document.';
+				END IF;
+				RETURN;
+			END IF;
+			ending := 'cancelled';
+		END IF;
+	END IF;
 	UPDATE billing.invoice_run AS run
-	SET status = CASE WHEN ok THEN 'completed' ELSE 'failed' END,
+	SET status = ending,
 	    finished_at = finished, buyer_count = buyers, invoice_count = invoices,
 	    document_count = documents, purchases_total = purchases, tax_total = tax,
 	    billed_total = billed, error = finish_run.error
@@ -239,7 +311,9 @@ BEGIN
 	RETURNING * INTO r;
 	SELECT * INTO s FROM billing.schedule WHERE id = r.schedule_id;
 	SELECT b.currency INTO currency FROM billing.brand b WHERE b.id = r.brand_id;
-	IF ok THEN
+	IF ending = 'cancelled' THEN
+		message := format('background rerun %s: %s; closed as cancelled, no run was needed', r.id, message);
+	ELSIF ok THEN
 		message := format('%s %s of schedule "%s" for %s..%s: %s buyers, %s drafts, %s documents, purchases %s, tax %s, total %s %s',
 		                  CASE r.kind WHEN 'rerun' THEN 'rerun' ELSE 'scheduled run' END, r.id, s.code, lower(r.period), upper(r.period) - 1, buyers, invoices,
 		                  documents, purchases, tax, billed, currency);
@@ -373,29 +447,38 @@ $$;
 COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean) IS
 	'makes the draft invoices of every period whose issue moment has come by as_of (not in the future unless simulate); idempotent, catches up';
 
--- billing.rerun_invoice_run: re-aggregates the uninvoiced documents of the
--- schedule's most recent closed period into new drafts (never into existing
--- ones).  Returns the run id; with background => true a background worker
--- does the run after this transaction commits.
+-- billing.rerun_invoice_run: re-aggregates the uninvoiced documents of a
+-- closed period of the schedule into new drafts (never into existing
+-- ones): the period that contains period => date, any closed period since
+-- the schedule came into use, or by default the most recent closed one as
+-- of as_of.  Returns the run id; with background => true a background
+-- worker does the run after this transaction commits.  A rerun that finds
+-- nothing to bill makes no run: it returns NULL with the NOTICE "nothing
+-- to re-run for schedule X period Y" (and that line in the server log); a
+-- background one ends cancelled with that line (billing.finish_run).
 CREATE OR REPLACE FUNCTION billing.rerun_invoice_run(schedule text, notify text[] DEFAULT '{}',
                                           background boolean DEFAULT false,
-                                          as_of timestamptz DEFAULT now(), brand text DEFAULT NULL)
+                                          as_of timestamptz DEFAULT now(), brand text DEFAULT NULL,
+                                          period date DEFAULT NULL)
 RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_id bigint;
 BEGIN
 	PERFORM billing.fail_dead_runs();
-	run_id := billing.plan_rerun(schedule, notify, as_of, brand);
+	run_id := billing.plan_rerun(schedule, notify, as_of, brand, period);
 	IF coalesce(background, false) THEN
 		PERFORM billing.start_run_worker(run_id);
-	ELSE
-		PERFORM billing.run_invoice_run(run_id);
+		RETURN run_id;
+	END IF;
+	PERFORM billing.run_invoice_run(run_id);
+	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r WHERE r.id = run_id) THEN
+		RETURN NULL;	-- nothing to re-run: finish_run took the empty run back
 	END IF;
 	RETURN run_id;
 END
 $$;
-COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text) IS
-	're-aggregates uninvoiced documents of the most recent closed period into new drafts';
+COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text, date) IS
+	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; NULL when there is nothing to re-run';
 
 -- billing.draft_rows: the drafts a run of one period of a schedule makes,
 -- computed and returned, writing nothing.  The one statement behind both
@@ -412,7 +495,13 @@ COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz
 -- those of the brand dated in [first_day, day_after_cutoff), of buyers
 -- whose schedule was applied before applied_before.  A buyer gets a draft
 -- for eligible documents, or for a non-zero balance when it has no other
--- live invoice with this cut-off.  Tax is rounded once per draft and rate.
+-- live invoice with this cut-off or a later one; its previous_billed is 0
+-- when a later live invoice already carries its balance (a rerun of an
+-- older period).  With late_from (a scheduled run of a next_run schedule)
+-- the uninvoiced documents dated from late_from up to first_day are taken
+-- too, each buyer's from the first period whose run took it, and the
+-- draft's late_since is the earliest of their dates.  Tax is rounded once
+-- per draft and rate, late documents included.
 -- first_document_id: no document of the period has a smaller id (see
 -- billing.uninvoiced_documents); 0 looks at every link.
 --
@@ -436,24 +525,33 @@ COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz
 CREATE OR REPLACE FUNCTION billing.draft_rows(brand_id bigint, schedule_id bigint, first_day date,
                                               day_after_cutoff date, applied_before timestamptz,
                                               cutoff date, invoice_date date,
-                                              first_document_id bigint DEFAULT 0)
+                                              first_document_id bigint DEFAULT 0,
+                                              late_from date DEFAULT NULL)
 RETURNS TABLE (row_kind text, buyer_id bigint, group_key bigint, document_id bigint,
                tax_rate numeric, taxable_amount numeric, previous_billed numeric, deposit numeric,
                carried_over numeric, purchases numeric, tax numeric, total numeric,
-               documents integer, due_rule billing.due_rule, due_date date, bank_account_id bigint)
+               documents integer, due_rule billing.due_rule, due_date date, bank_account_id bigint,
+               late_since date)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	WITH cfg AS (
-		SELECT s.grouping, s.override_due_rule, s.due_rule, br.currency_scale, br.tax_rounding
+		SELECT s.grouping, s.override_due_rule, s.due_rule, br.currency_scale, br.tax_rounding,
+		       s.cycle, s.issue_delay, br.time_zone
 		FROM billing.schedule s JOIN billing.brand br ON br.id = s.brand_id
 		WHERE s.id = draft_rows.schedule_id
 	), buyers AS MATERIALIZED (
 		SELECT b.id AS buyer_id, b.billing_balance, b.default_due_rule, b.default_bank_account_id,
-		       b.billing_balance <> 0 AND live.buyer_id IS NULL AS balance_only
+		       b.billing_balance <> 0 AND live.buyer_id IS NULL AS balance_only,
+		       live.buyer_id IS NULL OR NOT live.later AS carries_balance
 		FROM billing.buyer b
-		LEFT JOIN (SELECT DISTINCT i.buyer_id FROM billing.invoice i
-		           WHERE i.cutoff_date = draft_rows.cutoff
-		             AND i.status IN ('draft', 'confirmed', 'quarantined')) AS live
+		-- the buyer's live invoices of this period or a later one: a rerun
+		-- of an older period (period => date) neither makes a balance-only
+		-- draft nor restates the balance that a later invoice carries
+		LEFT JOIN (SELECT i.buyer_id, bool_or(i.cutoff_date > draft_rows.cutoff) AS later
+		           FROM billing.invoice i
+		           WHERE i.cutoff_date >= draft_rows.cutoff
+		             AND i.status IN ('draft', 'confirmed', 'quarantined')
+		           GROUP BY i.buyer_id) AS live
 		  ON live.buyer_id = b.id
 		WHERE b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
 		  AND b.schedule_applied_at < draft_rows.applied_before
@@ -462,32 +560,43 @@ BEGIN ATOMIC
 		       CASE d.kind WHEN 'delivery_invoice' THEN d.amount WHEN 'payment' THEN 0
 		                   ELSE -d.amount END AS net,
 		       CASE d.kind WHEN 'payment' THEN d.amount ELSE 0 END AS deposit,
-		       CASE WHEN (SELECT cfg.grouping FROM cfg) = 'document' THEN d.id ELSE 0 END AS group_key
+		       CASE WHEN (SELECT cfg.grouping FROM cfg) = 'document' THEN d.id ELSE 0 END AS group_key,
+		       CASE WHEN d.document_date < draft_rows.first_day THEN d.document_date END AS late_date
 		FROM billing.uninvoiced_documents(draft_rows.first_document_id) AS d
 		JOIN billing.buyer b ON b.id = d.buyer_id
 		WHERE d.brand_id = draft_rows.brand_id
-		  AND d.document_date >= draft_rows.first_day AND d.document_date < draft_rows.day_after_cutoff
+		  AND d.document_date >= least(draft_rows.first_day, coalesce(draft_rows.late_from, draft_rows.first_day))
+		  AND d.document_date < draft_rows.day_after_cutoff
+		  -- a late document (from late_from on): only from the first period
+		  -- whose scheduled run took its buyer (the issue moment after the
+		  -- buyer's schedule_applied_at, as in billing.plan_scheduled_runs)
+		  AND (d.document_date >= draft_rows.first_day
+		       OR d.document_date >= lower(billing.period_of((SELECT cfg.cycle FROM cfg),
+		              ((b.schedule_applied_at AT TIME ZONE (SELECT cfg.time_zone FROM cfg))
+		               - (SELECT cfg.issue_delay FROM cfg))::date)))
 		  AND b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
 		  AND b.schedule_applied_at < draft_rows.applied_before
 	), per_rate AS (
 		SELECT e.buyer_id, e.group_key, e.tax_rate, sum(e.net) AS net, sum(e.deposit) AS deposit,
-		       count(*) AS documents
+		       count(*) AS documents, min(e.late_date) AS late_since
 		FROM eligible e GROUP BY e.buyer_id, e.group_key, e.tax_rate
 	), taxed AS MATERIALIZED (
-		SELECT r.buyer_id, r.group_key, r.tax_rate, r.net, r.deposit, r.documents,
+		SELECT r.buyer_id, r.group_key, r.tax_rate, r.net, r.deposit, r.documents, r.late_since,
 		       CASE WHEN r.tax_rate IS NULL THEN 0
 		            ELSE billing.round_amount(r.net * r.tax_rate, cfg.currency_scale, cfg.tax_rounding) END AS tax
 		FROM per_rate r CROSS JOIN cfg
 	), per_group AS (
 		SELECT t.buyer_id, t.group_key, sum(t.net) AS purchases, sum(t.tax) AS tax,
-		       sum(t.deposit) AS deposit, sum(t.documents) AS documents
+		       sum(t.deposit) AS deposit, sum(t.documents) AS documents, min(t.late_since) AS late_since
 		FROM taxed t GROUP BY t.buyer_id, t.group_key
 	), drafts AS (
 		SELECT b.buyer_id, g.group_key,
 		       CASE WHEN cfg.grouping = 'document' AND g.group_key IS NOT NULL THEN 0
+		            WHEN NOT b.carries_balance THEN 0
 		            ELSE b.billing_balance END AS previous_billed,
 		       coalesce(g.deposit, 0) AS deposit, coalesce(g.purchases, 0) AS purchases,
 		       coalesce(g.tax, 0) AS tax, coalesce(g.documents, 0)::integer AS documents,
+		       g.late_since,
 		       CASE WHEN cfg.override_due_rule THEN cfg.due_rule ELSE b.default_due_rule END AS due_rule,
 		       b.default_bank_account_id AS bank_account_id
 		FROM buyers b CROSS JOIN cfg
@@ -497,19 +606,20 @@ BEGIN ATOMIC
 	SELECT 'invoice', d.buyer_id, d.group_key, NULL::bigint, NULL::numeric, NULL::numeric,
 	       d.previous_billed, d.deposit, a.carried_over, d.purchases, d.tax,
 	       a.carried_over + d.purchases + d.tax, d.documents, d.due_rule,
-	       billing.due_date(d.due_rule, draft_rows.cutoff, draft_rows.invoice_date), d.bank_account_id
+	       billing.due_date(d.due_rule, draft_rows.cutoff, draft_rows.invoice_date), d.bank_account_id,
+	       d.late_since
 	FROM drafts d CROSS JOIN LATERAL (SELECT d.previous_billed - d.deposit AS carried_over) AS a
 	UNION ALL
 	SELECT 'tax_line', t.buyer_id, t.group_key, NULL, t.tax_rate, t.net, NULL, NULL, NULL, NULL,
-	       t.tax, NULL, NULL, NULL, NULL, NULL
+	       t.tax, NULL, NULL, NULL, NULL, NULL, NULL
 	FROM taxed t WHERE t.tax_rate IS NOT NULL
 	UNION ALL
 	SELECT 'link', e.buyer_id, e.group_key, e.document_id, NULL, NULL, NULL, NULL, NULL, NULL,
-	       NULL, NULL, NULL, NULL, NULL, NULL
+	       NULL, NULL, NULL, NULL, NULL, NULL, NULL
 	FROM eligible e;
 END;
-COMMENT ON FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint) IS
-	'the drafts, tax lines and links a run of the period would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
+COMMENT ON FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date) IS
+	'the drafts, tax lines and links a run of the period (and, from late_from, the late documents of earlier closed periods) would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
 
 -- billing.make_drafts: the writing part of a run.  Writes what draft_rows
 -- returns (invoices numbered from invoice_id_seq, their tax lines, the
@@ -546,6 +656,7 @@ DECLARE
 	first_document_id bigint;
 	currency text;
 	stale regclass;
+	late_from date;
 BEGIN
 	-- Statistics: a table the run reads that was never analyzed (a bulk
 	-- load just before the night's run), or that has more than doubled
@@ -566,9 +677,27 @@ BEGIN
 		EXECUTE format('ANALYZE %s', stale);
 	END LOOP;
 
+	-- A scheduled run of a schedule with late_documents = next_run also
+	-- bills the uninvoiced documents of earlier closed periods, from the
+	-- first period its earliest buyer was billed in (draft_rows narrows
+	-- that per buyer); a rerun bills its own period only.
+	SELECT lower(billing.period_of(s.cycle, ((min(b.schedule_applied_at) AT TIME ZONE br.time_zone)
+	                                         - s.issue_delay)::date))
+	INTO late_from
+	FROM billing.invoice_run r
+	JOIN billing.schedule s ON s.id = r.schedule_id
+	JOIN billing.brand br ON br.id = s.brand_id
+	JOIN billing.buyer b ON b.schedule_id = s.id
+	WHERE r.id = make_drafts.run_id AND r.kind = 'scheduled' AND s.late_documents = 'next_run'
+	GROUP BY s.cycle, s.issue_delay, br.time_zone;
+	IF late_from >= make_drafts.first_day THEN
+		late_from := NULL;
+	END IF;
+
 	SELECT coalesce(min(d.id), 0) INTO first_document_id
 	FROM billing.document d
-	WHERE d.brand_id = make_drafts.brand_id AND d.document_date >= make_drafts.first_day
+	WHERE d.brand_id = make_drafts.brand_id
+	  AND d.document_date >= coalesce(late_from, make_drafts.first_day)
 	  AND d.document_date < make_drafts.day_after_cutoff;
 	SELECT br.currency INTO currency FROM billing.brand br WHERE br.id = make_drafts.brand_id;
 
@@ -576,7 +705,7 @@ BEGIN
 		SELECT * FROM billing.draft_rows(make_drafts.brand_id, make_drafts.schedule_id,
 		                                 make_drafts.first_day, make_drafts.day_after_cutoff,
 		                                 make_drafts.applied_before, make_drafts.cutoff,
-		                                 make_drafts.invoice_date, first_document_id)
+		                                 make_drafts.invoice_date, first_document_id, late_from)
 	), numbered AS MATERIALIZED (
 		-- numbered by buyer, then document (nextval is evaluated after the sort)
 		SELECT nextval('billing.invoice_id_seq') AS invoice_id, r.*
@@ -585,12 +714,13 @@ BEGIN
 	), new_invoice AS (
 		INSERT INTO billing.invoice (buyer_id, id, brand_id, schedule_id, run_id, status, period,
 		       cutoff_date, invoice_date, due_rule, due_date, bank_account_id, currency,
-		       previous_billed, deposit, carried_over, purchases, tax, total, document_count)
+		       previous_billed, deposit, carried_over, purchases, tax, total, document_count,
+		       late_since)
 		SELECT n.buyer_id, n.invoice_id, make_drafts.brand_id, make_drafts.schedule_id,
 		       make_drafts.run_id, 'draft', daterange(make_drafts.first_day, make_drafts.day_after_cutoff),
 		       make_drafts.cutoff, make_drafts.invoice_date, n.due_rule, n.due_date,
 		       n.bank_account_id, currency, n.previous_billed, n.deposit, n.carried_over,
-		       n.purchases, n.tax, n.total, n.documents
+		       n.purchases, n.tax, n.total, n.documents, n.late_since
 		FROM numbered n
 	), new_tax_line AS (
 		INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax)
@@ -659,21 +789,19 @@ COMMENT ON FUNCTION billing.preview_drafts(bigint, bigint, date, date, timestamp
 	'the drafts a run of the period would make now, one row per draft, writing nothing';
 
 -- billing.preview_run: the pre-invoicing report.  What a rerun of the
--- schedule would issue now, per buyer (per document with document
+-- schedule (with the same period => date) would issue now, per buyer (per document with document
 -- grouping), computed by the same statement as a run, writing no drafts.
 -- VOLATILE only because, like every run function, it first marks runs whose
 -- background worker is gone as failed (billing.fail_dead_runs).
 CREATE OR REPLACE FUNCTION billing.preview_run(schedule text, as_of timestamptz DEFAULT now(),
-                                    brand text DEFAULT NULL)
-RETURNS TABLE (buyer text, buyer_name text, period daterange, invoice_date date, due_date date,
-               documents integer, previous_billed numeric, deposit numeric, carried_over numeric,
-               purchases numeric, tax numeric, total numeric, bank_account text)
+                                    brand text DEFAULT NULL, period date DEFAULT NULL)
+RETURNS SETOF billing.preview_row
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	target record;
 BEGIN
 	PERFORM billing.fail_dead_runs();
-	target := billing.rerun_target(schedule, as_of, brand);
+	target := billing.rerun_target(schedule, as_of, brand, preview_run.period);
 	RETURN QUERY
 	SELECT b.code, b.name, target.period, target.invoice_date, d.due_date, d.documents,
 	       d.previous_billed, d.deposit, d.carried_over, d.purchases, d.tax, d.total, ba.code
@@ -684,8 +812,8 @@ BEGIN
 	ORDER BY b.code, d.group_key;
 END
 $$;
-COMMENT ON FUNCTION billing.preview_run(text, timestamptz, text) IS
-	'pre-invoicing report: what a rerun would issue now, per buyer, writing nothing';
+COMMENT ON FUNCTION billing.preview_run(text, timestamptz, text, date) IS
+	'pre-invoicing report: what a rerun (of the period containing period => date, default the latest closed) would issue now, per buyer, writing nothing';
 
 -- billing.cancel_run cancels a run's unconfirmed invoices.  reopen frees
 -- their documents for a later run; otherwise the documents are closed for

@@ -75,6 +75,13 @@ CREATE TABLE billing.schedule (
 	grouping text NOT NULL DEFAULT 'buyer' CHECK (grouping IN ('buyer', 'document')),
 	enabled boolean NOT NULL DEFAULT true,
 	created_at timestamptz NOT NULL DEFAULT now(),
+	-- what the next scheduled run does with uninvoiced documents of earlier
+	-- closed periods (late slips, documents freed by delete_drafts or
+	-- cancel_invoices): rerun leaves them for billing.rerun_invoice_run(...,
+	-- period => ...) (the seed's behaviour); next_run bills them with the
+	-- next period, each keeping its own date
+	late_documents text NOT NULL DEFAULT 'rerun'
+		CONSTRAINT schedule_late_documents_check CHECK (late_documents IN ('rerun', 'next_run')),
 	CONSTRAINT schedule_code_key UNIQUE (brand_id, code),
 	CONSTRAINT schedule_brand_id_key UNIQUE (brand_id, id),
 	CONSTRAINT schedule_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id),
@@ -103,6 +110,7 @@ COMMENT ON COLUMN billing.schedule.issue_delay IS 'time after local midnight fol
 COMMENT ON COLUMN billing.schedule.grouping IS 'buyer: one collective invoice per buyer and period (default); document: one invoice per billable document';
 COMMENT ON COLUMN billing.schedule.enabled IS 'false: issue_drafts makes no scheduled runs for it';
 COMMENT ON COLUMN billing.schedule.created_at IS 'when the schedule was created';
+COMMENT ON COLUMN billing.schedule.late_documents IS 'uninvoiced documents of earlier closed periods: rerun (default) leaves them for rerun_invoice_run(..., period => date); next_run bills them with the next scheduled run, each on its own date';
 
 CREATE SEQUENCE billing.bank_account_id_seq;
 CREATE TABLE billing.bank_account (
@@ -360,6 +368,9 @@ CREATE TABLE billing.invoice (
 	document_count integer NOT NULL,
 	created_at timestamptz NOT NULL DEFAULT now(),
 	confirmed_at timestamptz,
+	-- a scheduled run of a next_run schedule also bills late documents of
+	-- earlier closed periods: the earliest of their dates, else NULL
+	late_since date,
 	PRIMARY KEY (buyer_id, id),
 	-- The payee: the buyer's bank account of the invoice's brand.  The
 	-- invoice's other references (buyer, run) are left out, and so is the
@@ -377,6 +388,7 @@ CREATE TABLE billing.invoice (
 		REFERENCES billing.bank_account (brand_id, id),
 	CONSTRAINT invoice_amounts_add_up CHECK (carried_over = previous_billed - deposit
 	                                         AND total = carried_over + purchases + tax),
+	CONSTRAINT invoice_late_since_check CHECK (late_since < lower(period)),
 	CONSTRAINT invoice_reason CHECK (status NOT IN ('rejected') OR status_reason IS NOT NULL)
 );
 ALTER SEQUENCE billing.invoice_id_seq OWNED BY billing.invoice.id;
@@ -411,6 +423,7 @@ COMMENT ON COLUMN billing.invoice.total IS '今回御請求額: carried_over + p
 COMMENT ON COLUMN billing.invoice.document_count IS 'documents on the invoice (document_link)';
 COMMENT ON COLUMN billing.invoice.created_at IS 'when the draft was made';
 COMMENT ON COLUMN billing.invoice.confirmed_at IS 'when it was confirmed, or NULL';
+COMMENT ON COLUMN billing.invoice.late_since IS 'the date of its earliest late document of an earlier closed period (schedule late_documents = next_run), or NULL when every document is dated in its period';
 
 -- Tax per invoice and rate, rounded once per rate (Japan's qualified invoice rule)
 CREATE TABLE billing.invoice_tax_line (
@@ -621,3 +634,23 @@ COMMENT ON COLUMN billing.invoice_run.enabled IS
 COMMENT ON COLUMN billing.invoice_run.validated_at IS
 	'when billing.process_run validated the run''s drafts (confirmed them); NULL before';
 COMMENT ON COLUMN billing.invoice_run.validated_by IS 'who validated the run''s drafts';
+
+-- billing.preview_run's rows (a type of their own, so that the function
+-- can take period => date and still return a column named period)
+CREATE TYPE billing.preview_row AS (
+	buyer text,
+	buyer_name text,
+	period daterange,
+	invoice_date date,
+	due_date date,
+	documents integer,
+	previous_billed numeric,
+	deposit numeric,
+	carried_over numeric,
+	purchases numeric,
+	tax numeric,
+	total numeric,
+	bank_account text
+);
+COMMENT ON TYPE billing.preview_row IS
+	'a row of billing.preview_run: a draft a rerun would make, in the Japanese closing-date layout';

@@ -89,17 +89,39 @@ BEGIN
 			 FROM unnest(ref.parent_columns, ref.child_columns) AS x(p, c)));
 	END LOOP;
 
-	-- a link's document is of the invoice's buyer and dated in its period
+	-- a link's document is of the invoice's buyer and dated in its period,
+	-- or is a late document of an earlier closed period that the invoice
+	-- says it carries (late_since: the earliest such date, set by a
+	-- scheduled run of a late_documents = next_run schedule)
 	RETURN QUERY
 	SELECT 'a linked document is dated in its invoice''s period', 'billing.document_link'::regclass,
 	       format('(%s, %s)', l.buyer_id, l.document_id),
-	       format('document %s is dated %s, outside period %s of invoice %s', l.document_id,
-	              d.document_date, i.period, i.id)
+	       format('document %s is dated %s, outside period %s of invoice %s%s', l.document_id,
+	              d.document_date, i.period, i.id,
+	              CASE WHEN i.late_since IS NOT NULL
+	                   THEN format(' and before the late documents it carries (from %s)', i.late_since) END)
 	FROM billing.document_link l
 	JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
 	JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id
-	WHERE NOT d.document_date <@ i.period
+	WHERE NOT (d.document_date >= coalesce(i.late_since, lower(i.period))
+	           AND d.document_date < upper(i.period))
 	ORDER BY l.buyer_id, l.document_id;
+
+	-- an invoice that says it carries late documents carries one dated
+	-- late_since (while it has its links: a cancel that reopens them frees
+	-- them all)
+	RETURN QUERY
+	SELECT 'an invoice''s late_since is the date of its earliest late document', 'billing.invoice'::regclass,
+	       format('(%s, %s)', i.buyer_id, i.id),
+	       format('invoice %s says it carries late documents from %s, but its earliest document is dated %s',
+	              i.id, i.late_since, min(d.document_date))
+	FROM billing.invoice i
+	JOIN billing.document_link l ON l.buyer_id = i.buyer_id AND l.invoice_id = i.id
+	JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+	WHERE i.late_since IS NOT NULL
+	GROUP BY i.buyer_id, i.id, i.late_since
+	HAVING min(d.document_date) <> i.late_since
+	ORDER BY i.buyer_id, i.id;
 
 	-- no document on two live invoices (the link's key says one link per
 	-- document; this holds even if that key were lost in a restore)

@@ -151,8 +151,20 @@ COMMENT ON COLUMN billing.run_report.tax_by_rate IS 'per tax rate: taxable amoun
 COMMENT ON COLUMN billing.run_report.last_error IS 'the run''s error, or the last error line of its log';
 COMMENT ON COLUMN billing.run_report.xml_count IS 'invoices billing.run_xml() writes: drafts, quarantined and confirmed ones with lines';
 
--- billing.document_status: why each document is or is not on a draft.  The
--- eligibility rule is billing.uninvoiced_document's (the one definition).
+-- billing.document_status: why each document is or is not on a draft, and,
+-- for an uninvoiced one, what will bill it and when.  The eligibility rule
+-- is billing.uninvoiced_document's (the one definition).  What bills an
+-- uninvoiced document of a buyer with a schedule (will_bill, will_bill_at):
+--   the scheduled run of its own period, when that period has no scheduled
+--   run yet and its issue moment comes after the buyer's schedule was
+--   applied (billing.plan_scheduled_runs' rule; an issue moment already
+--   past means the next billing.issue_drafts() catches it up);
+--   else, when the schedule's late_documents is next_run and its period is
+--   one whose run took the buyer: the next scheduled run of the schedule;
+--   else nothing: the call that bills it is named (a rerun of its period,
+--   after back-dating the buyer's schedule_applied_at when the period is
+--   older than the schedule's use).  Times are shown in the brand's time
+--   zone, with the zone's abbreviation when the clock shows it today.
 CREATE OR REPLACE VIEW billing.document_status WITH (security_invoker = true) AS
 SELECT d.id AS document,
        br.code AS brand,
@@ -179,20 +191,74 @@ SELECT d.id AS document,
            WHEN i.status = 'rejected' THEN format('on rejected invoice %s: %s', i.id, i.status_reason)
            WHEN i.status = 'confirmed' THEN format('billed on invoice %s', i.id)
            WHEN u.id IS NOT NULL AND b.schedule_id IS NULL THEN 'no billing schedule is applied to the buyer'
-           WHEN u.id IS NOT NULL THEN format('uninvoiced: for the period %s of schedule %s',
-                                             billing.period_of(s.cycle, d.document_date), s.code)
+           WHEN u.id IS NOT NULL THEN format('uninvoiced: for the period %s of schedule %s; what will bill it: %s',
+                                             w.period, s.code, wb.will_bill)
            WHEN d.never_invoice THEN 'never to be invoiced: closed by a cancelled run'
            WHEN NOT d.billable THEN 'non-billable delivery: never aggregated'
-       END AS explanation
+       END AS explanation,
+       wb.will_bill,
+       CASE WHEN nx.next_cutoff IS NOT NULL THEN na.issue_at END AS will_bill_at
 FROM billing.document d
 JOIN billing.buyer b ON b.id = d.buyer_id
 JOIN billing.brand br ON br.id = d.brand_id
 LEFT JOIN billing.schedule s ON s.id = b.schedule_id
 LEFT JOIN billing.uninvoiced_document u ON u.buyer_id = d.buyer_id AND u.id = d.id
 LEFT JOIN billing.document_link l ON l.buyer_id = d.buyer_id AND l.document_id = d.id
-LEFT JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id;
+LEFT JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id
+-- the document's period, and the first cut-offs whose runs take the buyer
+-- and the schedule (by its first buyer's application)
+LEFT JOIN (SELECT b2.schedule_id, min(b2.schedule_applied_at) AS in_use_since
+           FROM billing.buyer b2 WHERE b2.schedule_id IS NOT NULL
+           GROUP BY b2.schedule_id) AS iu ON iu.schedule_id = s.id
+LEFT JOIN LATERAL (
+	SELECT p.period, upper(p.period) - 1 AS cutoff,
+	       billing.cutoff_on_or_after(s.cycle, ((b.schedule_applied_at AT TIME ZONE br.time_zone)
+	                                            - s.issue_delay)::date) AS buyer_first_cutoff,
+	       billing.cutoff_on_or_after(s.cycle, ((iu.in_use_since AT TIME ZONE br.time_zone)
+	                                            - s.issue_delay)::date) AS schedule_first_cutoff
+	FROM (SELECT billing.period_of(s.cycle, d.document_date) AS period) AS p
+) AS w ON u.id IS NOT NULL AND s.id IS NOT NULL
+-- the scheduled run of its period, and the schedule's latest scheduled run
+LEFT JOIN billing.invoice_run own
+  ON own.schedule_id = s.id AND own.kind = 'scheduled' AND own.status <> 'failed'
+ AND own.cutoff_date = w.cutoff
+LEFT JOIN (SELECT r.schedule_id, max(r.cutoff_date) AS last_cutoff
+           FROM billing.invoice_run r WHERE r.kind = 'scheduled' AND r.status <> 'failed'
+           GROUP BY r.schedule_id) AS lr ON lr.schedule_id = s.id
+CROSS JOIN LATERAL (
+	SELECT CASE
+	           WHEN w.cutoff IS NULL OR NOT s.enabled THEN NULL
+	           WHEN own.id IS NULL AND w.cutoff >= w.buyer_first_cutoff THEN w.cutoff
+	           WHEN s.late_documents = 'next_run' AND w.cutoff >= w.buyer_first_cutoff
+	               THEN billing.cutoff_on_or_after(s.cycle, greatest(w.cutoff + 1, lr.last_cutoff + 1))
+	       END AS next_cutoff
+) AS nx
+CROSS JOIN LATERAL (
+	SELECT ((nx.next_cutoff + 1)::timestamp + s.issue_delay) AT TIME ZONE br.time_zone AS issue_at
+) AS na
+LEFT JOIN pg_catalog.pg_timezone_names AS z ON z.name = br.time_zone
+CROSS JOIN LATERAL (
+	SELECT CASE
+	           WHEN w.cutoff IS NULL THEN NULL
+	           WHEN nx.next_cutoff IS NOT NULL
+	               THEN format('the run of %s %s%s',
+	                           to_char(na.issue_at AT TIME ZONE br.time_zone, 'YYYY-MM-DD HH24:MI'),
+	                           CASE WHEN z.utc_offset = (na.issue_at AT TIME ZONE br.time_zone)
+	                                                    - (na.issue_at AT TIME ZONE 'UTC')
+	                                THEN z.abbrev ELSE br.time_zone END,
+	                           CASE WHEN na.issue_at <= now()
+	                                THEN ' (due: the next billing.issue_drafts() makes it)' ELSE '' END)
+	           WHEN NOT s.enabled
+	               THEN format('nothing will: schedule %s is disabled (enable it, or apply another schedule to the buyer)',
+	                           s.code)
+	           WHEN w.cutoff < w.schedule_first_cutoff
+	               THEN format('nothing will: its period is before schedule %s came into use; back-date the buyer''s schedule_applied_at to before %s (at most a year before the schedule was created), then call billing.rerun_invoice_run(%L, period => %L)',
+	                           s.code, lower(w.period), s.code, w.cutoff)
+	           ELSE format('nothing will: call billing.rerun_invoice_run(%L, period => %L)', s.code, w.cutoff)
+	       END AS will_bill
+) AS wb;
 COMMENT ON VIEW billing.document_status IS
-	'per document: uninvoiced, on draft N, billed on invoice N, non-billable, never to be invoiced, or no schedule applied';
+	'per document: uninvoiced (and what will bill it, when), on draft N, billed on invoice N, non-billable, never to be invoiced, or no schedule applied';
 COMMENT ON COLUMN billing.document_status.document IS 'document id';
 COMMENT ON COLUMN billing.document_status.brand IS 'brand code';
 COMMENT ON COLUMN billing.document_status.buyer IS 'buyer code';
@@ -204,4 +270,7 @@ COMMENT ON COLUMN billing.document_status.tax_rate IS 'tax rate; NULL for paymen
 COMMENT ON COLUMN billing.document_status.status IS
 	'uninvoiced, on draft, on quarantined invoice, on rejected invoice, billed, never to be invoiced, non-billable, no schedule applied';
 COMMENT ON COLUMN billing.document_status.invoice IS 'the invoice it is on, if any';
-COMMENT ON COLUMN billing.document_status.explanation IS 'the status in a sentence, with the invoice number or the period it waits for';
+COMMENT ON COLUMN billing.document_status.explanation IS 'the status in a sentence, with the invoice number, or the period it waits for and what will bill it';
+COMMENT ON COLUMN billing.document_status.will_bill IS
+	'uninvoiced documents of a buyer with a schedule: "the run of 2026-12-21 00:05 JST" (brand''s time zone), or "nothing will: call billing.rerun_invoice_run(...)"; else NULL';
+COMMENT ON COLUMN billing.document_status.will_bill_at IS 'when the scheduled run that will bill it is issued; NULL when nothing will';

@@ -237,3 +237,75 @@ COMMENT ON COLUMN billing.notification.attempts IS 'attempts to send it begun so
 COMMENT ON COLUMN billing.notification.next_attempt_at IS 'when the mailer tries (again); NULL: sent, or given up (see last_error; billing.retry_notifications sends it again)';
 COMMENT ON COLUMN billing.notification.last_attempt_at IS 'when the last attempt began';
 COMMENT ON COLUMN billing.notification.last_error IS 'why the last attempt failed, or NULL';
+
+------------------------------------------------------------------------------
+-- == stranded: issue 12 item 2 (no document is ever stranded) and item 6's
+-- empty rerun.  A schedule decides what its next scheduled run does with
+-- uninvoiced documents of earlier closed periods (late_documents: rerun,
+-- the 0.2 behaviour, or next_run); an invoice that carries such late
+-- documents says from which date (late_since).  rerun_invoice_run and
+-- preview_run take period => date (any closed period): their old
+-- signatures are replaced, keeping the EXECUTE grants the DBA gave on them
+-- (the README's recipe), and so are the internal functions behind them.
+------------------------------------------------------------------------------
+ALTER TABLE billing.schedule
+	ADD COLUMN late_documents text NOT NULL DEFAULT 'rerun'
+		CONSTRAINT schedule_late_documents_check CHECK (late_documents IN ('rerun', 'next_run'));
+ALTER TABLE billing.invoice
+	ADD COLUMN late_since date,
+	ADD CONSTRAINT invoice_late_since_check CHECK (late_since < lower(period));
+
+-- the new API signatures, made here with a placeholder body (runs.sql
+-- replaces it, keeping the grants), get the old ones' grants; then the old
+-- ones go
+CREATE FUNCTION billing.rerun_invoice_run(schedule text, notify text[] DEFAULT '{}',
+                                          background boolean DEFAULT false,
+                                          as_of timestamptz DEFAULT now(), brand text DEFAULT NULL,
+                                          period date DEFAULT NULL)
+RETURNS bigint LANGUAGE sql AS 'SELECT NULL::bigint';
+-- preview_run's rows get a type of their own (tables.sql): a parameter
+-- named period and a result column named period cannot both be OUT-style
+CREATE TYPE billing.preview_row AS (
+	buyer text,
+	buyer_name text,
+	period daterange,
+	invoice_date date,
+	due_date date,
+	documents integer,
+	previous_billed numeric,
+	deposit numeric,
+	carried_over numeric,
+	purchases numeric,
+	tax numeric,
+	total numeric,
+	bank_account text
+);
+CREATE FUNCTION billing.preview_run(schedule text, as_of timestamptz DEFAULT now(),
+                                    brand text DEFAULT NULL, period date DEFAULT NULL)
+RETURNS SETOF billing.preview_row LANGUAGE sql AS 'SELECT NULL::billing.preview_row WHERE false';
+DO $keep_grants$
+DECLARE
+	f record;
+	g record;
+BEGIN
+	FOR f IN SELECT * FROM (VALUES
+		('billing.rerun_invoice_run(text, text[], boolean, timestamptz, text)'::regprocedure,
+		 'billing.rerun_invoice_run(text, text[], boolean, timestamptz, text, date)'::regprocedure),
+		('billing.preview_run(text, timestamptz, text)'::regprocedure,
+		 'billing.preview_run(text, timestamptz, text, date)'::regprocedure)) AS v(old, new)
+	LOOP
+		FOR g IN SELECT a.grantee, a.is_grantable
+		         FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) AS a
+		         WHERE p.oid = f.old AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner
+		LOOP
+			EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s%s', f.new::text,
+			               CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
+			               CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+		END LOOP;
+		EXECUTE format('DROP FUNCTION %s', f.old::text);
+	END LOOP;
+END
+$keep_grants$;
+DROP FUNCTION billing.rerun_target(text, timestamptz, text);
+DROP FUNCTION billing.plan_rerun(text, text[], timestamptz, text);
+DROP FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint);
