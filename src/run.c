@@ -364,6 +364,7 @@ execute_run(int64 run_id)
 	bool		isnull;
 	bool		sql_is_v01 = billing_sql_is_v01();
 
+	billing_set_run_phase(run_id, RUN_PHASE_PLANNING);
 	{
 		/* the start time is a parameter: no volatile function in the UPDATE */
 		Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
@@ -472,6 +473,7 @@ execute_run(int64 run_id)
 								   lengthof(fargs), types, fargs, nulls, false, 0);
 		spi_check(rc, SPI_OK_SELECT, "finishing the run");
 	}
+	billing_set_run_phase(run_id, RUN_PHASE_DONE);
 	return ok;
 }
 
