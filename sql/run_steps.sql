@@ -155,5 +155,5 @@ FROM billing.run_report WHERE brand = 'RS' ORDER BY run;
 -- the phases are read through billing.run_phases, which lists the
 -- caller's brands' runs only; the slots themselves are internal
 SELECT has_function_privilege('public', 'billing.run_phases_all()', 'EXECUTE') AS public_reads_all_slots,
-       has_function_privilege('public', 'billing.set_run_phase(bigint, text)', 'EXECUTE') AS public_sets_phases,
+       has_function_privilege('public', 'billing.set_run_phase(bigint, bigint, text)', 'EXECUTE') AS public_sets_phases,
        has_function_privilege('public', 'billing.run_phases()', 'EXECUTE') AS public_reads_own;

@@ -123,7 +123,7 @@ extern void billing_define_uninstall_gucs(void);
 /* mailer.c: the background worker that sends billing.notification */
 extern void billing_define_mail_gucs(void);
 extern void billing_progress_init(void);
-extern void billing_set_run_phase(int64 run_id, int phase);
+extern void billing_set_run_phase(int64 run_id, int64 brand_id, int phase);
 
 /* run phases (src/progress.c), in order */
 #define RUN_PHASE_PLANNING 0

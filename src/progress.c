@@ -28,6 +28,7 @@
 #include "storage/ipc.h"
 #include "storage/lwlock.h"
 #include "storage/shmem.h"
+#include "utils/memutils.h"
 #include "access/xact.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
@@ -36,6 +37,7 @@ typedef struct RunPhaseSlot
 {
 	volatile uint32 changecount;	/* odd while being written */
 	int64		run_id;			/* 0: free */
+	int64		brand_id;		/* the run's brand: the walls */
 	int			phase;
 	TimestampTz since;
 } RunPhaseSlot;
@@ -86,20 +88,28 @@ attach(void)
 	PG_TRY();
 	{
 		LWLockAcquire(AddinShmemInitLock, LW_EXCLUSIVE);
-		slots = ShmemInitStruct("billing run phases", slots_size(), &found);
+		slots = ShmemInitStruct("billing run phases 1", slots_size(), &found);
 		if (!found)
 			memset(slots, 0, slots_size());
 		LWLockRelease(AddinShmemInitLock);
 	}
 	PG_CATCH();
 	{
-		/* the error released the lock; report it without failing the run */
+		/* report it without failing the run */
+		MemoryContext oldcontext = MemoryContextSwitchTo(TopMemoryContext);
+		ErrorData  *edata;
+
+		edata = CopyErrorData();
+		MemoryContextSwitchTo(oldcontext);
 		FlushErrorState();
+		if (LWLockHeldByMe(AddinShmemInitLock))
+			LWLockRelease(AddinShmemInitLock);
 		slots = NULL;
 		attach_failed = true;
 		ereport(WARNING,
 				(errcode(ERRCODE_OUT_OF_MEMORY),
 				 errmsg("billing: no shared memory for run phases: billing.run_report shows no phase"),
+				 errdetail("%s", edata->message),
 				 errhint("Add billing to shared_preload_libraries.")));
 	}
 	PG_END_TRY();
@@ -140,7 +150,7 @@ progress_xact_callback(XactEvent event, void *arg)
 
 /* billing_set_run_phase: this backend drives run_id, now in phase (or 0: none) */
 void
-billing_set_run_phase(int64 run_id, int phase)
+billing_set_run_phase(int64 run_id, int64 brand_id, int phase)
 {
 	RunPhaseSlot *s;
 
@@ -158,6 +168,7 @@ billing_set_run_phase(int64 run_id, int phase)
 	s->changecount++;
 	pg_write_barrier();
 	s->run_id = run_id;
+	s->brand_id = brand_id;
 	s->phase = phase;
 	s->since = GetCurrentTimestamp();
 	pg_write_barrier();
@@ -174,12 +185,13 @@ Datum
 set_run_phase(PG_FUNCTION_ARGS)
 {
 	int64		run_id = PG_GETARG_INT64(0);
-	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	int64		brand_id = PG_GETARG_INT64(1);
+	char	   *name = text_to_cstring(PG_GETARG_TEXT_PP(2));
 
 	for (int i = 0; i < (int) lengthof(phase_names); i++)
 		if (strcmp(name, phase_names[i]) == 0)
 		{
-			billing_set_run_phase(run_id, i);
+			billing_set_run_phase(run_id, brand_id, i);
 			PG_RETURN_BOOL(true);
 		}
 	ereport(ERROR,
@@ -191,7 +203,7 @@ set_run_phase(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(run_phases_all);
 
-/* billing.run_phases_all(): every slot in use (run_id, phase, since, pid-less) */
+/* billing.run_phases_all(): every slot in use: run_id, brand_id, phase, since */
 Datum
 run_phases_all(PG_FUNCTION_ARGS)
 {
@@ -204,8 +216,8 @@ run_phases_all(PG_FUNCTION_ARGS)
 	{
 		RunPhaseSlot *s = &slots[b];
 		RunPhaseSlot copy;
-		Datum		values[3];
-		bool		nulls[3] = {false, false, false};
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
 
 		for (;;)
 		{
@@ -213,6 +225,7 @@ run_phases_all(PG_FUNCTION_ARGS)
 
 			pg_read_barrier();
 			copy.run_id = s->run_id;
+			copy.brand_id = s->brand_id;
 			copy.phase = s->phase;
 			copy.since = s->since;
 			pg_read_barrier();
@@ -223,8 +236,9 @@ run_phases_all(PG_FUNCTION_ARGS)
 		if (copy.run_id == 0 || copy.phase < 0 || copy.phase >= (int) lengthof(phase_names))
 			continue;
 		values[0] = Int64GetDatum(copy.run_id);
-		values[1] = CStringGetTextDatum(phase_names[copy.phase]);
-		values[2] = TimestampTzGetDatum(copy.since);
+		values[1] = Int64GetDatum(copy.brand_id);
+		values[2] = CStringGetTextDatum(phase_names[copy.phase]);
+		values[3] = TimestampTzGetDatum(copy.since);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
 	return (Datum) 0;

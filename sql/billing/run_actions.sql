@@ -67,30 +67,33 @@ COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz, integer, bigint
 -- The phase of a running run, for every session (src/progress.c): the run
 -- driver's backend writes its run, phase and since when into a slot of
 -- shared memory; the slot is cleared when its transaction ends.
-CREATE OR REPLACE FUNCTION billing.set_run_phase(run_id bigint, phase text) RETURNS boolean
+CREATE OR REPLACE FUNCTION billing.set_run_phase(run_id bigint, brand_id bigint, phase text) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'set_run_phase' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.set_run_phase(bigint, text) IS
+COMMENT ON FUNCTION billing.set_run_phase(bigint, bigint, text) IS
 	'internal: this backend''s run is now in phase (planning, aggregating, writing invoices, writing links, done); returns true';
-REVOKE ALL ON FUNCTION billing.set_run_phase(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing.set_run_phase(bigint, bigint, text) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION billing.run_phases_all(OUT run_id bigint, OUT phase text, OUT phase_since timestamptz)
+CREATE OR REPLACE FUNCTION billing.run_phases_all(OUT run_id bigint, OUT brand_id bigint, OUT phase text,
+                                                  OUT phase_since timestamptz)
 RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'run_phases_all' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION billing.run_phases_all() IS
 	'internal: the phase of every run being driven now, all brands';
 REVOKE ALL ON FUNCTION billing.run_phases_all() FROM PUBLIC;
 
--- billing.run_phases: the running runs of the caller's brands, their phase
--- and since when (billing.run_report shows them).  Executable by every
--- role: another brand's runs are not listed.
-CREATE OR REPLACE FUNCTION billing.run_phases(OUT run_id bigint, OUT phase text, OUT phase_since timestamptz)
+-- billing.run_phases: the runs of the caller's brands being driven now,
+-- their phase and since when (billing.run_report shows them for runs whose
+-- row is committed; a rerun made and driven in one transaction is listed
+-- here only).  Executable by every role: another brand's runs are not
+-- listed (the slot holds the run's brand).
+CREATE OR REPLACE FUNCTION billing.run_phases(OUT run_id bigint, OUT brand_id bigint, OUT phase text,
+                                              OUT phase_since timestamptz)
 RETURNS SETOF record LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
-	SELECT p.run_id, p.phase, p.phase_since
+	SELECT p.run_id, p.brand_id, p.phase, p.phase_since
 	FROM billing.run_phases_all() p
-	JOIN billing.invoice_run r ON r.id = p.run_id
 	CROSS JOIN (SELECT billing.caller_brands() AS visible) AS c
-	WHERE c.visible IS NULL OR r.brand_id = ANY (c.visible)
+	WHERE c.visible IS NULL OR p.brand_id = ANY (c.visible)
 $$;
 COMMENT ON FUNCTION billing.run_phases() IS
 	'the runs of the caller''s brands being driven now: run id, phase (planning, aggregating, writing invoices, writing links, done) and since when';
