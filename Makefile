@@ -19,7 +19,8 @@ OBJS = \
 	src/guard.o \
 	src/uninstall.o \
 	src/worker.o \
-	src/mailer.o
+	src/mailer.o \
+	src/progress.o
 
 # The install script is assembled from sql/billing/, one file per concern, in
 # this order (sql/assemble.sh).  Upgrade scripts to this version are assembled

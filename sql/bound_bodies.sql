@@ -99,7 +99,8 @@ SELECT pg_temp.plan_has(format('SELECT * FROM billing.draft_rows(%s, %s, %L, %L,
 
 -- run_report writes run_step's expression out: the two agree on every run
 SELECT count(*) > 0 AS runs, count(*) FILTER (WHERE rr.step IS DISTINCT FROM
-           billing.run_step(r.status, r.enabled, r.validated_at)) AS disagree
+           billing.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
+                            rr.drafts + rr.quarantined)) AS disagree
 FROM billing.run_report rr JOIN billing.invoice_run r ON r.id = rr.run;
 
 -- clean up

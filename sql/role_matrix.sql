@@ -108,6 +108,7 @@ INSERT INTO call VALUES
 	-- what every role may call: the caller, the calendar, the types
 	('billing.caller_brands()', $$SELECT billing.caller_brands()$$),
 	('billing.calling_role()', $$SELECT billing.calling_role()$$),
+	('billing.run_phases()', $$SELECT * FROM billing.run_phases()$$),
 	('billing.uninvoiced_documents(bigint)', $$SELECT * FROM billing.uninvoiced_documents(0)$$),
 	('billing.fail_dead_runs()', $$SELECT billing.fail_dead_runs()$$),
 	('billing.cutoff_on_or_after(billing.cycle,date)', $$SELECT billing.cutoff_on_or_after('monthly:eom', '2026-10-10')$$),

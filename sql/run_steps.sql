@@ -70,7 +70,22 @@ SELECT buyer, status FROM billing.invoice_list WHERE run = :run2 ORDER BY buyer;
 DROP TRIGGER refuse_r2 ON billing.invoice;
 DROP FUNCTION public.refuse_r2();
 
--- processed: RS1's draft is confirmed with its balance: 1000 + 10000 + 1000
+-- a run with a quarantined invoice is not processed: the error names it
+-- and says how to release or reject it; nothing is confirmed
+SELECT e.state, e.message, e.detail, e.hint
+FROM public.err(format('SELECT billing.process_run(%s)', :run)) AS e;
+SELECT buyer, status FROM billing.invoice_list WHERE run = :run ORDER BY buyer;
+-- released (confirmed), the run is processed: RS1's draft is confirmed too
+BEGIN;
+SELECT count(*) AS released FROM billing.confirm_invoices(ARRAY(
+	SELECT i.id FROM billing.invoice i WHERE i.run_id = :run AND i.status = 'quarantined'));
+SELECT status, validated_at IS NOT NULL AS validated FROM billing.process_run(:run);
+SELECT buyer, status FROM billing.invoice_list WHERE run = :run ORDER BY buyer;
+SELECT step, drafts, confirmed, quarantined FROM billing.run_report WHERE run = :run;
+ROLLBACK;
+-- or rejected: processed, RS1's draft is confirmed with its balance: 1000 + 10000 + 1000
+SELECT count(*) AS rejected FROM billing.reject_invoices(ARRAY(
+	SELECT i.id FROM billing.invoice i WHERE i.run_id = :run AND i.status = 'quarantined'), 'checked: wrong buyer');
 SELECT status, enabled, validated_at IS NOT NULL AS validated, validated_by = session_user AS validated_by_me
 FROM billing.process_run(:run);
 SELECT buyer, status, total FROM billing.invoice_list WHERE run = :run ORDER BY buyer;
@@ -112,3 +127,33 @@ FROM public.err($q$SELECT billing.rerun_invoice_run('RS-EOM', as_of => '2026-11-
 UPDATE billing.schedule SET enabled = true WHERE code = 'RS-EOM';
 -- (it finds nothing left to bill, so it makes no run: NULL, nothing to re-run)
 SELECT billing.rerun_invoice_run('RS-EOM', as_of => '2026-11-05 13:00+09', brand => 'RS') IS NULL AS nothing_to_rerun;
+
+-- a run's step follows its invoices: its drafts confirmed, deleted and
+-- cancelled one by one (not by process_run), it is settled, not "drafts
+-- issued" with no draft left
+BEGIN;
+SELECT i.id AS d1 FROM billing.invoice i WHERE i.run_id = :queued ORDER BY i.id LIMIT 1 \gset
+SELECT i.id AS d2 FROM billing.invoice i WHERE i.run_id = :queued ORDER BY i.id OFFSET 1 LIMIT 1 \gset
+SELECT i.id AS d3 FROM billing.invoice i WHERE i.run_id = :queued ORDER BY i.id OFFSET 2 LIMIT 1 \gset
+SELECT count(*) AS confirmed FROM billing.confirm_invoices(ARRAY[:d1]::bigint[]);
+SELECT step, drafts, confirmed FROM billing.run_report WHERE run = :queued;
+SELECT count(*) AS cancelled FROM billing.cancel_invoices(ARRAY[:d2]::bigint[]);
+SELECT step, drafts, confirmed, cancelled FROM billing.run_report WHERE run = :queued;
+SELECT billing.delete_drafts(ARRAY[:d3]::bigint[]) IS NOT NULL AS deleted;
+SELECT step, drafts, confirmed, cancelled FROM billing.run_report WHERE run = :queued;
+-- the same step in the run actions' errors (billing.run_step)
+SELECT e.state, e.message FROM public.err(format('SELECT billing.enable_run(%s)', :queued)) AS e;
+-- a settled run may still be processed: validated, nothing left to confirm
+SELECT status, validated_at IS NOT NULL AS validated FROM billing.process_run(:queued);
+SELECT step FROM billing.run_report WHERE run = :queued;
+ROLLBACK;
+
+-- a finished run's phase is done, since it finished; in_phase is for
+-- runs being driven (the isolation spec run_phase shows one)
+SELECT run, phase, phase_since = finished_at AS since_finished, in_phase
+FROM billing.run_report WHERE brand = 'RS' ORDER BY run;
+-- the phases are read through billing.run_phases, which lists the
+-- caller's brands' runs only; the slots themselves are internal
+SELECT has_function_privilege('public', 'billing.run_phases_all()', 'EXECUTE') AS public_reads_all_slots,
+       has_function_privilege('public', 'billing.set_run_phase(bigint, bigint, text)', 'EXECUTE') AS public_sets_phases,
+       has_function_privilege('public', 'billing.run_phases()', 'EXECUTE') AS public_reads_own;

@@ -122,6 +122,15 @@ extern void billing_define_uninstall_gucs(void);
 
 /* mailer.c: the background worker that sends billing.notification */
 extern void billing_define_mail_gucs(void);
+extern void billing_progress_init(void);
+extern void billing_set_run_phase(int64 run_id, int64 brand_id, int phase);
+
+/* run phases (src/progress.c), in order */
+#define RUN_PHASE_PLANNING 0
+#define RUN_PHASE_AGGREGATING 1
+#define RUN_PHASE_WRITING_INVOICES 2
+#define RUN_PHASE_WRITING_LINKS 3
+#define RUN_PHASE_DONE 4
 
 /* search_path.c: what every statement of ours resolves names through */
 #define BILLING_SAFE_SEARCH_PATH "pg_catalog, pg_temp"

@@ -389,6 +389,7 @@ execute_run(int64 run_id)
 			args[i] = result_column(run_columns[i], &isnull);
 		/* the datums are pass-by-value (int8, date, timestamptz) */
 	}
+	billing_set_run_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_PLANNING);
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
@@ -472,6 +473,7 @@ execute_run(int64 run_id)
 								   lengthof(fargs), types, fargs, nulls, false, 0);
 		spi_check(rc, SPI_OK_SELECT, "finishing the run");
 	}
+	billing_set_run_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_DONE);
 	return ok;
 }
 

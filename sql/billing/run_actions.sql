@@ -46,12 +46,66 @@ RETURN CASE
 COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz) IS
 	'the step of a run: queued, running, drafts issued, validated, failed or cancelled, and whether it is disabled';
 
+-- billing.run_step(status, enabled, validated_at, invoices_issued,
+-- open_drafts): the step with the run's invoices as they are now.  A run
+-- that issued drafts and has none left open (every one confirmed, deleted,
+-- rejected or cancelled, none draft or quarantined) is "settled": its step
+-- follows its invoices, it is not stored.  billing.run_report writes the
+-- same expression out.
+CREATE OR REPLACE FUNCTION billing.run_step(status text, enabled boolean, validated_at timestamptz,
+                                            invoices_issued integer, open_drafts bigint)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE
+		WHEN status = 'completed' AND validated_at IS NOT NULL THEN 'validated'
+		WHEN status = 'completed' AND invoices_issued > 0 AND coalesce(open_drafts, 0) = 0 THEN 'settled'
+		WHEN status = 'completed' THEN 'drafts issued'
+		ELSE status
+	END || CASE WHEN NOT enabled THEN ' (disabled)' ELSE '' END;
+COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz, integer, bigint) IS
+	'the step of a run from its invoices: queued, running, drafts issued, settled (no draft or quarantined invoice left), validated, failed or cancelled';
+
+-- The phase of a running run, for every session (src/progress.c): the run
+-- driver's backend writes its run, phase and since when into a slot of
+-- shared memory; the slot is cleared when its transaction ends.
+CREATE OR REPLACE FUNCTION billing.set_run_phase(run_id bigint, brand_id bigint, phase text) RETURNS boolean
+	AS 'MODULE_PATHNAME', 'set_run_phase' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION billing.set_run_phase(bigint, bigint, text) IS
+	'internal: this backend''s run is now in phase (planning, aggregating, writing invoices, writing links, done); returns true';
+REVOKE ALL ON FUNCTION billing.set_run_phase(bigint, bigint, text) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION billing.run_phases_all(OUT run_id bigint, OUT brand_id bigint, OUT phase text,
+                                                  OUT phase_since timestamptz)
+RETURNS SETOF record
+	AS 'MODULE_PATHNAME', 'run_phases_all' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION billing.run_phases_all() IS
+	'internal: the phase of every run being driven now, all brands';
+REVOKE ALL ON FUNCTION billing.run_phases_all() FROM PUBLIC;
+
+-- billing.run_phases: the runs of the caller's brands being driven now,
+-- their phase and since when (billing.run_report shows them for runs whose
+-- row is committed; a rerun made and driven in one transaction is listed
+-- here only).  Executable by every role: another brand's runs are not
+-- listed (the slot holds the run's brand).
+CREATE OR REPLACE FUNCTION billing.run_phases(OUT run_id bigint, OUT brand_id bigint, OUT phase text,
+                                              OUT phase_since timestamptz)
+RETURNS SETOF record LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp AS $$
+	SELECT p.run_id, p.brand_id, p.phase, p.phase_since
+	FROM billing.run_phases_all() p
+	CROSS JOIN (SELECT billing.caller_brands() AS visible) AS c
+	WHERE c.visible IS NULL OR p.brand_id = ANY (c.visible)
+$$;
+COMMENT ON FUNCTION billing.run_phases() IS
+	'the runs of the caller''s brands being driven now: run id, phase (planning, aggregating, writing invoices, writing links, done) and since when';
+
 -- billing.refuse_run_action: the error for an action the run's step does not allow
 CREATE OR REPLACE FUNCTION billing.refuse_run_action(r billing.invoice_run, action text, allowed text)
 RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	RAISE EXCEPTION 'cannot % invoice run %: it is %', action, r.id,
-		billing.run_step(r.status, r.enabled, r.validated_at)
+		billing.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
+		                 (SELECT count(*) FROM billing.invoice i
+		                  WHERE i.run_id = r.id AND i.status IN ('draft', 'quarantined')))
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = format('Only a run that is %s can be %s.', allowed,
 		                      CASE action WHEN 'process' THEN 'processed' WHEN 'disable' THEN 'disabled'
@@ -166,6 +220,8 @@ COMMENT ON FUNCTION billing.refuse_disabled_schedule(bigint) IS
 --   drafts issued → validated: every draft of the run (not quarantined,
 --   rejected or cancelled) is confirmed with billing.confirm_invoices, which
 --   adds it to its buyer's balance; all of them or, on any error, none.
+--   A run with quarantined invoices is refused, naming them: each is first
+--   released (confirmed) or rejected, then the run is processed again.
 -- A disabled run is not processed; other steps have no next step.
 CREATE OR REPLACE FUNCTION billing.process_run(run_id bigint)
 RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
@@ -173,6 +229,7 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 	drafts bigint[];
+	held bigint[];
 BEGIN
 	r := billing.lock_run(run_id, 'process');
 	IF NOT r.enabled OR NOT (r.status = 'queued' OR (r.status = 'completed' AND r.validated_at IS NULL)) THEN
@@ -182,6 +239,15 @@ BEGIN
 		PERFORM billing.run_invoice_run(r.id);
 		SELECT * INTO r FROM billing.invoice_run WHERE id = r.id;
 		RETURN r;
+	END IF;
+	SELECT array_agg(i.id ORDER BY i.id) INTO held
+	FROM billing.invoice i WHERE i.run_id = r.id AND i.status = 'quarantined';
+	IF held IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot process invoice run %: % of its invoices are quarantined', r.id, cardinality(held)
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = format('Quarantined invoices: %s.', array_to_string(held, ', ')),
+			      HINT = 'Release each with billing.confirm_invoices(ARRAY[...]) or refuse it with '
+			             'billing.reject_invoices(ARRAY[...], reason), then process the run again.';
 	END IF;
 	SELECT coalesce(array_agg(i.id ORDER BY i.id), '{}') INTO drafts
 	FROM billing.invoice i WHERE i.run_id = r.id AND i.status = 'draft';
@@ -196,4 +262,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing.process_run(bigint) IS
-	'moves a run to its next step: executes a queued run; confirms every draft of a run with drafts issued (all or nothing)';
+	'moves a run to its next step: executes a queued run; confirms every draft of a run with drafts issued (all or nothing), refusing while any is quarantined';

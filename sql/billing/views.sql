@@ -58,8 +58,11 @@ SELECT r.id AS run,
        r.kind,
        r.period,
        r.description,
-       -- billing.run_step(r.status, r.enabled, r.validated_at), written out
+       -- billing.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
+       -- drafts + quarantined), written out
        CASE WHEN r.status = 'completed' AND r.validated_at IS NOT NULL THEN 'validated'
+            WHEN r.status = 'completed' AND r.invoice_count > 0
+                 AND coalesce(c.drafts, 0) + coalesce(c.quarantined, 0) = 0 THEN 'settled'
             WHEN r.status = 'completed' THEN 'drafts issued'
             ELSE r.status
        END || CASE WHEN NOT r.enabled THEN ' (disabled)' ELSE '' END AS step,
@@ -83,7 +86,12 @@ SELECT r.id AS run,
        r.billed_total,
        t.by_rate AS tax_by_rate,
        coalesce(r.error, e.message) AS last_error,
-       coalesce(c.with_xml, 0) AS xml_count
+       coalesce(c.with_xml, 0) AS xml_count,
+       -- the phase of a run being driven now (billing.run_phases, shared
+       -- memory: the run's own transaction is not committed yet)
+       CASE WHEN r.finished_at IS NOT NULL THEN 'done' ELSE p.phase END AS phase,
+       CASE WHEN r.finished_at IS NOT NULL THEN r.finished_at ELSE p.phase_since END AS phase_since,
+       CASE WHEN r.finished_at IS NULL THEN clock_timestamp() - p.phase_since END AS in_phase
 FROM billing.invoice_run r
 JOIN billing.brand br ON br.id = r.brand_id
 JOIN billing.schedule s ON s.id = r.schedule_id
@@ -119,7 +127,8 @@ LEFT JOIN (
 -- run_log and invoice_run are small tables, reference tables on Citus)
 LEFT JOIN (SELECT DISTINCT ON (g.run_id) g.run_id, g.message
            FROM billing.run_log g WHERE g.level = 'error'
-           ORDER BY g.run_id, g.id DESC) AS e ON e.run_id = r.id;
+           ORDER BY g.run_id, g.id DESC) AS e ON e.run_id = r.id
+LEFT JOIN billing.run_phases() AS p ON p.run_id = r.id;
 COMMENT ON VIEW billing.run_report IS
 	'one row per run: step, who asked and when, duration, counts, totals per tax rate, last error, XML count';
 COMMENT ON COLUMN billing.run_report.run IS 'run id';
@@ -128,7 +137,10 @@ COMMENT ON COLUMN billing.run_report.schedule IS 'schedule code';
 COMMENT ON COLUMN billing.run_report.kind IS 'scheduled or rerun';
 COMMENT ON COLUMN billing.run_report.period IS 'the billing period [first day, cut-off + 1)';
 COMMENT ON COLUMN billing.run_report.description IS 'the run''s description (the only field editable after creation)';
-COMMENT ON COLUMN billing.run_report.step IS 'queued, running, drafts issued, validated, failed or cancelled; "(disabled)" when disabled';
+COMMENT ON COLUMN billing.run_report.step IS 'queued, running, drafts issued, settled (no draft or quarantined invoice left), validated, failed or cancelled; "(disabled)" when disabled';
+COMMENT ON COLUMN billing.run_report.phase IS 'of a run being driven now: planning, aggregating, writing invoices, writing links; done once finished; NULL otherwise';
+COMMENT ON COLUMN billing.run_report.phase_since IS 'when the run entered its phase (finished_at once done)';
+COMMENT ON COLUMN billing.run_report.in_phase IS 'how long a run being driven has been in its phase';
 COMMENT ON COLUMN billing.run_report.requested_by IS 'the role that asked for the run';
 COMMENT ON COLUMN billing.run_report.queued_at IS 'when the run was asked for';
 COMMENT ON COLUMN billing.run_report.started_at IS 'when it started';
