@@ -126,7 +126,7 @@ is($node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', q{SELECT billing.cron_setup()}), $jobid,
 	'cron_setup() with the default re-registers the same job');
 is($node->safe_psql('postgres', q{SELECT count(*) || ' ' || min(schedule) FROM cron.job}),
-	'1 5 15 * * *', 'the default schedule is 5 15 * * * (00:05 JST in UTC)');
+	'1 */5 * * * *', 'the default schedule is a tick every five minutes (one job serves every time zone)');
 
 # By hand afterwards: nothing new.  Every period whose issue moment had come
 # when the job ran was handled by it; a run may only appear for a day whose
@@ -140,6 +140,24 @@ is($node->safe_psql('postgres', q{
 	FROM billing.issue_drafts()}), '0',
 	'issue_drafts() by hand afterwards issues nothing new');
 is($node->safe_psql('postgres', $counts_sql), $counts_before, 'no new invoice and no new link');
+
+# billing in database shop, pg_cron in postgres: cron_setup in shop cannot
+# reach pg_cron, and its hint is the exact call to run in postgres
+$node->safe_psql('postgres', 'CREATE DATABASE shop');
+$node->safe_psql('shop', 'CREATE EXTENSION billing');
+$ret = $node->psql('shop', "\\set VERBOSITY verbose\nSELECT billing.cron_setup()",
+	stdout => \$stdout, stderr => \$stderr);
+isnt($ret, 0, 'cron_setup() in shop fails: pg_cron lives in postgres');
+like($stderr, qr/ERROR:\s+42704: pg_cron lives in database "postgres", not in "shop"/,
+	'the error names the cron database and this one');
+my ($hint) = $stderr =~ /HINT:\s+Run in database postgres: (SELECT cron\.schedule_in_database\(.*\);)/;
+ok(defined $hint, 'the hint gives the cron.schedule_in_database call') or diag($stderr);
+like($hint // '', qr/'billing-issue-drafts', '\*\/5 \* \* \* \*', 'SELECT pg_catalog\.count\(\*\) FROM billing\.issue_drafts\(\)', 'shop', 'postgres'/,
+	'with the job name, the five-minute tick, the command, database shop and the role');
+$node->safe_psql('postgres', q{SELECT cron.unschedule('billing-issue-drafts')});
+$node->safe_psql('postgres', $hint) if defined $hint;
+is($node->safe_psql('postgres', q{SELECT count(*) || ' ' || min(database) || ' ' || min(schedule) FROM cron.job}),
+	'1 shop */5 * * * *', 'running the hint in postgres registers the job for database shop');
 
 $node->stop;
 diag(sprintf('001_cron.pl took %.1f s', time - $started));
