@@ -309,3 +309,6 @@ $keep_grants$;
 DROP FUNCTION billing.rerun_target(text, timestamptz, text);
 DROP FUNCTION billing.plan_rerun(text, text[], timestamptz, text);
 DROP FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint);
+
+-- == cron: cron_setup takes the job's username and database (pg_cron wherever it lives)
+DROP FUNCTION billing.cron_setup(text);

@@ -126,7 +126,7 @@ is($node->safe_psql('postgres', q{
 is($node->safe_psql('postgres', q{SELECT billing.cron_setup()}), $jobid,
 	'cron_setup() with the default re-registers the same job');
 is($node->safe_psql('postgres', q{SELECT count(*) || ' ' || min(schedule) FROM cron.job}),
-	'1 5 15 * * *', 'the default schedule is 5 15 * * * (00:05 JST in UTC)');
+	'1 */5 * * * *', 'the default schedule is a tick every five minutes (one job serves every time zone)');
 
 # By hand afterwards: nothing new.  Every period whose issue moment had come
 # when the job ran was handled by it; a run may only appear for a day whose
@@ -140,6 +140,97 @@ is($node->safe_psql('postgres', q{
 	FROM billing.issue_drafts()}), '0',
 	'issue_drafts() by hand afterwards issues nothing new');
 is($node->safe_psql('postgres', $counts_sql), $counts_before, 'no new invoice and no new link');
+
+# billing in database shop, pg_cron in postgres: cron_setup in shop cannot
+# reach pg_cron, and its hint is the exact call to run in postgres
+$node->safe_psql('postgres', 'CREATE DATABASE shop');
+$node->safe_psql('shop', 'CREATE EXTENSION billing');
+$ret = $node->psql('shop', "\\set VERBOSITY verbose\nSELECT billing.cron_setup()",
+	stdout => \$stdout, stderr => \$stderr);
+isnt($ret, 0, 'cron_setup() in shop fails: pg_cron lives in postgres');
+like($stderr, qr/ERROR:\s+42704: pg_cron lives in database "postgres", not in "shop"/,
+	'the error names the cron database and this one');
+my ($hint) = $stderr =~ /HINT:\s+Run in database postgres: (SELECT cron\.schedule_in_database\(.*\);)/;
+ok(defined $hint, 'the hint gives the cron.schedule_in_database call') or diag($stderr);
+like($hint // '', qr/'billing-issue-drafts', '\*\/5 \* \* \* \*', 'SELECT pg_catalog\.count\(\*\) FROM billing\.issue_drafts\(\)', 'shop', 'postgres'/,
+	'with the job name, the five-minute tick, the command, database shop and the role');
+$node->safe_psql('postgres', q{SELECT cron.unschedule('billing-issue-drafts')});
+$node->safe_psql('postgres', $hint) if defined $hint;
+is($node->safe_psql('postgres', q{SELECT count(*) || ' ' || min(database) || ' ' || min(schedule) FROM cron.job}),
+	'1 shop */5 * * * *', 'running the hint in postgres registers the job for database shop');
+
+# The job as the least-privileged role: billing_cron may log in and run
+# issue_drafts, nothing else, and holds no brand.  Every minute, in shop.
+$node->safe_psql('shop', q{
+	CREATE ROLE billing_cron LOGIN;
+	GRANT USAGE ON SCHEMA billing TO billing_cron;
+	GRANT EXECUTE ON FUNCTION billing.issue_drafts TO billing_cron;
+	INSERT INTO billing.brand (code, name, time_zone) VALUES ('SHOP', 'Shop SARL', 'Europe/Paris');
+	INSERT INTO billing.schedule (brand_id, code, name, cycle)
+	SELECT id, 'D', 'daily', 'daily' FROM billing.brand;
+	INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at)
+	SELECT b.id, 'B1', 'Buyer', s.id, now() - interval '3 days'
+	FROM billing.brand b, billing.schedule s;
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT id, brand_id, 'delivery_invoice',
+	       ((now() - interval '10 minutes') AT TIME ZONE 'Europe/Paris')::date - g, 1000, 0.10, 'D-' || g
+	FROM billing.buyer, generate_series(1, 2) AS g;
+});
+$node->safe_psql('postgres', q{SELECT cron.unschedule('billing-issue-drafts')});
+$node->safe_psql('postgres', q{SELECT cron.schedule_in_database('billing-issue-drafts', '* * * * *',
+	'SELECT pg_catalog.count(*) FROM billing.issue_drafts()', 'shop', 'billing_cron')});
+$wait_start = time;
+$fired = 0;
+while (time - $wait_start < 150)
+{
+	if ($node->safe_psql('postgres', q{SELECT count(*) FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+	                                  WHERE j.database = 'shop' AND d.status IN ('succeeded', 'failed')}) ne '0')
+	{
+		$fired = 1;
+		last;
+	}
+	sleep 1;
+}
+ok($fired, 'pg_cron ran the job in shop');
+is($node->safe_psql('postgres', q{
+	SELECT d.status || ' ' || d.username || ' ' || d.database || ' ' || d.return_message
+	FROM cron.job_run_details d JOIN cron.job j USING (jobid)
+	WHERE j.database = 'shop' ORDER BY d.runid LIMIT 1}),
+	'succeeded billing_cron shop SELECT 1', 'the job succeeded in shop, as billing_cron');
+is($node->safe_psql('shop', q{SELECT count(*) || ' ' || sum(total) FROM billing.invoice WHERE status = 'draft'}),
+	'2 2200', 'billing_cron, holding no brand, issued the Paris brand\'s two drafts');
+is($node->safe_psql('shop', q{SELECT rolsuper::text || rolcreaterole::text || rolbypassrls::text FROM pg_roles WHERE rolname = 'billing_cron'}),
+	'falsefalsefalse', 'billing_cron is no superuser and bypasses no row level security');
+$ret = $node->psql('shop', q{SET ROLE billing_cron; SELECT count(*) FROM billing.invoice}, stderr => \$stderr);
+like($stderr, qr/permission denied/, 'billing_cron cannot read invoices');
+
+# One tick serves every time zone: Tokyo's and Paris's 00:05 come 8 hours
+# apart in UTC; a tick after each issues that brand's period once, and a
+# tick between or after issues nothing twice (as_of plays the ticks).
+$node->safe_psql('postgres', 'CREATE DATABASE tz');
+$node->safe_psql('tz', q{
+	CREATE EXTENSION billing;
+	INSERT INTO billing.brand (code, name, time_zone) VALUES ('TKY', 'Tokyo KK', 'Asia/Tokyo'), ('PAR', 'Paris SARL', 'Europe/Paris');
+	INSERT INTO billing.schedule (brand_id, code, name, cycle)
+	SELECT id, 'D', 'daily', 'daily' FROM billing.brand;
+	INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at)
+	SELECT b.id, 'B1', 'Buyer', s.id, timestamptz '2026-01-09 00:00Z'
+	FROM billing.brand b JOIN billing.schedule s ON s.brand_id = b.id;
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	SELECT id, brand_id, 'delivery_invoice', date '2026-01-10', 1000, 0.10, 'D-1' FROM billing.buyer;
+});
+my $drafts_sql = q{SELECT coalesce(string_agg(b.code, ',' ORDER BY b.code), '-') FROM billing.invoice i
+	JOIN billing.buyer u ON u.id = i.buyer_id JOIN billing.brand b ON b.id = u.brand_id};
+my @ticks = (['2026-01-10 15:00Z', '-', 'before 00:05 JST: nothing'],
+	['2026-01-10 15:05Z', 'TKY', 'the tick at 00:05 JST issues Tokyo'],
+	['2026-01-10 15:10Z', 'TKY', 'the next tick issues Tokyo again not'],
+	['2026-01-10 23:05Z', 'PAR,TKY', 'the tick at 00:05 CET issues Paris'],
+	['2026-01-10 23:10Z', 'PAR,TKY', 'the next tick makes nothing twice']);
+for my $t (@ticks)
+{
+	$node->safe_psql('tz', "SELECT count(*) FROM billing.issue_drafts(as_of => timestamptz '$t->[0]')");
+	is($node->safe_psql('tz', $drafts_sql), $t->[1], "as_of $t->[0]: $t->[2]");
+}
 
 $node->stop;
 diag(sprintf('001_cron.pl took %.1f s', time - $started));
