@@ -39,7 +39,8 @@ REVOKE ALL ON FUNCTION billing.issue_drafts, billing.rerun_invoice_run, billing.
 	billing.quarantine_invoices, billing.reject_invoices, billing.cancel_invoices,
 	billing.grant_brand, billing.revoke_brand,
 	billing.invoice_xml, billing.run_xml, billing.invoices_xml,
-	billing.set_run_description, billing.disable_run, billing.enable_run, billing.process_run
+	billing.set_run_description, billing.disable_run, billing.enable_run, billing.process_run,
+	billing.assert_healthy
 	FROM PUBLIC;
 
 -- every role reads its own brand grants (row level security shows it no
