@@ -28,7 +28,7 @@ OBJS = \
 # billing--0.1--0.2.sql) are kept byte for byte as they shipped.
 SQL_SOURCES = $(addprefix sql/billing/, \
 	types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
-	actions.sql xml.sql run_actions.sql views.sql verify.sql mail.sql cron.sql health.sql security.sql grants.sql uninstall.sql)
+	actions.sql xml.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql health.sql grants.sql uninstall.sql)
 UPGRADES_FROM = $(patsubst sql/updates/%--$(EXTVERSION).sql,%,$(wildcard sql/updates/*--$(EXTVERSION).sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 	$(foreach v,$(UPGRADES_FROM),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)

@@ -33,11 +33,11 @@ GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.m
 	billing.document_link, billing.invoice_run, billing.run_log, billing.notification,
 	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
 	billing.master_data_version, billing.health TO regress_health_hlt, regress_health_other;
-GRANT EXECUTE ON FUNCTION billing.assert_healthy TO regress_health_hlt, regress_health_other;
+GRANT EXECUTE ON FUNCTION billing.assert_healthy, billing.health_dead_runs TO regress_health_hlt, regress_health_other;
 
--- October's scheduled run (other brands' due runs are made too)
+-- the scheduled runs due now (other brands' due runs are made too)
 SET client_min_messages = error;
-SELECT count(*) > 0 AS runs FROM issue_drafts('2026-11-01 00:06+09');
+SELECT count(*) > 0 AS runs FROM issue_drafts();
 RESET client_min_messages;
 
 -- healthy: no row, and assert_healthy is quiet
@@ -78,7 +78,9 @@ BEGIN
 END $$;
 CREATE TRIGGER health_refuse BEFORE INSERT ON invoice FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse();
 SELECT fix FROM hlt WHERE "check" = 'stranded_documents' \gset
+SET client_min_messages = error;
 SELECT state, message FROM err(:'fix');
+RESET client_min_messages;
 SELECT status, error FROM invoice_run WHERE id = (SELECT max(id) FROM invoice_run);
 DROP TRIGGER health_refuse ON invoice;
 SELECT severity, brand, "check", regexp_replace(object, 'run [0-9]+', 'run N') AS object, detail, fix
@@ -95,7 +97,42 @@ RESET ROLE;
 
 -- the failed run's fix, as written, bills the stranded documents: both rows go
 SELECT fix FROM hlt WHERE "check" = 'failed_run' \gset
+SET client_min_messages = error;
 SELECT (:fix) IS NOT NULL AS rerun_made;
+RESET client_min_messages;
+SELECT * FROM hlt;
+
+-- a closed period whose issue moment passed without a run: a second
+-- schedule whose buyer was applied on October 1st, never issued
+INSERT INTO schedule (brand_id, code, name, cycle)
+SELECT id, 'HW', 'month end, never issued', 'monthly:eom' FROM brand WHERE code = 'HLT';
+INSERT INTO buyer (brand_id, code, name, schedule_id, schedule_applied_at, billing_balance)
+SELECT br.id, 'H2', 'unissued buyer', s.id, '2026-10-01 09:00', 0
+FROM brand br JOIN schedule s ON s.brand_id = br.id WHERE br.code = 'HLT' AND s.code = 'HW';
+SELECT * FROM hlt WHERE object = 'schedule HW period 2026-10-31';
+SELECT DISTINCT fix FROM hlt WHERE "check" = 'missed_period' \gset
+SET client_min_messages = error;
+SELECT count(*) > 0 AS runs_made FROM (:fix) AS f;
+RESET client_min_messages;
+SELECT * FROM hlt;
+
+-- a dead background run: committed running, no worker names it (what a
+-- killed worker or a restart leaves; written here as a logged repair)
+SET billing.maintenance = on;
+INSERT INTO invoice_run (brand_id, schedule_id, kind, period, cutoff_date, issue_at, as_of,
+                         invoice_date, status, started_at)
+SELECT s.brand_id, s.id, 'rerun', '[2026-10-01,2026-11-01)', '2026-10-31', now(), now(),
+       '2026-10-31', 'running', '2026-12-01 10:00+09'
+FROM schedule s JOIN brand b ON b.id = s.brand_id WHERE b.code = 'HLT' AND s.code = 'HM';
+RESET billing.maintenance;
+SELECT severity, brand, "check", regexp_replace(object, 'run [0-9]+', 'run N') AS object, detail, fix FROM hlt;
+-- (a late slip waits for it: the rerun the fix makes bills it)
+SELECT pg_temp.add_doc('2026-10-25', 300, 'H-OCT-LATE3');
+SELECT fix FROM hlt WHERE "check" = 'dead_run' \gset
+SET client_min_messages = error;
+SELECT (:fix) IS NOT NULL AS rerun_made;
+RESET client_min_messages;
+SELECT status, error FROM invoice_run WHERE id = (SELECT max(id) FROM invoice_run WHERE started_at = '2026-12-01 10:00+09');
 SELECT * FROM hlt;
 
 -- a notification the mailer gave up on
@@ -120,7 +157,7 @@ REVOKE ALL ON billing.brand, billing.schedule, billing.bank_account, billing.mem
 	billing.document_link, billing.invoice_run, billing.run_log, billing.notification,
 	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
 	billing.master_data_version, billing.health FROM regress_health_hlt, regress_health_other;
-REVOKE ALL ON FUNCTION billing.assert_healthy FROM regress_health_hlt, regress_health_other;
+REVOKE ALL ON FUNCTION billing.assert_healthy, billing.health_dead_runs FROM regress_health_hlt, regress_health_other;
 REVOKE ALL ON SCHEMA billing FROM regress_health_hlt, regress_health_other;
 SELECT billing.revoke_brand('HLT', 'regress_health_hlt') AS revoked;
 SELECT billing.revoke_brand('WALLB', 'regress_health_other') AS revoked;

@@ -4,6 +4,22 @@
 -- security_invoker, so the row level security of the tables it reads keeps
 -- the brand walls: a role sees only its brands' problems.
 
+-- billing.health_dead_runs: the caller's brands' runs committed queued or
+-- running that no live background worker names (dead_runs.sql); a definer
+-- function, as live_run_workers shows every brand's workers.
+CREATE OR REPLACE FUNCTION billing.health_dead_runs(OUT run_id bigint, OUT status text, OUT since timestamptz)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT r.id, r.status, coalesce(r.started_at, r.queued_at) FROM billing.invoice_run r
+	WHERE r.status IN ('queued', 'running')
+	  AND (billing.caller_brands() IS NULL OR r.brand_id = ANY (billing.caller_brands()))
+	  AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w WHERE w.run_id IS NOT NULL)
+	ORDER BY r.id;
+END;
+COMMENT ON FUNCTION billing.health_dead_runs() IS
+	'internal: the caller''s brands'' queued or running runs without a live worker, for billing.health';
+
 CREATE OR REPLACE VIEW billing.health WITH (security_invoker = true) AS
 -- failed runs since the schedule's last completed run
 SELECT 'critical'::text AS severity, br.code AS brand, 'failed_run'::text AS "check",
@@ -42,6 +58,33 @@ JOIN billing.brand br ON br.id = i.brand_id
 WHERE i.status = 'draft' AND i.run_id IS NOT NULL
   AND i.created_at < now() - current_setting('billing.health_draft_age')::interval
 GROUP BY br.code, i.run_id
+UNION ALL
+-- closed periods whose issue moment passed (15 minutes ago: one pg_cron
+-- tick) without a scheduled run: issue_drafts makes them
+SELECT 'critical', br.code, 'missed_period',
+       format('schedule %s period %s', s.code, c.cutoff),
+       format('issue moment %s passed without a run', to_char(due.issue_at AT TIME ZONE br.time_zone, 'YYYY-MM-DD HH24:MI')),
+       'SELECT billing.issue_drafts()'
+FROM billing.schedule s
+JOIN billing.brand br ON br.id = s.brand_id
+JOIN LATERAL (SELECT min(b.schedule_applied_at) AS in_use_since FROM billing.buyer b
+              WHERE b.schedule_id = s.id) AS iu ON iu.in_use_since IS NOT NULL
+CROSS JOIN LATERAL billing.cutoffs(s.cycle, (iu.in_use_since AT TIME ZONE br.time_zone)::date - 28,
+                                   (now() AT TIME ZONE br.time_zone)::date) AS c(cutoff)
+CROSS JOIN LATERAL (SELECT ((c.cutoff + 1)::timestamp + s.issue_delay) AT TIME ZONE br.time_zone AS issue_at) AS due
+WHERE s.enabled AND due.issue_at > iu.in_use_since AND due.issue_at < now() - interval '15 minutes'
+  AND NOT EXISTS (SELECT 1 FROM billing.invoice_run r
+                  WHERE r.schedule_id = s.id AND r.cutoff_date = c.cutoff AND r.kind = 'scheduled')
+UNION ALL
+-- background runs without a live worker
+SELECT 'critical', br.code, 'dead_run',
+       format('schedule %s period %s run %s', s.code, r.cutoff_date, r.id),
+       format('%s since %s without a live worker', d.status, d.since),
+       format('SELECT billing.rerun_invoice_run(%L, brand => %L, period => %L)', s.code, br.code, r.cutoff_date)
+FROM billing.health_dead_runs() d
+JOIN billing.invoice_run r ON r.id = d.run_id
+JOIN billing.schedule s ON s.id = r.schedule_id
+JOIN billing.brand br ON br.id = r.brand_id
 UNION ALL
 -- notifications the mailer gave up on
 SELECT 'warning', br.code, 'unsent_notification',
