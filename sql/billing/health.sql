@@ -56,7 +56,9 @@ SELECT 'warning', br.code, 'old_drafts',
 FROM billing.invoice i
 JOIN billing.brand br ON br.id = i.brand_id
 WHERE i.status = 'draft' AND i.run_id IS NOT NULL
-  AND i.created_at < now() - current_setting('billing.health_draft_age')::interval
+  -- (the library defines the setting; in a session that has not loaded it
+  -- yet, its default)
+  AND i.created_at < now() - coalesce(current_setting('billing.health_draft_age', true), '7d')::interval
 GROUP BY br.code, i.run_id
 UNION ALL
 -- closed periods whose issue moment passed (15 minutes ago: one pg_cron
