@@ -100,6 +100,13 @@ WHERE n.next_attempt_at IS NULL AND n.sent_at IS NULL AND n.last_error IS NOT NU
 COMMENT ON VIEW billing.health IS
 	'one row per problem of the caller''s brands: severity, brand, check, object, detail and the SQL call that fixes it';
 
+COMMENT ON COLUMN billing.health.severity IS 'critical (invoices are not being made) or warning';
+COMMENT ON COLUMN billing.health.brand IS 'the brand''s code';
+COMMENT ON COLUMN billing.health."check" IS 'the check that found it: failed_run, missed_period, stranded_documents, old_drafts, dead_run, unsent_notification';
+COMMENT ON COLUMN billing.health.object IS 'what is wrong: schedule and period, run, notification';
+COMMENT ON COLUMN billing.health.detail IS 'why it is a problem';
+COMMENT ON COLUMN billing.health.fix IS 'the SQL call that fixes it, to run as it stands';
+
 -- billing.assert_healthy raises when billing.health has a row (for a second
 -- pg_cron job or a monitoring system), and returns quietly otherwise.
 CREATE OR REPLACE FUNCTION billing.assert_healthy() RETURNS void
