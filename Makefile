@@ -29,7 +29,7 @@ OBJS = \
 # billing--0.1--0.2.sql) are kept byte for byte as they shipped.
 SQL_SOURCES = $(addprefix sql/billing/, \
 	types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
-	actions.sql xml.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql grants.sql uninstall.sql)
+	actions.sql xml.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql health.sql grants.sql uninstall.sql)
 UPGRADES_FROM = $(patsubst sql/updates/%--$(EXTVERSION).sql,%,$(wildcard sql/updates/*--$(EXTVERSION).sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
 	$(foreach v,$(UPGRADES_FROM),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
@@ -39,7 +39,7 @@ EXTRA_CLEAN = $(EXTENSION).control
 SHLIB_LINK += -lcurl
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
-REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands verify role_matrix bound_bodies settings stranded uninstall
+REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands verify role_matrix bound_bodies settings stranded health uninstall
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs live in test/specs with outputs in test/expected.

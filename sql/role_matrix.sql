@@ -65,9 +65,9 @@ GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.m
 	billing.buyer, billing.document, billing.invoice, billing.invoice_tax_line,
 	billing.document_link, billing.invoice_run, billing.run_log, billing.notification,
 	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
-	billing.master_data_version TO regress_mx_reader;
+	billing.master_data_version, billing.health TO regress_mx_reader;
 GRANT EXECUTE ON FUNCTION billing.preview_run, billing.invoice_xml, billing.run_xml,
-	billing.invoices_xml TO regress_mx_reader;
+	billing.invoices_xml, billing.assert_healthy, billing.health_dead_runs TO regress_mx_reader;
 GRANT INSERT, UPDATE, DELETE ON billing.buyer, billing.document TO regress_mx_app;
 GRANT USAGE ON SEQUENCE billing.buyer_id_seq, billing.document_id_seq TO regress_mx_app;
 GRANT EXECUTE ON FUNCTION billing.confirm_invoices, billing.quarantine_invoices,
@@ -88,8 +88,19 @@ CREATE ROLE regress_mx_reader_login LOGIN IN ROLE regress_mx_reader, regress_mx;
 -- `internal` (binary receive) are not callable from SQL, and trigger
 -- functions fire from the writes; neither is listed.
 CREATE TEMP TABLE call (fn regprocedure PRIMARY KEY, q text NOT NULL);
+-- assert_healthy raises 55000 while the brand has problems: either outcome is a call that went through
+CREATE FUNCTION pg_temp.try_assert_healthy() RETURNS text LANGUAGE plpgsql AS $$
+BEGIN
+	PERFORM billing.assert_healthy();
+	RETURN 'healthy';
+EXCEPTION WHEN SQLSTATE '55000' THEN
+	RETURN 'problems';
+END
+$$;
 INSERT INTO call VALUES
 	-- the API of the recipe
+	('billing.assert_healthy()', $$SELECT pg_temp.try_assert_healthy()$$),
+	('billing.health_dead_runs()', $$SELECT count(*) FROM billing.health_dead_runs()$$),
 	('billing.preview_run(text,timestamptz,text,date)', $$SELECT * FROM billing.preview_run('MXEOM', '2026-11-02 12:00+09', period => '2026-10-31')$$),
 	('billing.invoice_xml(bigint)', $$SELECT billing.invoice_xml(:confirmed)$$),
 	('billing.run_xml(bigint)', $$SELECT * FROM billing.run_xml(:run)$$),

@@ -111,6 +111,7 @@ result_column(const char *name, bool *isnull)
  * transaction open; the run of that schedule fails, not the night.
  */
 static int	lock_timeout_ms = 10000;
+static int	health_draft_age_s = 7 * 24 * 3600;	/* read by billing.health through current_setting */
 
 /*
  * billing_sql_before_v03 is true while the database's extension SQL is
@@ -763,6 +764,14 @@ billing_define_run_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("billing.health_draft_age",
+							"Age past which billing.health reports a draft invoice.",
+							NULL,
+							&health_draft_age_s,
+							7 * 24 * 3600, 1, INT_MAX,
+							PGC_USERSET,
+							GUC_UNIT_S,
+							NULL, NULL, NULL);
 	DefineCustomIntVariable("billing.lock_timeout",
 							"How long an invoice run waits for its schedule's lock, and a bulk action for its buyers'.",
 							"Past it the run (or action) fails with SQLSTATE 55P03; 0 waits without limit.",

@@ -15,7 +15,8 @@ REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.run_invoice_run,
 	FROM PUBLIC;
 -- the locks and the dead-run check: a caller could hold its buyers' locks,
 -- or learn of other brands' live runs; the run functions call them as the owner
-REVOKE ALL ON FUNCTION billing.lock_buyers, billing.fail_dead_runs, billing.live_run_workers
+REVOKE ALL ON FUNCTION billing.lock_buyers, billing.fail_dead_runs, billing.live_run_workers,
+	billing.health_dead_runs
 	FROM PUBLIC;
 
 -- the mailer (mail.sql): started and stopped by the DBA or the recipe's
@@ -40,7 +41,8 @@ REVOKE ALL ON FUNCTION billing.issue_drafts, billing.rerun_invoice_run, billing.
 	billing.quarantine_invoices, billing.reject_invoices, billing.cancel_invoices,
 	billing.grant_brand, billing.revoke_brand,
 	billing.invoice_xml, billing.run_xml, billing.invoices_xml,
-	billing.set_run_description, billing.disable_run, billing.enable_run, billing.process_run
+	billing.set_run_description, billing.disable_run, billing.enable_run, billing.process_run,
+	billing.assert_healthy
 	FROM PUBLIC;
 
 -- every role reads its own brand grants (row level security shows it no

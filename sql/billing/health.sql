@@ -1,0 +1,130 @@
+-- sql/billing/health.sql: the health check (issue 12 item 3), in the
+-- manner of pg_partman's check_default() and check_postgres: one row per
+-- problem, each with the SQL call that fixes it.  The view is
+-- security_invoker, so the row level security of the tables it reads keeps
+-- the brand walls: a role sees only its brands' problems.
+
+-- billing.health_dead_runs: the caller's brands' runs committed queued or
+-- running that no live background worker names (dead_runs.sql); a definer
+-- function, as live_run_workers shows every brand's workers.
+CREATE OR REPLACE FUNCTION billing.health_dead_runs(OUT run_id bigint, OUT status text, OUT since timestamptz)
+RETURNS SETOF record
+LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT r.id, r.status, coalesce(r.started_at, r.queued_at) FROM billing.invoice_run r
+	WHERE r.status IN ('queued', 'running')
+	  AND (billing.caller_brands() IS NULL OR r.brand_id = ANY (billing.caller_brands()))
+	  AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w WHERE w.run_id IS NOT NULL)
+	ORDER BY r.id;
+END;
+COMMENT ON FUNCTION billing.health_dead_runs() IS
+	'internal: the caller''s brands'' queued or running runs without a live worker, for billing.health';
+
+CREATE OR REPLACE VIEW billing.health WITH (security_invoker = true) AS
+-- failed runs since the schedule's last completed run
+SELECT 'critical'::text AS severity, br.code AS brand, 'failed_run'::text AS "check",
+       format('schedule %s period %s run %s', s.code, r.cutoff_date, r.id) AS object,
+       r.error AS detail,
+       format('SELECT billing.rerun_invoice_run(%L, brand => %L, period => %L)', s.code, br.code, r.cutoff_date) AS fix
+FROM billing.invoice_run r
+JOIN billing.schedule s ON s.id = r.schedule_id
+JOIN billing.brand br ON br.id = r.brand_id
+WHERE r.status = 'failed'
+  AND r.id > coalesce((SELECT max(ok.id) FROM billing.invoice_run ok
+                       WHERE ok.schedule_id = r.schedule_id AND ok.status = 'completed'), 0)
+  AND NOT EXISTS (SELECT 1 FROM billing.invoice_run later
+                  WHERE later.schedule_id = r.schedule_id AND later.cutoff_date = r.cutoff_date
+                    AND later.id > r.id AND later.status IN ('queued', 'running', 'completed'))
+UNION ALL
+-- stranded documents: nothing will bill them but a rerun of their period
+SELECT 'critical', ds.brand, 'stranded_documents',
+       format('schedule %s period %s', m[1], m[2]),
+       format('%s uninvoiced documents no run will bill', count(*)),
+       format('SELECT billing.rerun_invoice_run(%L, brand => %L, period => %L)',
+              replace(m[1], '''''', ''''), ds.brand, m[2])
+FROM billing.document_status ds
+CROSS JOIN LATERAL regexp_match(ds.will_bill,
+	'^nothing will: call billing\.rerun_invoice_run\(''(.*)'', period => ''([0-9-]+)''\)$') AS m
+WHERE ds.status = 'uninvoiced' AND m IS NOT NULL
+GROUP BY ds.brand, m[1], m[2]
+UNION ALL
+-- drafts older than billing.health_draft_age, per run
+SELECT 'warning', br.code, 'old_drafts',
+       format('run %s', i.run_id),
+       format('%s drafts made before %s', count(*), min(i.created_at)),
+       format('SELECT billing.process_run(%s)', i.run_id)
+FROM billing.invoice i
+JOIN billing.brand br ON br.id = i.brand_id
+WHERE i.status = 'draft' AND i.run_id IS NOT NULL
+  -- (the library defines the setting; in a session that has not loaded it
+  -- yet, its default)
+  AND i.created_at < now() - coalesce(current_setting('billing.health_draft_age', true), '7d')::interval
+GROUP BY br.code, i.run_id
+UNION ALL
+-- closed periods whose issue moment passed (15 minutes ago: one pg_cron
+-- tick) without a scheduled run: issue_drafts makes them
+SELECT 'critical', br.code, 'missed_period',
+       format('schedule %s period %s', s.code, c.cutoff),
+       format('issue moment %s passed without a run', to_char(due.issue_at AT TIME ZONE br.time_zone, 'YYYY-MM-DD HH24:MI')),
+       'SELECT billing.issue_drafts()'
+FROM billing.schedule s
+JOIN billing.brand br ON br.id = s.brand_id
+JOIN LATERAL (SELECT min(b.schedule_applied_at) AS in_use_since FROM billing.buyer b
+              WHERE b.schedule_id = s.id) AS iu ON iu.in_use_since IS NOT NULL
+CROSS JOIN LATERAL billing.cutoffs(s.cycle, (iu.in_use_since AT TIME ZONE br.time_zone)::date - 28,
+                                   (now() AT TIME ZONE br.time_zone)::date) AS c(cutoff)
+CROSS JOIN LATERAL (SELECT ((c.cutoff + 1)::timestamp + s.issue_delay) AT TIME ZONE br.time_zone AS issue_at) AS due
+WHERE s.enabled AND due.issue_at > iu.in_use_since AND due.issue_at < now() - interval '15 minutes'
+  AND NOT EXISTS (SELECT 1 FROM billing.invoice_run r
+                  WHERE r.schedule_id = s.id AND r.cutoff_date = c.cutoff AND r.kind = 'scheduled')
+UNION ALL
+-- background runs without a live worker
+SELECT 'critical', br.code, 'dead_run',
+       format('schedule %s period %s run %s', s.code, r.cutoff_date, r.id),
+       format('%s since %s without a live worker', d.status, d.since),
+       format('SELECT billing.rerun_invoice_run(%L, brand => %L, period => %L)', s.code, br.code, r.cutoff_date)
+FROM billing.health_dead_runs() d
+JOIN billing.invoice_run r ON r.id = d.run_id
+JOIN billing.schedule s ON s.id = r.schedule_id
+JOIN billing.brand br ON br.id = r.brand_id
+UNION ALL
+-- notifications the mailer gave up on
+SELECT 'warning', br.code, 'unsent_notification',
+       format('notification %s', n.id),
+       format('to %s: %s', n.email, n.last_error),
+       format('SELECT billing.retry_notifications(ARRAY[%s])', n.id)
+FROM billing.notification n
+JOIN billing.invoice_run r ON r.id = n.run_id
+JOIN billing.brand br ON br.id = r.brand_id
+WHERE n.next_attempt_at IS NULL AND n.sent_at IS NULL AND n.last_error IS NOT NULL;
+COMMENT ON VIEW billing.health IS
+	'one row per problem of the caller''s brands: severity, brand, check, object, detail and the SQL call that fixes it';
+
+COMMENT ON COLUMN billing.health.severity IS 'critical (invoices are not being made) or warning';
+COMMENT ON COLUMN billing.health.brand IS 'the brand''s code';
+COMMENT ON COLUMN billing.health."check" IS 'the check that found it: failed_run, missed_period, stranded_documents, old_drafts, dead_run, unsent_notification';
+COMMENT ON COLUMN billing.health.object IS 'what is wrong: schedule and period, run, notification';
+COMMENT ON COLUMN billing.health.detail IS 'why it is a problem';
+COMMENT ON COLUMN billing.health.fix IS 'the SQL call that fixes it, to run as it stands';
+
+-- billing.assert_healthy raises when billing.health has a row (for a second
+-- pg_cron job or a monitoring system), and returns quietly otherwise.
+CREATE OR REPLACE FUNCTION billing.assert_healthy() RETURNS void
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	problems integer;
+	list text;
+BEGIN
+	SELECT count(*), string_agg(format('%s %s %s %s: %s; fix: %s', h.severity, h.brand, h."check",
+	                                   h.object, h.detail, h.fix), E'\n'
+	                            ORDER BY h.brand, h."check", h.object)
+	INTO problems, list FROM billing.health h;
+	IF problems > 0 THEN
+		RAISE EXCEPTION 'billing is not healthy: % problem(s)', problems
+			USING ERRCODE = '55000', DETAIL = list,
+			      HINT = 'SELECT * FROM billing.health lists them, each with the call that fixes it.';
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION billing.assert_healthy() IS
+	'raises (SQLSTATE 55000) listing the rows of billing.health; returns quietly when there are none';
