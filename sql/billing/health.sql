@@ -20,6 +20,54 @@ END;
 COMMENT ON FUNCTION billing.health_dead_runs() IS
 	'internal: the caller''s brands'' queued or running runs without a live worker, for billing.health';
 
+-- billing.health_cron: whether a pg_cron job calls billing.issue_drafts()
+-- for this database.  pg_cron's table is read only where pg_cron is
+-- installed in this database; when cron.database_name names another
+-- database, the job lives there and this check cannot see it (the README's
+-- pg_cron section says how to check it there).  A definer function, as
+-- cron.job shows each role only its own jobs; it reports no brand's data.
+CREATE OR REPLACE FUNCTION billing.health_cron(OUT severity text, OUT object text, OUT detail text, OUT fix text)
+RETURNS SETOF record
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	here_job bigint;
+	here_active boolean;
+	elsewhere text;
+BEGIN
+	IF to_regclass('cron.job') IS NULL THEN
+		IF coalesce(current_setting('cron.database_name', true), '') IN ('', current_database()) THEN
+			severity := 'warning';
+			object := format('database %s', current_database());
+			detail := 'pg_cron is not installed here: nothing calls billing.issue_drafts() at night, unless another scheduler does';
+			fix := 'CREATE EXTENSION pg_cron; SELECT billing.cron_setup()';
+			RETURN NEXT;
+		END IF;
+		RETURN;	-- pg_cron lives in another database: its job is not visible from here
+	END IF;
+	EXECUTE $q$SELECT min(jobid) FILTER (WHERE database = current_database()),
+	                  bool_or(active) FILTER (WHERE database = current_database()),
+	                  string_agg(DISTINCT database, ', ') FILTER (WHERE database <> current_database())
+	           FROM cron.job WHERE command LIKE '%billing.issue_drafts(%'$q$
+		INTO here_job, here_active, elsewhere;
+	IF here_job IS NULL THEN
+		severity := 'critical';
+		object := format('database %s', current_database());
+		detail := CASE WHEN elsewhere IS NULL THEN 'no pg_cron job calls billing.issue_drafts()'
+		               ELSE format('the pg_cron job that calls billing.issue_drafts() targets database %s, not this one', elsewhere) END;
+		fix := 'SELECT billing.cron_setup()';
+		RETURN NEXT;
+	ELSIF NOT here_active THEN
+		severity := 'critical';
+		object := format('pg_cron job %s', here_job);
+		detail := 'the pg_cron job that calls billing.issue_drafts() is disabled';
+		fix := format('SELECT cron.alter_job(%s, active => true)', here_job);
+		RETURN NEXT;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION billing.health_cron() IS
+	'internal: a missing, disabled or misdirected pg_cron job of billing.issue_drafts (when pg_cron lives in this database), for billing.health';
+
 CREATE OR REPLACE VIEW billing.health WITH (security_invoker = true) AS
 -- failed runs since the schedule's last completed run
 SELECT 'critical'::text AS severity, br.code AS brand, 'failed_run'::text AS "check",
@@ -96,13 +144,17 @@ SELECT 'warning', br.code, 'unsent_notification',
 FROM billing.notification n
 JOIN billing.invoice_run r ON r.id = n.run_id
 JOIN billing.brand br ON br.id = r.brand_id
-WHERE n.next_attempt_at IS NULL AND n.sent_at IS NULL AND n.last_error IS NOT NULL;
+WHERE n.next_attempt_at IS NULL AND n.sent_at IS NULL AND n.last_error IS NOT NULL
+UNION ALL
+-- the nightly job: missing, disabled, or aimed at another database (no brand: the whole database)
+SELECT c.severity, NULL, 'cron_job', c.object, c.detail, c.fix
+FROM billing.health_cron() c;
 COMMENT ON VIEW billing.health IS
 	'one row per problem of the caller''s brands: severity, brand, check, object, detail and the SQL call that fixes it';
 
 COMMENT ON COLUMN billing.health.severity IS 'critical (invoices are not being made) or warning';
-COMMENT ON COLUMN billing.health.brand IS 'the brand''s code';
-COMMENT ON COLUMN billing.health."check" IS 'the check that found it: failed_run, missed_period, stranded_documents, old_drafts, dead_run, unsent_notification';
+COMMENT ON COLUMN billing.health.brand IS 'the brand''s code; NULL for a problem of the whole database (cron_job)';
+COMMENT ON COLUMN billing.health."check" IS 'the check that found it: failed_run, missed_period, stranded_documents, old_drafts, dead_run, unsent_notification, cron_job';
 COMMENT ON COLUMN billing.health.object IS 'what is wrong: schedule and period, run, notification';
 COMMENT ON COLUMN billing.health.detail IS 'why it is a problem';
 COMMENT ON COLUMN billing.health.fix IS 'the SQL call that fixes it, to run as it stands';

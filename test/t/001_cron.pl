@@ -33,6 +33,9 @@ like($stderr, qr/pg_cron is not installed in database "postgres"/,
 	'the error says pg_cron is not installed in database "postgres"');
 like($stderr, qr/ERROR:\s+42704:/, 'with SQLSTATE 42704 (undefined_object)');
 like($stderr, qr/HINT:.*CREATE EXTENSION pg_cron/, 'and a hint that says what to do');
+is($node->safe_psql('postgres', q{SELECT severity || ' | ' || object || ' | ' || detail || ' | ' || fix FROM billing.health WHERE "check" = 'cron_job'}),
+	'warning | database postgres | pg_cron is not installed here: nothing calls billing.issue_drafts() at night, unless another scheduler does | CREATE EXTENSION pg_cron; SELECT billing.cron_setup()',
+	'health: pg_cron belongs in this database and is not installed');
 
 $node->safe_psql('postgres', 'CREATE EXTENSION pg_cron');
 
@@ -41,6 +44,9 @@ isnt($ret, 0, 'cron_setup refuses an empty schedule');
 like($stderr, qr/cron schedule must not be empty/, 'with a clear message');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM cron.job'), '0',
 	'no job was registered by the refused calls');
+is($node->safe_psql('postgres', q{SELECT severity || ' | ' || object || ' | ' || detail || ' | ' || fix FROM billing.health WHERE "check" = 'cron_job'}),
+	'critical | database postgres | no pg_cron job calls billing.issue_drafts() | SELECT billing.cron_setup()',
+	'health: no job calls issue_drafts');
 
 # A daily schedule of a Tokyo brand, a buyer applied three days ago, and one
 # delivery in each of the last two (Tokyo) days.  The days are counted from
@@ -77,6 +83,14 @@ is($node->safe_psql('postgres', q{SELECT billing.cron_setup('* * * * *')}), $job
 	'calling cron_setup again returns the same job');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM cron.job}), '1',
 	'still exactly one job after re-registering');
+is($node->safe_psql('postgres', q{SELECT severity || ' | ' || object || ' | ' || detail || ' | ' || fix FROM billing.health WHERE "check" = 'cron_job'}), '', 'health: the active job is no problem');
+$node->safe_psql('postgres', "SELECT cron.alter_job($jobid, active => false)");
+my $disabled = $node->safe_psql('postgres', q{SELECT severity || ' | ' || object || ' | ' || detail || ' | ' || fix FROM billing.health WHERE "check" = 'cron_job'});
+is($disabled, "critical | pg_cron job $jobid | the pg_cron job that calls billing.issue_drafts() is disabled | SELECT cron.alter_job($jobid, active => true)",
+	'health: a disabled job, with the call that enables it');
+my ($fix) = $disabled =~ /\| ([^|]+)$/;
+$node->safe_psql('postgres', $fix);
+is($node->safe_psql('postgres', q{SELECT severity || ' | ' || object || ' | ' || detail || ' | ' || fix FROM billing.health WHERE "check" = 'cron_job'}), '', 'health: running the fix enables the job again');
 
 # pg_cron fires at the next minute boundary: poll every second, up to 150 s
 my $fired_sql = q{
@@ -158,6 +172,11 @@ $node->safe_psql('postgres', q{SELECT cron.unschedule('billing-issue-drafts')});
 $node->safe_psql('postgres', $hint) if defined $hint;
 is($node->safe_psql('postgres', q{SELECT count(*) || ' ' || min(database) || ' ' || min(schedule) FROM cron.job}),
 	'1 shop */5 * * * *', 'running the hint in postgres registers the job for database shop');
+is($node->safe_psql('postgres', q{SELECT severity || ' | ' || object || ' | ' || detail || ' | ' || fix FROM billing.health WHERE "check" = 'cron_job'}),
+	'critical | database postgres | the pg_cron job that calls billing.issue_drafts() targets database shop, not this one | SELECT billing.cron_setup()',
+	'health in postgres: the only job targets shop');
+is($node->safe_psql('shop', q{SELECT severity || ' | ' || object || ' | ' || detail || ' | ' || fix FROM billing.health WHERE "check" = 'cron_job'}), '',
+	'health in shop: pg_cron lives in postgres, where this check cannot look');
 
 # The job as the least-privileged role: billing_cron may log in and run
 # issue_drafts, nothing else, and holds no brand.  Every minute, in shop.
