@@ -53,6 +53,11 @@ $node->safe_psql('postgres', q{
 	FOR EACH ROW EXECUTE FUNCTION public.refuse_beta();
 });
 
+# Issue 12 item 1 is not built yet: every check below is a known failure
+# (TODO), reported as "not ok # TODO" without failing the suite.  Remove
+# this line with the implementation.
+our $TODO = 'issue 12 item 1 (a failed run is an error) is not built yet';
+
 # 1. a foreground rerun that fails raises, and the failed run survives
 my ($rc, $out, $err) = $node->psql('postgres',
 	qq{SELECT billing.rerun_invoice_run('B20', brand => 'BETA', as_of => '$as_of')},
