@@ -8,6 +8,8 @@
 # after a late delivery, confirms one invoice and prints the results; ends by
 # writing a run's invoices as Peppol PINT JP XML files and validating them
 # with the official rules (../shared/pint-jp-1.1.3, or $BILLING_SHARED).
+# Then a failed run turns billing.health red, and the mails the mailer sends
+# to a local SMTP sink on 127.0.0.1 (test/mail/smtp_sink.py) are printed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$BILLING_ROOT"
@@ -17,8 +19,14 @@ build_and_install
 
 CLUSTER=/tmp/billing-demo-cluster
 PORT=54330
-cluster_start "$CLUSTER" "$PORT" "cron.database_name = 'billing_demo'"
-trap 'cluster_stop "$CLUSTER"' EXIT
+SMTP_PORT=54331
+cluster_start "$CLUSTER" "$PORT" "cron.database_name = 'billing_demo'
+billing.smtp_url = 'smtp://127.0.0.1:$SMTP_PORT'
+billing.smtp_from = '請求システム <billing@acme.example>'
+billing.smtp_tls = off
+billing.mail_retry_interval = 1"
+sink=
+trap '[ -z "$sink" ] || kill "$sink" 2>/dev/null; cluster_stop "$CLUSTER"' EXIT
 export PGHOST=$CLUSTER PGPORT=$PORT PGUSER=postgres
 
 $PG_BIN/psql -qX -d postgres -c "CREATE DATABASE billing_demo"
@@ -41,3 +49,30 @@ $PG_BIN/psql -XAtz0 -d billing_demo -c "SELECT invoice_id, xml FROM billing.run_
 ls -l "$xmldir"
 echo "== validating them with the official PINT JP 1.1.3 rules (UBL 2.1 XSD + schematron, about 4 s per file)"
 "$validate" "$xmldir"/*.xml
+
+echo
+echo "== the mailer and a local SMTP sink on 127.0.0.1:$SMTP_PORT"
+maildir=$(mktemp -d /tmp/billing-demo-mail.XXXXXX)
+py=python3; [ -x /usr/bin/python3 ] && py=/usr/bin/python3	# Debian's, with python3-aiosmtpd
+$py test/mail/smtp_sink.py "$SMTP_PORT" "$maildir" > "$maildir.log" 2>&1 &
+sink=$!
+for _ in $(seq 100); do [ -e "$maildir/ready" ] && break; sleep 0.1; done
+[ -e "$maildir/ready" ] || { cat "$maildir.log"; echo "demo: the SMTP sink did not start"; exit 1; }
+$PG_BIN/psql -XAt -d billing_demo -c "SELECT 'mailer pid ' || billing.start_mailer()"
+$PG_BIN/psql -X -d billing_demo -f test/demo/failure.sql
+# every notification of the demo sent (or given up), at most 30 s
+for _ in $(seq 300); do
+	left=$($PG_BIN/psql -XAt -d billing_demo -c "SELECT count(*) FROM billing.notification
+		WHERE sent_at IS NULL AND next_attempt_at IS NOT NULL")
+	[ "$left" = 0 ] && break
+	sleep 0.1
+done
+echo "== the mailbox of the sink ($maildir): each mail's recipient, subject and body, decoded"
+$py - "$maildir" <<'PY'
+import email, email.policy, pathlib, sys
+for f in sorted(pathlib.Path(sys.argv[1]).glob('*.eml')):
+    m = email.message_from_bytes(f.read_bytes(), policy=email.policy.default)
+    print(f'--- {f.name}  To: {m["To"]}')
+    print(f'Subject: {m["Subject"]}')
+    print(m.get_body(('plain',)).get_content().rstrip())
+PY

@@ -45,7 +45,7 @@ FROM (VALUES ('D1', 'コピー用紙 A4 (10箱)'), ('D2', '弁当・飲料 (軽�
 WHERE d.reference LIKE '%-' || v.suffix;
 SELECT code, legal_name, registration_number, peppol_scheme || ':' || peppol_id AS peppol FROM billing.brand;
 
-\echo '== pg_cron: the job that issues drafts at 00:05 JST (15:05 UTC) every day'
+\echo '== pg_cron: the job that issues drafts, a tick every 5 minutes (each brand''s 00:05 local issue moment within one tick)'
 SELECT billing.cron_setup() AS cron_job_id;
 SELECT jobname, schedule, command FROM cron.job;
 
