@@ -91,10 +91,11 @@ FROM billing.process_run(:run);
 SELECT buyer, status, total FROM billing.invoice_list WHERE run = :run ORDER BY buyer;
 SELECT code, billing_balance FROM billing.buyer WHERE code IN ('RS1', 'RS2', 'RS3') ORDER BY code;
 SELECT run, step, drafts, confirmed, quarantined, rejected FROM billing.run_report WHERE run = :run;
--- a validated run has no next step, and nothing left to disable
+-- a validated run has no next step, and nothing left to disable or cancel
 SELECT e.state, e.message, e.detail
 FROM (VALUES (format('SELECT billing.process_run(%s)', :run)),
              (format('SELECT billing.disable_run(%s)', :run)),
+             (format('SELECT billing.cancel_run(%s)', :run)),
              ('SELECT billing.process_run(999999)')) AS t(q),
      public.err(q) AS e;
 SELECT level, message FROM billing.run_log WHERE run_id = :run ORDER BY id;

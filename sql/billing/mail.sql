@@ -84,7 +84,7 @@ BEGIN
 		                       billing.mail_amount(r.billed_total, b.currency_scale), b.currency,
 		                       coalesce(rates, '  （なし）'));
 	END IF;
-	body := body || format(E'\n詳細: SELECT * FROM billing.run_report WHERE run_id = %s;\n', r.id);
+	body := body || format(E'\n詳細: SELECT * FROM billing.run_report WHERE run = %s;\n', r.id);
 END
 $$;
 COMMENT ON FUNCTION billing.run_mail(bigint) IS

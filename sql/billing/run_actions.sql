@@ -109,7 +109,7 @@ BEGIN
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = format('Only a run that is %s can be %s.', allowed,
 		                      CASE action WHEN 'process' THEN 'processed' WHEN 'disable' THEN 'disabled'
-		                                  WHEN 'enable' THEN 'enabled' ELSE action || 'ed' END),
+		                                  WHEN 'enable' THEN 'enabled' WHEN 'cancel' THEN 'cancelled' ELSE action || 'ed' END),
 		      HINT = 'See its step with SELECT * FROM billing.run_report WHERE run = ' || r.id || '.';
 END
 $$;

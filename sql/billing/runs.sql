@@ -859,6 +859,11 @@ BEGIN
 		RAISE EXCEPTION 'invoice run % is already cancelled', run_id
 			USING ERRCODE = 'object_not_in_prerequisite_state';
 	END IF;
+	-- a validated run's drafts were all confirmed: nothing of it is left to
+	-- cancel, and a credit note, not a cancelled run, corrects a confirmed invoice
+	IF r.validated_at IS NOT NULL THEN
+		PERFORM billing.refuse_run_action(r, 'cancel', 'queued, failed, or completed and not yet validated');
+	END IF;
 	-- the bulk actions' buyer locks (see billing.lock_invoices); the
 	-- statements below re-check the status
 	PERFORM billing.lock_buyers(ARRAY(
