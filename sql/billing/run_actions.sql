@@ -243,21 +243,24 @@ BEGIN
 	SELECT array_agg(i.id ORDER BY i.id) INTO held
 	FROM billing.invoice i WHERE i.run_id = r.id AND i.status = 'quarantined';
 	IF held IS NOT NULL THEN
-		RAISE EXCEPTION 'cannot process invoice run %: % of its invoices are quarantined', r.id, cardinality(held)
+		RAISE EXCEPTION 'cannot process invoice run %: % of its invoices %', r.id, cardinality(held),
+			CASE WHEN cardinality(held) = 1 THEN 'is quarantined' ELSE 'are quarantined' END
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 			      DETAIL = format('Quarantined invoices: %s.', array_to_string(held, ', ')),
-			      HINT = 'Release each with billing.confirm_invoices(ARRAY[...]) or refuse it with '
-			             'billing.reject_invoices(ARRAY[...], reason), then process the run again.';
+			      HINT = 'The application role (billing_app in the README''s recipe) releases each with '
+			             'billing.confirm_invoices(...) or refuses it with billing.reject_invoices(ARRAY[...], reason); '
+			             'then process the run again.';
 	END IF;
 	SELECT coalesce(array_agg(i.id ORDER BY i.id), '{}') INTO drafts
 	FROM billing.invoice i WHERE i.run_id = r.id AND i.status = 'draft';
 	IF cardinality(drafts) > 0 THEN
 		PERFORM billing.confirm_invoices(drafts);
 	END IF;
-	UPDATE billing.invoice_run SET validated_at = now(), validated_by = session_user
+	-- the role that called, as requested_by records it (SET ROLE counts)
+	UPDATE billing.invoice_run SET validated_at = now(), validated_by = billing.calling_role()::text
 	WHERE id = r.id RETURNING * INTO r;
 	INSERT INTO billing.run_log (run_id, level, message)
-	VALUES (r.id, 'info', format('run validated by %s: %s drafts confirmed', session_user, cardinality(drafts)));
+	VALUES (r.id, 'info', format('run validated by %s: %s drafts confirmed', r.validated_by, cardinality(drafts)));
 	RETURN r;
 END
 $$;
