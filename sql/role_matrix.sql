@@ -67,7 +67,7 @@ GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.m
 	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
 	billing.master_data_version, billing.health TO regress_mx_reader;
 GRANT EXECUTE ON FUNCTION billing.preview_run, billing.invoice_xml, billing.run_xml,
-	billing.invoices_xml, billing.assert_healthy, billing.health_dead_runs, billing.health_cron TO regress_mx_reader;
+	billing.invoices_xml, billing.assert_healthy, billing.dead_runs, billing.health_cron TO regress_mx_reader;
 GRANT INSERT, UPDATE, DELETE ON billing.buyer, billing.document TO regress_mx_app;
 GRANT USAGE ON SEQUENCE billing.buyer_id_seq, billing.document_id_seq TO regress_mx_app;
 GRANT EXECUTE ON FUNCTION billing.confirm_invoices, billing.quarantine_invoices,
@@ -100,7 +100,7 @@ $$;
 INSERT INTO call VALUES
 	-- the API of the recipe
 	('billing.assert_healthy()', $$SELECT pg_temp.try_assert_healthy()$$),
-	('billing.health_dead_runs()', $$SELECT count(*) FROM billing.health_dead_runs()$$),
+	('billing.dead_runs()', $$SELECT count(*) FROM billing.dead_runs()$$),
 	('billing.health_cron()', $$SELECT count(*) FROM billing.health_cron()$$),
 	('billing.preview_run(text,timestamptz,text,date)', $$SELECT * FROM billing.preview_run('MXEOM', '2026-11-02 12:00+09', period => '2026-10-31')$$),
 	('billing.invoice_xml(bigint)', $$SELECT billing.invoice_xml(:confirmed)$$),

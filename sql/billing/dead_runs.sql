@@ -38,9 +38,10 @@ COMMENT ON FUNCTION billing.fail_run(bigint, text) IS
 	'marks a queued or running run failed with the reason (row, log line, notifications); false if it had ended';
 
 -- billing.fail_dead_runs marks failed every queued or running run of the
--- caller's brands that no live worker names, and returns how many.  The
--- runs are read first and the workers after (a fresh look at the
--- backends): a run committed queued had its worker named before
+-- caller's brands that no live worker names (billing.dead_runs), and
+-- returns how many.  The runs are read first (the statement's snapshot)
+-- and the workers after (a fresh look at the backends): a run committed
+-- queued had its worker named before
 -- the commit, so it cannot be missed between the two; a run that ended
 -- meanwhile is left alone by fail_run.  Internal: the run functions call
 -- it as the owner.  In a read-only transaction (a standby) it does
@@ -48,26 +49,17 @@ COMMENT ON FUNCTION billing.fail_run(bigint, text) IS
 CREATE OR REPLACE FUNCTION billing.fail_dead_runs() RETURNS integer
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	visible bigint[] := billing.caller_brands();
-	candidates bigint[];
 	run record;
 	failed integer := 0;
 BEGIN
 	IF current_setting('transaction_read_only')::boolean THEN
 		RETURN 0;
 	END IF;
-	SELECT array_agg(r.id ORDER BY r.id) INTO candidates FROM billing.invoice_run r
-	WHERE r.status IN ('queued', 'running') AND (visible IS NULL OR r.brand_id = ANY (visible));
-	IF candidates IS NULL THEN
-		RETURN 0;
-	END IF;
-	FOR run IN SELECT r.id, r.status FROM billing.invoice_run r
-	           WHERE r.id = ANY (candidates)
-	             AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w)
-	           ORDER BY r.id
+	-- billing.dead_runs (health.sql) is the one definition of a dead run
+	FOR run IN SELECT d.run_id, d.status FROM billing.dead_runs() d
 	LOOP
 		-- no worker names the run: none has it, nor will one again
-		IF billing.fail_run(run.id, CASE run.status
+		IF billing.fail_run(run.run_id, CASE run.status
 		       WHEN 'queued' THEN 'its background worker was gone before the run started'
 		                          || ' (killed, terminated, or the server restarted)'
 		       ELSE 'its background worker was gone while the run made its drafts'

@@ -16,7 +16,7 @@ REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.run_invoice_run,
 -- the locks and the dead-run check: a caller could hold its buyers' locks,
 -- or learn of other brands' live runs; the run functions call them as the owner
 REVOKE ALL ON FUNCTION billing.lock_buyers, billing.fail_dead_runs, billing.live_run_workers,
-	billing.health_dead_runs, billing.health_cron
+	billing.dead_runs, billing.health_cron
 	FROM PUBLIC;
 
 -- the mailer (mail.sql): started and stopped by the DBA or the recipe's

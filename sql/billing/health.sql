@@ -4,10 +4,13 @@
 -- security_invoker, so the row level security of the tables it reads keeps
 -- the brand walls: a role sees only its brands' problems.
 
--- billing.health_dead_runs: the caller's brands' runs committed queued or
+-- billing.dead_runs: the caller's brands' runs committed queued or
 -- running that no live background worker names (dead_runs.sql); a definer
--- function, as live_run_workers shows every brand's workers.
-CREATE OR REPLACE FUNCTION billing.health_dead_runs(OUT run_id bigint, OUT status text, OUT since timestamptz)
+-- function, as live_run_workers shows every brand's workers.  The one
+-- definition of a dead run: fail_dead_runs marks these failed, verify
+-- reports them, and billing.health lists them.  Here, after security.sql,
+-- as its SQL-standard body binds billing.caller_brands at creation.
+CREATE OR REPLACE FUNCTION billing.dead_runs(OUT run_id bigint, OUT status text, OUT since timestamptz)
 RETURNS SETOF record
 LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
@@ -17,7 +20,7 @@ BEGIN ATOMIC
 	  AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w WHERE w.run_id IS NOT NULL)
 	ORDER BY r.id;
 END;
-COMMENT ON FUNCTION billing.health_dead_runs() IS
+COMMENT ON FUNCTION billing.dead_runs() IS
 	'internal: the caller''s brands'' queued or running runs without a live worker, for billing.health';
 
 -- billing.health_cron: whether a pg_cron job calls billing.issue_drafts()
@@ -131,7 +134,7 @@ SELECT 'critical', br.code, 'dead_run',
        format('schedule %s period %s run %s', s.code, r.cutoff_date, r.id),
        format('%s since %s without a live worker', d.status, d.since),
        format('SELECT billing.rerun_invoice_run(%L, brand => %L, period => %L)', s.code, br.code, r.cutoff_date)
-FROM billing.health_dead_runs() d
+FROM billing.dead_runs() d
 JOIN billing.invoice_run r ON r.id = d.run_id
 JOIN billing.schedule s ON s.id = r.schedule_id
 JOIN billing.brand br ON br.id = r.brand_id

@@ -220,13 +220,10 @@ BEGIN
 	-- a queued or running run has a live background worker
 	RETURN QUERY
 	SELECT 'a queued or running run has a live worker', 'billing.invoice_run'::regclass,
-	       format('(%s)', r.id),
+	       format('(%s)', d.run_id),
 	       format('run %s is %s, but no background worker has it (billing.fail_dead_runs() marks it failed)',
-	              r.id, r.status)
-	FROM billing.invoice_run r
-	WHERE r.status IN ('queued', 'running')
-	  AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w)
-	ORDER BY r.id;
+	              d.run_id, d.status)
+	FROM billing.dead_runs() d;
 END
 $$;
 COMMENT ON FUNCTION billing.verify() IS
