@@ -36,16 +36,7 @@ COMMENT ON FUNCTION billing.lock_run(bigint, text) IS
 -- (the run actions' errors); billing.run_report writes the same expression
 -- out, as a view read with the caller's rights cannot call an internal
 -- function (the run_steps suite checks that the two agree).
-CREATE OR REPLACE FUNCTION billing.run_step(status text, enabled boolean, validated_at timestamptz)
-RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN CASE
-		WHEN status = 'completed' AND validated_at IS NOT NULL THEN 'validated'
-		WHEN status = 'completed' THEN 'drafts issued'
-		ELSE status
-	END || CASE WHEN NOT enabled THEN ' (disabled)' ELSE '' END;
-COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz) IS
-	'the step of a run: queued, running, drafts issued, validated, failed or cancelled, and whether it is disabled';
-
+--
 -- billing.run_step(status, enabled, validated_at, invoices_issued,
 -- open_drafts): the step with the run's invoices as they are now.  A run
 -- that issued drafts and has none left open (every one confirmed, deleted,
@@ -63,6 +54,14 @@ RETURN CASE
 	END || CASE WHEN NOT enabled THEN ' (disabled)' ELSE '' END;
 COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz, integer, bigint) IS
 	'the step of a run from its invoices: queued, running, drafts issued, settled (no draft or quarantined invoice left), validated, failed or cancelled';
+
+-- billing.run_step(status, enabled, validated_at): 0.2's form, the step
+-- without the invoices (never settled); the same expression, not a copy
+CREATE OR REPLACE FUNCTION billing.run_step(status text, enabled boolean, validated_at timestamptz)
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN billing.run_step(status, enabled, validated_at, 0, NULL);
+COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz) IS
+	'the step of a run: queued, running, drafts issued, validated, failed or cancelled, and whether it is disabled';
 
 -- The phase of a running run, for every session (src/progress.c): the run
 -- driver's backend writes its run, phase and since when into a slot of
