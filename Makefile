@@ -19,6 +19,7 @@ OBJS = \
 	src/guard.o \
 	src/uninstall.o \
 	src/worker.o \
+	src/committed.o \
 	src/mailer.o \
 	src/progress.o
 

@@ -217,7 +217,9 @@ END $$;
 CREATE TRIGGER refuse_b6 BEFORE INSERT ON invoice FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse_b6();
 INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 VALUES ((SELECT id FROM b WHERE code = 'B6'), 1, 'delivery_invoice', '2026-12-03', 300, 0.10, 'D-602');
-SELECT schedule, cutoff_date, status, invoices FROM pg_temp.issue('2026-12-05 00:06+09');
+-- the call raises naming the run (here caught, as an application would:
+-- the failed run stays committed all the same)
+SELECT * FROM err($$SELECT schedule, cutoff_date, status, invoices FROM pg_temp.issue('2026-12-05 00:06+09')$$);
 SELECT r.status, r.error, l.level, l.message
 FROM invoice_run r JOIN run_log l ON l.run_id = r.id WHERE r.status = 'failed';
 SELECT count(*) AS d602_links FROM document_link l JOIN document d ON d.id = l.document_id AND d.buyer_id = l.buyer_id

@@ -111,7 +111,7 @@ INSERT INTO call VALUES
 	('billing.reject_invoices(bigint[],text)', $$SELECT * FROM billing.reject_invoices(ARRAY[:draft]::bigint[], 'wrong')$$),
 	('billing.cancel_invoices(bigint[])', $$SELECT * FROM billing.cancel_invoices(ARRAY[:draft]::bigint[])$$),
 	('billing.delete_drafts(bigint[])', $$SELECT billing.delete_drafts(ARRAY[:draft]::bigint[])$$),
-	('billing.rerun_invoice_run(text,text[],boolean,timestamptz,text,date)', $$SELECT billing.rerun_invoice_run('MXEOM', '{mx-mem}', as_of => '2026-11-02 12:00+09', period => '2026-10-15')$$),
+	('billing.rerun_invoice_run(text,text[],boolean,timestamptz,text,date,boolean)', $$SELECT billing.rerun_invoice_run('MXEOM', '{mx-mem}', as_of => '2026-11-02 12:00+09', period => '2026-10-15')$$),
 	('billing.cancel_run(bigint,boolean)', $$SELECT * FROM billing.cancel_run(:run)$$),
 	('billing.set_run_description(bigint,text)', $$SELECT * FROM billing.set_run_description(:run, 'October')$$),
 	('billing.disable_run(bigint)', $$SELECT * FROM billing.disable_run(:run)$$),

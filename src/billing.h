@@ -9,6 +9,8 @@
 
 #include "postgres.h"
 #include "fmgr.h"
+#include "datatype/timestamp.h"
+#include "utils/array.h"
 
 /*
  * billing.cycle is one int32: kind in the high 16 bits, parameter in the low
@@ -106,6 +108,15 @@ extern bool billing_sql_before_v03(void);
 
 /* worker.c */
 extern void billing_define_worker_gucs(void);
+struct BackgroundWorker;
+extern void billing_dynamic_worker(struct BackgroundWorker *worker, const char *function,
+								   const char *type);
+extern int	billing_worker_xact_begin(void);
+extern void billing_worker_xact_end(int api_write_level);
+
+/* committed.c: work committed by a background worker of its own */
+extern ArrayType *billing_commit_issue(TimestampTz as_of, int lock_timeout_ms);
+extern int	billing_lock_timeout_ms(void);
 
 /* run_v01.c: runs while a database's extension SQL is still 0.1 */
 extern bool billing_sql_is_v01(void);

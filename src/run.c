@@ -337,10 +337,13 @@ static const char *const run_result_columns[] = {
  * billing.make_drafts in a subtransaction, and finishes it as completed or
  * failed.  Returns true when the run completed.  The caller holds the
  * schedule's lock.  A background worker has already marked its run
- * 'running' (committed, for watchers).
+ * 'running' (committed, for watchers).  propagate: an error of the run is
+ * re-thrown once its subtransaction is rolled back, instead of recorded
+ * (the first pass of issue_drafts_run, which then starts again in a
+ * transaction of its own).
  */
 static bool
-execute_run(int64 run_id)
+execute_run(int64 run_id, bool propagate)
 {
 	/* make_drafts(run_id, brand_id, ...): named arguments, in this order */
 	static const char *const make_drafts_sql =
@@ -446,7 +449,7 @@ execute_run(int64 run_id)
 		MemoryContextSwitchTo(oldcontext);
 		CurrentResourceOwner = oldowner;
 		/* a cancel or shutdown must not be swallowed as a failed run */
-		if (edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
+		if (propagate || edata->sqlerrcode == ERRCODE_QUERY_CANCELED ||
 			edata->sqlerrcode == ERRCODE_ADMIN_SHUTDOWN)
 			ReThrowError(edata);
 		error_text = edata->message;
@@ -566,10 +569,18 @@ plan_schedule(void *arg)
 }
 
 /* one run's step: execute_run (a run that fails inside records itself) */
+typedef struct QueuedRun
+{
+	int64		run_id;
+	bool		propagate;
+} QueuedRun;
+
 static void
 execute_queued_run(void *arg)
 {
-	execute_run(*(int64 *) arg);
+	QueuedRun  *run = (QueuedRun *) arg;
+
+	execute_run(run->run_id, run->propagate);
 }
 
 /* what record_failure records, and the run id it gives back */
@@ -626,17 +637,17 @@ schedule_failed(int64 schedule_id, const char *schedule_code, int64 run_id,
 }
 
 /*
- * issue_drafts_internal(as_of) makes every due scheduled run: for each
+ * issue_all(as_of, propagate) makes every due scheduled run: for each
  * enabled schedule in use, under its lock, plan_scheduled_runs queues one
  * run per due period without one, and each is executed in turn.  Each
  * schedule's planning and each run is a subtransaction: an error fails
- * that schedule (its run row says why) and the next schedule goes on.
- * Returns the ids of the runs it made, failed ones included.
+ * that schedule (its run row says why) and the next schedule goes on; with
+ * propagate, the first such error is re-thrown instead.  Returns the ids
+ * of the runs it made, failed ones included.
  */
-Datum
-issue_drafts_internal(PG_FUNCTION_ARGS)
+static ArrayType *
+issue_all(TimestampTz as_of, bool propagate)
 {
-	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(0);
 	MemoryContext callcontext = CurrentMemoryContext;
 	int64	   *schedule_ids;
 	char	  **schedule_codes;
@@ -647,7 +658,6 @@ issue_drafts_internal(PG_FUNCTION_ARGS)
 	int			rc;
 	int			search_path_level;
 
-	refuse_snapshot_isolation();
 	SPI_connect();
 	search_path_level = billing_pin_search_path();
 
@@ -679,6 +689,8 @@ issue_drafts_internal(PG_FUNCTION_ARGS)
 
 		CHECK_FOR_INTERRUPTS();
 		error = run_isolated(plan_schedule, &plan);
+		if (error != NULL && propagate)
+			ReThrowError(error);
 		if (error != NULL)
 		{
 			/* nothing was planned: the schedule's failed run is a new row */
@@ -693,8 +705,11 @@ issue_drafts_internal(PG_FUNCTION_ARGS)
 			if (error == NULL)
 			{
 				/* the run's own failures are recorded by execute_run */
-				ErrorData  *run_error = run_isolated(execute_queued_run, &plan.queued[j]);
+				QueuedRun	run = {plan.queued[j], propagate};
+				ErrorData  *run_error = run_isolated(execute_queued_run, &run);
 
+				if (run_error != NULL && propagate)
+					ReThrowError(run_error);
 				if (run_error != NULL)
 					(void) schedule_failed(schedule_ids[i], schedule_codes[i], plan.queued[j],
 										   as_of, run_error);
@@ -710,8 +725,101 @@ issue_drafts_internal(PG_FUNCTION_ARGS)
 
 	billing_unpin_search_path(search_path_level);
 	SPI_finish();
-	PG_RETURN_ARRAYTYPE_P(construct_array(run_ids, nruns, INT8OID, sizeof(int64),
-										  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	return construct_array(run_ids, nruns, INT8OID, sizeof(int64),
+						   FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
+ * issue_drafts_internal(as_of): issue_all, every failure recorded as its
+ * schedule's failed run in this transaction.  What 0.2's issue_drafts
+ * calls, and what the committed second pass of issue_drafts_run executes
+ * in its background worker.
+ */
+Datum
+issue_drafts_internal(PG_FUNCTION_ARGS)
+{
+	refuse_snapshot_isolation();
+	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false));
+}
+
+/* fail_dead_runs calls billing.fail_dead_runs() (dead_runs.sql) */
+static void
+fail_dead_runs(void)
+{
+	int			level;
+
+	SPI_connect();
+	level = billing_pin_search_path();
+	spi_check(SPI_execute("SELECT billing.fail_dead_runs()", false, 0), SPI_OK_SELECT,
+			  "failing dead runs");
+	billing_unpin_search_path(level);
+	SPI_finish();
+}
+
+/*
+ * issue_drafts_run(as_of, raise_on_failure): what billing.issue_drafts
+ * does, and how a failed run is both committed and an error (issue 12).
+ *
+ * Without raise_on_failure: billing.fail_dead_runs, then issue_all in
+ * this transaction, each failure recorded (0.2's meaning).
+ *
+ * With it, the first pass is the same work in a subtransaction, in this
+ * transaction, so that a night without failure is one transaction that
+ * sees what its caller wrote and waits where others see it (pg_locks).
+ * At the first error the pass is rolled back, whole, and the work is done
+ * again by a background worker in a transaction of its own
+ * (billing_commit_issue, committed.c), which records each failure and
+ * commits every schedule's runs; the caller (billing.issue_drafts) then
+ * raises, naming the failed ones, and whatever becomes of this transaction
+ * the healthy schedules' drafts and the failed runs stay committed.
+ * Returns the ids of the runs made (by the worker, after a failure).
+ */
+PG_FUNCTION_INFO_V1(issue_drafts_run);
+
+/* the first pass: fail_dead_runs and issue_all, the first error re-thrown */
+typedef struct FirstPass
+{
+	TimestampTz as_of;
+	ArrayType  *result;
+} FirstPass;
+
+static void
+first_pass(void *arg)
+{
+	FirstPass  *pass = (FirstPass *) arg;
+
+	fail_dead_runs();
+	pass->result = issue_all(pass->as_of, true);
+}
+
+Datum
+issue_drafts_run(PG_FUNCTION_ARGS)
+{
+	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(0);
+	bool		raise_on_failure = PG_GETARG_BOOL(1);
+	FirstPass	pass = {as_of, NULL};
+	ErrorData  *first_error;
+
+	refuse_snapshot_isolation();
+	if (!raise_on_failure)
+	{
+		fail_dead_runs();
+		PG_RETURN_ARRAYTYPE_P(issue_all(as_of, false));
+	}
+
+	first_error = run_isolated(first_pass, &pass);
+	if (first_error != NULL)
+	{
+		ereport(LOG,
+				(errmsg("billing: issue_drafts as of %s met an error and issues again in a transaction of its own: %s",
+						timestamptz_to_str(as_of), first_error->message)));
+		/* the error itself may be another brand's: not shown here */
+		ereport(NOTICE,
+				(errmsg("a run failed: the runs reported above are rolled back, and every due run is made again in a transaction of its own"),
+				 errdetail("The failed runs are recorded there and the others' drafts kept; what failed is raised at the end.")));
+		pass.result = billing_commit_issue(as_of, billing_lock_timeout_ms());
+	}
+	PG_RETURN_ARRAYTYPE_P(pass.result);
 }
 
 /*
@@ -746,10 +854,17 @@ run_invoice_run(PG_FUNCTION_ARGS)
 	schedule_code = TextDatumGetCString(result_column("schedule_code", &isnull));
 
 	lock_schedule(schedule_id, schedule_code);
-	ok = execute_run(run_id);
+	ok = execute_run(run_id, false);
 	billing_unpin_search_path(search_path_level);
 	SPI_finish();
 	PG_RETURN_BOOL(ok);
+}
+
+/* billing_lock_timeout_ms: billing.lock_timeout, for committed.c */
+int
+billing_lock_timeout_ms(void)
+{
+	return lock_timeout_ms;
 }
 
 /* billing_define_run_gucs registers the run driver's settings */

@@ -307,16 +307,9 @@ start_run_worker(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	}
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	worker.bgw_restart_time = BGW_NEVER_RESTART;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "billing");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "billing_run_worker_main");
+	billing_dynamic_worker(&worker, "billing_run_worker_main", "billing invoice run");
 	snprintf(worker.bgw_name, BGW_MAXLEN, "billing invoice run %lld", (long long) run_id);
-	snprintf(worker.bgw_type, BGW_MAXLEN, "billing invoice run");
 	worker.bgw_main_arg = Int64GetDatum(run_id);
-	worker.bgw_notify_pid = MyProcPid;
 	memcpy(worker.bgw_extra, &args, sizeof(args));
 
 	if (!RegisterDynamicBackgroundWorker(&worker, &handle))
@@ -366,6 +359,50 @@ try_lock_run(PG_FUNCTION_ARGS)
 }
 
 /*
+ * billing_dynamic_worker fills in a dynamic background worker of this
+ * library that connects to a database, is never restarted and tells this
+ * backend when it starts and stops; its name is its type until set.
+ */
+void
+billing_dynamic_worker(BackgroundWorker *worker, const char *function, const char *type)
+{
+	memset(worker, 0, sizeof(*worker));
+	worker->bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	worker->bgw_start_time = BgWorkerStart_RecoveryFinished;
+	worker->bgw_restart_time = BGW_NEVER_RESTART;
+	snprintf(worker->bgw_library_name, BGW_MAXLEN, "billing");
+	snprintf(worker->bgw_function_name, BGW_MAXLEN, "%s", function);
+	snprintf(worker->bgw_name, BGW_MAXLEN, "%s", type);
+	snprintf(worker->bgw_type, BGW_MAXLEN, "%s", type);
+	worker->bgw_notify_pid = MyProcPid;
+}
+
+/*
+ * billing_worker_xact_begin starts a background worker's transaction of
+ * its own for SPI statements of the extension's code, which may write the
+ * records (billing.api_write, see guard.c); returns what
+ * billing_worker_xact_end takes to commit it.
+ */
+int
+billing_worker_xact_begin(void)
+{
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	SPI_connect();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	return billing_allow_api_write();
+}
+
+void
+billing_worker_xact_end(int api_write_level)
+{
+	billing_end_api_write(api_write_level);
+	SPI_finish();
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+}
+
+/*
  * run_sql executes one statement about the run in a transaction of its own.
  * The statements use only what version 0.1 has too (invoice_run, run_log,
  * finish_run): a database not yet updated runs with this library.
@@ -388,11 +425,7 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 	else
 		nulls[1] = 'n';
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	api_write_level = billing_allow_api_write();
+	api_write_level = billing_worker_xact_begin();
 	rc = SPI_execute_with_args(sql, 2, types, values, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "billing: statement of invoice run %lld failed: %s", (long long) run_id,
@@ -414,10 +447,7 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 		else
 			elog(ERROR, "billing: unexpected result type %u of a run statement", type);
 	}
-	billing_end_api_write(api_write_level);
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	billing_worker_xact_end(api_write_level);
 	return processed;
 }
 
@@ -472,11 +502,7 @@ start_under_lock(int64 run_id, int64 schedule_id, bool wait)
 	int			api_write_level;
 	int			rc;
 
-	SetCurrentStatementStartTimestamp();
-	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	api_write_level = billing_allow_api_write();
+	api_write_level = billing_worker_xact_begin();
 	if (billing_lock_schedule(schedule_id, wait))
 	{
 		/* the start time is a parameter: no volatile function in the UPDATE */
@@ -494,10 +520,7 @@ start_under_lock(int64 run_id, int64 schedule_id, bool wait)
 				 SPI_result_code_string(rc));
 		result = SPI_processed == 1 ? 1 : 0;
 	}
-	billing_end_api_write(api_write_level);
-	SPI_finish();
-	PopActiveSnapshot();
-	CommitTransactionCommand();
+	billing_worker_xact_end(api_write_level);
 	return result;
 }
 

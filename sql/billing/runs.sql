@@ -399,7 +399,11 @@ REVOKE ALL ON FUNCTION billing.fail_scheduled_run(bigint, bigint, timestamptz, t
 CREATE OR REPLACE FUNCTION billing.issue_drafts_internal(as_of timestamptz) RETURNS bigint[]
 	AS 'MODULE_PATHNAME', 'issue_drafts_internal' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.issue_drafts_internal(timestamptz) IS
-	'makes every due scheduled run, schedule by schedule under its lock, each schedule isolated from the others; returns the run ids (called by issue_drafts)';
+	'makes every due scheduled run, schedule by schedule under its lock, each schedule isolated from the others, failures recorded; returns the run ids';
+CREATE OR REPLACE FUNCTION billing.issue_drafts_run(as_of timestamptz, raise_on_failure boolean) RETURNS bigint[]
+	AS 'MODULE_PATHNAME', 'issue_drafts_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION billing.issue_drafts_run(timestamptz, boolean) IS
+	'internal: issue_drafts'' driver; with raise_on_failure, a pass that meets an error is rolled back and done again, committed, by a background worker (src/run.c, src/committed.c)';
 CREATE OR REPLACE FUNCTION billing.run_invoice_run(run_id bigint) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'run_invoice_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.run_invoice_run(bigint) IS
@@ -410,16 +414,94 @@ CREATE OR REPLACE FUNCTION billing.start_run_worker(run_id bigint) RETURNS void
 COMMENT ON FUNCTION billing.start_run_worker(bigint) IS
 	'starts a background worker that executes a queued run once this transaction commits';
 
+-- billing.record_failed_run writes a failed run as a session saw it (a row
+-- of invoice_run as jsonb, same id) and closes it by finish_run: its log
+-- line, its mails.  What the background worker of commit_failed_run
+-- executes, in a transaction of its own, after the session rolled its own
+-- copy back; returns the id.
+CREATE OR REPLACE FUNCTION billing.record_failed_run(run jsonb) RETURNS bigint
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	r billing.invoice_run := jsonb_populate_record(NULL::billing.invoice_run, run);
+BEGIN
+	INSERT INTO billing.invoice_run (id, brand_id, schedule_id, kind, period, cutoff_date, issue_at,
+	                                 as_of, invoice_date, status, requested_by, notify, description,
+	                                 queued_at, started_at)
+	VALUES (r.id, r.brand_id, r.schedule_id, r.kind, r.period, r.cutoff_date, r.issue_at,
+	        r.as_of, r.invoice_date, 'running', r.requested_by, r.notify, r.description,
+	        r.queued_at, r.started_at);
+	PERFORM billing.finish_run(r.id, false, r.error, NULL, NULL, NULL, NULL, NULL, NULL);
+	RETURN r.id;
+END
+$$;
+COMMENT ON FUNCTION billing.record_failed_run(jsonb) IS
+	'internal: writes a failed run (an invoice_run row as jsonb) with its log line and mails; returns its id';
+CREATE OR REPLACE FUNCTION billing.commit_failed_run(run text) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'commit_failed_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION billing.commit_failed_run(text) IS
+	'internal: billing.record_failed_run in a background worker''s transaction of its own; returns the run id';
+
+-- billing.raise_failed_runs raises SQLSTATE P0001 when any of the runs
+-- failed, naming each (schedule, brand, period, run id) with its error in
+-- DETAIL; quiet when none did.  Brand walls: a role of some brands hears
+-- of its own brands' runs; a role that sees every brand, or that has no
+-- brand at all (the README's billing_cron, the operator's tick), of all.
+CREATE OR REPLACE FUNCTION billing.raise_failed_runs(run_ids bigint[]) RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	visible bigint[] := billing.caller_brands();
+	failed integer;
+	made integer;
+	named text;
+	errors text;
+	one bigint;
+BEGIN
+	SELECT count(*) FILTER (WHERE r.status = 'failed'), count(*),
+	       string_agg(format('schedule "%s" (brand %s), period %s..%s, %s %s',
+	                         s.code, br.code, to_char(lower(r.period), 'YYYY-MM-DD'),
+	                         to_char(upper(r.period) - 1, 'YYYY-MM-DD'),
+	                         CASE r.kind WHEN 'rerun' THEN 'rerun' ELSE 'scheduled run' END, r.id),
+	                  '; ' ORDER BY r.id)
+	         FILTER (WHERE r.status = 'failed'),
+	       string_agg(format('run %s: %s', r.id, r.error), E'\n' ORDER BY r.id) FILTER (WHERE r.status = 'failed'),
+	       min(r.id) FILTER (WHERE r.status = 'failed')
+	INTO failed, made, named, errors, one
+	FROM billing.invoice_run r
+	JOIN billing.schedule s ON s.id = r.schedule_id JOIN billing.brand br ON br.id = r.brand_id
+	WHERE r.id = ANY (run_ids)
+	  AND (visible IS NULL OR cardinality(visible) = 0 OR r.brand_id = ANY (visible));
+	IF failed = 0 THEN
+		RETURN;
+	ELSIF made = 1 THEN
+		RAISE EXCEPTION 'a run failed: %', named
+			USING ERRCODE = 'P0001', DETAIL = substr(errors, length('run ' || one || ': ') + 1),
+			      HINT = format('It is committed as failed: SELECT * FROM billing.run_report WHERE run = %s.  With raise_on_failure => false the call returns the failed run instead of raising.', one);
+	END IF;
+	RAISE EXCEPTION '% of % runs failed: %', failed, made, named
+		USING ERRCODE = 'P0001', DETAIL = errors,
+		      HINT = 'The failed runs and the runs that succeeded are committed: SELECT * FROM billing.run_report WHERE step = ''failed''.  The next issue_drafts tries a failed scheduled run''s period again.';
+END
+$$;
+COMMENT ON FUNCTION billing.raise_failed_runs(bigint[]) IS
+	'internal: raises P0001 naming each failed run among run_ids that the caller may see; quiet when none failed';
+
 -- billing.issue_drafts: every due scheduled run of every enabled schedule.
 -- Idempotent, and catches up on periods missed while nothing called it.
 -- An as_of in the future would issue periods that have not closed yet (and
 -- mark them done for good), so it is refused unless the caller says this is
 -- a simulation (simulate => true: tests, demonstrations, a copy of the data).
 -- One schedule cannot stop another: an error in a schedule's planning or
--- run fails that schedule alone, as a failed run in the result (its error
--- in billing.run_report), and the other schedules are billed all the same.
+-- run fails that schedule alone, as a failed run (its error in
+-- billing.run_report), and the other schedules are billed all the same.
+-- A failure is an error (raise_on_failure, the default): the call raises
+-- P0001 naming each failed schedule and period, and the failed runs and
+-- the others' drafts are committed all the same, by a background worker
+-- of their own (billing.issue_drafts_run; README, "When a run fails").
+-- With raise_on_failure => false the failed runs are rows of the result,
+-- in the caller's transaction, as in 0.2.
 CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now(),
-                                                simulate boolean DEFAULT false)
+                                                simulate boolean DEFAULT false,
+                                                raise_on_failure boolean DEFAULT true)
 RETURNS SETOF billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -435,17 +517,20 @@ BEGIN
 			      DETAIL = 'Drafts are issued only for periods whose issue moment has passed; a later as_of would issue periods that have not closed.',
 			      HINT = 'Leave as_of out to mean now(), or pass simulate => true to issue as of a future moment on purpose.';
 	END IF;
-	PERFORM billing.fail_dead_runs();
-	run_ids := billing.issue_drafts_internal(as_of);
+	-- fail_dead_runs first, then every due run (src/run.c)
+	run_ids := billing.issue_drafts_run(as_of, coalesce(raise_on_failure, true));
 	-- the tick also (re)starts the mailer for mail still due (mail.sql)
 	PERFORM billing.wake_mailer();
+	IF coalesce(raise_on_failure, true) THEN
+		PERFORM billing.raise_failed_runs(run_ids);
+	END IF;
 	-- the runs of every brand are issued; the caller is shown its own
 	RETURN QUERY SELECT r.* FROM billing.invoice_run r, billing.caller_brands() AS v(visible)
 	WHERE r.id = ANY (run_ids) AND (v.visible IS NULL OR r.brand_id = ANY (v.visible)) ORDER BY r.id;
 END
 $$;
-COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean) IS
-	'makes the draft invoices of every period whose issue moment has come by as_of (not in the future unless simulate); idempotent, catches up';
+COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean, boolean) IS
+	'makes the draft invoices of every period whose issue moment has come by as_of (not in the future unless simulate); idempotent, catches up; raises P0001 naming failed runs (committed) unless raise_on_failure => false';
 
 -- billing.rerun_invoice_run: re-aggregates the uninvoiced documents of a
 -- closed period of the schedule into new drafts (never into existing
@@ -456,29 +541,46 @@ COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean) IS
 -- nothing to bill makes no run: it returns NULL with the NOTICE "nothing
 -- to re-run for schedule X period Y" (and that line in the server log); a
 -- background one ends cancelled with that line (billing.finish_run).
+-- A rerun that fails raises P0001 naming it (raise_on_failure, the
+-- default); its failed run is committed all the same, with the same id,
+-- by a background worker (billing.commit_failed_run).  With
+-- raise_on_failure => false it returns the failed run's id, as 0.2 did.
 CREATE OR REPLACE FUNCTION billing.rerun_invoice_run(schedule text, notify text[] DEFAULT '{}',
                                           background boolean DEFAULT false,
                                           as_of timestamptz DEFAULT now(), brand text DEFAULT NULL,
-                                          period date DEFAULT NULL)
+                                          period date DEFAULT NULL,
+                                          raise_on_failure boolean DEFAULT true)
 RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_id bigint;
+	failed_run jsonb;
 BEGIN
 	PERFORM billing.fail_dead_runs();
-	run_id := billing.plan_rerun(schedule, notify, as_of, brand, period);
 	IF coalesce(background, false) THEN
+		run_id := billing.plan_rerun(schedule, notify, as_of, brand, period);
 		PERFORM billing.start_run_worker(run_id);
 		RETURN run_id;
 	END IF;
-	PERFORM billing.run_invoice_run(run_id);
+	BEGIN
+		run_id := billing.plan_rerun(schedule, notify, as_of, brand, period);
+		IF NOT billing.run_invoice_run(run_id) AND coalesce(raise_on_failure, true) THEN
+			SELECT to_jsonb(r) INTO failed_run FROM billing.invoice_run r WHERE r.id = run_id;
+			-- rolls this block back (the run as this transaction wrote it)
+			RAISE EXCEPTION 'rerun % failed', run_id USING ERRCODE = 'BL001';
+		END IF;
+	EXCEPTION WHEN SQLSTATE 'BL001' THEN
+		-- the same run, committed on its own, then the error
+		PERFORM billing.commit_failed_run(failed_run::text);
+		PERFORM billing.raise_failed_runs(ARRAY[run_id]);
+	END;
 	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r WHERE r.id = run_id) THEN
 		RETURN NULL;	-- nothing to re-run: finish_run took the empty run back
 	END IF;
 	RETURN run_id;
 END
 $$;
-COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text, date) IS
-	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; NULL when there is nothing to re-run';
+COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text, date, boolean) IS
+	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; NULL when there is nothing to re-run; raises P0001 when the run fails (committed as failed) unless raise_on_failure => false';
 
 -- billing.draft_rows: the drafts a run of one period of a schedule makes,
 -- computed and returned, writing nothing.  The one statement behind both

@@ -261,8 +261,14 @@ ALTER TABLE billing.invoice
 CREATE FUNCTION billing.rerun_invoice_run(schedule text, notify text[] DEFAULT '{}',
                                           background boolean DEFAULT false,
                                           as_of timestamptz DEFAULT now(), brand text DEFAULT NULL,
-                                          period date DEFAULT NULL)
+                                          period date DEFAULT NULL,
+                                          raise_on_failure boolean DEFAULT true)
 RETURNS bigint LANGUAGE sql AS 'SELECT NULL::bigint';
+-- issue_drafts and rerun_invoice_run raise when a run fails, unless
+-- raise_on_failure => false (issue 12)
+CREATE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now(), simulate boolean DEFAULT false,
+                                     raise_on_failure boolean DEFAULT true)
+RETURNS SETOF billing.invoice_run LANGUAGE sql AS 'SELECT NULL::billing.invoice_run WHERE false';
 -- preview_run's rows get a type of their own (tables.sql): a parameter
 -- named period and a result column named period cannot both be OUT-style
 CREATE TYPE billing.preview_row AS (
@@ -290,7 +296,9 @@ DECLARE
 BEGIN
 	FOR f IN SELECT * FROM (VALUES
 		('billing.rerun_invoice_run(text, text[], boolean, timestamptz, text)'::regprocedure,
-		 'billing.rerun_invoice_run(text, text[], boolean, timestamptz, text, date)'::regprocedure),
+		 'billing.rerun_invoice_run(text, text[], boolean, timestamptz, text, date, boolean)'::regprocedure),
+		('billing.issue_drafts(timestamptz, boolean)'::regprocedure,
+		 'billing.issue_drafts(timestamptz, boolean, boolean)'::regprocedure),
 		('billing.preview_run(text, timestamptz, text)'::regprocedure,
 		 'billing.preview_run(text, timestamptz, text, date)'::regprocedure)) AS v(old, new)
 	LOOP
