@@ -149,6 +149,54 @@ JOIN billing.invoice_run r ON r.id = n.run_id
 JOIN billing.brand br ON br.id = r.brand_id
 WHERE n.next_attempt_at IS NULL AND n.sent_at IS NULL AND n.last_error IS NOT NULL
 UNION ALL
+-- drafts that cannot be written as PINT JP XML, of a brand that sends it
+-- (one with a Peppol endpoint): the brand's own missing master data, one
+-- row for the brand; a buyer's, one row per buyer.  Only drafts with lines
+-- (a balance-only draft has no XML), read with the current master data (a
+-- confirmed invoice's XML reads the versions of its confirmation).
+SELECT 'warning', x.brand, 'xml_incomplete', x.object,
+       format('%s drafts (runs %s) cannot be written as XML: missing %s', x.drafts, x.runs,
+              array_to_string(x.missing, ', ')),
+       x.fix
+FROM (WITH drafts AS (
+          SELECT i.run_id, i.buyer_id, br.id AS brand_id
+          FROM billing.invoice i
+          JOIN billing.brand br ON br.id = i.brand_id
+          WHERE br.peppol_id IS NOT NULL AND i.status = 'draft' AND i.run_id IS NOT NULL
+            AND EXISTS (SELECT 1 FROM billing.document_link l
+                        JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+                        WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment'))
+      SELECT br.code AS brand, 'brand ' || br.code AS object, count(*) AS drafts,
+             string_agg(DISTINCT d.run_id::text, ', ') AS runs,
+             array_remove(ARRAY[
+               CASE WHEN nullif(btrim(br.legal_name), '') IS NULL THEN 'brand.legal_name' END,
+               CASE WHEN br.registration_number IS NULL THEN 'brand.registration_number' END,
+               CASE WHEN nullif(btrim(br.address_line), '') IS NULL THEN 'brand.address_line' END],
+             NULL) AS missing,
+             format('UPDATE billing.brand SET %s WHERE code = %L', array_to_string(array_remove(ARRAY[
+               CASE WHEN nullif(btrim(br.legal_name), '') IS NULL THEN 'legal_name = ''…''' END,
+               CASE WHEN br.registration_number IS NULL THEN 'registration_number = ''T…''' END,
+               CASE WHEN nullif(btrim(br.address_line), '') IS NULL THEN 'address_line = ''…''' END],
+             NULL), ', '), br.code) AS fix
+      FROM drafts d JOIN billing.brand br ON br.id = d.brand_id
+      WHERE nullif(btrim(br.legal_name), '') IS NULL OR br.registration_number IS NULL
+         OR nullif(btrim(br.address_line), '') IS NULL
+      GROUP BY br.id
+      UNION ALL
+      SELECT br.code, 'buyer ' || bu.code, count(*), string_agg(DISTINCT d.run_id::text, ', '),
+             array_remove(ARRAY[
+               CASE WHEN nullif(btrim(bu.address_line), '') IS NULL THEN 'buyer.address_line' END,
+               CASE WHEN bu.peppol_id IS NULL THEN 'buyer.peppol_scheme/peppol_id' END],
+             NULL),
+             format('UPDATE billing.buyer SET %s WHERE id = %s', array_to_string(array_remove(ARRAY[
+               CASE WHEN nullif(btrim(bu.address_line), '') IS NULL THEN 'address_line = ''…''' END,
+               CASE WHEN bu.peppol_id IS NULL THEN 'peppol_scheme = ''…'', peppol_id = ''…''' END],
+             NULL), ', '), bu.id)
+      FROM drafts d JOIN billing.buyer bu ON bu.id = d.buyer_id
+      JOIN billing.brand br ON br.id = d.brand_id
+      WHERE nullif(btrim(bu.address_line), '') IS NULL OR bu.peppol_id IS NULL
+      GROUP BY br.code, bu.id) AS x
+UNION ALL
 -- the nightly job: missing, disabled, or aimed at another database (no brand: the whole database)
 SELECT c.severity, NULL, 'cron_job', c.object, c.detail, c.fix
 FROM billing.health_cron() c;
@@ -157,10 +205,10 @@ COMMENT ON VIEW billing.health IS
 
 COMMENT ON COLUMN billing.health.severity IS 'critical (invoices are not being made) or warning';
 COMMENT ON COLUMN billing.health.brand IS 'the brand''s code; NULL for a problem of the whole database (cron_job)';
-COMMENT ON COLUMN billing.health."check" IS 'the check that found it: failed_run, missed_period, stranded_documents, old_drafts, dead_run, unsent_notification, cron_job';
-COMMENT ON COLUMN billing.health.object IS 'what is wrong: schedule and period, run, notification';
+COMMENT ON COLUMN billing.health."check" IS 'the check that found it: failed_run, missed_period, stranded_documents, old_drafts, dead_run, unsent_notification, xml_incomplete, cron_job';
+COMMENT ON COLUMN billing.health.object IS 'what is wrong: schedule and period, run, notification, brand or buyer';
 COMMENT ON COLUMN billing.health.detail IS 'why it is a problem';
-COMMENT ON COLUMN billing.health.fix IS 'the SQL call that fixes it, to run as it stands';
+COMMENT ON COLUMN billing.health.fix IS 'the SQL call that fixes it, to run as it stands; for missing master data (xml_incomplete), the UPDATE whose values (…) a person fills in';
 
 -- billing.assert_healthy raises when billing.health has a row (for a second
 -- pg_cron job or a monitoring system), and returns quietly otherwise.

@@ -521,6 +521,28 @@ BEGIN
 	run_ids := billing.issue_drafts_run(as_of, coalesce(raise_on_failure, true));
 	-- the tick also (re)starts the mailer for mail still due (mail.sql)
 	PERFORM billing.wake_mailer();
+	-- what the call did, in the server log beside pg_cron's own lines (its
+	-- job_run_details keep only a command tag on success): every brand's
+	-- runs, when there were any
+	IF cardinality(run_ids) > 0 THEN
+		RAISE LOG '%', (
+			WITH made AS (
+				SELECT r.id, r.schedule_id, r.status, r.invoice_count, r.billed_total, s.code, br.currency
+				FROM billing.invoice_run r JOIN billing.schedule s ON s.id = r.schedule_id
+				JOIN billing.brand br ON br.id = r.brand_id
+				WHERE r.id = ANY (run_ids)
+			), totals AS (
+				SELECT string_agg(format('%s %s', t.billed, t.currency), ' + ' ORDER BY t.currency) AS billed
+				FROM (SELECT m.currency, sum(m.billed_total) AS billed FROM made m
+				      WHERE m.status = 'completed' GROUP BY m.currency) AS t
+			)
+			SELECT format('billing: issue_drafts as of %s made %s runs of %s schedules: %s drafts, billed %s; %s failed%s',
+			              as_of, count(*), count(DISTINCT m.schedule_id), coalesce(sum(m.invoice_count), 0),
+			              coalesce(min(t.billed), 'nothing'), count(*) FILTER (WHERE m.status = 'failed'),
+			              coalesce(': ' || string_agg(format('run %s of schedule %s', m.id, m.code), ', ' ORDER BY m.id)
+			                                  FILTER (WHERE m.status = 'failed'), ''))
+			FROM made m, totals t);
+	END IF;
 	IF coalesce(raise_on_failure, true) THEN
 		PERFORM billing.raise_failed_runs(run_ids);
 	END IF;

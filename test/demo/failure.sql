@@ -25,10 +25,15 @@ END $$;
 CREATE TRIGGER demo_site_rule BEFORE INSERT ON billing.invoice
 	FOR EACH ROW EXECUTE FUNCTION public.demo_site_rule();
 
-\echo '== the DBA re-runs M20: the run fails (today a WARNING: issue 12 item 1 makes it an error)'
-SET client_min_messages = notice;
+\echo '== the DBA re-runs M20: the run fails, an ERROR (P0001) naming it; the failed run stays committed'
+\set ON_ERROR_STOP off
+\set SHOW_CONTEXT never
+SET client_min_messages = error;
 SELECT billing.rerun_invoice_run('M20', notify => '{sato}') AS failed_run;
+\set SHOW_CONTEXT errors
+\set ON_ERROR_STOP on
 SET client_min_messages = warning;
+SELECT run, step, last_error FROM billing.run_report WHERE step = 'failed' ORDER BY run;
 
 \echo '== billing.health is red: the failed run and the stranded document, each with its fix'
 SELECT severity, brand, "check", object, detail, fix FROM billing.health

@@ -208,6 +208,8 @@ for (1 .. 150)
 }
 like($status, qr/^failed .*B20/s, 'pg_cron: the tick with a failed run ends failed, naming the schedule')
 	or diag($status);
+like(slurp_file($node->logfile), qr/LOG:  billing: issue_drafts as of .* made \d+ runs of \d+ schedules: \d+ drafts, billed .*; 1 failed: run \d+ of schedule B20/,
+	'pg_cron: the server log says what the tick did: runs, drafts, totals, failures');
 
 $node->stop;
 done_testing();
