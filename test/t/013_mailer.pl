@@ -209,7 +209,8 @@ for my $row (split /\n/, $node->safe_psql('postgres',
 $node->safe_psql('postgres', q{CREATE ROLE clerk LOGIN SUPERUSER});
 my $clerk = $node->background_psql('postgres', on_error_stop => 0, extra_params => [ '-U', 'clerk' ]);
 $node->safe_psql('postgres', q{ALTER ROLE clerk NOLOGIN});
-# (a WARNING today; an error once failed runs raise: the run is kept either way)
+# (a background request returns its run's id and does not raise, even when
+# the run fails at once: README "When a run fails")
 late_document();
 $clerk->query(
 	q{SELECT billing.rerun_invoice_run('M20', '{ito}', background => true, as_of => '2026-10-25 12:00+09')});
