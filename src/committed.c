@@ -243,6 +243,11 @@ billing_commit_worker_main(Datum main_arg)
 	dsm_segment *segment;
 	CommittedWork *work;
 
+	/*
+	 * SIGTERM as in a backend: a cancel-like interrupt at the next check, not
+	 * bgworker_die's FATAL from the handler (a PANIC inside a critical section)
+	 */
+	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 	CurrentResourceOwner = ResourceOwnerCreate(NULL, "billing committed work");
 	segment = dsm_attach(DatumGetUInt32(main_arg));
@@ -272,6 +277,10 @@ billing_commit_worker_main(Datum main_arg)
 	SetConfigOption("search_path", BILLING_SAFE_SEARCH_PATH, PGC_SUSET, PGC_S_OVERRIDE);
 	for (int i = 0; i < (int) lengthof(caller_settings); i++)
 		SetConfigOption(caller_settings[i], work->settings[i], PGC_USERSET, PGC_S_SESSION);
+	/* the role's or database's defaults must not make the worker's transactions other than its caller's */
+	SetConfigOption("default_transaction_isolation", "read committed", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_read_only", "off", PGC_SUSET, PGC_S_OVERRIDE);
+	SetConfigOption("default_transaction_deferrable", "off", PGC_SUSET, PGC_S_OVERRIDE);
 	/* every wait bounded: the caller waiting for this worker may hold a lock */
 	SetConfigOption("lock_timeout", psprintf("%d", work->lock_timeout_ms > 0 ? work->lock_timeout_ms : 10000),
 					PGC_SUSET, PGC_S_OVERRIDE);

@@ -28,6 +28,7 @@
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "miscadmin.h"
+#include "tcop/utility.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -41,6 +42,13 @@
 
 PG_FUNCTION_INFO_V1(issue_drafts_internal);
 PG_FUNCTION_INFO_V1(run_invoice_run);
+
+/*
+ * billing.report_every_brand: a session told of every brand's failed runs
+ * (billing.raise_failed_runs) although its role sees only some brands or
+ * none: the operator's tick role (README, billing_cron), set by a superuser
+ */
+static bool report_every_brand = false;
 
 /* billing.run_lock_wait: wait for another run of the schedule, or refuse */
 static bool run_lock_wait = true;
@@ -645,6 +653,9 @@ schedule_failed(int64 schedule_id, const char *schedule_code, int64 run_id,
  * propagate, the first such error is re-thrown instead.  Returns the ids
  * of the runs it made, failed ones included.
  */
+/* set when issue_all(propagate) re-throws a schedule's error (not the call's) */
+static bool schedule_error_propagated = false;
+
 static ArrayType *
 issue_all(TimestampTz as_of, bool propagate)
 {
@@ -690,7 +701,10 @@ issue_all(TimestampTz as_of, bool propagate)
 		CHECK_FOR_INTERRUPTS();
 		error = run_isolated(plan_schedule, &plan);
 		if (error != NULL && propagate)
+		{
+			schedule_error_propagated = true;
 			ReThrowError(error);
+		}
 		if (error != NULL)
 		{
 			/* nothing was planned: the schedule's failed run is a new row */
@@ -709,7 +723,10 @@ issue_all(TimestampTz as_of, bool propagate)
 				ErrorData  *run_error = run_isolated(execute_queued_run, &run);
 
 				if (run_error != NULL && propagate)
+				{
+					schedule_error_propagated = true;
 					ReThrowError(run_error);
+				}
 				if (run_error != NULL)
 					(void) schedule_failed(schedule_ids[i], schedule_codes[i], plan.queued[j],
 										   as_of, run_error);
@@ -801,22 +818,25 @@ issue_drafts_run(PG_FUNCTION_ARGS)
 	ErrorData  *first_error;
 
 	refuse_snapshot_isolation();
+	/* (a second pass would commit what a read-only caller asked for) */
+	PreventCommandIfReadOnly("issue_drafts");
 	if (!raise_on_failure)
 	{
 		fail_dead_runs();
 		PG_RETURN_ARRAYTYPE_P(issue_all(as_of, false));
 	}
 
+	schedule_error_propagated = false;
 	first_error = run_isolated(first_pass, &pass);
+	/* an error of the call itself, not of a schedule: the call fails, whole */
+	if (first_error != NULL && !schedule_error_propagated)
+		ReThrowError(first_error);
 	if (first_error != NULL)
 	{
-		ereport(LOG,
+		/* the error may be another brand's: for the server log only */
+		ereport(LOG_SERVER_ONLY,
 				(errmsg("billing: issue_drafts as of %s met an error and issues again in a transaction of its own: %s",
 						timestamptz_to_str(as_of), first_error->message)));
-		/* the error itself may be another brand's: not shown here */
-		ereport(NOTICE,
-				(errmsg("a run failed: the runs reported above are rolled back, and every due run is made again in a transaction of its own"),
-				 errdetail("The failed runs are recorded there and the others' drafts kept; what failed is raised at the end.")));
 		pass.result = billing_commit_issue(as_of, billing_lock_timeout_ms());
 	}
 	PG_RETURN_ARRAYTYPE_P(pass.result);
@@ -860,6 +880,20 @@ run_invoice_run(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(ok);
 }
 
+/*
+ * server_log(message): a LOG line for the server log only, never sent to the
+ * client whatever its client_min_messages (it may name every brand's runs)
+ */
+PG_FUNCTION_INFO_V1(server_log);
+
+Datum
+server_log(PG_FUNCTION_ARGS)
+{
+	ereport(LOG_SERVER_ONLY,
+			(errmsg("%s", text_to_cstring(PG_GETARG_TEXT_PP(0)))));
+	PG_RETURN_VOID();
+}
+
 /* billing_lock_timeout_ms: billing.lock_timeout, for committed.c */
 int
 billing_lock_timeout_ms(void)
@@ -877,6 +911,14 @@ billing_define_run_gucs(void)
 							 &run_lock_wait,
 							 true,
 							 PGC_USERSET,
+							 0,
+							 NULL, NULL, NULL);
+	DefineCustomBoolVariable("billing.report_every_brand",
+							 "Whether a failed run's error names every brand's failures, not only the caller's brands'.",
+							 "For the pg_cron job's role (README): ALTER ROLE billing_cron SET billing.report_every_brand = on.",
+							 &report_every_brand,
+							 false,
+							 PGC_SUSET,
 							 0,
 							 NULL, NULL, NULL);
 	DefineCustomIntVariable("billing.health_draft_age",

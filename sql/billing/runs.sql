@@ -441,11 +441,18 @@ CREATE OR REPLACE FUNCTION billing.commit_failed_run(run text) RETURNS bigint
 COMMENT ON FUNCTION billing.commit_failed_run(text) IS
 	'internal: billing.record_failed_run in a background worker''s transaction of its own; returns the run id';
 
+CREATE OR REPLACE FUNCTION billing.server_log(message text) RETURNS void
+	AS 'MODULE_PATHNAME', 'server_log' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION billing.server_log(text) IS
+	'internal: writes a LOG line to the server log only, never to the client (it may name every brand''s runs)';
+
 -- billing.raise_failed_runs raises SQLSTATE P0001 when any of the runs
 -- failed, naming each (schedule, brand, period, run id) with its error in
--- DETAIL; quiet when none did.  Brand walls: a role of some brands hears
--- of its own brands' runs; a role that sees every brand, or that has no
--- brand at all (the README's billing_cron, the operator's tick), of all.
+-- DETAIL; quiet when none did.  Brand walls: a role hears of its own
+-- brands' runs; a role that sees every brand (superuser, BYPASSRLS), or a
+-- session with billing.report_every_brand on (set by a superuser for the
+-- operator's tick role, the README's billing_cron), of all.  A role of no
+-- brand without that setting hears of none (a revoked role learns nothing).
 CREATE OR REPLACE FUNCTION billing.raise_failed_runs(run_ids bigint[]) RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -469,7 +476,8 @@ BEGIN
 	FROM billing.invoice_run r
 	JOIN billing.schedule s ON s.id = r.schedule_id JOIN billing.brand br ON br.id = r.brand_id
 	WHERE r.id = ANY (run_ids)
-	  AND (visible IS NULL OR cardinality(visible) = 0 OR r.brand_id = ANY (visible));
+	  AND (visible IS NULL OR r.brand_id = ANY (visible)
+	       OR coalesce(current_setting('billing.report_every_brand', true), 'off')::boolean);
 	IF failed = 0 THEN
 		RETURN;
 	ELSIF made = 1 THEN
@@ -479,7 +487,7 @@ BEGIN
 	END IF;
 	RAISE EXCEPTION '% of % runs failed: %', failed, made, named
 		USING ERRCODE = 'P0001', DETAIL = errors,
-		      HINT = 'The failed runs and the runs that succeeded are committed: SELECT * FROM billing.run_report WHERE step = ''failed''.  The next issue_drafts tries a failed scheduled run''s period again.';
+		      HINT = 'The failed runs and the runs that succeeded are committed, made again in a transaction of their own after the first failure (a NOTICE above about another run id was rolled back): SELECT * FROM billing.run_report WHERE step = ''failed''.  The next issue_drafts tries a failed scheduled run''s period again.';
 END
 $$;
 COMMENT ON FUNCTION billing.raise_failed_runs(bigint[]) IS
@@ -525,7 +533,7 @@ BEGIN
 	-- job_run_details keep only a command tag on success): every brand's
 	-- runs, when there were any
 	IF cardinality(run_ids) > 0 THEN
-		RAISE LOG '%', (
+		PERFORM billing.server_log((
 			WITH made AS (
 				SELECT r.id, r.schedule_id, r.status, r.invoice_count, r.billed_total, s.code, br.currency
 				FROM billing.invoice_run r JOIN billing.schedule s ON s.id = r.schedule_id
@@ -541,7 +549,7 @@ BEGIN
 			              coalesce(min(t.billed), 'nothing'), count(*) FILTER (WHERE m.status = 'failed'),
 			              coalesce(': ' || string_agg(format('run %s of schedule %s', m.id, m.code), ', ' ORDER BY m.id)
 			                                  FILTER (WHERE m.status = 'failed'), ''))
-			FROM made m, totals t);
+			FROM made m, totals t));
 	END IF;
 	IF coalesce(raise_on_failure, true) THEN
 		PERFORM billing.raise_failed_runs(run_ids);
@@ -591,6 +599,9 @@ BEGIN
 			RAISE EXCEPTION 'rerun % failed', run_id USING ERRCODE = 'BL001';
 		END IF;
 	EXCEPTION WHEN SQLSTATE 'BL001' THEN
+		IF failed_run IS NULL THEN
+			RAISE;		-- not ours (a site's trigger raising BL001)
+		END IF;
 		-- the same run, committed on its own, then the error
 		PERFORM billing.commit_failed_run(failed_run::text);
 		PERFORM billing.raise_failed_runs(ARRAY[run_id]);

@@ -64,6 +64,7 @@ $node->safe_psql('postgres', q{
 	CREATE ROLE billing_cron LOGIN;
 	GRANT USAGE ON SCHEMA billing TO billing_cron;
 	GRANT EXECUTE ON FUNCTION billing.issue_drafts TO billing_cron;
+	ALTER ROLE billing_cron SET billing.report_every_brand = on;
 	CREATE ROLE acme_admin LOGIN;
 	GRANT USAGE ON SCHEMA billing TO acme_admin;
 	GRANT SELECT ON billing.invoice_run, billing.run_report TO acme_admin;
