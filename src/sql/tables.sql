@@ -1,5 +1,6 @@
--- src/sql/tables.sql: the tables, their sequences and indexes (run once;
--- later versions change them in src/sql/updates/)
+-- src/sql/tables.sql: the tables, their sequences and indexes (run once: the
+-- Makefile's SQL_RUN_ONCE; later versions change them in src/sql/updates/, and
+-- their comments are in tables_comments.sql)
 
 ------------------------------------------------------------------------------
 -- Tables.  Brands, schedules, bank accounts, members and runs are small (on

@@ -1,5 +1,6 @@
 -- src/sql/types.sql: billing.cycle and billing.due_rule, C types of 4 bytes
--- passed by value, with casts, operators and operator classes (run once)
+-- passed by value, with casts, operators and operator classes (run once:
+-- the Makefile's SQL_RUN_ONCE; their comments are in types_comments.sql)
 
 CREATE TYPE billing.cycle;
 
