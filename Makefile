@@ -27,15 +27,13 @@ OBJS = \
 # The install script billing--$(EXTVERSION).sql is all of them in this order
 # (src/sql/assemble.sh).  Each source is of one of two kinds:
 SQL_SOURCES = $(addprefix src/sql/, \
-	types.sql types_comments.sql calendar.sql checks.sql tables.sql tables_comments.sql \
-	guards.sql eligibility.sql runs.sql dead_runs.sql \
+	types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
 	actions.sql xml.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql health.sql grants.sql uninstall.sql)
 # - run once: they create what a later version can only ALTER (types,
 #   tables).  An upgrade script billing--FROM--$(EXTVERSION).sql leaves them
 #   out; the hand-written src/sql/updates/FROM--$(EXTVERSION).sql takes the
-#   place of the last of them.  Their COMMENT ON and config dump statements,
-#   which an upgrade repeats, are in re-runnable sources of their own
-#   (types_comments.sql, tables_comments.sql).
+#   place of the last of them, and their COMMENT ON and config dump
+#   statements, which are safe to repeat, are kept.
 SQL_RUN_ONCE = $(addprefix src/sql/, types.sql tables.sql)
 # - re-runnable: every other source (CREATE OR REPLACE, comments, grants),
 #   run by an upgrade as it stands, so that an upgraded database gets what a

@@ -1,6 +1,5 @@
 -- src/sql/types.sql: billing.cycle and billing.due_rule, C types of 4 bytes
--- passed by value, with casts, operators and operator classes (run once:
--- the Makefile's SQL_RUN_ONCE; their comments are in types_comments.sql)
+-- passed by value, with casts, operators and operator classes (run once)
 
 CREATE TYPE billing.cycle;
 
@@ -12,6 +11,14 @@ CREATE FUNCTION billing.cycle_recv(internal) RETURNS billing.cycle
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION billing.cycle_send(billing.cycle) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION billing.cycle_in(cstring) IS
+	'input function of billing.cycle: parses daily, weekly:mon, monthly:20, monthly:eom, yearly:60, yearly:eoy (any case, blanks around the colon allowed)';
+COMMENT ON FUNCTION billing.cycle_out(billing.cycle) IS
+	'output function of billing.cycle: its canonical text form';
+COMMENT ON FUNCTION billing.cycle_recv(internal) IS
+	'binary input function of billing.cycle (COPY BINARY, binary protocol); refuses an invalid encoding';
+COMMENT ON FUNCTION billing.cycle_send(billing.cycle) IS
+	'binary output function of billing.cycle';
 
 CREATE TYPE billing.cycle (
 	INPUT = billing.cycle_in,
@@ -23,6 +30,8 @@ CREATE TYPE billing.cycle (
 	ALIGNMENT = int4,
 	STORAGE = plain
 );
+COMMENT ON TYPE billing.cycle IS
+	'recurrence and cut-off of a billing schedule: daily, weekly:mon..sun, monthly:1..30, monthly:eom, yearly:1..363, yearly:eoy';
 
 CREATE TYPE billing.due_rule;
 
@@ -34,6 +43,14 @@ CREATE FUNCTION billing.due_rule_recv(internal) RETURNS billing.due_rule
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE FUNCTION billing.due_rule_send(billing.due_rule) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION billing.due_rule_in(cstring) IS
+	'input function of billing.due_rule: parses net:30, month+1:eom, month+2:10 (any case, blanks around the colon allowed)';
+COMMENT ON FUNCTION billing.due_rule_out(billing.due_rule) IS
+	'output function of billing.due_rule: its canonical text form';
+COMMENT ON FUNCTION billing.due_rule_recv(internal) IS
+	'binary input function of billing.due_rule (COPY BINARY, binary protocol); refuses an invalid encoding';
+COMMENT ON FUNCTION billing.due_rule_send(billing.due_rule) IS
+	'binary output function of billing.due_rule';
 
 CREATE TYPE billing.due_rule (
 	INPUT = billing.due_rule_in,
@@ -45,11 +62,21 @@ CREATE TYPE billing.due_rule (
 	ALIGNMENT = int4,
 	STORAGE = plain
 );
+COMMENT ON TYPE billing.due_rule IS
+	'payment due rule: net:N (days after the invoice date), month+N:D or month+N:eom (day of the month N months after the cut-off)';
 
 CREATE CAST (billing.cycle AS text) WITH INOUT AS ASSIGNMENT;
 CREATE CAST (text AS billing.cycle) WITH INOUT;
 CREATE CAST (billing.due_rule AS text) WITH INOUT AS ASSIGNMENT;
 CREATE CAST (text AS billing.due_rule) WITH INOUT;
+COMMENT ON CAST (billing.cycle AS text) IS
+	'the canonical text form of a cycle (assignment cast: a cycle can be stored in a text column)';
+COMMENT ON CAST (text AS billing.cycle) IS
+	'parses a cycle from text, with the same rules and errors as its input function';
+COMMENT ON CAST (billing.due_rule AS text) IS
+	'the canonical text form of a due rule (assignment cast: a due rule can be stored in a text column)';
+COMMENT ON CAST (text AS billing.due_rule) IS
+	'parses a due rule from text, with the same rules and errors as its input function';
 
 -- Comparison.  Both types are an int32 whose order is the order we want
 -- (kind, then parameter), so PostgreSQL's own int4 routines serve them.
@@ -69,6 +96,22 @@ CREATE FUNCTION billing.cycle_cmp(billing.cycle, billing.cycle) RETURNS integer
 	AS 'btint4cmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION billing.cycle_hash(billing.cycle) RETURNS integer
 	AS 'hashint4' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION billing.cycle_eq(billing.cycle, billing.cycle) IS
+	'implementation of the = operator of billing.cycle';
+COMMENT ON FUNCTION billing.cycle_ne(billing.cycle, billing.cycle) IS
+	'implementation of the <> operator of billing.cycle';
+COMMENT ON FUNCTION billing.cycle_lt(billing.cycle, billing.cycle) IS
+	'implementation of the < operator of billing.cycle';
+COMMENT ON FUNCTION billing.cycle_le(billing.cycle, billing.cycle) IS
+	'implementation of the <= operator of billing.cycle';
+COMMENT ON FUNCTION billing.cycle_gt(billing.cycle, billing.cycle) IS
+	'implementation of the > operator of billing.cycle';
+COMMENT ON FUNCTION billing.cycle_ge(billing.cycle, billing.cycle) IS
+	'implementation of the >= operator of billing.cycle';
+COMMENT ON FUNCTION billing.cycle_cmp(billing.cycle, billing.cycle) IS
+	'btree comparison of billing.cycle: -1, 0 or 1; cycles order by kind (daily, weekly, monthly, yearly), then by weekday or day';
+COMMENT ON FUNCTION billing.cycle_hash(billing.cycle) IS
+	'hash of billing.cycle, for hash joins, hash aggregates and hash indexes';
 
 CREATE OPERATOR billing.= (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
 	FUNCTION = billing.cycle_eq, COMMUTATOR = OPERATOR(billing.=),
@@ -89,6 +132,12 @@ CREATE OPERATOR billing.> (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
 CREATE OPERATOR billing.>= (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
 	FUNCTION = billing.cycle_ge, COMMUTATOR = OPERATOR(billing.<=),
 	NEGATOR = OPERATOR(billing.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
+COMMENT ON OPERATOR billing.= (billing.cycle, billing.cycle) IS 'equal';
+COMMENT ON OPERATOR billing.<> (billing.cycle, billing.cycle) IS 'not equal';
+COMMENT ON OPERATOR billing.< (billing.cycle, billing.cycle) IS 'less than';
+COMMENT ON OPERATOR billing.<= (billing.cycle, billing.cycle) IS 'less than or equal';
+COMMENT ON OPERATOR billing.> (billing.cycle, billing.cycle) IS 'greater than';
+COMMENT ON OPERATOR billing.>= (billing.cycle, billing.cycle) IS 'greater than or equal';
 
 CREATE OPERATOR CLASS billing.cycle_ops DEFAULT FOR TYPE billing.cycle USING btree AS
 	OPERATOR 1 billing.<, OPERATOR 2 billing.<=, OPERATOR 3 billing.=,
@@ -97,6 +146,14 @@ CREATE OPERATOR CLASS billing.cycle_ops DEFAULT FOR TYPE billing.cycle USING btr
 CREATE OPERATOR CLASS billing.cycle_hash_ops DEFAULT FOR TYPE billing.cycle USING hash AS
 	OPERATOR 1 billing.=,
 	FUNCTION 1 billing.cycle_hash(billing.cycle);
+COMMENT ON OPERATOR CLASS billing.cycle_ops USING btree IS
+	'default btree operator class of billing.cycle: indexes, ORDER BY, merge joins; cycles order by kind (daily, weekly, monthly, yearly), then by weekday or day';
+COMMENT ON OPERATOR FAMILY billing.cycle_ops USING btree IS
+	'btree operator family of billing.cycle, made by its operator class';
+COMMENT ON OPERATOR CLASS billing.cycle_hash_ops USING hash IS
+	'default hash operator class of billing.cycle: hash indexes, hash joins, GROUP BY and DISTINCT by hashing';
+COMMENT ON OPERATOR FAMILY billing.cycle_hash_ops USING hash IS
+	'hash operator family of billing.cycle, made by its operator class';
 
 CREATE FUNCTION billing.due_rule_eq(billing.due_rule, billing.due_rule) RETURNS boolean
 	AS 'int4eq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
@@ -114,6 +171,22 @@ CREATE FUNCTION billing.due_rule_cmp(billing.due_rule, billing.due_rule) RETURNS
 	AS 'btint4cmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 CREATE FUNCTION billing.due_rule_hash(billing.due_rule) RETURNS integer
 	AS 'hashint4' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
+COMMENT ON FUNCTION billing.due_rule_eq(billing.due_rule, billing.due_rule) IS
+	'implementation of the = operator of billing.due_rule';
+COMMENT ON FUNCTION billing.due_rule_ne(billing.due_rule, billing.due_rule) IS
+	'implementation of the <> operator of billing.due_rule';
+COMMENT ON FUNCTION billing.due_rule_lt(billing.due_rule, billing.due_rule) IS
+	'implementation of the < operator of billing.due_rule';
+COMMENT ON FUNCTION billing.due_rule_le(billing.due_rule, billing.due_rule) IS
+	'implementation of the <= operator of billing.due_rule';
+COMMENT ON FUNCTION billing.due_rule_gt(billing.due_rule, billing.due_rule) IS
+	'implementation of the > operator of billing.due_rule';
+COMMENT ON FUNCTION billing.due_rule_ge(billing.due_rule, billing.due_rule) IS
+	'implementation of the >= operator of billing.due_rule';
+COMMENT ON FUNCTION billing.due_rule_cmp(billing.due_rule, billing.due_rule) IS
+	'btree comparison of billing.due_rule: -1, 0 or 1; due rules order by kind (net, then month+N), then by months and days';
+COMMENT ON FUNCTION billing.due_rule_hash(billing.due_rule) IS
+	'hash of billing.due_rule, for hash joins, hash aggregates and hash indexes';
 
 CREATE OPERATOR billing.= (LEFTARG = billing.due_rule, RIGHTARG = billing.due_rule,
 	FUNCTION = billing.due_rule_eq, COMMUTATOR = OPERATOR(billing.=),
@@ -134,6 +207,12 @@ CREATE OPERATOR billing.> (LEFTARG = billing.due_rule, RIGHTARG = billing.due_ru
 CREATE OPERATOR billing.>= (LEFTARG = billing.due_rule, RIGHTARG = billing.due_rule,
 	FUNCTION = billing.due_rule_ge, COMMUTATOR = OPERATOR(billing.<=),
 	NEGATOR = OPERATOR(billing.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
+COMMENT ON OPERATOR billing.= (billing.due_rule, billing.due_rule) IS 'equal';
+COMMENT ON OPERATOR billing.<> (billing.due_rule, billing.due_rule) IS 'not equal';
+COMMENT ON OPERATOR billing.< (billing.due_rule, billing.due_rule) IS 'less than';
+COMMENT ON OPERATOR billing.<= (billing.due_rule, billing.due_rule) IS 'less than or equal';
+COMMENT ON OPERATOR billing.> (billing.due_rule, billing.due_rule) IS 'greater than';
+COMMENT ON OPERATOR billing.>= (billing.due_rule, billing.due_rule) IS 'greater than or equal';
 
 CREATE OPERATOR CLASS billing.due_rule_ops DEFAULT FOR TYPE billing.due_rule USING btree AS
 	OPERATOR 1 billing.<, OPERATOR 2 billing.<=, OPERATOR 3 billing.=,
@@ -142,3 +221,11 @@ CREATE OPERATOR CLASS billing.due_rule_ops DEFAULT FOR TYPE billing.due_rule USI
 CREATE OPERATOR CLASS billing.due_rule_hash_ops DEFAULT FOR TYPE billing.due_rule USING hash AS
 	OPERATOR 1 billing.=,
 	FUNCTION 1 billing.due_rule_hash(billing.due_rule);
+COMMENT ON OPERATOR CLASS billing.due_rule_ops USING btree IS
+	'default btree operator class of billing.due_rule: indexes, ORDER BY, merge joins; due rules order by kind (net, then month+N), then by months and days';
+COMMENT ON OPERATOR FAMILY billing.due_rule_ops USING btree IS
+	'btree operator family of billing.due_rule, made by its operator class';
+COMMENT ON OPERATOR CLASS billing.due_rule_hash_ops USING hash IS
+	'default hash operator class of billing.due_rule: hash indexes, hash joins, GROUP BY and DISTINCT by hashing';
+COMMENT ON OPERATOR FAMILY billing.due_rule_hash_ops USING hash IS
+	'hash operator family of billing.due_rule, made by its operator class';
