@@ -1,24 +1,24 @@
 #!/bin/sh
 # src/sql/assemble.sh: writes the extension's install and upgrade scripts from
-# the sources in src/sql/ (called by the Makefile; the order of the sources
-# is the Makefile's SQL_SOURCES, and which of them run once is its
-# SQL_RUN_ONCE).
+# the sources in src/sql/ (called by the Makefile; the order of the
+# sources is the Makefile's SQL_SOURCES, the run-once ones its SQL_RUN_ONCE).
 #
-#   sh src/sql/assemble.sh install VERSION SOURCE...                   > billing--VERSION.sql
+#   sh src/sql/assemble.sh install VERSION SOURCE...                      > billing--VERSION.sql
 #   sh src/sql/assemble.sh upgrade FROM TO UPDATE 'RUN_ONCE...' SOURCE... > billing--FROM--TO.sql
 #
 # A run-once source makes objects a later version can only ALTER (types,
 # tables).  The install script is every source in order.  An upgrade script
 # is the same sequence with the run-once sources left out: in place of the
-# last of them it has the hand-written UPDATE (src/sql/updates/FROM--TO.sql),
-# and each is replaced by its COMMENT ON and pg_extension_config_dump
-# statements, which are safe to repeat; every other source uses CREATE OR
-# REPLACE and is re-run as it stands.  So a function, view, trigger, comment
-# or grant is written once, and an upgraded database gets exactly what a
-# fresh install gets (test/t/003_upgrade.pl).
+# last of them it has the hand-written UPDATE
+# (src/sql/updates/FROM--TO.sql), followed by the run-once sources' COMMENT ON
+# and pg_extension_config_dump statements, which are safe to repeat; every
+# other source uses CREATE OR REPLACE and is re-run as it stands.  So a
+# function, view, trigger, comment or grant is written once, and an upgraded
+# database gets exactly what a fresh install gets (test/t/003_upgrade.pl).
 set -eu
 
 mode=$1; shift
+run_once() { case " $run_once " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
 
 # repeatable_parts prints the COMMENT ON and config dump statements of a file
 repeatable_parts() {
@@ -57,16 +57,13 @@ upgrade)
 	printf '%s\n' "\\echo Use \"ALTER EXTENSION billing UPDATE TO '$to'\" to load this file. \\quit"
 	for f in "$@"; do
 		echo
-		case " $run_once " in
-		*" $f "*)
+		if run_once "$f"; then
 			[ "$f" = "$last_run_once" ] && cat "$update"
 			echo "-- COMMENT ON and config dump statements of $f"
 			repeatable_parts "$f"
-			;;
-		*)
+		else
 			cat "$f"
-			;;
-		esac
+		fi
 	done
 	;;
 *)
