@@ -23,18 +23,29 @@ OBJS = \
 	src/mailer.o \
 	src/progress.o
 
-# The install script is assembled from sql/billing/, one file per concern, in
-# this order (sql/assemble.sh).  Upgrade scripts to this version are assembled
-# from the hand-written sql/updates/FROM--$(EXTVERSION).sql and the same
-# sources.  Released scripts (billing--0.1.sql, billing--0.2.sql and
-# billing--0.1--0.2.sql) are kept byte for byte as they shipped.
-SQL_SOURCES = $(addprefix sql/billing/, \
+# The install sources, src/sql/, one file per concern, in install order.
+# The install script billing--$(EXTVERSION).sql is all of them in this order
+# (src/sql/assemble.sh).  Each source is of one of two kinds:
+SQL_SOURCES = $(addprefix src/sql/, \
 	types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
 	actions.sql xml.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql health.sql grants.sql uninstall.sql)
-UPGRADES_FROM = $(patsubst sql/updates/%--$(EXTVERSION).sql,%,$(wildcard sql/updates/*--$(EXTVERSION).sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql \
-	$(foreach v,$(UPGRADES_FROM),sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
-DATA = $(filter-out $(DATA_built),$(wildcard sql/$(EXTENSION)--*.sql))
+# - run once: they create what a later version can only ALTER (types,
+#   tables).  An upgrade script billing--FROM--$(EXTVERSION).sql leaves them
+#   out; the hand-written src/sql/updates/FROM--$(EXTVERSION).sql takes the
+#   place of the last of them, and their COMMENT ON and config dump
+#   statements, which are safe to repeat, are kept.
+SQL_RUN_ONCE = $(addprefix src/sql/, types.sql tables.sql)
+# - re-runnable: every other source (CREATE OR REPLACE, comments, grants),
+#   run by an upgrade as it stands, so that an upgraded database gets what a
+#   fresh install gets (test/t/003_upgrade.pl).
+SQL_RERUNNABLE = $(filter-out $(SQL_RUN_ONCE),$(SQL_SOURCES))
+# Both are written into src/sql/ and installed by name.  Released scripts
+# (src/sql/released/: billing--0.1.sql, billing--0.2.sql and
+# billing--0.1--0.2.sql) are kept byte for byte as they shipped.
+UPGRADES_FROM = $(patsubst src/sql/updates/%--$(EXTVERSION).sql,%,$(wildcard src/sql/updates/*--$(EXTVERSION).sql))
+DATA_built = src/sql/$(EXTENSION)--$(EXTVERSION).sql \
+	$(foreach v,$(UPGRADES_FROM),src/sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
+DATA = $(wildcard src/sql/released/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = $(EXTENSION).control
 # the mailer speaks SMTP through libcurl (src/mailer.c)
 SHLIB_LINK += -lcurl
@@ -61,11 +72,11 @@ all: $(EXTENSION).control
 $(EXTENSION).control: $(EXTENSION).control.in Makefile
 	sed 's/@EXTVERSION@/$(EXTVERSION)/' $< > $@
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) sql/assemble.sh Makefile
-	sh sql/assemble.sh install $(EXTVERSION) $(SQL_SOURCES) > $@
+src/sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) src/sql/assemble.sh Makefile
+	sh src/sql/assemble.sh install $(EXTVERSION) $(SQL_SOURCES) > $@
 
-sql/$(EXTENSION)--%--$(EXTVERSION).sql: sql/updates/%--$(EXTVERSION).sql $(SQL_SOURCES) sql/assemble.sh Makefile
-	sh sql/assemble.sh upgrade $* $(EXTVERSION) $< $(SQL_SOURCES) > $@
+src/sql/$(EXTENSION)--%--$(EXTVERSION).sql: src/sql/updates/%--$(EXTVERSION).sql $(SQL_SOURCES) src/sql/assemble.sh Makefile
+	sh src/sql/assemble.sh upgrade $* $(EXTVERSION) $< '$(SQL_RUN_ONCE)' $(SQL_SOURCES) > $@
 
 # TAP tests (test/t/*.pl) against the installed extension, as pgvector runs
 # them: make prove_installcheck, as a user that may run initdb.  They write

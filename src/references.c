@@ -4,7 +4,7 @@
  *	  databases whose SQL is still 0.2 until a DBA runs ALTER EXTENSION
  *	  billing UPDATE (installing this library makes it the library of every
  *	  database with the extension; 0.2's triggers call these symbols).
- *	  From 0.3 on the references are foreign keys (sql/billing/tables.sql)
+ *	  From 0.3 on the references are foreign keys (src/sql/tables.sql)
  *	  and nothing here is called; like run_v01.c, the file is frozen and
  *	  goes when 0.2 is no longer supported.
  *

@@ -3,7 +3,7 @@
  *	  The invoice run driver: issue_drafts (every due period of every
  *	  enabled schedule) and rerun_invoice_run (the last closed period of one
  *	  schedule).  The drafts themselves are SQL a DBA can read
- *	  (billing.make_drafts and billing.draft_rows in sql/billing/runs.sql);
+ *	  (billing.make_drafts and billing.draft_rows in src/sql/runs.sql);
  *	  C keeps what C is for: the schedule's lock, the subtransaction that
  *	  leaves a failed run 'failed' with its error and nothing else, the
  *	  run's memory bound, and the background worker (worker.c).

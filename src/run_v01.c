@@ -10,7 +10,7 @@
  *	  such a database keep working until it is updated, this file keeps
  *	  0.1's statement as it shipped, frozen.  It is not a second definition
  *	  of the rules: nothing here may change, and the file goes when 0.1 is
- *	  no longer supported.  Version 0.2 and later use sql/billing/runs.sql.
+ *	  no longer supported.  Version 0.2 and later use src/sql/runs.sql.
  *-------------------------------------------------------------------------
  */
 #include "billing.h"

@@ -2,7 +2,7 @@
  * uninstall.c
  *	  DROP EXTENSION billing keeps the money.  The tables are members of the
  *	  extension, so dropping it drops every invoice with them.  An event
- *	  trigger (sql/billing/uninstall.sql) refuses, before anything is
+ *	  trigger (src/sql/uninstall.sql) refuses, before anything is
  *	  dropped, a DROP EXTENSION, DROP SCHEMA or DROP OWNED that would take
  *	  the extension with it while any invoice exists, unless a superuser
  *	  has SET billing.allow_drop = on, after taking a dump.

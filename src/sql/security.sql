@@ -1,4 +1,4 @@
--- sql/billing/security.sql: who may do what.  The caller and its brands,
+-- src/sql/security.sql: who may do what.  The caller and its brands,
 -- brand grants, the write guard on records, row level security on every
 -- table that holds brand data, and the API functions that run as the
 -- extension's owner.  README.md, "Security", has the DBA's recipe.

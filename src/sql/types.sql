@@ -1,4 +1,4 @@
--- sql/billing/types.sql: billing.cycle and billing.due_rule, C types of 4 bytes
+-- src/sql/types.sql: billing.cycle and billing.due_rule, C types of 4 bytes
 -- passed by value, with casts, operators and operator classes (run once)
 
 CREATE TYPE billing.cycle;

@@ -1,4 +1,4 @@
--- sql/billing/eligibility.sql: which documents a draft may take
+-- src/sql/eligibility.sql: which documents a draft may take
 
 -- billing.uninvoiced_documents: the documents a run may still bill, whatever
 -- their period and buyer: not on any invoice, not closed for good by a

@@ -1,7 +1,7 @@
--- sql/updates/0.2--0.3.sql: the changes to run-once objects (tables, types)
--- from 0.2 to 0.3.  sql/assemble.sh puts this in place of the tables in
+-- src/sql/updates/0.2--0.3.sql: the changes to run-once objects (tables, types)
+-- from 0.2 to 0.3.  src/sql/assemble.sh puts this in place of the tables in
 -- billing--0.2--0.3.sql; functions, triggers, views, comments and grants are
--- re-created from sql/billing/ after it.
+-- re-created from src/sql/ after it.
 
 ------------------------------------------------------------------------------
 -- Issue 11, verify: the opening balance billing.verify() checks each
@@ -17,7 +17,7 @@ ALTER TABLE billing.buyer ALTER COLUMN opening_balance SET NOT NULL;
 ------------------------------------------------------------------------------
 -- Issue 11, declarative references and keys that never move (items 1, 2
 -- and 4): the references between the extension's tables become foreign
--- keys (sql/billing/tables.sql), and what kept them by hand goes: the C
+-- keys (src/sql/tables.sql), and what kept them by hand goes: the C
 -- reference and adoption triggers (src/references.c stays in the library
 -- only for databases still at 0.2), the parent-side *_referenced triggers,
 -- the delete refusal of an invoiced bank account, and the TRUNCATE
@@ -128,7 +128,7 @@ END
 $dangling$;
 
 -- Issue 11, one brand cannot stop another (item 6): limits on input, so no
--- row of one brand can make the nightly issue_drafts fail (sql/billing/
+-- row of one brand can make the nightly issue_drafts fail (src/sql/
 -- checks.sql, guards.sql, src/document.c).  Document dates from 2000-01-01
 -- to 2199-12-31, amounts and balances below 10^15 in magnitude, tax rates of
 -- at most 4 decimals, and schedule_applied_at from a year before its

@@ -1,4 +1,4 @@
--- sql/billing/guards.sql: the triggers that keep the tables' rules
+-- src/sql/guards.sql: the triggers that keep the tables' rules
 
 -- The schedule's rules, checked before the constraints so that each refusal
 -- says what is wrong in a clerk's words (the constraints stay as a backstop).

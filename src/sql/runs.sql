@@ -1,4 +1,4 @@
--- sql/billing/runs.sql: invoice runs: planning, the run driver, previews, cancelling
+-- src/sql/runs.sql: invoice runs: planning, the run driver, previews, cancelling
 
 -- A schedule's runs take turns on its row: a run locks it FOR NO KEY
 -- UPDATE (src/run.c, waiting at most billing.lock_timeout), document_guard
@@ -237,7 +237,7 @@ DECLARE
 	run_id bigint;
 BEGIN
 	target := billing.rerun_target(schedule, as_of, brand, period_date);
-	PERFORM billing.refuse_disabled_schedule(target.schedule_id);	-- sql/billing/run_actions.sql
+	PERFORM billing.refuse_disabled_schedule(target.schedule_id);	-- src/sql/run_actions.sql
 	notify := coalesce(notify, '{}');
 	SELECT array_agg(format('"%s"', n) ORDER BY n) INTO unknown
 	FROM unnest(notify) AS n

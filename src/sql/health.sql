@@ -1,4 +1,4 @@
--- sql/billing/health.sql: the health check (issue 12 item 3), in the
+-- src/sql/health.sql: the health check (issue 12 item 3), in the
 -- manner of pg_partman's check_default() and check_postgres: one row per
 -- problem, each with the SQL call that fixes it.  The view is
 -- security_invoker, so the row level security of the tables it reads keeps

@@ -1,4 +1,4 @@
--- sql/billing/actions.sql: bulk actions on invoices, all or nothing, refusing what
+-- src/sql/actions.sql: bulk actions on invoices, all or nothing, refusing what
 -- the status forbids.  Each runs as the extension's owner (SECURITY DEFINER
 -- and SET billing.api_write = on, in security.sql) and acts only on invoices
 -- of the caller's brands: another brand's invoice is "does not exist".

@@ -1,4 +1,4 @@
--- sql/billing/dead_runs.sql: runs never hang.  A background run's worker
+-- src/sql/dead_runs.sql: runs never hang.  A background run's worker
 -- names its run in its activity (pg_stat_activity.query 'billing: invoice
 -- run N ...', backend type 'billing invoice run') for as long as it lives,
 -- from before the request commits (src/worker.c).  Only a background worker

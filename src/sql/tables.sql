@@ -1,5 +1,5 @@
--- sql/billing/tables.sql: the tables, their sequences and indexes (run once;
--- later versions change them in sql/updates/)
+-- src/sql/tables.sql: the tables, their sequences and indexes (run once;
+-- later versions change them in src/sql/updates/)
 
 ------------------------------------------------------------------------------
 -- Tables.  Brands, schedules, bank accounts, members and runs are small (on
@@ -587,7 +587,7 @@ COMMENT ON COLUMN billing.maintenance_log.query IS 'the statement as the client 
 -- and bank accounts keep their current values; when a value that the
 -- invoice XML prints changes, the row as it was goes here, valid until the
 -- change, so billing.invoice_xml() of an invoice confirmed before the change
--- gives the XML it had when it was confirmed (see sql/billing/xml.sql).
+-- gives the XML it had when it was confirmed (see src/sql/xml.sql).
 CREATE SEQUENCE billing.master_data_version_id_seq;
 CREATE TABLE billing.master_data_version (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.master_data_version_id_seq'),

@@ -1,4 +1,4 @@
--- sql/billing/verify.sql: billing.verify(), an amcheck for billing.  It
+-- src/sql/verify.sql: billing.verify(), an amcheck for billing.  It
 -- reads every table of the extension and returns one row per violation of
 -- what the billing records promise; none on a healthy database.  A DBA runs
 -- it after a restore (above all a parallel one with --disable-triggers), an
@@ -29,7 +29,7 @@ COMMENT ON TRIGGER buyer_opening_balance ON billing.buyer IS
 -- The references are every foreign key of the extension's tables, read from
 -- pg_constraint (so a key added later is checked without a change here),
 -- and the references the schema means but does not declare (the record
--- tables' keys a run would pay for per row, when left out; sql/billing/tables.sql).
+-- tables' keys a run would pay for per row, when left out; src/sql/tables.sql).
 -- Amounts are re-derived here from the documents, independently of the run.
 CREATE OR REPLACE FUNCTION billing.verify()
 RETURNS TABLE (invariant text, relation regclass, key text, detail text)

@@ -1,4 +1,4 @@
--- sql/billing/run_actions.sql: the run's own actions of the billing-run-details
+-- src/sql/run_actions.sql: the run's own actions of the billing-run-details
 -- seed: edit the description (the only field editable after creation),
 -- disable / enable, and process (move the run to its next step)
 --

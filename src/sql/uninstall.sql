@@ -1,4 +1,4 @@
--- sql/billing/uninstall.sql: DROP EXTENSION billing keeps the money.  The
+-- src/sql/uninstall.sql: DROP EXTENSION billing keeps the money.  The
 -- tables are members of the extension, so dropping it drops every invoice
 -- with them; this event trigger refuses it while any invoice exists, unless
 -- a superuser first sets billing.allow_drop = on (README.md, "Uninstall").

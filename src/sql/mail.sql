@@ -1,4 +1,4 @@
--- sql/billing/mail.sql: the mail members get when a run ends, and the
+-- src/sql/mail.sql: the mail members get when a run ends, and the
 -- mailer that sends it (src/mailer.c).  finish_run (runs.sql) queues one
 -- row of billing.notification per member with the subject and body made
 -- here; the mailer turns each row into a MIME message (notification_mail)

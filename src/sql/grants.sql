@@ -1,4 +1,4 @@
--- sql/billing/grants.sql: who may call what.  Nothing here grants a role
+-- src/sql/grants.sql: who may call what.  Nothing here grants a role
 -- anything: the DBA makes the administrator, application and reader roles
 -- from the recipe in README.md ("Security").  What is taken from PUBLIC:
 -- the internal functions (they write records or skip the brand checks; the

@@ -1,4 +1,4 @@
--- sql/billing/xml.sql: the qualified invoice (適格請求書) as Peppol PINT JP
+-- src/sql/xml.sql: the qualified invoice (適格請求書) as Peppol PINT JP
 -- 1.1.3 XML, its master data checks, and what keeps a confirmed invoice's
 -- XML as it was when it was confirmed
 

@@ -1,4 +1,4 @@
--- sql/billing/calendar.sql: the due-rule fit and the calendar functions (C)
+-- src/sql/calendar.sql: the due-rule fit and the calendar functions (C)
 
 -- The seed's Monthly rules: month+0 is refused for a cut-off on or after the
 -- 28th, and month+0:D is refused for D earlier than the cut-off day.

@@ -1,4 +1,4 @@
--- sql/billing/cron.sql: the pg_cron job that issues drafts
+-- src/sql/cron.sql: the pg_cron job that issues drafts
 
 -- billing.cron_setup registers (or re-registers) the pg_cron job
 -- billing-issue-drafts that calls issue_drafts in database "database" as

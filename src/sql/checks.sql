@@ -1,4 +1,4 @@
--- sql/billing/checks.sql: the functions that the tables' CHECK constraints
+-- src/sql/checks.sql: the functions that the tables' CHECK constraints
 -- call.  Each returns true or raises an error that names the bad value and
 -- says what to do, so a refused row explains itself.  The limits they apply
 -- are listed in the README (Settings and limits).

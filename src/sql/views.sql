@@ -1,4 +1,4 @@
--- sql/billing/views.sql: views a clerk reads at a glance.  Each reads with
+-- src/sql/views.sql: views a clerk reads at a glance.  Each reads with
 -- the caller's rights (security_invoker), so row level security on the
 -- tables applies to whoever queries the view.
 
