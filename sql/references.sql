@@ -113,6 +113,15 @@ DELETE FROM invoice_run WHERE brand_id = :ref1;
 SELECT (SELECT count(*) FROM run_log l WHERE NOT EXISTS (SELECT 1 FROM invoice_run r WHERE r.id = l.run_id)) AS orphan_log_lines,
        (SELECT count(*) FROM notification n WHERE NOT EXISTS (SELECT 1 FROM invoice_run r WHERE r.id = n.run_id)) AS orphan_notifications;
 
+-- a document may leave brand_id out: it takes its buyer's (issue 13); a
+-- buyer that does not exist is named
+INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+SELECT id, 'delivery_invoice', '2026-01-13', 1, 0.1, 'REF-NOBRAND' FROM billing.buyer WHERE code = 'RB';
+SELECT d.brand_id = b.brand_id AS brand_from_buyer FROM billing.document d JOIN billing.buyer b ON b.id = d.buyer_id
+WHERE d.reference = 'REF-NOBRAND';
+SELECT * FROM err($$INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+                   VALUES (987654, 'delivery_invoice', '2026-01-13', 1, 0.1, 'REF-NOBUYER')$$);
+
 -- and once nothing refers to them, everything goes, children first
 DELETE FROM document WHERE brand_id = :ref1;
 DELETE FROM buyer WHERE brand_id = :ref1;

@@ -44,8 +44,9 @@ BEGIN
 	WHERE x NOT IN (SELECT i.id FROM billing.invoice i
 	                WHERE i.id = ANY (invoice_ids) AND (visible IS NULL OR i.brand_id = ANY (visible)));
 	IF missing IS NOT NULL THEN
-		RAISE EXCEPTION 'cannot % invoices: invoice % does not exist', action,
-			array_to_string(missing, ', ')
+		RAISE EXCEPTION 'cannot % invoices: %', action,
+			CASE WHEN cardinality(missing) = 1 THEN format('invoice %s does not exist', missing[1])
+			     ELSE format('invoices %s do not exist', array_to_string(missing, ', ')) END
 			USING ERRCODE = 'no_data_found', HINT = 'Nothing was changed; remove the missing ids and try again.';
 	END IF;
 	SELECT i.id, i.status INTO bad FROM billing.invoice i

@@ -138,6 +138,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	schedule bigint;
 	invoice bigint;
+	invoice_status text;
 BEGIN
 	IF TG_OP = 'UPDATE' AND (NEW.id, NEW.buyer_id, NEW.brand_id, NEW.kind, NEW.document_date,
 	                         NEW.billable, NEW.amount, NEW.tax_rate)
@@ -151,13 +152,18 @@ BEGIN
 	IF schedule IS NOT NULL THEN
 		PERFORM 1 FROM billing.schedule s WHERE s.id = schedule FOR SHARE;
 	END IF;
-	SELECT l.invoice_id INTO invoice FROM billing.document_link l
+	SELECT l.invoice_id, i.status INTO invoice, invoice_status FROM billing.document_link l
+	JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id
 	WHERE l.buyer_id = OLD.buyer_id AND l.document_id = OLD.id;
 	IF FOUND THEN
-		RAISE EXCEPTION '% "%" is on invoice % and cannot be %', OLD.kind, OLD.reference, invoice,
-			CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END
+		-- the way out depends on where the invoice stands
+		RAISE EXCEPTION '% "%" is on % invoice % and cannot be %', OLD.kind, OLD.reference,
+			invoice_status, invoice, CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END
 			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      HINT = 'Delete the draft invoice first with billing.delete_drafts(), then correct the document.';
+			      HINT = CASE invoice_status
+			        WHEN 'draft' THEN format('Delete the draft first, SELECT billing.delete_drafts(ARRAY[%s]), then correct the document.', invoice)
+			        WHEN 'confirmed' THEN 'A confirmed invoice is issued and keeps its documents: record the correction as a new document (a return_note or credit_note), which a later run bills.'
+			        ELSE format('Cancel the invoice first, SELECT * FROM billing.cancel_invoices(ARRAY[%s]) (its documents are freed), then correct the document.', invoice) END;
 	END IF;
 	IF TG_OP = 'DELETE' THEN
 		RETURN OLD;
@@ -166,9 +172,46 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing.document_guard() IS
-	'trigger: a document on an invoice cannot be changed or deleted (delete the draft first); waits for a run of its buyer''s schedule';
+	'trigger: a document on an invoice cannot be changed or deleted (the hint says how, by the invoice''s status); waits for a run of its buyer''s schedule';
 CREATE OR REPLACE TRIGGER document_guard BEFORE UPDATE OR DELETE ON billing.document
 	FOR EACH ROW EXECUTE FUNCTION billing.document_guard();
+
+-- A document takes its buyer's brand: an insert may leave brand_id out (a
+-- foreign key can check the pair but not fill it in), and one that names
+-- another brand is refused naming both.  Read with the inserting role's
+-- rights: a buyer it cannot see does not exist for it.
+CREATE OR REPLACE FUNCTION billing.document_brand() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	buyer billing.buyer;
+BEGIN
+	SELECT * INTO buyer FROM billing.buyer b WHERE b.id = NEW.buyer_id;
+	IF NOT FOUND THEN
+		IF NEW.brand_id IS NULL THEN
+			RAISE EXCEPTION 'document "%" refers to buyer %, which does not exist', NEW.reference,
+				coalesce(NEW.buyer_id::text, 'NULL')
+				USING ERRCODE = 'foreign_key_violation',
+				      HINT = 'Buyers are listed by SELECT id, code, name FROM billing.buyer.';
+		END IF;
+		RETURN NEW;		-- the foreign key names the missing buyer
+	END IF;
+	IF NEW.brand_id IS NULL THEN
+		NEW.brand_id := buyer.brand_id;
+	ELSIF NEW.brand_id <> buyer.brand_id THEN
+		RAISE EXCEPTION 'document "%" gives brand_id %, but its buyer % ("%") is of brand %',
+			NEW.reference, NEW.brand_id, buyer.id, buyer.code, buyer.brand_id
+			USING ERRCODE = 'foreign_key_violation',
+			      HINT = 'Leave brand_id out: a document takes its buyer''s brand.';
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION billing.document_brand() IS
+	'trigger: a new document takes its buyer''s brand (brand_id may be left out); another brand is refused naming both';
+CREATE OR REPLACE TRIGGER document_brand BEFORE INSERT ON billing.document
+	FOR EACH ROW EXECUTE FUNCTION billing.document_brand();
+COMMENT ON TRIGGER document_brand ON billing.document IS
+	'fills a new document''s brand_id from its buyer, or refuses a brand that is not the buyer''s';
 
 -- An amount must fit its brand's currency (no sen in yen, no tenth of a
 -- cent in euros).  Checked once per statement over the new rows: the

@@ -101,10 +101,12 @@ COMMENT ON FUNCTION billing.run_phases() IS
 CREATE OR REPLACE FUNCTION billing.refuse_run_action(r billing.invoice_run, action text, allowed text)
 RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	RAISE EXCEPTION 'cannot % invoice run %: it is %', action, r.id,
-		billing.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
+	-- the step in quotes ("drafts issued"), and disabled said as such
+	RAISE EXCEPTION 'cannot % invoice run %: its step is "%"%', action, r.id,
+		billing.run_step(r.status, true, r.validated_at, r.invoice_count,
 		                 (SELECT count(*) FROM billing.invoice i
-		                  WHERE i.run_id = r.id AND i.status IN ('draft', 'quarantined')))
+		                  WHERE i.run_id = r.id AND i.status IN ('draft', 'quarantined'))),
+		CASE WHEN r.enabled THEN '' ELSE ' and it is disabled' END
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = format('Only a run that is %s can be %s.', allowed,
 		                      CASE action WHEN 'process' THEN 'processed' WHEN 'disable' THEN 'disabled'

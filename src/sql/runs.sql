@@ -314,7 +314,7 @@ BEGIN
 	IF ending = 'cancelled' THEN
 		message := format('background rerun %s: %s; closed as cancelled, no run was needed', r.id, message);
 	ELSIF ok THEN
-		message := format('%s %s of schedule "%s" for %s..%s: %s buyers, %s drafts, %s documents, purchases %s, tax %s, total %s %s',
+		message := format('%s %s of schedule "%s" for %s..%s: buyers %s, drafts %s, documents %s, purchases %s, tax %s, total %s %s',
 		                  CASE r.kind WHEN 'rerun' THEN 'rerun' ELSE 'scheduled run' END, r.id, s.code, lower(r.period), upper(r.period) - 1, buyers, invoices,
 		                  documents, purchases, tax, billed, currency);
 	ELSE
