@@ -185,14 +185,15 @@ UPDATE document SET never_invoice = false WHERE reference = 'D-101';
 -- confirm B1's November draft: balance 20000 + 17388 + 1637 - 8000 = 31025
 SELECT id, status, total FROM confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-10-21,2026-11-21)')]);
 SELECT code, billing_balance FROM buyer WHERE code = 'B1';
--- confirming it twice is refused and changes nothing
+-- confirming it again (a retry) succeeds, says so, and changes nothing
 SELECT * FROM err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-10-21,2026-11-21)')])$$);
 SELECT code, billing_balance FROM buyer WHERE code = 'B1';
 -- all or nothing: one missing id refuses the whole selection
 SELECT * FROM err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-09-21,2026-10-21)'), 999999])$$);
 SELECT buyer, status FROM drafts WHERE buyer = 'B1' ORDER BY id;
--- then October's: 31025 + 7000 + 700 = 38725
-SELECT count(*) FROM confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-09-21,2026-10-21)')]);
+-- then October's, with November's again in the selection (a retry of a
+-- larger batch): October is confirmed, November reported, 31025 + 7000 + 700 = 38725
+SELECT status, count(*) FROM confirm_invoices(ARRAY(SELECT id FROM drafts WHERE buyer = 'B1')) GROUP BY status;
 SELECT code, billing_balance FROM buyer WHERE code = 'B1';
 -- a confirmed invoice cannot be deleted; its documents stay linked
 SELECT * FROM err($$SELECT delete_drafts(ARRAY[(SELECT max(id) FROM drafts WHERE buyer = 'B1')])$$);
@@ -204,6 +205,8 @@ SELECT id, status, status_reason FROM reject_invoices(ARRAY[(SELECT id FROM draf
 SELECT id, status FROM cancel_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')]);
 SELECT count(*) AS b5_links FROM document_link WHERE buyer_id = (SELECT id FROM b WHERE code = 'B5');
 SELECT * FROM err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')])$$);
+-- every invoice an action cannot take is named at once
+SELECT * FROM err($$SELECT delete_drafts(ARRAY(SELECT id FROM drafts WHERE buyer = 'B1'))$$);
 
 -- A run that fails leaves nothing but its failed run row and log line; the
 -- next issue_drafts tries the period again.

@@ -49,14 +49,27 @@ BEGIN
 			     ELSE format('invoices %s do not exist', array_to_string(missing, ', ')) END
 			USING ERRCODE = 'no_data_found', HINT = 'Nothing was changed; remove the missing ids and try again.';
 	END IF;
-	SELECT i.id, i.status INTO bad FROM billing.invoice i
-	WHERE i.id = ANY (invoice_ids) AND i.status <> ALL (allowed) ORDER BY i.id LIMIT 1;
-	IF FOUND THEN
+	-- every invoice that cannot be acted on, named at once
+	SELECT count(*) AS n, string_agg(format('%s (%s)', i.id, i.status), ', ' ORDER BY i.id) AS list,
+	       min(i.id) AS id, min(i.status) AS status
+	INTO bad FROM billing.invoice i
+	WHERE i.id = ANY (invoice_ids) AND i.status <> ALL (allowed);
+	IF bad.n = 1 THEN
 		RAISE EXCEPTION 'cannot % invoice %: it is %', action, bad.id, bad.status
 			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      DETAIL = format('Only %s invoices can be %s.', array_to_string(allowed, ' or '),
+			      DETAIL = format('Only %s invoices can be %s.',
+			                      -- (confirm takes a confirmed invoice as done, not as something to confirm)
+			                      array_to_string(array_remove(allowed, CASE action WHEN 'confirm' THEN 'confirmed' END), ' or '),
 			                      CASE action WHEN 'delete' THEN 'deleted' ELSE action || 'ed' END),
 			      HINT = 'Nothing was changed; leave that invoice out of the selection.';
+	ELSIF bad.n > 1 THEN
+		RAISE EXCEPTION 'cannot % invoices %', action, bad.list
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = format('Only %s invoices can be %s.',
+			                      -- (confirm takes a confirmed invoice as done, not as something to confirm)
+			                      array_to_string(array_remove(allowed, CASE action WHEN 'confirm' THEN 'confirmed' END), ' or '),
+			                      CASE action WHEN 'delete' THEN 'deleted' ELSE action || 'ed' END),
+			      HINT = 'Nothing was changed; leave those invoices out of the selection.';
 	END IF;
 END
 $$;
@@ -84,8 +97,13 @@ CREATE OR REPLACE FUNCTION billing.confirm_invoices(invoice_ids bigint[]) RETURN
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
+	already bigint[];
 BEGIN
-	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined'], 'confirm');
+	-- a confirmed invoice is accepted as done: a retry after a lost reply
+	-- (or a selection that overlaps) confirms the rest and reports it
+	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'confirmed'], 'confirm');
+	SELECT array_agg(i.id ORDER BY i.id) INTO already FROM billing.invoice i
+	WHERE i.id = ANY (invoice_ids) AND i.status = 'confirmed';
 	WITH confirmed AS (
 		UPDATE billing.invoice i SET status = 'confirmed', status_reason = NULL, confirmed_at = now()
 		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
@@ -97,12 +115,21 @@ BEGIN
 		WHERE b.id = c.buyer_id
 	)
 	SELECT array_agg(c ORDER BY c.id) INTO done FROM confirmed c;
-	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0), 'confirm');
-	RETURN QUERY SELECT * FROM unnest(done);
+	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0) + coalesce(cardinality(already), 0),
+	                            'confirm');
+	IF already IS NOT NULL THEN
+		RAISE NOTICE '% already confirmed, left as %', 
+			CASE WHEN cardinality(already) = 1 THEN 'invoice ' || already[1] ELSE 'invoices ' || array_to_string(already, ', ') END,
+			CASE WHEN cardinality(already) = 1 THEN 'it was' ELSE 'they were' END;
+	END IF;
+	RETURN QUERY SELECT d.* FROM unnest(done) AS d
+	             UNION ALL
+	             SELECT i.* FROM billing.invoice i WHERE i.id = ANY (already)
+	             ORDER BY 1;
 END
 $$;
 COMMENT ON FUNCTION billing.confirm_invoices(bigint[]) IS
-	'confirms drafts or quarantined invoices, all or nothing, and adds purchases + tax - deposit to each buyer''s balance';
+	'confirms drafts or quarantined invoices, all or nothing, and adds purchases + tax - deposit to each buyer''s balance; an invoice already confirmed is reported and left as it was';
 
 -- billing.delete_drafts deletes drafts with their tax lines and links; their
 -- documents become eligible again.  Returns how many were deleted.
