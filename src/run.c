@@ -894,6 +894,34 @@ server_log(PG_FUNCTION_ARGS)
 	PG_RETURN_VOID();
 }
 
+/*
+ * raise_error(sqlstate, message, detail, hint): an ERROR without the
+ * CONTEXT lines of the internal functions and queries it is raised from
+ * (the error context stack is left out for it): what an API function
+ * raises for its caller, who wrote none of those frames.
+ */
+PG_FUNCTION_INFO_V1(raise_error);
+
+Datum
+raise_error(PG_FUNCTION_ARGS)
+{
+	char	   *sqlstate = PG_ARGISNULL(0) ? "P0001" : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *message = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *detail = PG_ARGISNULL(2) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(2));
+	char	   *hint = PG_ARGISNULL(3) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(3));
+
+	if (strlen(sqlstate) != 5 || strspn(sqlstate, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ") != 5)
+		elog(ERROR, "billing: invalid SQLSTATE \"%s\"", sqlstate);
+	/* restored by whoever catches the error (PG_TRY, the main loop) */
+	error_context_stack = NULL;
+	ereport(ERROR,
+			(errcode(MAKE_SQLSTATE(sqlstate[0], sqlstate[1], sqlstate[2], sqlstate[3], sqlstate[4])),
+			 errmsg_internal("%s", message),
+			 detail ? errdetail_internal("%s", detail) : 0,
+			 hint ? errhint("%s", hint) : 0));
+	PG_RETURN_VOID();
+}
+
 /* billing_lock_timeout_ms: billing.lock_timeout, for committed.c */
 int
 billing_lock_timeout_ms(void)

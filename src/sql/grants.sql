@@ -8,6 +8,7 @@
 -- (functions named without their arguments, which other releases may extend)
 REVOKE ALL ON FUNCTION billing.issue_drafts_internal, billing.issue_drafts_run, billing.run_invoice_run,
 	billing.record_failed_run, billing.commit_failed_run, billing.raise_failed_runs, billing.server_log,
+	billing.raise_error,
 	billing.plan_scheduled_runs, billing.plan_rerun, billing.finish_run,
 	billing.start_run_worker, billing.cron_setup, billing.preview_drafts,
 	billing.lock_invoices, billing.require_all, billing.find_schedule, billing.rerun_target,

@@ -441,6 +441,10 @@ CREATE OR REPLACE FUNCTION billing.commit_failed_run(run text) RETURNS bigint
 COMMENT ON FUNCTION billing.commit_failed_run(text) IS
 	'internal: billing.record_failed_run in a background worker''s transaction of its own; returns the run id';
 
+CREATE OR REPLACE FUNCTION billing.raise_error(sqlstate text, message text, detail text, hint text) RETURNS void
+	AS 'MODULE_PATHNAME', 'raise_error' LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION billing.raise_error(text, text, text, text) IS
+	'internal: raises an error (SQLSTATE, message, detail, hint) without the CONTEXT lines of the internal functions it is raised from';
 CREATE OR REPLACE FUNCTION billing.server_log(message text) RETURNS void
 	AS 'MODULE_PATHNAME', 'server_log' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION billing.server_log(text) IS
@@ -478,16 +482,15 @@ BEGIN
 	WHERE r.id = ANY (run_ids)
 	  AND (visible IS NULL OR r.brand_id = ANY (visible)
 	       OR coalesce(current_setting('billing.report_every_brand', true), 'off')::boolean);
+	-- raised without the internal functions' CONTEXT lines (billing.raise_error)
 	IF failed = 0 THEN
 		RETURN;
 	ELSIF made = 1 THEN
-		RAISE EXCEPTION 'a run failed: %', named
-			USING ERRCODE = 'P0001', DETAIL = substr(errors, length('run ' || one || ': ') + 1),
-			      HINT = format('It is committed as failed: SELECT * FROM billing.run_report WHERE run = %s.  With raise_on_failure => false the call returns the failed run instead of raising.', one);
+		PERFORM billing.raise_error('P0001', 'a run failed: ' || named,
+			substr(errors, length('run ' || one || ': ') + 1),
+			format('It is committed as failed: SELECT * FROM billing.run_report WHERE run = %s.  With raise_on_failure => false the call returns the failed run instead of raising.', one));
 	END IF;
-	RAISE EXCEPTION '% of % runs failed: %', failed, made, named
-		USING ERRCODE = 'P0001', DETAIL = errors,
-		      HINT = 'The failed runs and the runs that succeeded are committed, made again in a transaction of their own after the first failure (a NOTICE above about another run id was rolled back): SELECT * FROM billing.run_report WHERE step = ''failed''.  The next issue_drafts tries a failed scheduled run''s period again.';
+	PERFORM billing.raise_error('P0001', format('%s of %s runs failed: %s', failed, made, named), errors, 'The failed runs and the runs that succeeded are committed, made again in a transaction of their own after the first failure (a NOTICE above about another run id was rolled back): SELECT * FROM billing.run_report WHERE step = ''failed''.  The next issue_drafts tries a failed scheduled run''s period again.');
 END
 $$;
 COMMENT ON FUNCTION billing.raise_failed_runs(bigint[]) IS

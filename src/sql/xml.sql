@@ -158,11 +158,14 @@ COMMENT ON FUNCTION billing.tax_category(numeric) IS
 CREATE OR REPLACE FUNCTION billing.refuse_incomplete_xml(invoice_id bigint, missing text[]) RETURNS xml
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	RAISE EXCEPTION 'invoice % cannot be written as a qualified invoice: missing %',
-		invoice_id, array_to_string(missing, ', ')
-		USING ERRCODE = 'invalid_parameter_value',
-		      DETAIL = 'PINT JP needs the seller''s legal name, registration number, address and Peppol endpoint, and the buyer''s address and Peppol endpoint.',
-		      HINT = 'Fill them in billing.brand and billing.buyer (drafts are issued without them; only the XML needs them).';
+	-- without CONTEXT: raised from inside the XML query, whose 186 lines
+	-- the caller did not write (billing.raise_error)
+	PERFORM billing.raise_error('22023',
+		format('invoice %s cannot be written as a qualified invoice: missing %s',
+		       invoice_id, array_to_string(missing, ', ')),
+		'PINT JP needs the seller''s legal name, registration number, address and Peppol endpoint, and the buyer''s address and Peppol endpoint.',
+		'Fill them in billing.brand and billing.buyer (drafts are issued without them; only the XML needs them).');
+	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION billing.refuse_incomplete_xml(bigint, text[]) IS

@@ -98,6 +98,7 @@ like($err, qr/ERROR:\s+P0001:.*B20.*2026-10-21.*2026-11-20.*run \d+/s,
 	or diag($err);
 like($err, qr/DETAIL:.*no BETA drafts today/, 'rerun: DETAIL is the run\'s own error');
 like($err, qr/HINT:.*billing\.run_report/, 'rerun: HINT points at billing.run_report');
+unlike($err, qr/CONTEXT:/, 'rerun: no CONTEXT lines of the internal functions');
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM billing.run_report WHERE schedule = 'B20' AND step = 'failed'}),
 	'1', 'rerun: the failed run is committed and shown failed in run_report');
@@ -128,6 +129,14 @@ is($node->safe_psql('postgres', q{
 	SELECT string_agg(format('%s:%s', r.status, (SELECT count(*) FROM billing.notification n WHERE n.run_id = r.id)), ',' ORDER BY r.id)
 	FROM billing.invoice_run r WHERE r.kind = 'scheduled' AND r.brand_id = 2 AND r.status = 'failed'}),
 	'failed:1', 'issue_drafts: BETA\'s failed scheduled run is committed once, with one mail for its member');
+
+# an API error raised deep in an internal query has no CONTEXT either (0.2
+# printed the XML query's 186 lines): ACME has no master data for XML
+($rc, $out, $err) = $node->psql('postgres', q{
+	SELECT billing.invoice_xml((SELECT min(id) FROM billing.invoice WHERE brand_id = 1))});
+like($err, qr/ERROR:  invoice \d+ cannot be written as a qualified invoice: missing brand\.legal_name/,
+	'invoice_xml: the missing master data is named') or diag($err);
+unlike($err, qr/CONTEXT:/, 'invoice_xml: no CONTEXT lines (the internal query is not printed)') or diag($err);
 
 # 3b. a role of ACME alone is not told of BETA's failure (brand walls)
 ($rc, $out, $err) = $node->psql('postgres',
