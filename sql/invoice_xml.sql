@@ -170,7 +170,21 @@ SELECT count(*) AS qdoc_xml FROM billing.run_xml(:qdoc_run);
 SELECT count(*) AS confirmed FROM billing.confirm_invoices(ARRAY(
 	SELECT invoice FROM billing.invoice_list WHERE buyer = 'Q1'));
 SELECT md5(billing.invoice_xml(invoice)::text) AS q1_md5 FROM billing.invoice_list WHERE buyer = 'Q1' \gset
-SELECT billing.invoice_xml(invoice)::text = :'q1_xml' AS confirmed_same_as_draft
+-- the number: a draft's cbc:ID (and payment id) is its id with a draft
+-- marker; the confirmed invoice carries the brand's number there instead,
+-- and is otherwise the draft's XML
+SELECT (xpath('/u:Invoice/cbc:ID/text()', :'q1_xml'::xml,
+              ARRAY[ARRAY['u', 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'],
+                    ARRAY['cbc', 'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2']]))[1]::text
+       = 'DRAFT-' || invoice AS draft_id_marked
+FROM billing.invoice_list WHERE buyer = 'Q1';
+SELECT invoice_number ~ '^QI-[0-9]{4}-[0-9]{6}$' AS numbered,
+       (xpath('/u:Invoice/cbc:ID/text()', billing.invoice_xml(invoice),
+              ARRAY[ARRAY['u', 'urn:oasis:names:specification:ubl:schema:xsd:Invoice-2'],
+                    ARRAY['cbc', 'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2']]))[1]::text
+       = invoice_number AS xml_id_is_number,
+       billing.invoice_xml(invoice)::text = replace(:'q1_xml', 'DRAFT-' || invoice, invoice_number)
+           AS confirmed_same_as_draft
 FROM billing.invoice_list WHERE buyer = 'Q1';
 UPDATE billing.brand SET address_line = '大手町2-2-2', city = '千代田区' WHERE code = 'QI';
 UPDATE billing.buyer SET name = '山田商店株式会社', address_line = '北浜2-2'

@@ -90,23 +90,114 @@ $$;
 COMMENT ON FUNCTION billing.require_all(bigint[], bigint, text) IS
 	'internal: refuses a bulk action that changed fewer invoices than selected';
 
+-- billing.invoice_series_year: the series an invoice is numbered in: the
+-- year of its invoice date (a date of the brand's calendar, so the year in
+-- the brand's time zone) when the brand's series restarts yearly, else 0
+CREATE OR REPLACE FUNCTION billing.invoice_series_year(yearly_reset boolean, invoice_date date) RETURNS integer
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN yearly_reset THEN extract(year FROM invoice_date)::integer ELSE 0 END;
+COMMENT ON FUNCTION billing.invoice_series_year(boolean, date) IS
+	'internal: the invoice number series of an invoice date: its year when the brand resets yearly, else 0';
+
+-- billing.invoice_number_text: the number as printed: the prefix (NULL:
+-- the brand's code), a hyphen, the year and a hyphen (a yearly series),
+-- and the counter padded with zeros to the brand's digits (a longer
+-- counter in full): ACME-2026-000123
+CREATE OR REPLACE FUNCTION billing.invoice_number_text(prefix text, brand_code text, year integer, counter bigint,
+                                                       digits integer) RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN coalesce(prefix, brand_code) || '-'
+       || CASE WHEN year > 0 THEN year::text || '-' ELSE '' END
+       || CASE WHEN length(counter::text) >= digits THEN counter::text ELSE lpad(counter::text, digits, '0') END;
+COMMENT ON FUNCTION billing.invoice_number_text(text, text, integer, bigint, integer) IS
+	'internal: an invoice number as printed: prefix (or the brand code), -, the year and - of a yearly series, the zero-padded counter';
+
 -- billing.confirm_invoices turns drafts (or quarantined invoices) into
 -- billing invoices and adds purchases + tax - deposit to each buyer's
--- balance, in the same transaction
+-- balance, in the same transaction.  Each invoice it confirms gets the
+-- next number of its brand's series (billing.invoice_series), in invoice
+-- id order: the series' counter rows are taken FOR UPDATE (in brand and
+-- year order, each wait bounded by billing.lock_timeout) and moved in the
+-- confirming transaction, so confirmers of one series take turns and a
+-- rollback gives the numbers back: no gaps, no number given twice.  An
+-- invoice already confirmed keeps its number.
 CREATE OR REPLACE FUNCTION billing.confirm_invoices(invoice_ids bigint[]) RETURNS SETOF billing.invoice
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
 	already bigint[];
+	series_brand bigint[];
+	series_year integer[];
+	series_n bigint[];
+	series_before bigint[];
+	caller_lock_timeout text := current_setting('lock_timeout');
+	waited_for text;
 BEGIN
 	-- a confirmed invoice is accepted as done: a retry after a lost reply
 	-- (or a selection that overlaps) confirms the rest and reports it
 	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'confirmed'], 'confirm');
 	SELECT array_agg(i.id ORDER BY i.id) INTO already FROM billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status = 'confirmed';
-	WITH confirmed AS (
-		UPDATE billing.invoice i SET status = 'confirmed', status_reason = NULL, confirmed_at = now()
+	-- the series of the invoices to number (an invoice's brand and date
+	-- never change), made at 0 when new, then locked in order: the lock
+	-- is the counter row's, held to the end of the transaction
+	SELECT array_agg(w.brand_id ORDER BY w.brand_id, w.year), array_agg(w.year ORDER BY w.brand_id, w.year),
+	       array_agg(w.n ORDER BY w.brand_id, w.year)
+	INTO series_brand, series_year, series_n
+	FROM (SELECT i.brand_id, billing.invoice_series_year(br.invoice_number_yearly_reset, i.invoice_date) AS year,
+	             count(*) AS n
+	      FROM billing.invoice i JOIN billing.brand br ON br.id = i.brand_id
+	      WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
+	      GROUP BY 1, 2) AS w;
+	IF series_brand IS NOT NULL THEN
+		PERFORM set_config('lock_timeout', current_setting('billing.lock_timeout'), true);
+		BEGIN
+			INSERT INTO billing.invoice_series (brand_id, year, last_number)
+			SELECT w.brand_id, w.year, 0 FROM unnest(series_brand, series_year) AS w(brand_id, year)
+			ORDER BY w.brand_id, w.year
+			ON CONFLICT (brand_id, year) DO NOTHING;
+			PERFORM FROM billing.invoice_series s
+			WHERE (s.brand_id, s.year) IN (SELECT * FROM unnest(series_brand, series_year))
+			ORDER BY s.brand_id, s.year
+			FOR UPDATE OF s;
+		EXCEPTION WHEN lock_not_available THEN
+			SELECT string_agg(br.code || CASE WHEN w.year > 0 THEN ' ' || w.year ELSE '' END, ', '
+			                  ORDER BY w.brand_id, w.year)
+			INTO waited_for
+			FROM unnest(series_brand, series_year) AS w(brand_id, year) JOIN billing.brand br ON br.id = w.brand_id;
+			RAISE EXCEPTION 'the invoice number series of % stayed locked longer than billing.lock_timeout (%)',
+				waited_for, current_setting('billing.lock_timeout')
+				USING ERRCODE = 'lock_not_available',
+				      DETAIL = 'Another transaction is confirming invoices of the same series and has not ended; nothing was confirmed.',
+				      HINT = 'Confirm again when that transaction has ended (pg_locks shows who holds the row), or raise billing.lock_timeout.';
+		END;
+		PERFORM set_config('lock_timeout', caller_lock_timeout, true);
+		-- take the numbers: each counter moves by its invoices at once
+		WITH moved AS (
+			UPDATE billing.invoice_series s SET last_number = s.last_number + w.n
+			FROM unnest(series_brand, series_year, series_n) AS w(brand_id, year, n)
+			WHERE s.brand_id = w.brand_id AND s.year = w.year
+			RETURNING s.brand_id, s.year, s.last_number - w.n AS before
+		)
+		SELECT array_agg(m.brand_id), array_agg(m.year), array_agg(m.before)
+		INTO series_brand, series_year, series_before FROM moved m;
+	END IF;
+	WITH numbered AS (
+		SELECT i.buyer_id, i.id,
+		       billing.invoice_number_text(br.invoice_number_prefix, br.code, w.year,
+		           w.before + row_number() OVER (PARTITION BY w.brand_id, w.year ORDER BY i.id),
+		           br.invoice_number_digits) AS invoice_number
+		FROM billing.invoice i
+		JOIN billing.brand br ON br.id = i.brand_id
+		JOIN unnest(series_brand, series_year, series_before) AS w(brand_id, year, before)
+		  ON w.brand_id = i.brand_id
+		 AND w.year = billing.invoice_series_year(br.invoice_number_yearly_reset, i.invoice_date)
 		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
+	), confirmed AS (
+		UPDATE billing.invoice i SET status = 'confirmed', status_reason = NULL, confirmed_at = now(),
+		                             invoice_number = n.invoice_number
+		FROM numbered n
+		WHERE i.buyer_id = n.buyer_id AND i.id = n.id AND i.status IN ('draft', 'quarantined')
 		RETURNING i.*
 	), balance AS (
 		UPDATE billing.buyer b SET billing_balance = b.billing_balance + c.change
@@ -115,6 +206,8 @@ BEGIN
 		WHERE b.id = c.buyer_id
 	)
 	SELECT array_agg(c ORDER BY c.id) INTO done FROM confirmed c;
+	-- fewer confirmed than numbered (a status changed meanwhile) is refused
+	-- with the whole call, numbers included
 	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0) + coalesce(cardinality(already), 0),
 	                            'confirm');
 	IF already IS NOT NULL THEN
@@ -129,7 +222,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing.confirm_invoices(bigint[]) IS
-	'confirms drafts or quarantined invoices, all or nothing, and adds purchases + tax - deposit to each buyer''s balance; an invoice already confirmed is reported and left as it was';
+	'confirms drafts or quarantined invoices, all or nothing: each gets the next number of its brand''s series, and purchases + tax - deposit go to each buyer''s balance; an invoice already confirmed is reported and keeps its number';
 
 -- billing.delete_drafts deletes drafts with their tax lines and links; their
 -- documents become eligible again.  Returns how many were deleted.

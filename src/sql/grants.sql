@@ -33,7 +33,8 @@ REVOKE ALL ON FUNCTION billing.verify FROM PUBLIC;
 -- internal helpers the run, the preview, the XML and the run actions call as
 -- the owner: the SQL a run is made of is not an API
 REVOKE ALL ON FUNCTION billing.draft_rows, billing.round_amount, billing.invoice_date_for,
-	billing.tax_category, billing.run_step(text, boolean, timestamptz),
+	billing.tax_category, billing.invoice_series_year, billing.invoice_number_text,
+	billing.run_step(text, boolean, timestamptz),
 	billing.run_step(text, boolean, timestamptz, integer, bigint)
 	FROM PUBLIC;
 

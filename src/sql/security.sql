@@ -117,6 +117,11 @@ CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRU
 	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.run_log
 	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+-- the invoice number series move only when invoices are confirmed
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_series
+	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_series
+	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
 -- a buyer's balance moves only when its invoices are confirmed (an opening
 -- balance is given on INSERT, and then never moves)
 CREATE OR REPLACE TRIGGER balance_guard BEFORE UPDATE OF billing_balance, opening_balance ON billing.buyer
@@ -225,6 +230,11 @@ DROP POLICY IF EXISTS brand_wall ON billing.invoice_run;
 CREATE POLICY brand_wall ON billing.invoice_run
 	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
 
+ALTER TABLE billing.invoice_series ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.invoice_series;
+CREATE POLICY brand_wall ON billing.invoice_series
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
 ALTER TABLE billing.invoice_tax_line ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.invoice_tax_line;
 CREATE POLICY brand_wall ON billing.invoice_tax_line
@@ -264,6 +274,7 @@ COMMENT ON POLICY brand_wall ON billing.buyer IS 'rows of the brands granted to 
 COMMENT ON POLICY brand_wall ON billing.document IS 'rows of the brands granted to the role';
 COMMENT ON POLICY brand_wall ON billing.invoice IS 'rows of the brands granted to the role';
 COMMENT ON POLICY brand_wall ON billing.invoice_run IS 'rows of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.invoice_series IS 'the series of the brands granted to the role';
 COMMENT ON POLICY brand_wall ON billing.invoice_tax_line IS 'tax lines of the buyers the role sees';
 COMMENT ON POLICY brand_wall ON billing.document_link IS 'links of the buyers the role sees';
 COMMENT ON POLICY brand_wall ON billing.run_log IS 'log lines of the runs the role sees';

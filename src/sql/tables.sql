@@ -39,7 +39,16 @@ CREATE TABLE billing.brand (
 	CONSTRAINT brand_peppol_endpoint CHECK ((peppol_scheme IS NULL) = (peppol_id IS NULL)
 		AND (peppol_scheme IS NULL OR (peppol_scheme ~ '^[0-9]{4}$' AND peppol_id ~ '^[^[:space:]]+$'))),
 	CONSTRAINT brand_text_lengths CHECK (billing.check_length(code, 64, 'brand code')
-	                                     AND billing.check_length(name, 200, 'brand name'))
+	                                     AND billing.check_length(name, 200, 'brand name')),
+	-- the brand's invoice number series (billing.invoice_series), as in
+	-- ACME-2026-000123: prefix (NULL: the brand's code), the year of the
+	-- invoice date when the series restarts yearly, the zero-padded counter
+	invoice_number_prefix text CONSTRAINT brand_invoice_number_prefix
+		CHECK (billing.check_length(invoice_number_prefix, 32, 'invoice number prefix')
+		       AND invoice_number_prefix ~ '^[^[:space:][:cntrl:]]+$'),
+	invoice_number_yearly_reset boolean NOT NULL DEFAULT true,
+	invoice_number_digits smallint NOT NULL DEFAULT 6 CONSTRAINT brand_invoice_number_digits
+		CHECK (invoice_number_digits BETWEEN 1 AND 18)
 );
 ALTER SEQUENCE billing.brand_id_seq OWNED BY billing.brand.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.brand', '');
@@ -53,6 +62,9 @@ COMMENT ON COLUMN billing.brand.currency IS 'ISO 4217 currency code of every amo
 COMMENT ON COLUMN billing.brand.currency_scale IS 'digits after the decimal point of the currency''s minor unit: JPY 0, EUR 2; document amounts must fit it';
 COMMENT ON COLUMN billing.brand.tax_rounding IS 'how tax is rounded, once per rate per invoice: down (toward zero, the default), half_up, up';
 COMMENT ON COLUMN billing.brand.created_at IS 'when the brand was created';
+COMMENT ON COLUMN billing.brand.invoice_number_prefix IS 'what the brand''s invoice numbers begin with (before a hyphen), at most 32 characters without spaces; NULL (the default): the brand''s code, as in ACME-2026-000123';
+COMMENT ON COLUMN billing.brand.invoice_number_yearly_reset IS 'true (the default): the series restarts at 1 each year of the invoice date, printed after the prefix (ACME-2026-000001); false: one series for good (ACME-000001)';
+COMMENT ON COLUMN billing.brand.invoice_number_digits IS 'digits the counter is padded to with zeros (default 6); a larger counter is printed in full';
 
 CREATE SEQUENCE billing.schedule_id_seq;
 CREATE TABLE billing.schedule (
@@ -389,7 +401,13 @@ CREATE TABLE billing.invoice (
 	CONSTRAINT invoice_amounts_add_up CHECK (carried_over = previous_billed - deposit
 	                                         AND total = carried_over + purchases + tax),
 	CONSTRAINT invoice_late_since_check CHECK (late_since < lower(period)),
-	CONSTRAINT invoice_reason CHECK (status NOT IN ('rejected') OR status_reason IS NOT NULL)
+	CONSTRAINT invoice_reason CHECK (status NOT IN ('rejected') OR status_reason IS NOT NULL),
+	-- the brand's invoice number (請求書番号), given when it is confirmed
+	-- (confirm_invoices, billing.invoice_series) and kept for good: a
+	-- confirmed invoice has one, no other invoice has one
+	invoice_number text,
+	CONSTRAINT invoice_number_key UNIQUE (brand_id, invoice_number),
+	CONSTRAINT invoice_numbered CHECK ((status = 'confirmed') = (invoice_number IS NOT NULL))
 );
 ALTER SEQUENCE billing.invoice_id_seq OWNED BY billing.invoice.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice', '');
@@ -424,6 +442,27 @@ COMMENT ON COLUMN billing.invoice.document_count IS 'documents on the invoice (d
 COMMENT ON COLUMN billing.invoice.created_at IS 'when the draft was made';
 COMMENT ON COLUMN billing.invoice.confirmed_at IS 'when it was confirmed, or NULL';
 COMMENT ON COLUMN billing.invoice.late_since IS 'the date of its earliest late document of an earlier closed period (schedule late_documents = next_run), or NULL when every document is dated in its period';
+COMMENT ON COLUMN billing.invoice.invoice_number IS 'the brand''s invoice number (請求書番号, the XML''s cbc:ID), given when it is confirmed and never changed or given again; NULL before';
+
+-- The counters of the brands' invoice number series: one row per brand and
+-- year of the invoice date (0: a brand whose series never restarts), made
+-- by the first confirmation in it.  Only confirm_invoices moves
+-- last_number, in the confirming transaction, holding the row FOR UPDATE:
+-- confirmers of one series take turns, and a confirmation that rolls back
+-- gives its numbers back, so a series has no gaps (a sequence would have
+-- them).  A deleted brand's rows go with it.
+CREATE TABLE billing.invoice_series (
+	brand_id bigint NOT NULL,
+	year integer NOT NULL CONSTRAINT invoice_series_year CHECK (year BETWEEN 0 AND 9999),
+	last_number bigint NOT NULL CONSTRAINT invoice_series_last_number CHECK (last_number >= 0),
+	PRIMARY KEY (brand_id, year),
+	CONSTRAINT invoice_series_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id) ON DELETE CASCADE
+);
+SELECT pg_catalog.pg_extension_config_dump('billing.invoice_series', '');
+COMMENT ON TABLE billing.invoice_series IS 'the counter of each brand''s invoice number series: the last number given, per brand and year';
+COMMENT ON COLUMN billing.invoice_series.brand_id IS 'the brand of the series';
+COMMENT ON COLUMN billing.invoice_series.year IS 'the invoice date''s year the series numbers; 0: the series of a brand that never restarts';
+COMMENT ON COLUMN billing.invoice_series.last_number IS 'the last number given in the series (the next confirmed invoice gets the one after it)';
 
 -- Tax per invoice and rate, rounded once per rate (Japan's qualified invoice rule)
 CREATE TABLE billing.invoice_tax_line (

@@ -6,6 +6,7 @@
 -- (請求一覧), one row per invoice
 CREATE OR REPLACE VIEW billing.invoice_list WITH (security_invoker = true) AS
 SELECT i.id AS invoice,
+       i.invoice_number,
        br.code AS brand,
        b.code AS buyer,
        b.name AS buyer_name,
@@ -29,7 +30,8 @@ LEFT JOIN billing.schedule s ON s.id = i.schedule_id
 LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id;
 COMMENT ON VIEW billing.invoice_list IS
 	'invoices in the Japanese closing-date layout (請求一覧): buyer, schedule, dates, status, the six amounts, bank account';
-COMMENT ON COLUMN billing.invoice_list.invoice IS 'invoice number (請求書番号)';
+COMMENT ON COLUMN billing.invoice_list.invoice IS 'invoice id, what the invoice actions take';
+COMMENT ON COLUMN billing.invoice_list.invoice_number IS 'the brand''s invoice number (請求書番号), given when it is confirmed; NULL before';
 COMMENT ON COLUMN billing.invoice_list.brand IS 'brand code';
 COMMENT ON COLUMN billing.invoice_list.buyer IS 'buyer code (得意先コード)';
 COMMENT ON COLUMN billing.invoice_list.buyer_name IS 'buyer name (得意先)';

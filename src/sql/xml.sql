@@ -323,7 +323,7 @@ BEGIN
 	                         'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2' AS "xmlns:cbc"),
 	           xmlforest('urn:peppol:pint:billing-1@jp-1' AS "cbc:CustomizationID",
 	                     'urn:peppol:bis:billing' AS "cbc:ProfileID",
-	                     c.id AS "cbc:ID",
+	                     coalesce(c.invoice_number, 'DRAFT-' || c.id) AS "cbc:ID",
 	                     c.invoice_date AS "cbc:IssueDate",
 	                     c.due_date AS "cbc:DueDate",
 	                     380 AS "cbc:InvoiceTypeCode",
@@ -361,7 +361,7 @@ BEGIN
 	           CASE WHEN c.account_id IS NOT NULL THEN
 	               xmlelement(name "cac:PaymentMeans",
 	                   xmlelement(name "cbc:PaymentMeansCode", xmlattributes('Credit transfer' AS name), 30),
-	                   xmlforest(c.id AS "cbc:PaymentID"),
+	                   xmlforest(coalesce(c.invoice_number, 'DRAFT-' || c.id) AS "cbc:PaymentID"),
 	                   xmlelement(name "cac:PayeeFinancialAccount",
 	                       xmlforest(coalesce(nullif(btrim(c.iban), ''), c.account_number) AS "cbc:ID",
 	                                 c.account_holder AS "cbc:Name"),

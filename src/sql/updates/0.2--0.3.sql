@@ -320,3 +320,79 @@ DROP FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, date, 
 
 -- == cron: cron_setup takes the job's username and database (pg_cron wherever it lives)
 DROP FUNCTION billing.cron_setup(text);
+
+-- == numbers: invoice numbers per brand (issue 13 item 2).  Each brand has
+-- its own series (prefix, yearly reset, digits on billing.brand; the
+-- counters in billing.invoice_series), and confirm_invoices gives each
+-- confirmed invoice the next number.  The invoices 0.2 confirmed are
+-- numbered here, per brand and series year in the order they were
+-- confirmed (confirmed_at, then id), and the counters start after them.
+------------------------------------------------------------------------------
+ALTER TABLE billing.brand
+	ADD COLUMN invoice_number_prefix text CONSTRAINT brand_invoice_number_prefix
+		CHECK (billing.check_length(invoice_number_prefix, 32, 'invoice number prefix')
+		       AND invoice_number_prefix ~ '^[^[:space:][:cntrl:]]+$'),
+	ADD COLUMN invoice_number_yearly_reset boolean NOT NULL DEFAULT true,
+	ADD COLUMN invoice_number_digits smallint NOT NULL DEFAULT 6 CONSTRAINT brand_invoice_number_digits
+		CHECK (invoice_number_digits BETWEEN 1 AND 18);
+ALTER TABLE billing.invoice ADD COLUMN invoice_number text;
+CREATE TABLE billing.invoice_series (
+	brand_id bigint NOT NULL,
+	year integer NOT NULL CONSTRAINT invoice_series_year CHECK (year BETWEEN 0 AND 9999),
+	last_number bigint NOT NULL CONSTRAINT invoice_series_last_number CHECK (last_number >= 0),
+	PRIMARY KEY (brand_id, year),
+	CONSTRAINT invoice_series_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id) ON DELETE CASCADE
+);
+-- the records guard refuses any write to an invoice outside the API: the
+-- numbering is the update's own write, so it is let through here only
+ALTER TABLE billing.invoice DISABLE TRIGGER records_guard, DISABLE TRIGGER records_guard_row;
+WITH numbered AS (
+	SELECT i.buyer_id, i.id, i.brand_id, br.code, br.invoice_number_prefix, br.invoice_number_digits,
+	       CASE WHEN br.invoice_number_yearly_reset THEN extract(year FROM i.invoice_date)::integer ELSE 0 END AS year,
+	       row_number() OVER (PARTITION BY i.brand_id,
+	                                       CASE WHEN br.invoice_number_yearly_reset
+	                                            THEN extract(year FROM i.invoice_date)::integer ELSE 0 END
+	                          ORDER BY i.confirmed_at, i.id) AS counter
+	FROM billing.invoice i JOIN billing.brand br ON br.id = i.brand_id
+	WHERE i.status = 'confirmed'
+), series AS (
+	INSERT INTO billing.invoice_series (brand_id, year, last_number)
+	SELECT n.brand_id, n.year, max(n.counter) FROM numbered n GROUP BY n.brand_id, n.year
+)
+UPDATE billing.invoice i
+SET invoice_number = coalesce(n.invoice_number_prefix, n.code) || '-'
+                     || CASE WHEN n.year > 0 THEN n.year::text || '-' ELSE '' END
+                     || lpad(n.counter::text, greatest(n.invoice_number_digits, length(n.counter::text)), '0')
+FROM numbered n
+WHERE i.buyer_id = n.buyer_id AND i.id = n.id;
+ALTER TABLE billing.invoice ENABLE TRIGGER records_guard, ENABLE TRIGGER records_guard_row;
+ALTER TABLE billing.invoice
+	ADD CONSTRAINT invoice_number_key UNIQUE (brand_id, invoice_number),
+	ADD CONSTRAINT invoice_numbered CHECK ((status = 'confirmed') = (invoice_number IS NOT NULL));
+-- invoice_list shows the number beside the id: a column in the middle is
+-- a new view, so the view is made again in its new shape here (views.sql
+-- then gives it its body), keeping the SELECT grants the DBA gave on it
+DO $keep_list_grants$
+DECLARE
+	acl aclitem[] := (SELECT c.relacl FROM pg_catalog.pg_class c WHERE c.oid = 'billing.invoice_list'::regclass);
+	g record;
+BEGIN
+	DROP VIEW billing.invoice_list;
+	CREATE VIEW billing.invoice_list AS
+	SELECT NULL::bigint AS invoice, NULL::text AS invoice_number, NULL::text AS brand, NULL::text AS buyer,
+	       NULL::text AS buyer_name, NULL::text AS schedule, NULL::date AS cutoff_date, NULL::date AS invoice_date,
+	       NULL::date AS due_date, NULL::text AS status, NULL::numeric AS previous_billed, NULL::numeric AS deposit,
+	       NULL::numeric AS carried_over, NULL::numeric AS purchases, NULL::numeric AS tax, NULL::numeric AS total,
+	       NULL::text AS bank_account, NULL::bigint AS run
+	WHERE false;
+	FOR g IN SELECT a.grantee, a.privilege_type, a.is_grantable
+	         FROM pg_catalog.aclexplode(acl) AS a
+	         WHERE a.grantee <> (SELECT c.relowner FROM pg_catalog.pg_class c
+	                             WHERE c.oid = 'billing.invoice_list'::regclass)
+	LOOP
+		EXECUTE format('GRANT %s ON billing.invoice_list TO %s%s', g.privilege_type,
+		               CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
+		               CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+	END LOOP;
+END
+$keep_list_grants$;

@@ -1,0 +1,110 @@
+-- Invoice numbers per brand (issue 13 item 2): each brand numbers its
+-- confirmed invoices in a series of its own (prefix, yearly reset,
+-- digits); drafts have no number, a rolled-back confirmation gives its
+-- numbers back, a retried confirmation keeps the number.
+SET search_path = public, billing;
+SET datestyle = ISO, YMD;
+SET timezone = 'Asia/Tokyo';
+-- ids that do not depend on the suites before this one (the suites after
+-- it get the sequences back as they were)
+SELECT last_value AS saved_run_id FROM billing.invoice_run_id_seq \gset
+SELECT last_value AS saved_invoice_id FROM billing.invoice_id_seq \gset
+SELECT setval('billing.invoice_run_id_seq', 9000) IS NOT NULL AS run_ids_from_9001,
+       setval('billing.invoice_id_seq', 9000) IS NOT NULL AS invoice_ids_from_9001;
+
+-- NUMA: the defaults (prefix = brand code, yearly reset, 6 digits);
+-- NUMB: prefix B, one series for good, 4 digits
+INSERT INTO brand (code, name) VALUES ('NUMA', 'Numbers A KK');
+INSERT INTO brand (code, name, invoice_number_prefix, invoice_number_yearly_reset, invoice_number_digits)
+VALUES ('NUMB', 'Numbers B KK', 'B', false, 4);
+INSERT INTO schedule (brand_id, code, name, cycle)
+SELECT id, CASE code WHEN 'NUMA' THEN 'NA-EOM' ELSE 'NB-EOM' END, 'month end', 'monthly:eom'
+FROM brand WHERE code IN ('NUMA', 'NUMB');
+INSERT INTO buyer (brand_id, code, name, schedule_id, schedule_applied_at)
+SELECT br.id, v.code, v.code, s.id, '2026-09-01 09:00'
+FROM brand br JOIN schedule s ON s.brand_id = br.id,
+     (VALUES ('NUMA', 'A1'), ('NUMA', 'A2'), ('NUMA', 'A3'), ('NUMB', 'B1'), ('NUMB', 'B2')) AS v(brand, code)
+WHERE br.code = v.brand;
+-- each buyer: a delivery in December 2026 and one in January 2027
+INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+SELECT b.id, b.brand_id, 'delivery_invoice', v.day, 1000, 0.10, b.code || '-' || v.day
+FROM buyer b JOIN brand br ON br.id = b.brand_id, (VALUES ('2026-12-10'::date), ('2027-01-10')) AS v(day)
+WHERE br.code IN ('NUMA', 'NUMB');
+
+-- the prefix is checked
+SELECT state, message FROM err($$UPDATE billing.brand SET invoice_number_prefix = 'A B' WHERE code = 'NUMA'$$);
+SELECT state, message FROM err($$UPDATE billing.brand SET invoice_number_digits = 0 WHERE code = 'NUMA'$$);
+
+-- December's drafts: no number, and no series is touched
+SELECT rerun_invoice_run('NA-EOM', as_of => '2027-01-05 10:00+09') IS NOT NULL AS ran_a;
+SELECT rerun_invoice_run('NB-EOM', as_of => '2027-01-05 10:00+09') IS NOT NULL AS ran_b;
+SELECT brand, buyer, invoice_date, status, invoice_number FROM invoice_list
+WHERE brand IN ('NUMA', 'NUMB') ORDER BY brand, buyer;
+SELECT count(*) AS series FROM invoice_series s JOIN brand br ON br.id = s.brand_id
+WHERE br.code IN ('NUMA', 'NUMB');
+
+-- a confirmation that rolls back gives its number back
+BEGIN;
+SELECT buyer_id IS NOT NULL AS confirmed, invoice_number FROM confirm_invoices(ARRAY(
+	SELECT invoice FROM invoice_list WHERE buyer = 'A1'));
+ROLLBACK;
+SELECT buyer, status, invoice_number FROM invoice_list WHERE buyer = 'A1';
+-- so the next confirmation gets 1: no gap
+SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'A2'));
+-- a retry keeps the number (and says so); the counter does not move
+SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'A2'));
+-- a selection with the confirmed one and two drafts: the drafts get the
+-- next numbers in id order, the confirmed one keeps its own
+SELECT b.code AS buyer, c.invoice_number
+FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer IN ('A1', 'A2', 'A3'))) AS c
+JOIN buyer b ON b.id = c.buyer_id ORDER BY c.invoice_number;
+-- a refused confirmation (a rejected invoice in the selection) takes no
+-- number either
+SELECT count(*) AS rejected FROM reject_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'B2'), 'wrong prices');
+SELECT state, message FROM err(format('SELECT billing.confirm_invoices(%L)',
+	ARRAY(SELECT invoice FROM billing.invoice_list WHERE buyer IN ('B1', 'B2'))));
+-- the other brand's series is its own: B's first number is 1
+SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'B1'));
+
+-- January: NUMA's series restarts in 2027, NUMB's goes on
+SELECT rerun_invoice_run('NA-EOM', as_of => '2027-02-05 10:00+09') IS NOT NULL AS ran_a;
+SELECT rerun_invoice_run('NB-EOM', as_of => '2027-02-05 10:00+09') IS NOT NULL AS ran_b;
+-- a quarantined invoice is numbered when it is confirmed
+SELECT count(*) AS quarantined FROM quarantine_invoices(ARRAY(
+	SELECT invoice FROM invoice_list WHERE buyer = 'A3' AND invoice_date = '2027-01-31'), 'check');
+SELECT b.code AS buyer, c.invoice_date, c.invoice_number
+FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list
+                            WHERE brand IN ('NUMA', 'NUMB') AND status IN ('draft', 'quarantined'))) AS c
+JOIN buyer b ON b.id = c.buyer_id ORDER BY c.brand_id, c.invoice_number;
+
+-- the whole picture: per brand, per series, no gap, no number twice; only
+-- confirmed invoices are numbered
+SELECT brand, buyer, invoice_date, status, invoice_number FROM invoice_list
+WHERE brand IN ('NUMA', 'NUMB') ORDER BY brand, invoice_date, buyer;
+SELECT br.code AS brand, s.year, s.last_number FROM invoice_series s JOIN brand br ON br.id = s.brand_id
+WHERE br.code IN ('NUMA', 'NUMB') ORDER BY 1, 2;
+
+-- numbers are not written by hand: the counter and the number are records
+SELECT state, message FROM err($$UPDATE billing.invoice_series SET last_number = 0$$);
+SELECT state, message FROM err($$INSERT INTO billing.invoice_series VALUES (1, 1999, 5)$$);
+SELECT state, message FROM err($$UPDATE billing.invoice SET invoice_number = 'X-1'
+                                 WHERE invoice_number = 'NUMA-2026-000001'$$);
+-- and the catalog backs the rules: one number per brand, only confirmed
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid = 'billing.invoice'::regclass AND conname IN ('invoice_number_key', 'invoice_numbered') ORDER BY 1;
+
+-- a brand's role sees only its own brand's series
+CREATE ROLE num_reader_a;
+GRANT USAGE ON SCHEMA billing TO num_reader_a;
+GRANT SELECT ON billing.invoice_series, billing.brand_grant TO num_reader_a;
+SELECT grant_brand('NUMA', 'num_reader_a');
+SET ROLE num_reader_a;
+SELECT year, last_number FROM billing.invoice_series ORDER BY year;
+RESET ROLE;
+SELECT revoke_brand('NUMA', 'num_reader_a');
+REVOKE ALL ON billing.invoice_series, billing.brand_grant FROM num_reader_a;
+REVOKE USAGE ON SCHEMA billing FROM num_reader_a;
+DROP ROLE num_reader_a;
+
+SELECT setval('billing.invoice_run_id_seq', :saved_run_id) IS NOT NULL AS run_ids_restored,
+       setval('billing.invoice_id_seq', :saved_invoice_id) IS NOT NULL AS invoice_ids_restored;
