@@ -23,7 +23,7 @@ FROM brand WHERE code IN ('NUMA', 'NUMB');
 INSERT INTO buyer (brand_id, code, name, schedule_id, schedule_applied_at)
 SELECT br.id, v.code, v.code, s.id, '2026-09-01 09:00'
 FROM brand br JOIN schedule s ON s.brand_id = br.id,
-     (VALUES ('NUMA', 'A1'), ('NUMA', 'A2'), ('NUMA', 'A3'), ('NUMB', 'B1'), ('NUMB', 'B2')) AS v(brand, code)
+     (VALUES ('NUMA', 'NA1'), ('NUMA', 'NA2'), ('NUMA', 'NA3'), ('NUMB', 'NB1'), ('NUMB', 'NB2')) AS v(brand, code)
 WHERE br.code = v.brand;
 -- each buyer: a delivery in December 2026 and one in January 2027
 INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
@@ -46,32 +46,32 @@ WHERE br.code IN ('NUMA', 'NUMB');
 -- a confirmation that rolls back gives its number back
 BEGIN;
 SELECT buyer_id IS NOT NULL AS confirmed, invoice_number FROM confirm_invoices(ARRAY(
-	SELECT invoice FROM invoice_list WHERE buyer = 'A1'));
+	SELECT invoice FROM invoice_list WHERE buyer = 'NA1'));
 ROLLBACK;
-SELECT buyer, status, invoice_number FROM invoice_list WHERE buyer = 'A1';
+SELECT buyer, status, invoice_number FROM invoice_list WHERE buyer = 'NA1';
 -- so the next confirmation gets 1: no gap
-SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'A2'));
+SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NA2'));
 -- a retry keeps the number (and says so); the counter does not move
-SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'A2'));
+SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NA2'));
 -- a selection with the confirmed one and two drafts: the drafts get the
 -- next numbers in id order, the confirmed one keeps its own
 SELECT b.code AS buyer, c.invoice_number
-FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer IN ('A1', 'A2', 'A3'))) AS c
+FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer IN ('NA1', 'NA2', 'NA3'))) AS c
 JOIN buyer b ON b.id = c.buyer_id ORDER BY c.invoice_number;
 -- a refused confirmation (a rejected invoice in the selection) takes no
 -- number either
-SELECT count(*) AS rejected FROM reject_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'B2'), 'wrong prices');
+SELECT count(*) AS rejected FROM reject_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NB2'), 'wrong prices');
 SELECT state, message FROM err(format('SELECT billing.confirm_invoices(%L)',
-	ARRAY(SELECT invoice FROM billing.invoice_list WHERE buyer IN ('B1', 'B2'))));
+	ARRAY(SELECT invoice FROM billing.invoice_list WHERE buyer IN ('NB1', 'NB2'))));
 -- the other brand's series is its own: B's first number is 1
-SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'B1'));
+SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NB1'));
 
 -- January: NUMA's series restarts in 2027, NUMB's goes on
 SELECT rerun_invoice_run('NA-EOM', as_of => '2027-02-05 10:00+09') IS NOT NULL AS ran_a;
 SELECT rerun_invoice_run('NB-EOM', as_of => '2027-02-05 10:00+09') IS NOT NULL AS ran_b;
 -- a quarantined invoice is numbered when it is confirmed
 SELECT count(*) AS quarantined FROM quarantine_invoices(ARRAY(
-	SELECT invoice FROM invoice_list WHERE buyer = 'A3' AND invoice_date = '2027-01-31'), 'check');
+	SELECT invoice FROM invoice_list WHERE buyer = 'NA3' AND invoice_date = '2027-01-31'), 'check');
 SELECT b.code AS buyer, c.invoice_date, c.invoice_number
 FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list
                             WHERE brand IN ('NUMA', 'NUMB') AND status IN ('draft', 'quarantined'))) AS c
