@@ -130,7 +130,7 @@ cmp_ok($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice WHERE s
 is($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice_run WHERE status <> 'completed'}), '0',
 	'every run completed');
 
-my @tables = qw(brand schedule bank_account buyer document invoice invoice_tax_line
+my @tables = qw(brand schedule bank_account buyer document invoice invoice_series invoice_tax_line
 	document_link invoice_run run_log member notification brand_grant master_data_version);
 
 # every billing table, and nothing else, is kept by pg_dump
@@ -186,7 +186,7 @@ is($node->safe_psql('source', $log_sql), 'invoice UPDATE', 'the source logged it
 is($node->safe_psql('target', q{
 	SELECT string_agg(DISTINCT table_name || ' ' || operation, ', ') FROM billing.maintenance_log
 	WHERE query LIKE 'COPY%'}),
-	'document_link INSERT, invoice INSERT, invoice_run INSERT, invoice_tax_line INSERT, run_log INSERT',
+	'document_link INSERT, invoice INSERT, invoice_run INSERT, invoice_series INSERT, invoice_tax_line INSERT, run_log INSERT',
 	"target: the restore's writes to the records are logged");
 is($node->safe_psql('parallel', q{SELECT count(*) FROM billing.maintenance_log WHERE query LIKE 'COPY%'}), '0',
 	'parallel: with triggers disabled, the restore logs nothing of its own');

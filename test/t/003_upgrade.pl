@@ -86,6 +86,27 @@ my ($after, $sums_after) = table_digests();
 is($after->{$_}, $before->{$_}, "table $_ keeps every row: $before->{$_}") for sort keys %$before;
 is($sums_after, $sums_before, "balances, totals, amounts and sequences are kept ($sums_before)");
 
+# the invoices $from confirmed are numbered, per brand and year of the
+# invoice date in the order they were confirmed, and the counters start
+# after them: a confirmation after the upgrade takes the next number
+my $confirmed = $node->safe_psql('upgraded', q{SELECT count(*) FROM billing.invoice WHERE status = 'confirmed'});
+cmp_ok($confirmed, '>', 0, "$from confirmed $confirmed invoices");
+is($node->safe_psql('upgraded', q{
+	SELECT count(*) FILTER (WHERE invoice_number IS DISTINCT FROM expected) || ' wrong, '
+	       || count(*) FILTER (WHERE status <> 'confirmed' AND invoice_number IS NOT NULL) || ' unconfirmed numbered'
+	FROM (SELECT i.status, i.invoice_number,
+	             CASE WHEN i.status = 'confirmed' THEN br.code || '-' || extract(year FROM i.invoice_date) || '-'
+	                  || lpad((row_number() OVER (PARTITION BY i.brand_id, i.status, extract(year FROM i.invoice_date)
+	                                              ORDER BY i.confirmed_at, i.id))::text, 6, '0') END AS expected
+	      FROM billing.invoice i JOIN billing.brand br ON br.id = i.brand_id) AS n}),
+	'0 wrong, 0 unconfirmed numbered', "every invoice $from confirmed has its number, in confirmation order");
+is($node->safe_psql('upgraded', q{
+	SELECT count(*) FROM billing.invoice_series s
+	WHERE s.last_number IS DISTINCT FROM (SELECT count(*) FROM billing.invoice i
+	                                      WHERE i.brand_id = s.brand_id AND i.status = 'confirmed'
+	                                        AND extract(year FROM i.invoice_date) = s.year)}),
+	'0', 'each series counter stands at its last number given');
+
 # The catalog: pg_dump in binary-upgrade mode writes every object of the
 # extension; OIDs, pg_class fix-ups, sequence positions (data) and psql's
 # \restrict keys differ between any two databases and are left out.
@@ -136,6 +157,18 @@ my $rerun = $node->safe_psql('upgraded', q{
 is($rerun, 'completed 1 1 7000', 'a rerun after the upgrade bills the late document');
 is($node->safe_psql('upgraded', 'SELECT count(*) FROM billing.issue_drafts()'), '0',
 	'issue_drafts after the upgrade issues nothing again');
+my $next = $node->safe_psql('upgraded', q{
+	SET client_min_messages = warning;
+	SELECT i.id AS draft, br.code || '-' || extract(year FROM i.invoice_date) || '-'
+	       || lpad((1 + (SELECT count(*) FROM billing.invoice c
+	                     WHERE c.brand_id = i.brand_id AND c.status = 'confirmed'
+	                       AND extract(year FROM c.invoice_date) = extract(year FROM i.invoice_date)))::text,
+	               6, '0') AS expected
+	FROM billing.invoice i JOIN billing.brand br ON br.id = i.brand_id
+	WHERE i.status = 'draft' AND i.document_count > 0 ORDER BY i.id LIMIT 1 \\gset
+	SELECT c.invoice_number || ' ' || (c.invoice_number = :'expected')
+	FROM billing.confirm_invoices(ARRAY[:draft]::bigint[]) AS c});
+like($next, qr/^\S+ true$/, "a confirmation after the upgrade from $from takes the next number of its series ($next)");
 }
 
 $node->stop;
