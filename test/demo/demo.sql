@@ -71,7 +71,7 @@ FROM billing.confirm_invoices(ARRAY(SELECT i.id FROM billing.invoice i JOIN bill
 SELECT code, name, billing_balance AS "請求残高" FROM billing.buyer ORDER BY code;
 
 \echo '== the invoices in the Japanese closing-date layout (view billing.invoice_list)'
-SELECT invoice AS "請求書番号", buyer_name AS "得意先", schedule AS "締め", cutoff_date AS "締日",
+SELECT invoice AS "ID", invoice_number AS "請求書番号", buyer_name AS "得意先", schedule AS "締め", cutoff_date AS "締日",
        invoice_date AS "請求日", due_date AS "支払期限", status AS "状態",
        previous_billed AS "前回御請求額", deposit AS "御入金額", carried_over AS "繰越金額",
        purchases AS "今回御買上額", tax AS "消費税額", total AS "今回御請求額",
