@@ -23,6 +23,10 @@ ok(defined $walk, 'README.md has the first-steps markers');
 $walk //= '';
 my @blocks = $walk =~ /^```sql\n(.*?)^```$/msg;
 cmp_ok(scalar @blocks, '>=', 9, 'the walk has a block per step (' . scalar(@blocks) . ')');
+if (!@blocks) {
+	done_testing();
+	exit;
+}
 
 # each step of the walk, in the order the issue asks for
 my @steps = ('INSERT INTO billing.brand', 'INSERT INTO billing.schedule',
