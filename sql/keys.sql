@@ -62,7 +62,7 @@ SELECT d.reference, d.never_invoice, l.invoice_id IS NOT NULL AS linked
 FROM document d LEFT JOIN document_link l ON l.buyer_id = d.buyer_id AND l.document_id = d.id
 WHERE d.brand_id = :acme ORDER BY d.reference;
 
--- the recipe (README.md, "Security") for KACME
+-- the recipe (README.md, "Roles") for KACME
 CREATE ROLE regress_keys_reader NOLOGIN;
 CREATE ROLE regress_keys_app NOLOGIN IN ROLE regress_keys_reader;
 CREATE ROLE regress_keys_admin NOLOGIN IN ROLE regress_keys_reader;

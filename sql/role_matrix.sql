@@ -1,6 +1,6 @@
 -- Every role can do what the recipe promises (issue 11, item 7): the
 -- positive side of the roles suite.  The DBA's recipe from README.md
--- ("Security"), with regress_mx_ names, on one brand MX with master data
+-- ("Roles"), with regress_mx_ names, on one brand MX with master data
 -- complete enough for the XML.  Each recipe role calls every function it
 -- may execute and reads every table and view it may select, on its own
 -- brand's rows, and each must succeed.  The list of what a role may do is
@@ -56,7 +56,7 @@ CREATE TEMP TABLE mx AS
 SELECT :run::text AS run, :confirmed::text AS confirmed, :draft::text AS draft,
        :disabled_run::text AS disabled_run, (SELECT id FROM billing.schedule WHERE code = 'MXEOM')::text AS schedule;
 
--- The recipe (README.md, "Security"), as the DBA runs it
+-- The recipe (README.md, "Roles"), as the DBA runs it
 CREATE ROLE regress_mx_reader NOLOGIN;
 CREATE ROLE regress_mx_app NOLOGIN IN ROLE regress_mx_reader;
 CREATE ROLE regress_mx_admin NOLOGIN IN ROLE regress_mx_reader;

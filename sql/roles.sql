@@ -1,4 +1,4 @@
--- Roles and brand walls.  The DBA's recipe from README.md ("Security"),
+-- Roles and brand walls.  The DBA's recipe from README.md ("Roles"; in full, doc/security.md),
 -- with regress_ names; two brands, WALLA and WALLB, each with an
 -- administrator, an application and a reader.  Each role does what the
 -- recipe promises and is refused everything else; then every role of each
@@ -55,7 +55,7 @@ SELECT 'NOBRAND'::text AS brand, '999999991'::text AS bid, '999999992'::text AS 
        '999999994'::text AS run, '999999995'::text AS buyer, '999999996'::text AS doc, 'nobody'::text AS member,
        'NOSCHED'::text AS only_schedule, '999999997'::text AS schedule;
 
--- The recipe (README.md, "Security"), as the DBA runs it
+-- The recipe (README.md, "Roles"), as the DBA runs it
 CREATE ROLE regress_billing_reader NOLOGIN;
 CREATE ROLE regress_billing_app NOLOGIN IN ROLE regress_billing_reader;
 CREATE ROLE regress_billing_admin NOLOGIN IN ROLE regress_billing_reader;
