@@ -199,9 +199,37 @@ commit_failed_run(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(run_id);
 }
 
-/* worker_statement runs one statement in a transaction of its own */
+/* keep_run_ids: the run ids issue_drafts_internal returned, into the segment */
 static void
-worker_statement(CommittedWork *work, const char *sql, Oid argtype, Datum arg)
+keep_run_ids(CommittedWork *work, Datum result)
+{
+	Datum	   *elems;
+	int			n;
+
+	deconstruct_array(DatumGetArrayTypeP(result), INT8OID, sizeof(int64), FLOAT8PASSBYVAL,
+					  TYPALIGN_DOUBLE, &elems, NULL, &n);
+	if (n > MAX_COMMITTED_RUNS)
+		elog(ERROR, "billing: issue_drafts made %d runs, more than %d", n, MAX_COMMITTED_RUNS);
+	for (int i = 0; i < n; i++)
+		work->runs[i] = DatumGetInt64(elems[i]);
+	work->nruns = n;
+}
+
+/* keep_run_id: the id record_failed_run returned, into the segment */
+static void
+keep_run_id(CommittedWork *work, Datum result)
+{
+	work->run_id = DatumGetInt64(result);
+}
+
+/*
+ * worker_statement runs one statement (of one row, one column) in a
+ * transaction of its own; keep, when given, takes its result into the
+ * segment before the transaction commits
+ */
+static void
+worker_statement(CommittedWork *work, const char *sql, Oid argtype, Datum arg,
+				 void (*keep) (CommittedWork *work, Datum result))
 {
 	int			api_write_level;
 	int			rc;
@@ -211,28 +239,11 @@ worker_statement(CommittedWork *work, const char *sql, Oid argtype, Datum arg)
 	rc = SPI_execute_with_args(sql, argtype == InvalidOid ? 0 : 1, &argtype, &arg, NULL, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "billing: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
-	if (work->task == TASK_ISSUE && argtype != InvalidOid)
-	{
-		bool		isnull;
-		ArrayType  *ids = DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0],
-														   SPI_tuptable->tupdesc, 1, &isnull));
-		Datum	   *elems;
-		int			n;
-
-		deconstruct_array(ids, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE,
-						  &elems, NULL, &n);
-		if (n > MAX_COMMITTED_RUNS)
-			elog(ERROR, "billing: issue_drafts made %d runs, more than %d", n, MAX_COMMITTED_RUNS);
-		for (int i = 0; i < n; i++)
-			work->runs[i] = DatumGetInt64(elems[i]);
-		work->nruns = n;
-	}
-	else if (work->task == TASK_FAILED_RUN)
+	if (keep)
 	{
 		bool		isnull;
 
-		work->run_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
-												   SPI_tuptable->tupdesc, 1, &isnull));
+		keep(work, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	}
 	billing_worker_xact_end(api_write_level);
 }
@@ -291,13 +302,13 @@ billing_commit_worker_main(Datum main_arg)
 	{
 		if (work->task == TASK_ISSUE)
 		{
-			worker_statement(work, "SELECT billing.fail_dead_runs()", InvalidOid, (Datum) 0);
+			worker_statement(work, "SELECT billing.fail_dead_runs()", InvalidOid, (Datum) 0, NULL);
 			worker_statement(work, "SELECT billing.issue_drafts_internal($1)",
-							 TIMESTAMPTZOID, TimestampTzGetDatum(work->as_of));
+							 TIMESTAMPTZOID, TimestampTzGetDatum(work->as_of), keep_run_ids);
 		}
 		else
 			worker_statement(work, "SELECT billing.record_failed_run($1::jsonb)",
-							 TEXTOID, CStringGetTextDatum(work->input));
+							 TEXTOID, CStringGetTextDatum(work->input), keep_run_id);
 	}
 	PG_CATCH();
 	{

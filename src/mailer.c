@@ -292,15 +292,10 @@ register_mailer(BackgroundWorkerHandle **handle)
 	args.database_oid = MyDatabaseId;
 	args.owner_oid = extension_owner(&extension_oid);
 
-	memset(&worker, 0, sizeof(worker));
-	worker.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	worker.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	billing_dynamic_worker(&worker, "billing_mailer_main", MAILER_TYPE);
+	snprintf(worker.bgw_name, BGW_MAXLEN, "billing mailer of database %u", MyDatabaseId);
 	/* a crash (kill -9, a restart after a crash) starts it again */
 	worker.bgw_restart_time = 5;
-	snprintf(worker.bgw_library_name, BGW_MAXLEN, "billing");
-	snprintf(worker.bgw_function_name, BGW_MAXLEN, "billing_mailer_main");
-	snprintf(worker.bgw_name, BGW_MAXLEN, "billing mailer of database %u", MyDatabaseId);
-	snprintf(worker.bgw_type, BGW_MAXLEN, MAILER_TYPE);
 	worker.bgw_notify_pid = handle ? MyProcPid : 0;
 	memcpy(worker.bgw_extra, &args, sizeof(args));
 	return RegisterDynamicBackgroundWorker(&worker, handle);

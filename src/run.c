@@ -656,6 +656,14 @@ schedule_failed(int64 schedule_id, const char *schedule_code, int64 run_id,
 /* set when issue_all(propagate) re-throws a schedule's error (not the call's) */
 static bool schedule_error_propagated = false;
 
+/* propagate_schedule_error re-throws a schedule's error, marked as one */
+static pg_attribute_noreturn() void
+propagate_schedule_error(ErrorData *error)
+{
+	schedule_error_propagated = true;
+	ReThrowError(error);
+}
+
 static ArrayType *
 issue_all(TimestampTz as_of, bool propagate)
 {
@@ -701,10 +709,7 @@ issue_all(TimestampTz as_of, bool propagate)
 		CHECK_FOR_INTERRUPTS();
 		error = run_isolated(plan_schedule, &plan);
 		if (error != NULL && propagate)
-		{
-			schedule_error_propagated = true;
-			ReThrowError(error);
-		}
+			propagate_schedule_error(error);
 		if (error != NULL)
 		{
 			/* nothing was planned: the schedule's failed run is a new row */
@@ -723,10 +728,7 @@ issue_all(TimestampTz as_of, bool propagate)
 				ErrorData  *run_error = run_isolated(execute_queued_run, &run);
 
 				if (run_error != NULL && propagate)
-				{
-					schedule_error_propagated = true;
-					ReThrowError(run_error);
-				}
+					propagate_schedule_error(run_error);
 				if (run_error != NULL)
 					(void) schedule_failed(schedule_ids[i], schedule_codes[i], plan.queued[j],
 										   as_of, run_error);
