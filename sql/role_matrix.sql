@@ -158,7 +158,11 @@ INSERT INTO call VALUES
 	('billing.due_rule_le(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_le('net:30', 'month+1:eom')$$),
 	('billing.due_rule_gt(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_gt('net:30', 'month+1:eom')$$),
 	('billing.due_rule_ge(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_ge('net:30', 'month+1:eom')$$),
-	('billing.due_rule_hash(billing.due_rule)', $$SELECT billing.due_rule_hash('net:30')$$);
+	('billing.due_rule_hash(billing.due_rule)', $$SELECT billing.due_rule_hash('net:30')$$),
+	-- the master data PINT JP needs (the health view calls them as the reader)
+	('billing.xml_missing_brand(text,text,text,text)', $$SELECT billing.xml_missing_brand('KK', NULL, 'x', 'p')$$),
+	('billing.xml_missing_buyer(text,text,text)', $$SELECT billing.xml_missing_buyer(NULL, NULL, 'B1')$$),
+	('billing.xml_missing_assignments(text[])', $$SELECT billing.xml_missing_assignments('{brand.legal_name}')$$);
 
 -- the roles of the recipe, as they log in
 CREATE TEMP TABLE recipe_role (role text PRIMARY KEY);

@@ -167,35 +167,22 @@ FROM (WITH drafts AS (
                         JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
                         WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment'))
       SELECT br.code AS brand, 'brand ' || br.code AS object, count(*) AS drafts,
-             string_agg(DISTINCT d.run_id::text, ', ') AS runs,
-             array_remove(ARRAY[
-               CASE WHEN nullif(btrim(br.legal_name), '') IS NULL THEN 'brand.legal_name' END,
-               CASE WHEN br.registration_number IS NULL THEN 'brand.registration_number' END,
-               CASE WHEN nullif(btrim(br.address_line), '') IS NULL THEN 'brand.address_line' END],
-             NULL) AS missing,
-             format('UPDATE billing.brand SET %s WHERE code = %L', array_to_string(array_remove(ARRAY[
-               CASE WHEN nullif(btrim(br.legal_name), '') IS NULL THEN 'legal_name = ''…''' END,
-               CASE WHEN br.registration_number IS NULL THEN 'registration_number = ''T…''' END,
-               CASE WHEN nullif(btrim(br.address_line), '') IS NULL THEN 'address_line = ''…''' END],
-             NULL), ', '), br.code) AS fix
+             string_agg(DISTINCT d.run_id::text, ', ') AS runs, m.missing,
+             format('UPDATE billing.brand SET %s WHERE code = %L',
+                    billing.xml_missing_assignments(m.missing), br.code) AS fix
       FROM drafts d JOIN billing.brand br ON br.id = d.brand_id
-      WHERE nullif(btrim(br.legal_name), '') IS NULL OR br.registration_number IS NULL
-         OR nullif(btrim(br.address_line), '') IS NULL
-      GROUP BY br.id
+      CROSS JOIN LATERAL (SELECT billing.xml_missing_brand(br.legal_name, br.registration_number,
+                                                           br.address_line, br.peppol_id) AS missing) AS m
+      WHERE cardinality(m.missing) > 0
+      GROUP BY br.id, m.missing
       UNION ALL
-      SELECT br.code, 'buyer ' || bu.code, count(*), string_agg(DISTINCT d.run_id::text, ', '),
-             array_remove(ARRAY[
-               CASE WHEN nullif(btrim(bu.address_line), '') IS NULL THEN 'buyer.address_line' END,
-               CASE WHEN bu.peppol_id IS NULL THEN 'buyer.peppol_scheme/peppol_id' END],
-             NULL),
-             format('UPDATE billing.buyer SET %s WHERE id = %s', array_to_string(array_remove(ARRAY[
-               CASE WHEN nullif(btrim(bu.address_line), '') IS NULL THEN 'address_line = ''…''' END,
-               CASE WHEN bu.peppol_id IS NULL THEN 'peppol_scheme = ''…'', peppol_id = ''…''' END],
-             NULL), ', '), bu.id)
+      SELECT br.code, 'buyer ' || bu.code, count(*), string_agg(DISTINCT d.run_id::text, ', '), m.missing,
+             format('UPDATE billing.buyer SET %s WHERE id = %s', billing.xml_missing_assignments(m.missing), bu.id)
       FROM drafts d JOIN billing.buyer bu ON bu.id = d.buyer_id
       JOIN billing.brand br ON br.id = d.brand_id
-      WHERE nullif(btrim(bu.address_line), '') IS NULL OR bu.peppol_id IS NULL
-      GROUP BY br.code, bu.id) AS x
+      CROSS JOIN LATERAL (SELECT billing.xml_missing_buyer(bu.address_line, bu.peppol_id, NULL) AS missing) AS m
+      WHERE cardinality(m.missing) > 0
+      GROUP BY br.code, bu.id, m.missing) AS x
 UNION ALL
 -- the nightly job: missing, disabled, or aimed at another database (no brand: the whole database)
 SELECT c.severity, NULL, 'cron_job', c.object, c.detail, c.fix

@@ -153,6 +153,42 @@ RETURN CASE WHEN rate = 0.08 THEN 'AA' WHEN rate = 0 THEN 'E' ELSE 'S' END;
 COMMENT ON FUNCTION billing.tax_category(numeric) IS
 	'PINT JP tax category of a rate: 0.08 AA (reduced), 0 E (exempt), otherwise S (standard)';
 
+-- What PINT JP needs of the master data, as the names of the fields that
+-- are missing: one definition for the XML's refusal (invoices_xml) and the
+-- health check (xml_incomplete).  The seller's fields:
+CREATE OR REPLACE FUNCTION billing.xml_missing_brand(legal_name text, registration_number text,
+                                                     address_line text, peppol_id text)
+RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN array_remove(ARRAY[
+	CASE WHEN nullif(btrim(legal_name), '') IS NULL THEN 'brand.legal_name' END,
+	CASE WHEN registration_number IS NULL THEN 'brand.registration_number' END,
+	CASE WHEN nullif(btrim(address_line), '') IS NULL THEN 'brand.address_line' END,
+	CASE WHEN peppol_id IS NULL THEN 'brand.peppol_scheme/peppol_id' END], NULL);
+COMMENT ON FUNCTION billing.xml_missing_brand(text, text, text, text) IS
+	'the seller fields PINT JP needs that are missing, named brand.column';
+-- the buyer's, named with its code when one is given
+CREATE OR REPLACE FUNCTION billing.xml_missing_buyer(address_line text, peppol_id text, buyer_code text)
+RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN array_remove(ARRAY[
+	CASE WHEN nullif(btrim(address_line), '') IS NULL
+	     THEN 'buyer.address_line' || coalesce(' (buyer ' || buyer_code || ')', '') END,
+	CASE WHEN peppol_id IS NULL
+	     THEN 'buyer.peppol_scheme/peppol_id' || coalesce(' (buyer ' || buyer_code || ')', '') END], NULL);
+COMMENT ON FUNCTION billing.xml_missing_buyer(text, text, text) IS
+	'the buyer fields PINT JP needs that are missing, named buyer.column (and the buyer''s code when given)';
+-- the SET list that fills missing fields in, with the values (…) for a
+-- person to write: the fix billing.health gives
+CREATE OR REPLACE FUNCTION billing.xml_missing_assignments(missing text[])
+RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN (SELECT string_agg(CASE f.field
+                              WHEN 'registration_number' THEN 'registration_number = ''T…'''
+                              WHEN 'peppol_scheme/peppol_id' THEN 'peppol_scheme = ''…'', peppol_id = ''…'''
+                              ELSE f.field || ' = ''…''' END, ', ' ORDER BY u.ord)
+        FROM unnest(missing) WITH ORDINALITY AS u(name, ord)
+        CROSS JOIN LATERAL (SELECT regexp_replace(u.name, '^(brand|buyer)\.([a-z_/]+).*$', '\2') AS field) AS f);
+COMMENT ON FUNCTION billing.xml_missing_assignments(text[]) IS
+	'the SET list of an UPDATE that fills in the missing fields xml_missing_brand or xml_missing_buyer named, values left as …';
+
 -- billing.refuse_incomplete_xml: the error for an invoice whose master data
 -- lacks what the XML must carry; names every missing field at once
 CREATE OR REPLACE FUNCTION billing.refuse_incomplete_xml(invoice_id bigint, missing text[]) RETURNS xml
@@ -302,16 +338,9 @@ BEGIN
 		  AND (brands IS NULL OR i.brand_id = ANY (brands))
 	), checked AS (
 		SELECT inv.*,
-		       array_remove(ARRAY[
-		           CASE WHEN nullif(btrim(inv.legal_name), '') IS NULL THEN format('brand.legal_name') END,
-		           CASE WHEN inv.registration_number IS NULL THEN 'brand.registration_number' END,
-		           CASE WHEN nullif(btrim(inv.brand_address_line), '') IS NULL THEN 'brand.address_line' END,
-		           CASE WHEN inv.brand_peppol_id IS NULL THEN 'brand.peppol_scheme/peppol_id' END,
-		           CASE WHEN nullif(btrim(inv.buyer_address_line), '') IS NULL
-		                THEN format('buyer.address_line (buyer %s)', inv.buyer_code) END,
-		           CASE WHEN inv.buyer_peppol_id IS NULL
-		                THEN format('buyer.peppol_scheme/peppol_id (buyer %s)', inv.buyer_code) END],
-		           NULL) AS missing
+		       billing.xml_missing_brand(inv.legal_name, inv.registration_number, inv.brand_address_line,
+		                                 inv.brand_peppol_id)
+		       || billing.xml_missing_buyer(inv.buyer_address_line, inv.buyer_peppol_id, inv.buyer_code) AS missing
 		FROM inv
 		WHERE inv.lines > 0
 	)
