@@ -27,14 +27,14 @@ OBJS = \
 # The install script billing--$(EXTVERSION).sql is all of them in this order
 # (src/sql/assemble.sh).  Each source is of one of two kinds:
 SQL_SOURCES = $(addprefix src/sql/, \
-	types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
+	schema.sql types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
 	actions.sql xml.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql health.sql grants.sql uninstall.sql)
-# - run once: they create what a later version can only ALTER (types,
-#   tables).  An upgrade script billing--FROM--$(EXTVERSION).sql leaves them
-#   out; the hand-written src/sql/updates/FROM--$(EXTVERSION).sql takes the
-#   place of the last of them, and their COMMENT ON and config dump
-#   statements, which are safe to repeat, are kept.
-SQL_RUN_ONCE = $(addprefix src/sql/, types.sql tables.sql)
+# - run once: they create what a later version can only ALTER (schemas,
+#   types, tables).  An upgrade script billing--FROM--$(EXTVERSION).sql has,
+#   in place of each, the hand-written file of the same name in
+#   src/sql/updates/FROM--$(EXTVERSION)/ if there is one, and keeps their
+#   COMMENT ON and config dump statements, which are safe to repeat.
+SQL_RUN_ONCE = $(addprefix src/sql/, schema.sql types.sql tables.sql)
 # - re-runnable: every other source (CREATE OR REPLACE, comments, grants),
 #   run by an upgrade as it stands, so that an upgraded database gets what a
 #   fresh install gets (test/t/003_upgrade.pl).
@@ -42,7 +42,7 @@ SQL_RERUNNABLE = $(filter-out $(SQL_RUN_ONCE),$(SQL_SOURCES))
 # Both are written into src/sql/ and installed by name.  Released scripts
 # (src/sql/released/: billing--0.1.sql, billing--0.2.sql and
 # billing--0.1--0.2.sql) are kept byte for byte as they shipped.
-UPGRADES_FROM = $(patsubst src/sql/updates/%--$(EXTVERSION).sql,%,$(wildcard src/sql/updates/*--$(EXTVERSION).sql))
+UPGRADES_FROM = $(patsubst src/sql/updates/%--$(EXTVERSION)/,%,$(wildcard src/sql/updates/*--$(EXTVERSION)/))
 DATA_built = src/sql/$(EXTENSION)--$(EXTVERSION).sql \
 	$(foreach v,$(UPGRADES_FROM),src/sql/$(EXTENSION)--$(v)--$(EXTVERSION).sql)
 DATA = $(wildcard src/sql/released/$(EXTENSION)--*.sql)
@@ -75,8 +75,8 @@ $(EXTENSION).control: $(EXTENSION).control.in Makefile
 src/sql/$(EXTENSION)--$(EXTVERSION).sql: $(SQL_SOURCES) src/sql/assemble.sh Makefile
 	sh src/sql/assemble.sh install $(EXTVERSION) $(SQL_SOURCES) > $@
 
-src/sql/$(EXTENSION)--%--$(EXTVERSION).sql: src/sql/updates/%--$(EXTVERSION).sql $(SQL_SOURCES) src/sql/assemble.sh Makefile
-	sh src/sql/assemble.sh upgrade $* $(EXTVERSION) $< '$(SQL_RUN_ONCE)' $(SQL_SOURCES) > $@
+src/sql/$(EXTENSION)--%--$(EXTVERSION).sql: $(wildcard src/sql/updates/*--$(EXTVERSION)/*.sql) $(SQL_SOURCES) src/sql/assemble.sh Makefile
+	sh src/sql/assemble.sh upgrade $* $(EXTVERSION) src/sql/updates/$*--$(EXTVERSION) '$(SQL_RUN_ONCE)' $(SQL_SOURCES) > $@
 
 # TAP tests (test/t/*.pl) against the installed extension, as pgvector runs
 # them: make prove_installcheck, as a user that may run initdb.  They write

@@ -1,7 +1,7 @@
 -- Functions that bind at creation (issue 11, item 8).  A LANGUAGE sql
 -- function with a string body and no SET search_path is parsed where it is
 -- inlined, under the caller's search_path: a DBA who called
--- billing.draft_rows ran a tenant's planted public.<>(numeric, integer).
+-- billing_internal.draft_rows ran a tenant's planted public.<>(numeric, integer).
 -- Every such function now has a SQL-standard body (RETURN or BEGIN ATOMIC,
 -- parsed at install), the run statement still inlines them, and the
 -- internal ones are not executable by PUBLIC.
@@ -11,7 +11,7 @@ SET client_min_messages = warning;
 
 -- the extension's functions
 CREATE TEMP VIEW own_function AS
-SELECT p.oid, p.oid::regprocedure AS fn, l.lanname, p.prosrc, p.prosqlbody, p.proconfig, p.proacl
+SELECT p.oid, p.oid::regprocedure AS fn, l.lanname, p.prosrc, p.prosqlbody, p.proconfig, p.proacl, p.prorettype
 FROM pg_proc p
 JOIN pg_language l ON l.oid = p.prolang
 JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
@@ -26,11 +26,19 @@ ORDER BY fn::text;
 SELECT count(*) > 0 AS has_sql_standard_bodies FROM own_function WHERE prosqlbody IS NOT NULL;
 -- no body spells OPERATOR(pg_catalog.x) any more
 SELECT fn AS spells_operator FROM own_function WHERE prosrc LIKE '%OPERATOR(pg_catalog.%' ORDER BY fn::text;
--- the internal helpers are not PUBLIC's
-SELECT fn, EXISTS (SELECT FROM aclexplode(coalesce(proacl, acldefault('f', 10))) AS a
-                   WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE') AS public_executes
-FROM own_function
-WHERE fn::text ~ '^billing\.(draft_rows|round_amount|invoice_date_for|tax_category|run_step)\('
+-- the internal functions PUBLIC may execute: only what the types, CHECKs,
+-- policies and views evaluate as the querying role (src/sql/grants.sql)
+SELECT fn AS internal_public_executes FROM own_function
+WHERE fn::text LIKE 'billing\_internal.%'
+  AND EXISTS (SELECT FROM aclexplode(coalesce(proacl, acldefault('f', 10))) AS a
+              WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
+  AND prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype)
+ORDER BY fn::text;
+-- and no trigger function
+SELECT fn AS trigger_public_executes FROM own_function
+WHERE prorettype IN ('trigger'::regtype, 'event_trigger'::regtype)
+  AND EXISTS (SELECT FROM aclexplode(coalesce(proacl, acldefault('f', 10))) AS a
+              WHERE a.grantee = 0 AND a.privilege_type = 'EXECUTE')
 ORDER BY fn::text;
 
 -- a story: one buyer with a balance and one delivery
@@ -66,11 +74,11 @@ CREATE OPERATOR bound_lookalike.= (LEFTARG = text, RIGHTARG = text, FUNCTION = b
 
 SET search_path = bound_lookalike, pg_catalog, billing;
 SELECT row_kind, previous_billed, purchases, tax, total
-FROM billing.draft_rows(:brand, :schedule, '2026-10-01', '2026-11-01', now(), '2026-10-31', '2026-10-31')
+FROM billing_internal.draft_rows(:brand, :schedule, '2026-10-01', '2026-11-01', now(), '2026-10-31', '2026-10-31')
 ORDER BY 1;
-SELECT billing.tax_category(0.08) AS reduced, billing.tax_category(0.10) AS standard;
-SELECT billing.run_step('completed', true, NULL) AS step;
-SELECT billing.round_amount(10.5, 0, 'up') AS up;
+SELECT billing_internal.tax_category(0.08) AS reduced, billing_internal.tax_category(0.10) AS standard;
+SELECT billing_internal.run_step('completed', true, NULL) AS step;
+SELECT billing_internal.round_amount(10.5, 0, 'up') AS up;
 RESET search_path;
 -- none of them was called
 SELECT name AS lookalike_called FROM bound_lookalike.calls;
@@ -90,16 +98,16 @@ BEGIN
 	RETURN false;
 END
 $$;
-SELECT pg_temp.plan_has(format('SELECT * FROM billing.draft_rows(%s, %s, %L, %L, now(), %L, %L)',
+SELECT pg_temp.plan_has(format('SELECT * FROM billing_internal.draft_rows(%s, %s, %L, %L, now(), %L, %L)',
                                :brand, :schedule, '2026-10-01', '2026-11-01', '2026-10-31', '2026-10-31'),
                         'Function Scan') AS draft_rows_function_scan,
-       pg_temp.plan_has(format('SELECT * FROM billing.draft_rows(%s, %s, %L, %L, now(), %L, %L)',
+       pg_temp.plan_has(format('SELECT * FROM billing_internal.draft_rows(%s, %s, %L, %L, now(), %L, %L)',
                                :brand, :schedule, '2026-10-01', '2026-11-01', '2026-10-31', '2026-10-31'),
                         'billing\.document d') AS reads_documents;
 
 -- run_report writes run_step's expression out: the two agree on every run
 SELECT count(*) > 0 AS runs, count(*) FILTER (WHERE rr.step IS DISTINCT FROM
-           billing.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
+           billing_internal.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
                             rr.drafts + rr.quarantined)) AS disagree
 FROM billing.run_report rr JOIN billing.invoice_run r ON r.id = rr.run;
 

@@ -20,9 +20,9 @@ FROM unnest(ARRAY['DAILY', '  Daily  ', 'weekly : Monday', 'WEEKLY:FRIDAY',
 -- binary send/receive round trip and the text casts
 -- (binary COPY goes through cycle_send and cycle_recv; an int4 written in
 -- binary and read as a cycle exercises the receive checks)
-SELECT billing.cycle_send('weekly:fri') AS weekly_fri,
-       billing.cycle_send('monthly:eom') AS monthly_eom,
-       billing.cycle_send('yearly:eoy') AS yearly_eoy;
+SELECT billing_internal.cycle_send('weekly:fri') AS weekly_fri,
+       billing_internal.cycle_send('monthly:eom') AS monthly_eom,
+       billing_internal.cycle_send('yearly:eoy') AS yearly_eoy;
 CREATE TEMP TABLE cycle_copy (c billing.cycle);
 INSERT INTO cycle_copy VALUES ('daily'), ('weekly:sun'), ('monthly:20'), ('yearly:eoy');
 COPY cycle_copy TO '/tmp/billing_cycle_copy.bin' (FORMAT binary);

@@ -16,8 +16,8 @@ SELECT 'month+1:eom'::billing.due_rule AS "翌月末",
        'month+2:10'::billing.due_rule AS "翌々月10日",
        'net:30'::billing.due_rule AS "NET30";
 
-SELECT billing.due_rule_send('net:30') AS net_30,
-       billing.due_rule_send('month+1:eom') AS month_1_eom;
+SELECT billing_internal.due_rule_send('net:30') AS net_30,
+       billing_internal.due_rule_send('month+1:eom') AS month_1_eom;
 CREATE TEMP TABLE rule_copy (r billing.due_rule);
 INSERT INTO rule_copy VALUES ('net:30'), ('month+1:eom'), ('month+2:10');
 COPY rule_copy TO '/tmp/billing_rule_copy.bin' (FORMAT binary);
@@ -47,7 +47,7 @@ ORDER BY c, r;
 SELECT c, r, e.state AS sqlstate, e.message, e.detail, e.hint
 FROM (VALUES ('monthly:20', 'month+0:25'), ('monthly:20', 'month+0:10'),
              ('monthly:eom', 'month+0:eom'), ('monthly:28', 'month+0:30')) AS v(c, r),
-     err(format('SELECT billing.require_due_rule_fits(%L, %L)', c, r)) AS e;
+     err(format('SELECT billing_internal.require_due_rule_fits(%L, %L)', c, r)) AS e;
 
 -- errors: bad syntax is 22P02, numbers out of range are 22023
 SELECT q AS query, e.state AS sqlstate, e.message, e.detail,

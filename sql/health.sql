@@ -33,7 +33,7 @@ GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.m
 	billing.document_link, billing.invoice_run, billing.run_log, billing.notification,
 	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
 	billing.master_data_version, billing.health TO regress_health_hlt, regress_health_other;
-GRANT EXECUTE ON FUNCTION billing.assert_healthy, billing.dead_runs, billing.health_cron TO regress_health_hlt, regress_health_other;
+GRANT EXECUTE ON FUNCTION billing.assert_healthy, billing.dead_runs, billing_internal.health_cron TO regress_health_hlt, regress_health_other;
 
 -- the scheduled runs due now (other brands' due runs are made too)
 SET client_min_messages = error;
@@ -173,7 +173,7 @@ REVOKE ALL ON billing.brand, billing.schedule, billing.bank_account, billing.mem
 	billing.document_link, billing.invoice_run, billing.run_log, billing.notification,
 	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
 	billing.master_data_version, billing.health FROM regress_health_hlt, regress_health_other;
-REVOKE ALL ON FUNCTION billing.assert_healthy, billing.dead_runs, billing.health_cron FROM regress_health_hlt, regress_health_other;
+REVOKE ALL ON FUNCTION billing.assert_healthy, billing.dead_runs, billing_internal.health_cron FROM regress_health_hlt, regress_health_other;
 REVOKE ALL ON SCHEMA billing FROM regress_health_hlt, regress_health_other;
 SELECT billing.revoke_brand('HLT', 'regress_health_hlt') AS revoked;
 SELECT billing.revoke_brand('WALLB', 'regress_health_other') AS revoked;

@@ -264,5 +264,5 @@ FROM (SELECT x.id, s.*
                             percent numeric PATH 'cac:TaxCategory/cbc:Percent') AS s) AS s
 FULL JOIN (SELECT t.* FROM billing.invoice_tax_line t WHERE t.invoice_id IN (SELECT id FROM every_xml)) AS t
   ON t.invoice_id = s.id AND t.tax_rate * 100 = s.percent AND t.taxable_amount = s.taxable AND t.tax = s.tax
- AND billing.tax_category(t.tax_rate) = s.category;
-SELECT billing.tax_category(r) AS category, r AS rate FROM unnest(ARRAY[0.10, 0.08, 0, 0.19]) AS r;
+ AND billing_internal.tax_category(t.tax_rate) = s.category;
+SELECT billing_internal.tax_category(r) AS category, r AS rate FROM unnest(ARRAY[0.10, 0.08, 0, 0.19]) AS r;

@@ -25,7 +25,7 @@ SELECT code, cycle, override_due_rule, due_rule, invoice_date_mode, issue_delay,
 FROM schedule ORDER BY id;
 -- Y60 bills from 2024 (B7 below): it says so by its creation time, since an
 -- application may be back-dated at most a year before its schedule was
--- created (billing.buyer_stamp_schedule)
+-- created (billing_internal.buyer_stamp_schedule)
 UPDATE schedule SET created_at = '2023-06-01 09:00' WHERE code = 'Y60';
 
 INSERT INTO buyer (brand_id, code, name, schedule_id, schedule_applied_at, default_due_rule,
@@ -267,8 +267,8 @@ SELECT * FROM err($$SELECT rerun_invoice_run('M20')$$);
 SELECT * FROM err($$SELECT rerun_invoice_run('M20', brand => 'NOPE')$$);
 
 -- rounding modes, including negative amounts
-SELECT a, round_amount(a, 0, 'down') AS down, round_amount(a, 0, 'half_up') AS half_up,
-       round_amount(a, 0, 'up') AS up, round_amount(a, 2, 'up') AS up_cents
+SELECT a, billing_internal.round_amount(a, 0, 'down') AS down, billing_internal.round_amount(a, 0, 'half_up') AS half_up,
+       billing_internal.round_amount(a, 0, 'up') AS up, billing_internal.round_amount(a, 2, 'up') AS up_cents
 FROM unnest(ARRAY[123.4, 123.5, -123.5, -123.4, 100, 0.001]::numeric[]) AS a;
 
 -- bad input: a clear error, nothing changed
@@ -313,7 +313,7 @@ ROLLBACK;
 
 -- functions are labelled for what they do
 SELECT p.proname, p.provolatile, p.proparallel, p.prosecdef
-FROM pg_proc p WHERE p.pronamespace = 'billing'::regnamespace
+FROM pg_proc p WHERE p.pronamespace IN ('billing'::regnamespace, 'billing_internal'::regnamespace)
   AND p.proname IN ('issue_drafts', 'rerun_invoice_run', 'confirm_invoices', 'delete_drafts',
                     'round_amount', 'cron_setup', 'check_document')
 ORDER BY p.proname;

@@ -67,7 +67,7 @@ GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.m
 	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
 	billing.master_data_version, billing.health TO regress_mx_reader;
 GRANT EXECUTE ON FUNCTION billing.preview_run, billing.invoice_xml, billing.run_xml,
-	billing.invoices_xml, billing.assert_healthy, billing.dead_runs, billing.health_cron TO regress_mx_reader;
+	billing.invoices_xml, billing.assert_healthy, billing.dead_runs, billing_internal.health_cron TO regress_mx_reader;
 GRANT INSERT, UPDATE, DELETE ON billing.buyer, billing.document TO regress_mx_app;
 GRANT USAGE ON SEQUENCE billing.buyer_id_seq, billing.document_id_seq TO regress_mx_app;
 GRANT EXECUTE ON FUNCTION billing.confirm_invoices, billing.quarantine_invoices,
@@ -101,7 +101,7 @@ INSERT INTO call VALUES
 	-- the API of the recipe
 	('billing.assert_healthy()', $$SELECT pg_temp.try_assert_healthy()$$),
 	('billing.dead_runs()', $$SELECT count(*) FROM billing.dead_runs()$$),
-	('billing.health_cron()', $$SELECT count(*) FROM billing.health_cron()$$),
+	('billing_internal.health_cron()', $$SELECT count(*) FROM billing_internal.health_cron()$$),
 	('billing.preview_run(text,timestamptz,text,date)', $$SELECT * FROM billing.preview_run('MXEOM', '2026-11-02 12:00+09', period => '2026-10-31')$$),
 	('billing.invoice_xml(bigint)', $$SELECT billing.invoice_xml(:confirmed)$$),
 	('billing.run_xml(bigint)', $$SELECT * FROM billing.run_xml(:run)$$),
@@ -118,10 +118,10 @@ INSERT INTO call VALUES
 	('billing.enable_run(bigint)', $$SELECT * FROM billing.enable_run(:disabled_run)$$),
 	('billing.process_run(bigint)', $$SELECT * FROM billing.process_run(:run)$$),
 	-- what every role may call: the caller, the calendar, the types
-	('billing.caller_brands()', $$SELECT billing.caller_brands()$$),
-	('billing.calling_role()', $$SELECT billing.calling_role()$$),
-	('billing.run_phases()', $$SELECT * FROM billing.run_phases()$$),
-	('billing.uninvoiced_documents(bigint)', $$SELECT * FROM billing.uninvoiced_documents(0)$$),
+	('billing_internal.caller_brands()', $$SELECT billing_internal.caller_brands()$$),
+	('billing_internal.calling_role()', $$SELECT billing_internal.calling_role()$$),
+	('billing_internal.run_phases()', $$SELECT * FROM billing_internal.run_phases()$$),
+	('billing_internal.uninvoiced_documents(bigint)', $$SELECT * FROM billing_internal.uninvoiced_documents(0)$$),
 	('billing.fail_dead_runs()', $$SELECT billing.fail_dead_runs()$$),
 	('billing.cutoff_on_or_after(billing.cycle,date)', $$SELECT billing.cutoff_on_or_after('monthly:eom', '2026-10-10')$$),
 	('billing.cutoffs(billing.cycle,date,date)', $$SELECT * FROM billing.cutoffs('monthly:eom', '2026-01-01', '2026-12-31')$$),
@@ -129,40 +129,40 @@ INSERT INTO call VALUES
 	('billing.last_closed_period(billing.cycle,date)', $$SELECT billing.last_closed_period('monthly:eom', '2026-11-02')$$),
 	('billing.due_date(billing.due_rule,date,date)', $$SELECT billing.due_date('month+1:eom', '2026-10-31', '2026-10-31')$$),
 	('billing.due_rule_fits(billing.cycle,billing.due_rule)', $$SELECT billing.due_rule_fits('monthly:eom', 'month+1:eom')$$),
-	('billing.require_due_rule_fits(billing.cycle,billing.due_rule)', $$SELECT billing.require_due_rule_fits('monthly:eom', 'month+1:eom')$$),
-	('billing.check_document(text,numeric,numeric)', $$SELECT billing.check_document('delivery_invoice', 1000, 0.10)$$),
-	('billing.check_finite(numeric,text,text)', $$SELECT billing.check_finite(1000, 'amount', 'document')$$),
-	('billing.check_issue_delay(interval,text)', $$SELECT billing.check_issue_delay('5 minutes', 'MXEOM')$$),
-	('billing.check_document_limits(text,date,numeric,numeric)', $$SELECT billing.check_document_limits('MX-D1', '2026-10-10', 1000, 0.10)$$),
-	('billing.check_amount_limit(numeric,text,text)', $$SELECT billing.check_amount_limit(1000, 'billing balance of buyer', 'MX1')$$),
-	('billing.check_length(text,integer,text)', $$SELECT billing.check_length('MX1', 64, 'buyer code')$$),
-	('billing.check_time_zone(text)', $$SELECT billing.check_time_zone('Asia/Tokyo')$$),
-	('billing.cycle_in(cstring)', $$SELECT billing.cycle_in('weekly:mon')$$),
-	('billing.cycle_out(billing.cycle)', $$SELECT billing.cycle_out('weekly:mon')$$),
-	('billing.cycle_send(billing.cycle)', $$SELECT billing.cycle_send('weekly:mon')$$),
-	('billing.cycle_cmp(billing.cycle,billing.cycle)', $$SELECT billing.cycle_cmp('daily', 'weekly:mon')$$),
-	('billing.cycle_eq(billing.cycle,billing.cycle)', $$SELECT billing.cycle_eq('daily', 'weekly:mon')$$),
-	('billing.cycle_ne(billing.cycle,billing.cycle)', $$SELECT billing.cycle_ne('daily', 'weekly:mon')$$),
-	('billing.cycle_lt(billing.cycle,billing.cycle)', $$SELECT billing.cycle_lt('daily', 'weekly:mon')$$),
-	('billing.cycle_le(billing.cycle,billing.cycle)', $$SELECT billing.cycle_le('daily', 'weekly:mon')$$),
-	('billing.cycle_gt(billing.cycle,billing.cycle)', $$SELECT billing.cycle_gt('daily', 'weekly:mon')$$),
-	('billing.cycle_ge(billing.cycle,billing.cycle)', $$SELECT billing.cycle_ge('daily', 'weekly:mon')$$),
-	('billing.cycle_hash(billing.cycle)', $$SELECT billing.cycle_hash('weekly:mon')$$),
-	('billing.due_rule_in(cstring)', $$SELECT billing.due_rule_in('net:30')$$),
-	('billing.due_rule_out(billing.due_rule)', $$SELECT billing.due_rule_out('net:30')$$),
-	('billing.due_rule_send(billing.due_rule)', $$SELECT billing.due_rule_send('net:30')$$),
-	('billing.due_rule_cmp(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_cmp('net:30', 'month+1:eom')$$),
-	('billing.due_rule_eq(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_eq('net:30', 'month+1:eom')$$),
-	('billing.due_rule_ne(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_ne('net:30', 'month+1:eom')$$),
-	('billing.due_rule_lt(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_lt('net:30', 'month+1:eom')$$),
-	('billing.due_rule_le(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_le('net:30', 'month+1:eom')$$),
-	('billing.due_rule_gt(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_gt('net:30', 'month+1:eom')$$),
-	('billing.due_rule_ge(billing.due_rule,billing.due_rule)', $$SELECT billing.due_rule_ge('net:30', 'month+1:eom')$$),
-	('billing.due_rule_hash(billing.due_rule)', $$SELECT billing.due_rule_hash('net:30')$$),
+	('billing_internal.require_due_rule_fits(billing.cycle,billing.due_rule)', $$SELECT billing_internal.require_due_rule_fits('monthly:eom', 'month+1:eom')$$),
+	('billing_internal.check_document(text,numeric,numeric)', $$SELECT billing_internal.check_document('delivery_invoice', 1000, 0.10)$$),
+	('billing_internal.check_finite(numeric,text,text)', $$SELECT billing_internal.check_finite(1000, 'amount', 'document')$$),
+	('billing_internal.check_issue_delay(interval,text)', $$SELECT billing_internal.check_issue_delay('5 minutes', 'MXEOM')$$),
+	('billing_internal.check_document_limits(text,date,numeric,numeric)', $$SELECT billing_internal.check_document_limits('MX-D1', '2026-10-10', 1000, 0.10)$$),
+	('billing_internal.check_amount_limit(numeric,text,text)', $$SELECT billing_internal.check_amount_limit(1000, 'billing balance of buyer', 'MX1')$$),
+	('billing_internal.check_length(text,integer,text)', $$SELECT billing_internal.check_length('MX1', 64, 'buyer code')$$),
+	('billing_internal.check_time_zone(text)', $$SELECT billing_internal.check_time_zone('Asia/Tokyo')$$),
+	('billing_internal.cycle_in(cstring)', $$SELECT billing_internal.cycle_in('weekly:mon')$$),
+	('billing_internal.cycle_out(billing.cycle)', $$SELECT billing_internal.cycle_out('weekly:mon')$$),
+	('billing_internal.cycle_send(billing.cycle)', $$SELECT billing_internal.cycle_send('weekly:mon')$$),
+	('billing_internal.cycle_cmp(billing.cycle,billing.cycle)', $$SELECT billing_internal.cycle_cmp('daily', 'weekly:mon')$$),
+	('billing_internal.cycle_eq(billing.cycle,billing.cycle)', $$SELECT billing_internal.cycle_eq('daily', 'weekly:mon')$$),
+	('billing_internal.cycle_ne(billing.cycle,billing.cycle)', $$SELECT billing_internal.cycle_ne('daily', 'weekly:mon')$$),
+	('billing_internal.cycle_lt(billing.cycle,billing.cycle)', $$SELECT billing_internal.cycle_lt('daily', 'weekly:mon')$$),
+	('billing_internal.cycle_le(billing.cycle,billing.cycle)', $$SELECT billing_internal.cycle_le('daily', 'weekly:mon')$$),
+	('billing_internal.cycle_gt(billing.cycle,billing.cycle)', $$SELECT billing_internal.cycle_gt('daily', 'weekly:mon')$$),
+	('billing_internal.cycle_ge(billing.cycle,billing.cycle)', $$SELECT billing_internal.cycle_ge('daily', 'weekly:mon')$$),
+	('billing_internal.cycle_hash(billing.cycle)', $$SELECT billing_internal.cycle_hash('weekly:mon')$$),
+	('billing_internal.due_rule_in(cstring)', $$SELECT billing_internal.due_rule_in('net:30')$$),
+	('billing_internal.due_rule_out(billing.due_rule)', $$SELECT billing_internal.due_rule_out('net:30')$$),
+	('billing_internal.due_rule_send(billing.due_rule)', $$SELECT billing_internal.due_rule_send('net:30')$$),
+	('billing_internal.due_rule_cmp(billing.due_rule,billing.due_rule)', $$SELECT billing_internal.due_rule_cmp('net:30', 'month+1:eom')$$),
+	('billing_internal.due_rule_eq(billing.due_rule,billing.due_rule)', $$SELECT billing_internal.due_rule_eq('net:30', 'month+1:eom')$$),
+	('billing_internal.due_rule_ne(billing.due_rule,billing.due_rule)', $$SELECT billing_internal.due_rule_ne('net:30', 'month+1:eom')$$),
+	('billing_internal.due_rule_lt(billing.due_rule,billing.due_rule)', $$SELECT billing_internal.due_rule_lt('net:30', 'month+1:eom')$$),
+	('billing_internal.due_rule_le(billing.due_rule,billing.due_rule)', $$SELECT billing_internal.due_rule_le('net:30', 'month+1:eom')$$),
+	('billing_internal.due_rule_gt(billing.due_rule,billing.due_rule)', $$SELECT billing_internal.due_rule_gt('net:30', 'month+1:eom')$$),
+	('billing_internal.due_rule_ge(billing.due_rule,billing.due_rule)', $$SELECT billing_internal.due_rule_ge('net:30', 'month+1:eom')$$),
+	('billing_internal.due_rule_hash(billing.due_rule)', $$SELECT billing_internal.due_rule_hash('net:30')$$),
 	-- the master data PINT JP needs (the health view calls them as the reader)
-	('billing.xml_missing_brand(text,text,text,text)', $$SELECT billing.xml_missing_brand('KK', NULL, 'x', 'p')$$),
-	('billing.xml_missing_buyer(text,text,text)', $$SELECT billing.xml_missing_buyer(NULL, NULL, 'B1')$$),
-	('billing.xml_missing_assignments(text[])', $$SELECT billing.xml_missing_assignments('{brand.legal_name}')$$);
+	('billing_internal.xml_missing_brand(text,text,text,text)', $$SELECT billing_internal.xml_missing_brand('KK', NULL, 'x', 'p')$$),
+	('billing_internal.xml_missing_buyer(text,text,text)', $$SELECT billing_internal.xml_missing_buyer(NULL, NULL, 'B1')$$),
+	('billing_internal.xml_missing_assignments(text[])', $$SELECT billing_internal.xml_missing_assignments('{brand.legal_name}')$$);
 
 -- the roles of the recipe, as they log in
 CREATE TEMP TABLE recipe_role (role text PRIMARY KEY);
@@ -173,7 +173,7 @@ INSERT INTO recipe_role VALUES ('regress_mx_reader_login'), ('regress_mx_app_log
 CREATE TEMP VIEW granted_function AS
 SELECT r.role, p.oid::regprocedure AS fn
 FROM recipe_role r CROSS JOIN pg_proc p
-WHERE p.pronamespace = 'billing'::regnamespace
+WHERE p.pronamespace IN ('billing'::regnamespace, 'billing_internal'::regnamespace)
   AND has_function_privilege(r.role, p.oid, 'EXECUTE')
   AND p.prorettype NOT IN ('trigger'::regtype, 'event_trigger'::regtype)
   AND NOT 'internal'::regtype = ANY (p.proargtypes::oid[]::regtype[]);

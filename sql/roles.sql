@@ -114,7 +114,7 @@ RESET SESSION AUTHORIZATION;
 
 -- the reader sees its brand, and only it
 SET SESSION AUTHORIZATION regress_a_reader;
-SELECT current_user, billing.calling_role(), billing.caller_brands() = ARRAY[(SELECT id FROM billing.brand WHERE code = 'WALLA')] AS own_brand;
+SELECT current_user, billing_internal.calling_role(), billing_internal.caller_brands() = ARRAY[(SELECT id FROM billing.brand WHERE code = 'WALLA')] AS own_brand;
 SELECT code FROM billing.brand ORDER BY code;
 SELECT code FROM billing.schedule ORDER BY code;
 SELECT b.code, i.status, i.total FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id ORDER BY b.code;
@@ -182,14 +182,14 @@ $$;
 SELECT r AS role, t.n, a.state AS sqlstate, a.message
 FROM unnest(ARRAY['regress_a_reader', 'regress_a_app', 'regress_a_admin']) AS r
 CROSS JOIN unnest(ARRAY[
-	format('SELECT billing.finish_run(%s, false, %L, 0, 0, 0, 0, 0, 0)', :run_a, 'failed: forged'),
-	format('SELECT billing.run_invoice_run(%s)', :run_a),
-	'SELECT billing.issue_drafts_internal(now())',
-	format('SELECT billing.plan_rerun(%L, %L, now(), NULL, NULL)', 'EOM', '{}'),
-	'SELECT billing.plan_scheduled_runs(1, now())',
-	format('SELECT billing.start_run_worker(%s)', :run_a),
-	format('SELECT billing.lock_invoices(ARRAY[%s]::bigint[], ARRAY[%L], %L)', :a2, 'draft', 'x'),
-	'SELECT * FROM billing.preview_drafts(1, 1, ''2026-10-01'', ''2026-11-01'', now(), ''2026-10-31'', ''2026-10-31'')',
+	format('SELECT billing_internal.finish_run(%s, false, %L, 0, 0, 0, 0, 0, 0)', :run_a, 'failed: forged'),
+	format('SELECT billing_internal.run_invoice_run(%s)', :run_a),
+	'SELECT billing_internal.issue_drafts_internal(now())',
+	format('SELECT billing_internal.plan_rerun(%L, %L, now(), NULL, NULL)', 'EOM', '{}'),
+	'SELECT billing_internal.plan_scheduled_runs(1, now())',
+	format('SELECT billing_internal.start_run_worker(%s)', :run_a),
+	format('SELECT billing_internal.lock_invoices(ARRAY[%s]::bigint[], ARRAY[%L], %L)', :a2, 'draft', 'x'),
+	'SELECT * FROM billing_internal.preview_drafts(1, 1, ''2026-10-01'', ''2026-11-01'', now(), ''2026-10-31'', ''2026-10-31'')',
 	'SELECT * FROM billing.issue_drafts()',
 	'SELECT billing.cron_setup()',
 	'SELECT billing.grant_brand(''WALLB'', current_user::regrole)',

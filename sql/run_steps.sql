@@ -111,11 +111,11 @@ SELECT id, brand_id, 'delivery_invoice', '2026-10-31', 700, 0.10, 'RS3-D2' FROM 
 -- (a queued run as a background rerun leaves it before its worker starts,
 -- made by the internal plan_rerun under the maintenance switch)
 SET billing.maintenance = on;
-SELECT billing.plan_rerun('RS-EOM', '{}', '2026-11-05 12:00+09', 'RS', NULL) AS queued \gset
+SELECT billing_internal.plan_rerun('RS-EOM', '{}', '2026-11-05 12:00+09', 'RS', NULL) AS queued \gset
 RESET billing.maintenance;
 SELECT status, enabled FROM billing.disable_run(:queued);
 SELECT step FROM billing.run_report WHERE run = :queued;
-SELECT e.state, e.message, e.hint FROM public.err(format('SELECT billing.run_invoice_run(%s)', :queued)) AS e;
+SELECT e.state, e.message, e.hint FROM public.err(format('SELECT billing_internal.run_invoice_run(%s)', :queued)) AS e;
 SELECT e.state, e.message FROM public.err(format('SELECT billing.process_run(%s)', :queued)) AS e;
 SELECT (billing.enable_run(:queued)).enabled;
 SELECT status, invoice_count, document_count FROM billing.process_run(:queued);
@@ -142,7 +142,7 @@ SELECT count(*) AS cancelled FROM billing.cancel_invoices(ARRAY[:d2]::bigint[]);
 SELECT step, drafts, confirmed, cancelled FROM billing.run_report WHERE run = :queued;
 SELECT billing.delete_drafts(ARRAY[:d3]::bigint[]) IS NOT NULL AS deleted;
 SELECT step, drafts, confirmed, cancelled FROM billing.run_report WHERE run = :queued;
--- the same step in the run actions' errors (billing.run_step)
+-- the same step in the run actions' errors (billing_internal.run_step)
 SELECT e.state, e.message FROM public.err(format('SELECT billing.enable_run(%s)', :queued)) AS e;
 -- a settled run may still be processed: validated, nothing left to confirm
 SELECT status, validated_at IS NOT NULL AS validated FROM billing.process_run(:queued);
@@ -153,8 +153,8 @@ ROLLBACK;
 -- runs being driven (the isolation spec run_phase shows one)
 SELECT run, phase, phase_since = finished_at AS since_finished, in_phase
 FROM billing.run_report WHERE brand = 'RS' ORDER BY run;
--- the phases are read through billing.run_phases, which lists the
+-- the phases are read through billing_internal.run_phases, which lists the
 -- caller's brands' runs only; the slots themselves are internal
-SELECT has_function_privilege('public', 'billing.run_phases_all()', 'EXECUTE') AS public_reads_all_slots,
-       has_function_privilege('public', 'billing.set_run_phase(bigint, bigint, text)', 'EXECUTE') AS public_sets_phases,
-       has_function_privilege('public', 'billing.run_phases()', 'EXECUTE') AS public_reads_own;
+SELECT has_function_privilege('public', 'billing_internal.run_phases_all()', 'EXECUTE') AS public_reads_all_slots,
+       has_function_privilege('public', 'billing_internal.set_run_phase(bigint, bigint, text)', 'EXECUTE') AS public_sets_phases,
+       has_function_privilege('public', 'billing_internal.run_phases()', 'EXECUTE') AS public_reads_own;

@@ -22,7 +22,7 @@ SELECT count(*) AS log_before FROM billing.maintenance_log \gset
 ------------------------------------------------------------------------------
 -- the prefix is reserved: a typo is an error, not a silent placeholder
 ------------------------------------------------------------------------------
-SELECT billing.calling_role() IS NOT NULL AS library_loaded;
+SELECT billing_internal.calling_role() IS NOT NULL AS library_loaded;
 SELECT * FROM err('SET billing.maintenence = on');
 SELECT * FROM err('SET billing.api_writes = on');
 SELECT current_setting('billing.maintenence', true) AS typo;

@@ -12,12 +12,12 @@
  *	     (billing_commit_issue);
  *	   - a foreground rerun that failed: the worker writes the failed run,
  *	     as the caller's session saw it, with the same id
- *	     (billing.commit_failed_run).
- *	  The caller then raises (billing.raise_failed_runs).  Caller and worker
+ *	     (billing_internal.commit_failed_run).
+ *	  The caller then raises (billing_internal.raise_failed_runs).  Caller and worker
  *	  share a small dynamic shared memory segment: what to do, and the
  *	  result.  The worker logs in as the caller's login role and acts as
  *	  the caller did inside the SECURITY DEFINER function (the calling role
- *	  as billing.calling_role() sees it, the owner as current_user), and
+ *	  as billing_internal.calling_role() sees it, the owner as current_user), and
  *	  every lock it waits for is bounded by billing.lock_timeout, so it
  *	  never waits for ever on a lock its waiting caller holds.
  *-------------------------------------------------------------------------
@@ -67,7 +67,7 @@ typedef struct CommittedWork
 	CommittedTask task;
 	Oid			database_oid;
 	Oid			login_oid;
-	Oid			outer_oid;		/* billing.calling_role() of the caller */
+	Oid			outer_oid;		/* billing_internal.calling_role() of the caller */
 	Oid			current_oid;	/* current_user: the definer's owner */
 	int			lock_timeout_ms;
 	TimestampTz as_of;
@@ -303,11 +303,11 @@ billing_commit_worker_main(Datum main_arg)
 		if (work->task == TASK_ISSUE)
 		{
 			worker_statement(work, "SELECT billing.fail_dead_runs()", InvalidOid, (Datum) 0, NULL);
-			worker_statement(work, "SELECT billing.issue_drafts_internal($1)",
+			worker_statement(work, "SELECT billing_internal.issue_drafts_internal($1)",
 							 TIMESTAMPTZOID, TimestampTzGetDatum(work->as_of), keep_run_ids);
 		}
 		else
-			worker_statement(work, "SELECT billing.record_failed_run($1::jsonb)",
+			worker_statement(work, "SELECT billing_internal.record_failed_run($1::jsonb)",
 							 TEXTOID, CStringGetTextDatum(work->input), keep_run_id);
 	}
 	PG_CATCH();

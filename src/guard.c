@@ -295,7 +295,7 @@ guard_records(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("billing.guard_records() must be called as a trigger")));
+				 errmsg("billing_internal.guard_records() must be called as a trigger")));
 	rel = td->tg_relation;
 	row_level = TRIGGER_FIRED_FOR_ROW(td->tg_event);
 

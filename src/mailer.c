@@ -468,7 +468,7 @@ notification_queued(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("billing.notification_queued() is a trigger function")));
+				 errmsg("billing_internal.notification_queued() is a trigger function")));
 	request_wake();
 	return PointerGetDatum(NULL);
 }
@@ -683,7 +683,7 @@ static const char *claim_sql =
 "      last_error = pg_catalog.format('attempt %s did not finish: the mailer stopped during it', n.attempts + 1)"
 "  FROM due WHERE n.id = due.id"
 "  RETURNING n.id, n.email, n.attempts, n.last_attempt_at"
-") SELECT c.id, c.email, c.attempts, billing.notification_mail(c.id, $3, c.last_attempt_at) FROM claimed c";
+") SELECT c.id, c.email, c.attempts, billing_internal.notification_mail(c.id, $3, c.last_attempt_at) FROM claimed c";
 
 /*
  * how long until the next notification falls due, in ms (at most a

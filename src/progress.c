@@ -5,7 +5,7 @@
  * A run's own transaction is uncommitted while it runs, so a table row
  * cannot tell other sessions how far it is.  Each backend has a slot in a
  * small shared-memory array (indexed by its BackendId): the run it drives,
- * its phase and since when.  billing.run_phases() lists the slots in use;
+ * its phase and since when.  billing_internal.run_phases() lists the slots in use;
  * billing.run_report joins them.  A backend only writes its own slot, with
  * a change count readers retry on (as the backend status array does).
  *
@@ -178,7 +178,7 @@ billing_set_run_phase(int64 run_id, int64 brand_id, int phase)
 PG_FUNCTION_INFO_V1(set_run_phase);
 
 /*
- * billing.set_run_phase(run_id, phase): internal, for make_drafts, which
+ * billing_internal.set_run_phase(run_id, phase): internal, for make_drafts, which
  * calls it in the WHERE clause of each write (hence true, and cheap per row)
  */
 Datum
@@ -203,7 +203,7 @@ set_run_phase(PG_FUNCTION_ARGS)
 
 PG_FUNCTION_INFO_V1(run_phases_all);
 
-/* billing.run_phases_all(): every slot in use: run_id, brand_id, phase, since */
+/* billing_internal.run_phases_all(): every slot in use: run_id, brand_id, phase, since */
 Datum
 run_phases_all(PG_FUNCTION_ARGS)
 {

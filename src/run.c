@@ -3,7 +3,7 @@
  *	  The invoice run driver: issue_drafts (every due period of every
  *	  enabled schedule) and rerun_invoice_run (the last closed period of one
  *	  schedule).  The drafts themselves are SQL a DBA can read
- *	  (billing.make_drafts and billing.draft_rows in src/sql/runs.sql);
+ *	  (billing_internal.make_drafts and billing_internal.draft_rows in src/sql/runs.sql);
  *	  C keeps what C is for: the schedule's lock, the subtransaction that
  *	  leaves a failed run 'failed' with its error and nothing else, the
  *	  run's memory bound, and the background worker (worker.c).
@@ -45,7 +45,7 @@ PG_FUNCTION_INFO_V1(run_invoice_run);
 
 /*
  * billing.report_every_brand: a session told of every brand's failed runs
- * (billing.raise_failed_runs) although its role sees only some brands or
+ * (billing_internal.raise_failed_runs) although its role sees only some brands or
  * none: the operator's tick role (README, billing_cron), set by a superuser
  */
 static bool report_every_brand = false;
@@ -135,12 +135,36 @@ billing_sql_before_v03(void)
 	bool		isnull;
 	int			rc;
 
-	/* 0.2 has billing.schedule_lock_key; 0.1 has no billing.make_drafts */
-	rc = SPI_execute("SELECT pg_catalog.to_regprocedure('billing.schedule_lock_key(bigint)') IS NOT NULL"
-					 "    OR pg_catalog.to_regproc('billing.make_drafts') IS NULL",
+	/* 0.3 made the schema billing_internal */
+	rc = SPI_execute("SELECT pg_catalog.to_regnamespace('billing_internal') IS NULL",
 					 true, 1);
 	spi_check(rc, SPI_OK_SELECT, "checking the extension's version");
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/*
+ * billing_internal_sql returns sql, which names internal functions as
+ * billing_internal.NAME, for this database's extension SQL: before 0.3
+ * they were in the schema billing.  Needs an SPI connection.
+ */
+const char *
+billing_internal_sql(const char *sql)
+{
+	static const char from[] = "billing_internal.";
+	StringInfoData buf;
+	const char *p;
+	const char *hit;
+
+	if (!billing_sql_before_v03())
+		return sql;
+	initStringInfo(&buf);
+	for (p = sql; (hit = strstr(p, from)) != NULL; p = hit + strlen(from))
+	{
+		appendBinaryStringInfo(&buf, p, hit - p);
+		appendStringInfoString(&buf, "billing.");
+	}
+	appendStringInfoString(&buf, p);
+	return buf.data;
 }
 
 /*
@@ -208,9 +232,9 @@ schedule_label(int64 schedule_id)
 	bool		isnull;
 	int			rc;
 
-	rc = SPI_execute_with_args("SELECT pg_catalog.format('billing schedule \"%s\"', s.code)"
-							   " FROM billing.schedule s, billing.caller_brands() AS v(visible)"
-							   " WHERE s.id = $1 AND (v.visible IS NULL OR s.brand_id = ANY (v.visible))",
+	rc = SPI_execute_with_args(billing_internal_sql("SELECT pg_catalog.format('billing schedule \"%s\"', s.code)"
+							   " FROM billing.schedule s, billing_internal.caller_brands() AS v(visible)"
+							   " WHERE s.id = $1 AND (v.visible IS NULL OR s.brand_id = ANY (v.visible))"),
 							   1, types, args, NULL, true, 1);
 	spi_check(rc, SPI_OK_SELECT, "naming the schedule");
 	if (SPI_processed != 1)
@@ -289,7 +313,7 @@ lock_schedule(int64 schedule_id, const char *schedule_code)
 
 /*
  * lock_buyers(buyer_ids, action) takes the locks of a bulk action on
- * invoices (billing.lock_invoices, cancel_run): the rows of their buyers,
+ * invoices (billing_internal.lock_invoices, cancel_run): the rows of their buyers,
  * FOR NO KEY UPDATE in id order, so that two actions on the same buyer
  * take turns and, taking their buyers in the same order, cannot deadlock;
  * a confirm's balance updates never wait on another action's.  Documents
@@ -333,7 +357,7 @@ refuse_snapshot_isolation(void)
 				 errhint("Run it in a READ COMMITTED transaction (the default).")));
 }
 
-/* the columns billing.make_drafts returns, in the order finish_run takes them */
+/* the columns billing_internal.make_drafts returns, in the order finish_run takes them */
 static const char *const run_result_columns[] = {
 	"buyers", "invoices", "documents", "purchases", "tax", "billed"
 };
@@ -342,7 +366,7 @@ static const char *const run_result_columns[] = {
 
 /*
  * execute_run does one queued run: marks it running, makes its drafts with
- * billing.make_drafts in a subtransaction, and finishes it as completed or
+ * billing_internal.make_drafts in a subtransaction, and finishes it as completed or
  * failed.  Returns true when the run completed.  The caller holds the
  * schedule's lock.  A background worker has already marked its run
  * 'running' (committed, for watchers).  propagate: an error of the run is
@@ -355,7 +379,7 @@ execute_run(int64 run_id, bool propagate)
 {
 	/* make_drafts(run_id, brand_id, ...): named arguments, in this order */
 	static const char *const make_drafts_sql =
-		"SELECT * FROM billing.make_drafts(run_id => $1, brand_id => $2, schedule_id => $3,"
+		"SELECT * FROM billing_internal.make_drafts(run_id => $1, brand_id => $2, schedule_id => $3,"
 		" first_day => $4, day_after_cutoff => $5, applied_before => $6, cutoff => $7,"
 		" invoice_date => $8)";
 	static const char *const run_columns[] = {
@@ -422,7 +446,7 @@ execute_run(int64 run_id, bool propagate)
 			billing_v01_make_drafts(args);
 		else
 		{
-			rc = SPI_execute_with_args(make_drafts_sql, lengthof(args), argtypes, args,
+			rc = SPI_execute_with_args(billing_internal_sql(make_drafts_sql), lengthof(args), argtypes, args,
 									   NULL, false, 0);
 			spi_check(rc, SPI_OK_SELECT, "making the drafts");
 		}
@@ -479,9 +503,9 @@ execute_run(int64 run_id, bool propagate)
 		nulls[2] = ok ? 'n' : ' ';
 		for (int i = 0; i < RUN_NRESULTS; i++)
 			fargs[3 + i] = ok ? counts[i] : (Datum) 0;
-		rc = SPI_execute_with_args("SELECT billing.finish_run(run_id => $1, ok => $2, error => $3,"
+		rc = SPI_execute_with_args(billing_internal_sql("SELECT billing_internal.finish_run(run_id => $1, ok => $2, error => $3,"
 								   " buyers => $4, invoices => $5, documents => $6,"
-								   " purchases => $7, tax => $8, billed => $9)",
+								   " purchases => $7, tax => $8, billed => $9)"),
 								   lengthof(fargs), types, fargs, nulls, false, 0);
 		spi_check(rc, SPI_OK_SELECT, "finishing the run");
 	}
@@ -563,7 +587,7 @@ plan_schedule(void *arg)
 
 	lock_schedule(plan->schedule_id, plan->schedule_code);
 	/* planned after the lock, so a run made meanwhile is seen */
-	rc = SPI_execute_with_args("SELECT run_id FROM billing.plan_scheduled_runs(schedule_id => $1, as_of => $2) AS run_id",
+	rc = SPI_execute_with_args(billing_internal_sql("SELECT run_id FROM billing_internal.plan_scheduled_runs(schedule_id => $1, as_of => $2) AS run_id"),
 							   2, types, args, NULL, false, 0);
 	spi_check(rc, SPI_OK_SELECT, "planning scheduled runs");
 	plan->nqueued = (int) SPI_processed;
@@ -611,8 +635,8 @@ record_failure(void *arg)
 	bool		isnull;
 	int			rc;
 
-	rc = SPI_execute_with_args("SELECT billing.fail_scheduled_run(schedule_id => $1, run_id => $2,"
-							   " as_of => $3, error => $4) AS run_id",
+	rc = SPI_execute_with_args(billing_internal_sql("SELECT billing_internal.fail_scheduled_run(schedule_id => $1, run_id => $2,"
+							   " as_of => $3, error => $4) AS run_id"),
 							   4, types, args, nulls, false, 1);
 	spi_check(rc, SPI_OK_SELECT, "recording a failed run");
 	failure->run_id = DatumGetInt64(result_column("run_id", &isnull));

@@ -129,7 +129,8 @@ billing_sql_is_v01(void)
 	bool		isnull;
 	int			rc;
 
-	rc = SPI_execute("SELECT pg_catalog.to_regproc('billing.make_drafts') IS NULL", true, 1);
+	rc = SPI_execute("SELECT pg_catalog.to_regproc('billing.make_drafts') IS NULL"
+					 "   AND pg_catalog.to_regnamespace('billing_internal') IS NULL", true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "billing: checking the extension's version failed");
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));

@@ -92,7 +92,7 @@ refuse_drop_with_invoices(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("billing.refuse_drop_with_invoices() must be called as an event trigger")));
+				 errmsg("billing_internal.refuse_drop_with_invoices() must be called as an event trigger")));
 	trigdata = (EventTriggerData *) fcinfo->context;
 
 	extension = get_extension_oid("billing", true);

@@ -2,7 +2,7 @@
  * worker.c
  *	  Background reruns: rerun_invoice_run(..., background => true) queues
  *	  the run and starts a dynamic background worker for it, which executes
- *	  it through billing.run_invoice_run, so a background run is the same
+ *	  it through billing_internal.run_invoice_run, so a background run is the same
  *	  run as a foreground one.
  *
  *	  A background run is watched through its row: each change of state is
@@ -252,7 +252,7 @@ fail_unstarted_run(int64 run_id, const char *reason)
 
 	SPI_connect();
 	level = billing_pin_search_path();
-	rc = SPI_execute_with_args("SELECT billing.finish_run($1, false, $2, NULL, NULL, NULL, NULL, NULL, NULL)",
+	rc = SPI_execute_with_args(billing_internal_sql("SELECT billing_internal.finish_run($1, false, $2, NULL, NULL, NULL, NULL, NULL, NULL)"),
 							   2, types, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "billing: failing invoice run %lld failed: %s", (long long) run_id,
@@ -426,7 +426,7 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 		nulls[1] = 'n';
 
 	api_write_level = billing_worker_xact_begin();
-	rc = SPI_execute_with_args(sql, 2, types, values, nulls, false, 0);
+	rc = SPI_execute_with_args(billing_internal_sql(sql), 2, types, values, nulls, false, 0);
 	if (rc < 0)
 		elog(ERROR, "billing: statement of invoice run %lld failed: %s", (long long) run_id,
 			 SPI_result_code_string(rc));
@@ -565,7 +565,7 @@ do_run(int64 run_id, TransactionId requester_xid)
 		return;					/* cancelled while it waited */
 
 	report_activity(run_id, "making its drafts");
-	run_sql("SELECT billing.run_invoice_run($1)", run_id, NULL, NULL);
+	run_sql("SELECT billing_internal.run_invoice_run($1)", run_id, NULL, NULL);
 }
 
 /*
@@ -646,7 +646,7 @@ billing_run_worker_main(Datum main_arg)
 			reason = psprintf("its background worker stopped: %s; its work was rolled back", edata->message);
 		run_sql("WITH live AS MATERIALIZED (SELECT r.id FROM billing.invoice_run r"
 				"  WHERE r.id = $1 AND r.status IN ('queued', 'running') FOR UPDATE)"
-				" SELECT billing.finish_run(live.id, false, $2, NULL, NULL, NULL, NULL, NULL, NULL) FROM live",
+				" SELECT billing_internal.finish_run(live.id, false, $2, NULL, NULL, NULL, NULL, NULL, NULL) FROM live",
 				run_id, reason, NULL);
 	}
 	PG_END_TRY();

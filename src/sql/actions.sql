@@ -3,7 +3,7 @@
 -- and SET billing.api_write = on, in security.sql) and acts only on invoices
 -- of the caller's brands: another brand's invoice is "does not exist".
 
--- billing.lock_buyers locks the buyers of a bulk action's invoices: their
+-- billing_internal.lock_buyers locks the buyers of a bulk action's invoices: their
 -- rows, FOR NO KEY UPDATE in id order (src/run.c).  Two bulk actions on the
 -- same buyer take turns, and since every action takes its buyers in the
 -- same order, they cannot deadlock; a confirm's balance updates never wait
@@ -12,22 +12,22 @@
 -- reader and no role of another brand can hold them (0.2's advisory keys
 -- on buyer buckets were a namespace any login role could squat).  Each
 -- wait is bounded by billing.lock_timeout (then SQLSTATE 55P03).
-CREATE OR REPLACE FUNCTION billing.lock_buyers(buyer_ids bigint[], action text) RETURNS void
+CREATE OR REPLACE FUNCTION billing_internal.lock_buyers(buyer_ids bigint[], action text) RETURNS void
 	AS 'MODULE_PATHNAME', 'lock_buyers' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.lock_buyers(bigint[], text) IS
+COMMENT ON FUNCTION billing_internal.lock_buyers(bigint[], text) IS
 	'internal: locks the buyers'' rows of a bulk action in id order, each wait bounded by billing.lock_timeout';
 
--- billing.lock_invoices takes the locks of a bulk action and judges the
+-- billing_internal.lock_invoices takes the locks of a bulk action and judges the
 -- selection: it refuses the whole selection when an invoice is missing (or
 -- belongs to a brand the caller has no grant for, with the same error) or is
 -- in a status the action does not allow.  The locks are the rows of the
--- selection's buyers (billing.lock_buyers).  No FOR UPDATE over the
+-- selection's buyers (billing_internal.lock_buyers).  No FOR UPDATE over the
 -- invoices: the actions re-check the status in their UPDATE and refuse
 -- unless every invoice moved.
-CREATE OR REPLACE FUNCTION billing.lock_invoices(invoice_ids bigint[], allowed text[], action text)
+CREATE OR REPLACE FUNCTION billing_internal.lock_invoices(invoice_ids bigint[], allowed text[], action text)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	visible bigint[] := billing.caller_brands();
+	visible bigint[] := billing_internal.caller_brands();
 	missing bigint[];
 	bad record;
 BEGIN
@@ -36,7 +36,7 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass an array of invoice ids.';
 	END IF;
 	-- an invoice's buyer never changes, so it can be read before the lock
-	PERFORM billing.lock_buyers(ARRAY(
+	PERFORM billing_internal.lock_buyers(ARRAY(
 		SELECT DISTINCT i.buyer_id FROM billing.invoice i
 		WHERE i.id = ANY (invoice_ids) AND (visible IS NULL OR i.brand_id = ANY (visible))), action);
 	SELECT array_agg(DISTINCT x ORDER BY x) INTO missing
@@ -73,12 +73,12 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION billing.lock_invoices(bigint[], text[], text) IS
+COMMENT ON FUNCTION billing_internal.lock_invoices(bigint[], text[], text) IS
 	'internal: locks the buyers of a bulk action''s invoices (their rows, in order) and refuses a missing, foreign or wrong-status invoice';
 
--- billing.require_all refuses a bulk action that changed fewer invoices
+-- billing_internal.require_all refuses a bulk action that changed fewer invoices
 -- than it was given (one changed status meanwhile: a cancel_run, say)
-CREATE OR REPLACE FUNCTION billing.require_all(invoice_ids bigint[], changed bigint, action text)
+CREATE OR REPLACE FUNCTION billing_internal.require_all(invoice_ids bigint[], changed bigint, action text)
 RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF changed <> (SELECT count(DISTINCT x) FROM unnest(invoice_ids) AS x) THEN
@@ -87,29 +87,29 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION billing.require_all(bigint[], bigint, text) IS
+COMMENT ON FUNCTION billing_internal.require_all(bigint[], bigint, text) IS
 	'internal: refuses a bulk action that changed fewer invoices than selected';
 
--- billing.invoice_series_year: the series an invoice is numbered in: the
+-- billing_internal.invoice_series_year: the series an invoice is numbered in: the
 -- year of its invoice date (a date of the brand's calendar, so the year in
 -- the brand's time zone) when the brand's series restarts yearly, else 0
-CREATE OR REPLACE FUNCTION billing.invoice_series_year(yearly_reset boolean, invoice_date date) RETURNS integer
+CREATE OR REPLACE FUNCTION billing_internal.invoice_series_year(yearly_reset boolean, invoice_date date) RETURNS integer
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN yearly_reset THEN extract(year FROM invoice_date)::integer ELSE 0 END;
-COMMENT ON FUNCTION billing.invoice_series_year(boolean, date) IS
+COMMENT ON FUNCTION billing_internal.invoice_series_year(boolean, date) IS
 	'internal: the invoice number series of an invoice date: its year when the brand resets yearly, else 0';
 
--- billing.invoice_number_text: the number as printed: the prefix (NULL:
+-- billing_internal.invoice_number_text: the number as printed: the prefix (NULL:
 -- the brand's code), a hyphen, the year and a hyphen (a yearly series),
 -- and the counter padded with zeros to the brand's digits (a longer
 -- counter in full): ACME-2026-000123
-CREATE OR REPLACE FUNCTION billing.invoice_number_text(prefix text, brand_code text, year integer, counter bigint,
+CREATE OR REPLACE FUNCTION billing_internal.invoice_number_text(prefix text, brand_code text, year integer, counter bigint,
                                                        digits integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN coalesce(prefix, brand_code) || '-'
        || CASE WHEN year > 0 THEN year::text || '-' ELSE '' END
        || CASE WHEN length(counter::text) >= digits THEN counter::text ELSE lpad(counter::text, digits, '0') END;
-COMMENT ON FUNCTION billing.invoice_number_text(text, text, integer, bigint, integer) IS
+COMMENT ON FUNCTION billing_internal.invoice_number_text(text, text, integer, bigint, integer) IS
 	'internal: an invoice number as printed: prefix (or the brand code), -, the year and - of a yearly series, the zero-padded counter';
 
 -- billing.confirm_invoices turns drafts (or quarantined invoices) into
@@ -135,7 +135,7 @@ DECLARE
 BEGIN
 	-- a confirmed invoice is accepted as done: a retry after a lost reply
 	-- (or a selection that overlaps) confirms the rest and reports it
-	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'confirmed'], 'confirm');
+	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'confirmed'], 'confirm');
 	SELECT array_agg(i.id ORDER BY i.id) INTO already FROM billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status = 'confirmed';
 	-- the series of the invoices to number (an invoice's brand and date
@@ -144,7 +144,7 @@ BEGIN
 	SELECT array_agg(w.brand_id ORDER BY w.brand_id, w.year), array_agg(w.year ORDER BY w.brand_id, w.year),
 	       array_agg(w.n ORDER BY w.brand_id, w.year)
 	INTO series_brand, series_year, series_n
-	FROM (SELECT i.brand_id, billing.invoice_series_year(br.invoice_number_yearly_reset, i.invoice_date) AS year,
+	FROM (SELECT i.brand_id, billing_internal.invoice_series_year(br.invoice_number_yearly_reset, i.invoice_date) AS year,
 	             count(*) AS n
 	      FROM billing.invoice i JOIN billing.brand br ON br.id = i.brand_id
 	      WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
@@ -184,14 +184,14 @@ BEGIN
 	END IF;
 	WITH numbered AS (
 		SELECT i.buyer_id, i.id,
-		       billing.invoice_number_text(br.invoice_number_prefix, br.code, w.year,
+		       billing_internal.invoice_number_text(br.invoice_number_prefix, br.code, w.year,
 		           w.before + row_number() OVER (PARTITION BY w.brand_id, w.year ORDER BY i.id),
 		           br.invoice_number_digits) AS invoice_number
 		FROM billing.invoice i
 		JOIN billing.brand br ON br.id = i.brand_id
 		JOIN unnest(series_brand, series_year, series_before) AS w(brand_id, year, before)
 		  ON w.brand_id = i.brand_id
-		 AND w.year = billing.invoice_series_year(br.invoice_number_yearly_reset, i.invoice_date)
+		 AND w.year = billing_internal.invoice_series_year(br.invoice_number_yearly_reset, i.invoice_date)
 		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
 	), confirmed AS (
 		UPDATE billing.invoice i SET status = 'confirmed', status_reason = NULL, confirmed_at = now(),
@@ -208,7 +208,7 @@ BEGIN
 	SELECT array_agg(c ORDER BY c.id) INTO done FROM confirmed c;
 	-- fewer confirmed than numbered (a status changed meanwhile) is refused
 	-- with the whole call, numbers included
-	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0) + coalesce(cardinality(already), 0),
+	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0) + coalesce(cardinality(already), 0),
 	                            'confirm');
 	IF already IS NOT NULL THEN
 		RAISE NOTICE '% already confirmed, left as %', 
@@ -231,14 +231,14 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp 
 DECLARE
 	deleted integer;
 BEGIN
-	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft'], 'delete');
+	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft'], 'delete');
 	DELETE FROM billing.document_link l USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
 	DELETE FROM billing.invoice_tax_line t USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND t.buyer_id = i.buyer_id AND t.invoice_id = i.id;
 	DELETE FROM billing.invoice i WHERE i.id = ANY (invoice_ids) AND i.status = 'draft';
 	GET DIAGNOSTICS deleted = ROW_COUNT;
-	PERFORM billing.require_all(invoice_ids, deleted, 'delete');
+	PERFORM billing_internal.require_all(invoice_ids, deleted, 'delete');
 	RETURN deleted;
 END
 $$;
@@ -251,13 +251,13 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp 
 DECLARE
 	done billing.invoice[];
 BEGIN
-	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft'], 'quarantine');
+	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft'], 'quarantine');
 	WITH changed AS (
 		UPDATE billing.invoice i SET status = 'quarantined', status_reason = reason
 		WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' RETURNING i.*
 	)
 	SELECT array_agg(c ORDER BY c.id) INTO done FROM changed c;
-	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0), 'quarantine');
+	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'quarantine');
 	RETURN QUERY SELECT * FROM unnest(done);
 END
 $$;
@@ -274,13 +274,13 @@ BEGIN
 		RAISE EXCEPTION 'rejecting invoices needs a reason'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say why, for the record: reject_invoices(ids, ''wrong prices'').';
 	END IF;
-	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined'], 'reject');
+	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined'], 'reject');
 	WITH changed AS (
 		UPDATE billing.invoice i SET status = 'rejected', status_reason = reason
 		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined') RETURNING i.*
 	)
 	SELECT array_agg(c ORDER BY c.id) INTO done FROM changed c;
-	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0), 'reject');
+	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'reject');
 	RETURN QUERY SELECT * FROM unnest(done);
 END
 $$;
@@ -295,7 +295,7 @@ LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp 
 DECLARE
 	done billing.invoice[];
 BEGIN
-	PERFORM billing.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'rejected'], 'cancel');
+	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'rejected'], 'cancel');
 	DELETE FROM billing.document_link l USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected')
 	  AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
@@ -304,7 +304,7 @@ BEGIN
 		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected') RETURNING i.*
 	)
 	SELECT array_agg(c ORDER BY c.id) INTO done FROM changed c;
-	PERFORM billing.require_all(invoice_ids, coalesce(cardinality(done), 0), 'cancel');
+	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'cancel');
 	RETURN QUERY SELECT * FROM unnest(done);
 END
 $$;

@@ -8,9 +8,9 @@ COMMENT ON FUNCTION billing.due_rule_fits(billing.cycle, billing.due_rule) IS
 	'whether a payment due rule fits a billing cycle (the seed''s Monthly rules)';
 
 -- The same test for CHECK constraints: true, or an error naming the rule broken.
-CREATE OR REPLACE FUNCTION billing.require_due_rule_fits(billing.cycle, billing.due_rule) RETURNS boolean
+CREATE OR REPLACE FUNCTION billing_internal.require_due_rule_fits(billing.cycle, billing.due_rule) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'due_rule_require_fit' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION billing.require_due_rule_fits(billing.cycle, billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.require_due_rule_fits(billing.cycle, billing.due_rule) IS
 	'CHECK of a schedule''s due rule: true when it fits the cycle, else an error naming the seed''s rule it breaks';
 
 ------------------------------------------------------------------------------

@@ -10,18 +10,18 @@
 -- billing.fail_dead_runs() first, and pg_cron calls issue_drafts, so such a
 -- run is marked failed at the latest at the next of those calls.
 
--- billing.live_run_workers: the background workers of runs now, with the
+-- billing_internal.live_run_workers: the background workers of runs now, with the
 -- run each one names (src/worker.c reads the backends' status afresh on
 -- each call).
-CREATE OR REPLACE FUNCTION billing.live_run_workers(OUT run_id bigint, OUT pid integer) RETURNS SETOF record
+CREATE OR REPLACE FUNCTION billing_internal.live_run_workers(OUT run_id bigint, OUT pid integer) RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'live_run_workers' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION billing.live_run_workers() IS
+COMMENT ON FUNCTION billing_internal.live_run_workers() IS
 	'internal: the background workers of invoice runs now (backend type billing invoice run) and the run each names';
 
--- billing.fail_run marks a run that is still queued or running failed, with
+-- billing_internal.fail_run marks a run that is still queued or running failed, with
 -- the reason in its row, its log, the notifications and pg_notify (as every
--- failed run: billing.finish_run).  False when the run had ended meanwhile.
-CREATE OR REPLACE FUNCTION billing.fail_run(run_id bigint, reason text) RETURNS boolean
+-- failed run: billing_internal.finish_run).  False when the run had ended meanwhile.
+CREATE OR REPLACE FUNCTION billing_internal.fail_run(run_id bigint, reason text) RETURNS boolean
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	PERFORM 1 FROM billing.invoice_run r
@@ -30,11 +30,11 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
-	PERFORM billing.finish_run(run_id, false, reason, NULL, NULL, NULL, NULL, NULL, NULL);
+	PERFORM billing_internal.finish_run(run_id, false, reason, NULL, NULL, NULL, NULL, NULL, NULL);
 	RETURN true;
 END
 $$;
-COMMENT ON FUNCTION billing.fail_run(bigint, text) IS
+COMMENT ON FUNCTION billing_internal.fail_run(bigint, text) IS
 	'marks a queued or running run failed with the reason (row, log line, notifications); false if it had ended';
 
 -- billing.fail_dead_runs marks failed every queued or running run of the
@@ -59,7 +59,7 @@ BEGIN
 	FOR run IN SELECT d.run_id, d.status FROM billing.dead_runs() d
 	LOOP
 		-- no worker names the run: none has it, nor will one again
-		IF billing.fail_run(run.run_id, CASE run.status
+		IF billing_internal.fail_run(run.run_id, CASE run.status
 		       WHEN 'queued' THEN 'its background worker was gone before the run started'
 		                          || ' (killed, terminated, or the server restarted)'
 		       ELSE 'its background worker was gone while the run made its drafts'
@@ -76,4 +76,4 @@ COMMENT ON FUNCTION billing.fail_dead_runs() IS
 
 -- fail_run could fail a live run: only the extension's own code calls it
 -- (fail_dead_runs and live_run_workers too: grants.sql)
-REVOKE ALL ON FUNCTION billing.fail_run(bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing_internal.fail_run(bigint, text) FROM PUBLIC;

@@ -1,9 +1,9 @@
 -- src/sql/eligibility.sql: which documents a draft may take
 
--- billing.uninvoiced_documents: the documents a run may still bill, whatever
+-- billing_internal.uninvoiced_documents: the documents a run may still bill, whatever
 -- their period and buyer: not on any invoice, not closed for good by a
 -- cancelled run, and (delivery invoices) billable.  The one definition of
--- the seed's eligibility rule: runs and previews (billing.draft_rows) call
+-- the seed's eligibility rule: runs and previews (billing_internal.draft_rows) call
 -- it, the view billing.uninvoiced_document shows it.
 --
 -- since_document_id: only documents from this id on, and only links to
@@ -20,7 +20,7 @@
 -- statement (LANGUAGE sql, STABLE, neither STRICT nor SET).  Executable by
 -- PUBLIC: it reads with the caller's rights, and the security_invoker view
 -- below is made of it.
-CREATE OR REPLACE FUNCTION billing.uninvoiced_documents(since_document_id bigint)
+CREATE OR REPLACE FUNCTION billing_internal.uninvoiced_documents(since_document_id bigint)
 RETURNS SETOF billing.document LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
 	SELECT d.*
@@ -33,7 +33,7 @@ BEGIN ATOMIC
 	                    AND l.document_id = d.id
 	                    AND l.document_id >= uninvoiced_documents.since_document_id);
 END;
-COMMENT ON FUNCTION billing.uninvoiced_documents(bigint) IS
+COMMENT ON FUNCTION billing_internal.uninvoiced_documents(bigint) IS
 	'documents from since_document_id on that a run may still bill: on no invoice, not closed for good, billable (deliveries); the eligibility rule';
 
 -- billing.uninvoiced_document: every document a run may still bill (the
@@ -42,6 +42,6 @@ COMMENT ON FUNCTION billing.uninvoiced_documents(bigint) IS
 -- billing.document.
 CREATE OR REPLACE VIEW billing.uninvoiced_document WITH (security_invoker = true) AS
 SELECT d.*
-FROM billing.uninvoiced_documents(0) AS d;
+FROM billing_internal.uninvoiced_documents(0) AS d;
 COMMENT ON VIEW billing.uninvoiced_document IS
 	'documents a run may still bill: on no invoice, not closed for good, and billable (deliveries)';

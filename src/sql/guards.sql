@@ -2,7 +2,7 @@
 
 -- The schedule's rules, checked before the constraints so that each refusal
 -- says what is wrong in a clerk's words (the constraints stay as a backstop).
-CREATE OR REPLACE FUNCTION billing.schedule_check() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.schedule_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF EXISTS (SELECT 1 FROM billing.schedule s
@@ -12,7 +12,7 @@ BEGIN
 			      HINT = 'Schedule codes identify a schedule within its brand; choose another code.';
 	END IF;
 	-- the same function as the constraint schedule_issue_delay_check (checks.sql)
-	PERFORM billing.check_issue_delay(NEW.issue_delay, NEW.code);
+	PERFORM billing_internal.check_issue_delay(NEW.issue_delay, NEW.code);
 	IF NEW.override_due_rule AND NEW.due_rule IS NULL THEN
 		RAISE EXCEPTION 'billing schedule "%" overrides the payment due rule but has no due rule', NEW.code
 			USING ERRCODE = 'check_violation',
@@ -27,10 +27,10 @@ BEGIN
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION billing.schedule_check() IS
+COMMENT ON FUNCTION billing_internal.schedule_check() IS
 	'trigger: refuses a duplicate code, an issue delay out of range and a due rule without its override, in a clerk''s words';
 CREATE OR REPLACE TRIGGER schedule_check BEFORE INSERT OR UPDATE ON billing.schedule
-	FOR EACH ROW EXECUTE FUNCTION billing.schedule_check();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.schedule_check();
 
 -- Applying a schedule stamps when: drafts start with the first period whose
 -- issue moment comes after it (the seed's "at the point when application to
@@ -49,7 +49,7 @@ CREATE OR REPLACE TRIGGER schedule_check BEFORE INSERT OR UPDATE ON billing.sche
 --    application's clock and the database's (an application that stamps
 --    its own time).
 -- A CHECK cannot read the schedule or the clock, hence this trigger.
-CREATE OR REPLACE FUNCTION billing.buyer_stamp_schedule() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.buyer_stamp_schedule() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	schedule billing.schedule;
@@ -91,16 +91,16 @@ BEGIN
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION billing.buyer_stamp_schedule() IS
+COMMENT ON FUNCTION billing_internal.buyer_stamp_schedule() IS
 	'trigger: stamps schedule_applied_at when a buyer''s schedule is set or changed, and keeps a given one from a year before the schedule was created up to now';
 CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedule_id, schedule_applied_at
-	ON billing.buyer FOR EACH ROW EXECUTE FUNCTION billing.buyer_stamp_schedule();
+	ON billing.buyer FOR EACH ROW EXECUTE FUNCTION billing_internal.buyer_stamp_schedule();
 
 -- Invoices carry no foreign key to their buyer or run (each check costs the
 -- run more than 10%: tables.sql).  Instead, a buyer or run that an invoice
 -- points at cannot be deleted while the invoice exists (their keys never
 -- move: key_never_moves below).
-CREATE OR REPLACE FUNCTION billing.refuse_delete_when_invoiced() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.refuse_delete_when_invoiced() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	invoice bigint;
@@ -115,12 +115,12 @@ BEGIN
 	RETURN OLD;
 END
 $$;
-COMMENT ON FUNCTION billing.refuse_delete_when_invoiced() IS
+COMMENT ON FUNCTION billing_internal.refuse_delete_when_invoiced() IS
 	'trigger: refuses deleting a buyer or run that an invoice refers to';
 CREATE OR REPLACE TRIGGER buyer_invoiced BEFORE DELETE ON billing.buyer
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('buyer_id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_delete_when_invoiced('buyer_id');
 CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_run
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_delete_when_invoiced('run_id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_delete_when_invoiced('run_id');
 
 -- A document on an invoice is frozen: to correct it, delete the draft first
 -- (the seed's rule that a draft's amounts are never edited in place).
@@ -133,7 +133,7 @@ CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_
 -- writer of a document needs no UPDATE right on schedules; a trigger
 -- function cannot be called otherwise, so the lock is taken only for a
 -- document the caller may change.
-CREATE OR REPLACE FUNCTION billing.document_guard() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.document_guard() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	schedule bigint;
@@ -171,16 +171,16 @@ BEGIN
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION billing.document_guard() IS
+COMMENT ON FUNCTION billing_internal.document_guard() IS
 	'trigger: a document on an invoice cannot be changed or deleted (the hint says how, by the invoice''s status); waits for a run of its buyer''s schedule';
 CREATE OR REPLACE TRIGGER document_guard BEFORE UPDATE OR DELETE ON billing.document
-	FOR EACH ROW EXECUTE FUNCTION billing.document_guard();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.document_guard();
 
 -- A document takes its buyer's brand: an insert may leave brand_id out (a
 -- foreign key can check the pair but not fill it in), and one that names
 -- another brand is refused naming both.  Read with the inserting role's
 -- rights: a buyer it cannot see does not exist for it.
-CREATE OR REPLACE FUNCTION billing.document_brand() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.document_brand() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	buyer billing.buyer;
@@ -206,10 +206,10 @@ BEGIN
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION billing.document_brand() IS
+COMMENT ON FUNCTION billing_internal.document_brand() IS
 	'trigger: a new document takes its buyer''s brand (brand_id may be left out); another brand is refused naming both';
 CREATE OR REPLACE TRIGGER document_brand BEFORE INSERT ON billing.document
-	FOR EACH ROW EXECUTE FUNCTION billing.document_brand();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.document_brand();
 COMMENT ON TRIGGER document_brand ON billing.document IS
 	'fills a new document''s brand_id from its buyer, or refuses a brand that is not the buyer''s';
 
@@ -220,7 +220,7 @@ COMMENT ON TRIGGER document_brand ON billing.document IS
 -- load of a million documents pays a scan or two, not a lookup per row,
 -- and the transition table is never joined with another table (which a
 -- distributed planner cannot do).
-CREATE OR REPLACE FUNCTION billing.document_currency_check() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.document_currency_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	per_scale record;
@@ -247,14 +247,14 @@ BEGIN
 	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION billing.document_currency_check() IS
+COMMENT ON FUNCTION billing_internal.document_currency_check() IS
 	'trigger: once per statement, refuses document amounts finer than the brand''s currency';
 CREATE OR REPLACE TRIGGER document_currency_on_insert AFTER INSERT ON billing.document
 	REFERENCING NEW TABLE AS new_documents
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.document_currency_check();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.document_currency_check();
 CREATE OR REPLACE TRIGGER document_currency_on_update AFTER UPDATE ON billing.document
 	REFERENCING NEW TABLE AS new_documents
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.document_currency_check();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.document_currency_check();
 
 -- Keys never move: no primary key of the extension's tables changes, for
 -- anyone, superuser included, so that nothing that refers to a row (an
@@ -267,7 +267,7 @@ CREATE OR REPLACE TRIGGER document_currency_on_update AFTER UPDATE ON billing.do
 -- invoice's buyer and run, a tax line's or link's invoice: tables.sql),
 -- this trigger refuses for them even under the switch.  The trigger fires
 -- only on an UPDATE that names a key column.
-CREATE OR REPLACE FUNCTION billing.refuse_key_change() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.refuse_key_change() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	old_row jsonb := to_jsonb(OLD);
@@ -315,37 +315,37 @@ BEGIN
 		      HINT = 'Insert a new row with a new key instead.  A superuser can SET billing.maintenance = on for a logged repair of a row nothing refers to.';
 END
 $$;
-COMMENT ON FUNCTION billing.refuse_key_change() IS
+COMMENT ON FUNCTION billing_internal.refuse_key_change() IS
 	'trigger (key columns...): refuses a change of the row''s primary key, except a logged one under billing.maintenance';
-REVOKE ALL ON FUNCTION billing.refuse_key_change() FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing_internal.refuse_key_change() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.brand
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.schedule
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.bank_account
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.buyer
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF buyer_id, id ON billing.document
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('buyer_id', 'id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('buyer_id', 'id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.invoice_run
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.run_log
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF buyer_id, id ON billing.invoice
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('buyer_id', 'id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('buyer_id', 'id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF buyer_id, invoice_id, tax_rate ON billing.invoice_tax_line
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('buyer_id', 'invoice_id', 'tax_rate');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('buyer_id', 'invoice_id', 'tax_rate');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF buyer_id, document_id ON billing.document_link
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('buyer_id', 'document_id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('buyer_id', 'document_id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.member
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.notification
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF grantee, brand_id ON billing.brand_grant
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('grantee', 'brand_id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('grantee', 'brand_id');
 CREATE OR REPLACE TRIGGER key_never_moves BEFORE UPDATE OF id ON billing.master_data_version
-	FOR EACH ROW EXECUTE FUNCTION billing.refuse_key_change('id');
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_key_change('id');
 COMMENT ON TRIGGER key_never_moves ON billing.brand IS 'a brand''s id never changes';
 COMMENT ON TRIGGER key_never_moves ON billing.schedule IS 'a schedule''s id never changes';
 COMMENT ON TRIGGER key_never_moves ON billing.bank_account IS 'a bank account''s id never changes';

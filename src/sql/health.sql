@@ -9,27 +9,27 @@
 -- function, as live_run_workers shows every brand's workers.  The one
 -- definition of a dead run: fail_dead_runs marks these failed, verify
 -- reports them, and billing.health lists them.  Here, after security.sql,
--- as its SQL-standard body binds billing.caller_brands at creation.
+-- as its SQL-standard body binds billing_internal.caller_brands at creation.
 CREATE OR REPLACE FUNCTION billing.dead_runs(OUT run_id bigint, OUT status text, OUT since timestamptz)
 RETURNS SETOF record
 LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
 	SELECT r.id, r.status, coalesce(r.started_at, r.queued_at) FROM billing.invoice_run r
 	WHERE r.status IN ('queued', 'running')
-	  AND (billing.caller_brands() IS NULL OR r.brand_id = ANY (billing.caller_brands()))
-	  AND r.id NOT IN (SELECT w.run_id FROM billing.live_run_workers() w WHERE w.run_id IS NOT NULL)
+	  AND (billing_internal.caller_brands() IS NULL OR r.brand_id = ANY (billing_internal.caller_brands()))
+	  AND r.id NOT IN (SELECT w.run_id FROM billing_internal.live_run_workers() w WHERE w.run_id IS NOT NULL)
 	ORDER BY r.id;
 END;
 COMMENT ON FUNCTION billing.dead_runs() IS
 	'internal: the caller''s brands'' queued or running runs without a live worker, for billing.health';
 
--- billing.health_cron: whether a pg_cron job calls billing.issue_drafts()
+-- billing_internal.health_cron: whether a pg_cron job calls billing.issue_drafts()
 -- for this database.  pg_cron's table is read only where pg_cron is
 -- installed in this database; when cron.database_name names another
 -- database, the job lives there and this check cannot see it (the README's
 -- pg_cron section says how to check it there).  A definer function, as
 -- cron.job shows each role only its own jobs; it reports no brand's data.
-CREATE OR REPLACE FUNCTION billing.health_cron(OUT severity text, OUT object text, OUT detail text, OUT fix text)
+CREATE OR REPLACE FUNCTION billing_internal.health_cron(OUT severity text, OUT object text, OUT detail text, OUT fix text)
 RETURNS SETOF record
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -68,7 +68,7 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION billing.health_cron() IS
+COMMENT ON FUNCTION billing_internal.health_cron() IS
 	'internal: a missing, disabled or misdirected pg_cron job of billing.issue_drafts (when pg_cron lives in this database), for billing.health';
 
 CREATE OR REPLACE VIEW billing.health WITH (security_invoker = true) AS
@@ -169,24 +169,24 @@ FROM (WITH drafts AS (
       SELECT br.code AS brand, 'brand ' || br.code AS object, count(*) AS drafts,
              string_agg(DISTINCT d.run_id::text, ', ') AS runs, m.missing,
              format('UPDATE billing.brand SET %s WHERE code = %L',
-                    billing.xml_missing_assignments(m.missing), br.code) AS fix
+                    billing_internal.xml_missing_assignments(m.missing), br.code) AS fix
       FROM drafts d JOIN billing.brand br ON br.id = d.brand_id
-      CROSS JOIN LATERAL (SELECT billing.xml_missing_brand(br.legal_name, br.registration_number,
+      CROSS JOIN LATERAL (SELECT billing_internal.xml_missing_brand(br.legal_name, br.registration_number,
                                                            br.address_line, br.peppol_id) AS missing) AS m
       WHERE cardinality(m.missing) > 0
       GROUP BY br.id, m.missing
       UNION ALL
       SELECT br.code, 'buyer ' || bu.code, count(*), string_agg(DISTINCT d.run_id::text, ', '), m.missing,
-             format('UPDATE billing.buyer SET %s WHERE id = %s', billing.xml_missing_assignments(m.missing), bu.id)
+             format('UPDATE billing.buyer SET %s WHERE id = %s', billing_internal.xml_missing_assignments(m.missing), bu.id)
       FROM drafts d JOIN billing.buyer bu ON bu.id = d.buyer_id
       JOIN billing.brand br ON br.id = d.brand_id
-      CROSS JOIN LATERAL (SELECT billing.xml_missing_buyer(bu.address_line, bu.peppol_id, NULL) AS missing) AS m
+      CROSS JOIN LATERAL (SELECT billing_internal.xml_missing_buyer(bu.address_line, bu.peppol_id, NULL) AS missing) AS m
       WHERE cardinality(m.missing) > 0
       GROUP BY br.code, bu.id, m.missing) AS x
 UNION ALL
 -- the nightly job: missing, disabled, or aimed at another database (no brand: the whole database)
 SELECT c.severity, NULL, 'cron_job', c.object, c.detail, c.fix
-FROM billing.health_cron() c;
+FROM billing_internal.health_cron() c;
 COMMENT ON VIEW billing.health IS
 	'one row per problem of the caller''s brands: severity, brand, check, object, detail and the SQL call that fixes it';
 

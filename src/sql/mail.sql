@@ -4,9 +4,9 @@
 -- here; the mailer turns each row into a MIME message (notification_mail)
 -- and sends it over SMTP.
 
--- billing.mail_amount: an amount as a mail shows it, with thousands
+-- billing_internal.mail_amount: an amount as a mail shows it, with thousands
 -- separators and the currency's minor unit ("12,345", "1,234.50")
-CREATE OR REPLACE FUNCTION billing.mail_amount(amount numeric, scale integer) RETURNS text
+CREATE OR REPLACE FUNCTION billing_internal.mail_amount(amount numeric, scale integer) RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 BEGIN ATOMIC
 	SELECT CASE WHEN amount IS NULL THEN '-'
@@ -15,14 +15,14 @@ BEGIN ATOMIC
 	                                              THEN '.' OPERATOR(pg_catalog.||) pg_catalog.repeat('0', scale)
 	                                              ELSE '' END)) END;
 END;
-COMMENT ON FUNCTION billing.mail_amount(numeric, integer) IS
+COMMENT ON FUNCTION billing_internal.mail_amount(numeric, integer) IS
 	'an amount as the run mail shows it: thousands separators, the currency''s decimals; - for NULL';
 
--- billing.run_mail: the subject and body of the mail about a run that has
+-- billing_internal.run_mail: the subject and body of the mail about a run that has
 -- ended (read by finish_run, in its transaction, once the run row says how
 -- it ended).  Japanese, as the members read it: schedule, period, counts,
 -- totals and the totals per tax rate, or the error of a failed run.
-CREATE OR REPLACE FUNCTION billing.run_mail(run_id bigint, OUT subject text, OUT body text)
+CREATE OR REPLACE FUNCTION billing_internal.run_mail(run_id bigint, OUT subject text, OUT body text)
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
@@ -62,8 +62,8 @@ BEGIN
 	ELSE
 		SELECT string_agg(format(E'  %s%%: 対象額 %s %s / 消費税 %s %s',
 		                         trim_scale(t.tax_rate * 100),
-		                         billing.mail_amount(t.taxable, b.currency_scale), b.currency,
-		                         billing.mail_amount(t.tax, b.currency_scale), b.currency),
+		                         billing_internal.mail_amount(t.taxable, b.currency_scale), b.currency,
+		                         billing_internal.mail_amount(t.tax, b.currency_scale), b.currency),
 		                  E'\n' ORDER BY t.tax_rate DESC)
 		INTO rates
 		FROM (SELECT l.tax_rate, sum(l.taxable_amount) AS taxable, sum(l.tax) AS tax
@@ -79,23 +79,23 @@ BEGIN
 		                       '今回御請求額: %s %s\n'
 		                       '\n税率別の内訳:\n%s\n',
 		                       coalesce(r.buyer_count, 0), coalesce(r.invoice_count, 0), coalesce(r.document_count, 0),
-		                       billing.mail_amount(r.purchases_total, b.currency_scale), b.currency,
-		                       billing.mail_amount(r.tax_total, b.currency_scale), b.currency,
-		                       billing.mail_amount(r.billed_total, b.currency_scale), b.currency,
+		                       billing_internal.mail_amount(r.purchases_total, b.currency_scale), b.currency,
+		                       billing_internal.mail_amount(r.tax_total, b.currency_scale), b.currency,
+		                       billing_internal.mail_amount(r.billed_total, b.currency_scale), b.currency,
 		                       coalesce(rates, '  （なし）'));
 	END IF;
 	body := body || format(E'\n詳細: SELECT * FROM billing.run_report WHERE run = %s;\n', r.id);
 END
 $$;
-COMMENT ON FUNCTION billing.run_mail(bigint) IS
+COMMENT ON FUNCTION billing_internal.run_mail(bigint) IS
 	'subject and body (Japanese) of the mail about an ended run: schedule, period, counts, totals per tax rate, or the error';
 
--- billing.mail_header: a header value as RFC 2047 encoded-words when it is
+-- billing_internal.mail_header: a header value as RFC 2047 encoded-words when it is
 -- not plain printable ASCII (which also keeps a line break out of the
 -- header).  Eleven characters per word: at most 44 bytes of UTF-8, so each
 -- word stays within the 75 characters RFC 2047 allows.  (OPERATOR() has
 -- one precedence for all: every step is bracketed.)
-CREATE OR REPLACE FUNCTION billing.mail_header(value text) RETURNS text
+CREATE OR REPLACE FUNCTION billing_internal.mail_header(value text) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 BEGIN ATOMIC
 	SELECT CASE WHEN value OPERATOR(pg_catalog.~) '^[ -~]*$' THEN value
@@ -107,13 +107,13 @@ BEGIN ATOMIC
 	                  FROM pg_catalog.generate_series(0, (pg_catalog.length(value) OPERATOR(pg_catalog.-) 1)
 	                                                     OPERATOR(pg_catalog./) 11) AS g) END;
 END;
-COMMENT ON FUNCTION billing.mail_header(text) IS
+COMMENT ON FUNCTION billing_internal.mail_header(text) IS
 	'a mail header value: as it is when printable ASCII, else RFC 2047 UTF-8 base64 encoded-words folded by CRLF';
 
--- billing.notification_mail: the whole message the mailer sends for a
+-- billing_internal.notification_mail: the whole message the mailer sends for a
 -- notification, lines ended by CRLF.  The Message-ID is the notification's
 -- own, so that a copy sent twice (README, "Mail") is recognisably the same.
-CREATE OR REPLACE FUNCTION billing.notification_mail(notification_id bigint, sender text, sent_at timestamptz)
+CREATE OR REPLACE FUNCTION billing_internal.notification_mail(notification_id bigint, sender text, sent_at timestamptz)
 RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	n billing.notification;
@@ -139,10 +139,10 @@ BEGIN
 	domain := coalesce(nullif(split_part(sender_address, '@', 2), ''), 'localhost');
 	RETURN concat_ws(crlf,
 		'From: ' || CASE WHEN sender_name IS NULL THEN sender_address
-		                 ELSE billing.mail_header(sender_name) || ' <' || sender_address || '>' END,
+		                 ELSE billing_internal.mail_header(sender_name) || ' <' || sender_address || '>' END,
 		'To: ' || CASE WHEN member_name IS NULL THEN n.email
-		               ELSE billing.mail_header(member_name) || ' <' || n.email || '>' END,
-		'Subject: ' || billing.mail_header(n.subject),
+		               ELSE billing_internal.mail_header(member_name) || ' <' || n.email || '>' END,
+		'Subject: ' || billing_internal.mail_header(n.subject),
 		'Date: ' || to_char(coalesce(notification_mail.sent_at, clock_timestamp()) AT TIME ZONE 'UTC',
 		                    'Dy, DD Mon YYYY HH24:MI:SS') || ' +0000',
 		format('Message-ID: <billing.notification.%s.%s@%s>', n.id,
@@ -155,7 +155,7 @@ BEGIN
 		'');
 END
 $$;
-COMMENT ON FUNCTION billing.notification_mail(bigint, text, timestamptz) IS
+COMMENT ON FUNCTION billing_internal.notification_mail(bigint, text, timestamptz) IS
 	'the MIME message (UTF-8, RFC 2047 headers, base64 text/plain body, CRLF lines) the mailer sends for a notification';
 
 -- The mailer (src/mailer.c)
@@ -167,17 +167,17 @@ CREATE OR REPLACE FUNCTION billing.stop_mailer() RETURNS boolean
 	AS 'MODULE_PATHNAME', 'stop_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.stop_mailer() IS
 	'stops the mailer of this database after its current attempt; false when none runs';
-CREATE OR REPLACE FUNCTION billing.wake_mailer() RETURNS void
+CREATE OR REPLACE FUNCTION billing_internal.wake_mailer() RETURNS void
 	AS 'MODULE_PATHNAME', 'wake_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.wake_mailer() IS
+COMMENT ON FUNCTION billing_internal.wake_mailer() IS
 	'internal: when this transaction commits, wakes the mailer, or starts it if none runs (nothing while billing.smtp_url is unset)';
 
-CREATE OR REPLACE FUNCTION billing.notification_queued() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.notification_queued() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'notification_queued' LANGUAGE C;
-COMMENT ON FUNCTION billing.notification_queued() IS
+COMMENT ON FUNCTION billing_internal.notification_queued() IS
 	'trigger: a transaction that queues notifications wakes (or starts) the mailer when it commits';
 CREATE OR REPLACE TRIGGER notification_queued AFTER INSERT ON billing.notification
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.notification_queued();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.notification_queued();
 COMMENT ON TRIGGER notification_queued ON billing.notification IS
 	'wakes the mailer when the queuing transaction commits';
 
@@ -187,7 +187,7 @@ COMMENT ON TRIGGER notification_queued ON billing.notification IS
 CREATE OR REPLACE FUNCTION billing.retry_notifications(ids bigint[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	visible bigint[] := billing.caller_brands();
+	visible bigint[] := billing_internal.caller_brands();
 	missing text;
 	retried integer;
 BEGIN
@@ -205,7 +205,7 @@ BEGIN
 	SET attempts = 0, next_attempt_at = clock_timestamp(), last_error = NULL
 	WHERE n.id = ANY (ids);
 	GET DIAGNOSTICS retried = ROW_COUNT;
-	PERFORM billing.wake_mailer();
+	PERFORM billing_internal.wake_mailer();
 	RETURN retried;
 END
 $$;

@@ -7,15 +7,15 @@
 -- run.  "validated" is the completed status with validated_at set, so the
 -- run driver's statuses stay as they are.
 
--- billing.lock_run: the run, locked for an action, or an error naming it
+-- billing_internal.lock_run: the run, locked for an action, or an error naming it
 -- (another brand's run is not there for the caller).  The brand is checked
 -- before the lock: another brand's busy run is not waited for, which would
 -- tell that it exists.
-CREATE OR REPLACE FUNCTION billing.lock_run(run_id bigint, action text) RETURNS billing.invoice_run
+CREATE OR REPLACE FUNCTION billing_internal.lock_run(run_id bigint, action text) RETURNS billing.invoice_run
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
-	visible bigint[] := billing.caller_brands();
+	visible bigint[] := billing_internal.caller_brands();
 BEGIN
 	SELECT * INTO r FROM billing.invoice_run i
 	WHERE i.id = lock_run.run_id AND (visible IS NULL OR i.brand_id = ANY (visible));
@@ -29,21 +29,21 @@ BEGIN
 	RETURN r;
 END
 $$;
-COMMENT ON FUNCTION billing.lock_run(bigint, text) IS
+COMMENT ON FUNCTION billing_internal.lock_run(bigint, text) IS
 	'locks an invoice run for one of its actions, or raises an error naming the missing run';
 
--- billing.run_step: the step a run is at, in the seed's words.  Internal
+-- billing_internal.run_step: the step a run is at, in the seed's words.  Internal
 -- (the run actions' errors); billing.run_report writes the same expression
 -- out, as a view read with the caller's rights cannot call an internal
 -- function (the run_steps suite checks that the two agree).
 --
--- billing.run_step(status, enabled, validated_at, invoices_issued,
+-- billing_internal.run_step(status, enabled, validated_at, invoices_issued,
 -- open_drafts): the step with the run's invoices as they are now.  A run
 -- that issued drafts and has none left open (every one confirmed, deleted,
 -- rejected or cancelled, none draft or quarantined) is "settled": its step
 -- follows its invoices, it is not stored.  billing.run_report writes the
 -- same expression out.
-CREATE OR REPLACE FUNCTION billing.run_step(status text, enabled boolean, validated_at timestamptz,
+CREATE OR REPLACE FUNCTION billing_internal.run_step(status text, enabled boolean, validated_at timestamptz,
                                             invoices_issued integer, open_drafts bigint)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE
@@ -52,58 +52,58 @@ RETURN CASE
 		WHEN status = 'completed' THEN 'drafts issued'
 		ELSE status
 	END || CASE WHEN NOT enabled THEN ' (disabled)' ELSE '' END;
-COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz, integer, bigint) IS
+COMMENT ON FUNCTION billing_internal.run_step(text, boolean, timestamptz, integer, bigint) IS
 	'the step of a run from its invoices: queued, running, drafts issued, settled (no draft or quarantined invoice left), validated, failed or cancelled';
 
--- billing.run_step(status, enabled, validated_at): 0.2's form, the step
+-- billing_internal.run_step(status, enabled, validated_at): 0.2's form, the step
 -- without the invoices (never settled); the same expression, not a copy
-CREATE OR REPLACE FUNCTION billing.run_step(status text, enabled boolean, validated_at timestamptz)
+CREATE OR REPLACE FUNCTION billing_internal.run_step(status text, enabled boolean, validated_at timestamptz)
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
-RETURN billing.run_step(status, enabled, validated_at, 0, NULL);
-COMMENT ON FUNCTION billing.run_step(text, boolean, timestamptz) IS
+RETURN billing_internal.run_step(status, enabled, validated_at, 0, NULL);
+COMMENT ON FUNCTION billing_internal.run_step(text, boolean, timestamptz) IS
 	'the step of a run: queued, running, drafts issued, validated, failed or cancelled, and whether it is disabled';
 
 -- The phase of a running run, for every session (src/progress.c): the run
 -- driver's backend writes its run, phase and since when into a slot of
 -- shared memory; the slot is cleared when its transaction ends.
-CREATE OR REPLACE FUNCTION billing.set_run_phase(run_id bigint, brand_id bigint, phase text) RETURNS boolean
+CREATE OR REPLACE FUNCTION billing_internal.set_run_phase(run_id bigint, brand_id bigint, phase text) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'set_run_phase' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.set_run_phase(bigint, bigint, text) IS
+COMMENT ON FUNCTION billing_internal.set_run_phase(bigint, bigint, text) IS
 	'internal: this backend''s run is now in phase (planning, aggregating, writing invoices, writing links, done); returns true';
-REVOKE ALL ON FUNCTION billing.set_run_phase(bigint, bigint, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing_internal.set_run_phase(bigint, bigint, text) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION billing.run_phases_all(OUT run_id bigint, OUT brand_id bigint, OUT phase text,
+CREATE OR REPLACE FUNCTION billing_internal.run_phases_all(OUT run_id bigint, OUT brand_id bigint, OUT phase text,
                                                   OUT phase_since timestamptz)
 RETURNS SETOF record
 	AS 'MODULE_PATHNAME', 'run_phases_all' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
-COMMENT ON FUNCTION billing.run_phases_all() IS
+COMMENT ON FUNCTION billing_internal.run_phases_all() IS
 	'internal: the phase of every run being driven now, all brands';
-REVOKE ALL ON FUNCTION billing.run_phases_all() FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing_internal.run_phases_all() FROM PUBLIC;
 
--- billing.run_phases: the runs of the caller's brands being driven now,
+-- billing_internal.run_phases: the runs of the caller's brands being driven now,
 -- their phase and since when (billing.run_report shows them for runs whose
 -- row is committed; a rerun made and driven in one transaction is listed
 -- here only).  Executable by every role: another brand's runs are not
 -- listed (the slot holds the run's brand).
-CREATE OR REPLACE FUNCTION billing.run_phases(OUT run_id bigint, OUT brand_id bigint, OUT phase text,
+CREATE OR REPLACE FUNCTION billing_internal.run_phases(OUT run_id bigint, OUT brand_id bigint, OUT phase text,
                                               OUT phase_since timestamptz)
 RETURNS SETOF record LANGUAGE sql VOLATILE PARALLEL RESTRICTED SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp AS $$
 	SELECT p.run_id, p.brand_id, p.phase, p.phase_since
-	FROM billing.run_phases_all() p
-	CROSS JOIN (SELECT billing.caller_brands() AS visible) AS c
+	FROM billing_internal.run_phases_all() p
+	CROSS JOIN (SELECT billing_internal.caller_brands() AS visible) AS c
 	WHERE c.visible IS NULL OR p.brand_id = ANY (c.visible)
 $$;
-COMMENT ON FUNCTION billing.run_phases() IS
+COMMENT ON FUNCTION billing_internal.run_phases() IS
 	'the runs of the caller''s brands being driven now: run id, phase (planning, aggregating, writing invoices, writing links, done) and since when';
 
--- billing.refuse_run_action: the error for an action the run's step does not allow
-CREATE OR REPLACE FUNCTION billing.refuse_run_action(r billing.invoice_run, action text, allowed text)
+-- billing_internal.refuse_run_action: the error for an action the run's step does not allow
+CREATE OR REPLACE FUNCTION billing_internal.refuse_run_action(r billing.invoice_run, action text, allowed text)
 RETURNS void LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	-- the step in quotes ("drafts issued"), and disabled said as such
 	RAISE EXCEPTION 'cannot % invoice run %: its step is "%"%', action, r.id,
-		billing.run_step(r.status, true, r.validated_at, r.invoice_count,
+		billing_internal.run_step(r.status, true, r.validated_at, r.invoice_count,
 		                 (SELECT count(*) FROM billing.invoice i
 		                  WHERE i.run_id = r.id AND i.status IN ('draft', 'quarantined'))),
 		CASE WHEN r.enabled THEN '' ELSE ' and it is disabled' END
@@ -114,7 +114,7 @@ BEGIN
 		      HINT = 'See its step with SELECT * FROM billing.run_report WHERE run = ' || r.id || '.';
 END
 $$;
-COMMENT ON FUNCTION billing.refuse_run_action(billing.invoice_run, text, text) IS
+COMMENT ON FUNCTION billing_internal.refuse_run_action(billing.invoice_run, text, text) IS
 	'raises the error for a run action its step does not allow, naming the run and its step';
 
 -- billing.set_run_description: the only field of a run a user may edit
@@ -129,7 +129,7 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value',
 			      HINT = 'Say what the run is for, for example ''October close, late deliveries''.';
 	END IF;
-	r := billing.lock_run(run_id, 'describe');
+	r := billing_internal.lock_run(run_id, 'describe');
 	UPDATE billing.invoice_run SET description = set_run_description.description
 	WHERE id = r.id RETURNING * INTO r;
 	RETURN r;
@@ -147,9 +147,9 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 BEGIN
-	r := billing.lock_run(run_id, 'disable');
+	r := billing_internal.lock_run(run_id, 'disable');
 	IF NOT r.enabled OR NOT (r.status = 'queued' OR (r.status = 'completed' AND r.validated_at IS NULL)) THEN
-		PERFORM billing.refuse_run_action(r, 'disable', 'queued or has its drafts issued, and is enabled');
+		PERFORM billing_internal.refuse_run_action(r, 'disable', 'queued or has its drafts issued, and is enabled');
 	END IF;
 	UPDATE billing.invoice_run SET enabled = false WHERE id = r.id RETURNING * INTO r;
 	INSERT INTO billing.run_log (run_id, level, message)
@@ -167,9 +167,9 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 BEGIN
-	r := billing.lock_run(run_id, 'enable');
+	r := billing_internal.lock_run(run_id, 'enable');
 	IF r.enabled THEN
-		PERFORM billing.refuse_run_action(r, 'enable', 'disabled');
+		PERFORM billing_internal.refuse_run_action(r, 'enable', 'disabled');
 	END IF;
 	UPDATE billing.invoice_run SET enabled = true WHERE id = r.id RETURNING * INTO r;
 	INSERT INTO billing.run_log (run_id, level, message)
@@ -182,7 +182,7 @@ COMMENT ON FUNCTION billing.enable_run(bigint) IS 'enables a disabled run again'
 -- A disabled run is not picked up: whatever starts it (a background worker,
 -- issue_drafts, process_run) moves it from queued to running, and that
 -- change is refused here.
-CREATE OR REPLACE FUNCTION billing.refuse_disabled_run_start() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.refuse_disabled_run_start() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	RAISE EXCEPTION 'invoice run % is disabled and cannot be executed', NEW.id
@@ -190,17 +190,17 @@ BEGIN
 		      HINT = format('Enable it first: SELECT billing.enable_run(%s).', NEW.id);
 END
 $$;
-COMMENT ON FUNCTION billing.refuse_disabled_run_start() IS
+COMMENT ON FUNCTION billing_internal.refuse_disabled_run_start() IS
 	'trigger: a disabled run cannot move from queued to running';
 CREATE OR REPLACE TRIGGER invoice_run_refuse_disabled_start
 	BEFORE UPDATE OF status ON billing.invoice_run
 	FOR EACH ROW WHEN (OLD.status = 'queued' AND NEW.status = 'running' AND NOT NEW.enabled)
-	EXECUTE FUNCTION billing.refuse_disabled_run_start();
+	EXECUTE FUNCTION billing_internal.refuse_disabled_run_start();
 COMMENT ON TRIGGER invoice_run_refuse_disabled_start ON billing.invoice_run IS
 	'a disabled run is not started, whoever picks it up';
 
--- billing.refuse_disabled_schedule: reruns of a disabled schedule are refused
-CREATE OR REPLACE FUNCTION billing.refuse_disabled_schedule(schedule_id bigint) RETURNS void
+-- billing_internal.refuse_disabled_schedule: reruns of a disabled schedule are refused
+CREATE OR REPLACE FUNCTION billing_internal.refuse_disabled_schedule(schedule_id bigint) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	s billing.schedule;
@@ -213,7 +213,7 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION billing.refuse_disabled_schedule(bigint) IS
+COMMENT ON FUNCTION billing_internal.refuse_disabled_schedule(bigint) IS
 	'raises an error naming the schedule when it is disabled (reruns refuse disabled schedules)';
 
 -- billing.process_run moves a run to its next step:
@@ -232,12 +232,12 @@ DECLARE
 	drafts bigint[];
 	held bigint[];
 BEGIN
-	r := billing.lock_run(run_id, 'process');
+	r := billing_internal.lock_run(run_id, 'process');
 	IF NOT r.enabled OR NOT (r.status = 'queued' OR (r.status = 'completed' AND r.validated_at IS NULL)) THEN
-		PERFORM billing.refuse_run_action(r, 'process', 'enabled, and queued or with its drafts issued');
+		PERFORM billing_internal.refuse_run_action(r, 'process', 'enabled, and queued or with its drafts issued');
 	END IF;
 	IF r.status = 'queued' THEN
-		PERFORM billing.run_invoice_run(r.id);
+		PERFORM billing_internal.run_invoice_run(r.id);
 		SELECT * INTO r FROM billing.invoice_run WHERE id = r.id;
 		RETURN r;
 	END IF;
@@ -258,7 +258,7 @@ BEGIN
 		PERFORM billing.confirm_invoices(drafts);
 	END IF;
 	-- the role that called, as requested_by records it (SET ROLE counts)
-	UPDATE billing.invoice_run SET validated_at = now(), validated_by = billing.calling_role()::text
+	UPDATE billing.invoice_run SET validated_at = now(), validated_by = billing_internal.calling_role()::text
 	WHERE id = r.id RETURNING * INTO r;
 	INSERT INTO billing.run_log (run_id, level, message)
 	VALUES (r.id, 'info', format('run validated by %s: %s drafts confirmed', r.validated_by, cardinality(drafts)));

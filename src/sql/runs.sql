@@ -5,14 +5,14 @@
 -- FOR SHARE.  0.2's advisory key (billing.schedule_lock_key) is gone: any
 -- login role could hold it.
 
--- billing.round_amount: an amount rounded to the currency's scale by the
+-- billing_internal.round_amount: an amount rounded to the currency's scale by the
 -- brand's mode: down (toward zero), half_up (half away from zero), up (away
 -- from zero: the amount truncated, plus one unit of the scale in the
 -- amount's direction when something was cut off).  Not STRICT, and a
 -- SQL-standard body (bound at install, whatever the caller's search_path),
 -- so that the planner inlines it into the run statement (NULL in gives
 -- NULL out all the same).  Internal: not executable by PUBLIC.
-CREATE OR REPLACE FUNCTION billing.round_amount(amount numeric, scale integer, mode text) RETURNS numeric
+CREATE OR REPLACE FUNCTION billing_internal.round_amount(amount numeric, scale integer, mode text) RETURNS numeric
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE mode
 	WHEN 'down' THEN trunc(amount, scale)
@@ -21,13 +21,13 @@ RETURN CASE mode
 	                     + sign(amount - trunc(amount, scale)) * power(10::numeric, (-scale)::numeric),
 	                     scale)
 END;
-COMMENT ON FUNCTION billing.round_amount(numeric, integer, text) IS
+COMMENT ON FUNCTION billing_internal.round_amount(numeric, integer, text) IS
 	'an amount rounded to scale decimals by mode: down (toward zero), half_up, up (away from zero); inlined into runs';
 
--- billing.invoice_date_for: the invoice date a schedule gives a period's
+-- billing_internal.invoice_date_for: the invoice date a schedule gives a period's
 -- drafts, from its cut-off and the local date the run issues.  Inlinable
 -- like round_amount; NULL when any argument is NULL.  Internal.
-CREATE OR REPLACE FUNCTION billing.invoice_date_for(mode text, cutoff date, issue_day date) RETURNS date
+CREATE OR REPLACE FUNCTION billing_internal.invoice_date_for(mode text, cutoff date, issue_day date) RETURNS date
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN cutoff IS NULL OR issue_day IS NULL THEN NULL ELSE CASE mode
 	WHEN 'cutoff' THEN cutoff
@@ -35,10 +35,10 @@ RETURN CASE WHEN cutoff IS NULL OR issue_day IS NULL THEN NULL ELSE CASE mode
 	WHEN 'last_of_month' THEN (date_trunc('month', issue_day::timestamp) + '1 month - 1 day'::interval)::date
 	WHEN 'issue_date' THEN issue_day
 END END;
-COMMENT ON FUNCTION billing.invoice_date_for(text, date, date) IS
+COMMENT ON FUNCTION billing_internal.invoice_date_for(text, date, date) IS
 	'invoice date of a period''s drafts by the schedule''s invoice_date_mode, from the cut-off and the issue day';
 
--- billing.plan_scheduled_runs queues one scheduled run for every period of
+-- billing_internal.plan_scheduled_runs queues one scheduled run for every period of
 -- the schedule whose issue moment (local midnight after the cut-off plus the
 -- issue delay) has come by as_of and came after the schedule was first
 -- applied to a buyer, and that has no scheduled run yet.  Called under the
@@ -49,12 +49,12 @@ COMMENT ON FUNCTION billing.invoice_date_for(text, date, date) IS
 -- There is no cap on how many periods one call plans: every closed period
 -- since the first application gets its run (the catch-up of SPEC 4).  What
 -- bounds them is the application itself: schedule_applied_at is at most a
--- year before the schedule was created (billing.buyer_stamp_schedule), so a
+-- year before the schedule was created (billing_internal.buyer_stamp_schedule), so a
 -- daily schedule plans at most about 400 runs in one call, a monthly one 13.
 -- A date out of range here (an application that got past that bound, as a
 -- restore with --disable-triggers can bring in) is reported naming the
 -- schedule and the buyer whose application it starts from.
-CREATE OR REPLACE FUNCTION billing.plan_scheduled_runs(schedule_id bigint, as_of timestamptz) RETURNS SETOF bigint
+CREATE OR REPLACE FUNCTION billing_internal.plan_scheduled_runs(schedule_id bigint, as_of timestamptz) RETURNS SETOF bigint
 LANGUAGE plpgsql VOLATILE STRICT SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	in_use_since timestamptz;
@@ -82,7 +82,7 @@ BEGIN
 		                                 issue_at, as_of, invoice_date, status, description)
 		SELECT due.brand_id, due.id, 'scheduled', billing.period_of(due.cycle, due.cutoff),
 		       due.cutoff, due.issue_at, plan_scheduled_runs.as_of,
-		       billing.invoice_date_for(due.invoice_date_mode, due.cutoff,
+		       billing_internal.invoice_date_for(due.invoice_date_mode, due.cutoff,
 		                                (due.issue_at AT TIME ZONE due.time_zone)::date),
 		       'queued', 'scheduled run for the period ending ' || due.cutoff
 		FROM due
@@ -103,19 +103,19 @@ EXCEPTION WHEN datetime_field_overflow THEN
 		      HINT = 'Correct that buyer''s schedule_applied_at: from a year before the schedule was created up to now.';
 END
 $$;
-COMMENT ON FUNCTION billing.plan_scheduled_runs(bigint, timestamptz) IS
+COMMENT ON FUNCTION billing_internal.plan_scheduled_runs(bigint, timestamptz) IS
 	'queues a scheduled run for each due period of the schedule that has none; called by issue_drafts under the schedule''s lock';
 
--- billing.find_schedule: a schedule by code (and brand code, needed when the
+-- billing_internal.find_schedule: a schedule by code (and brand code, needed when the
 -- code exists in several brands), or an error naming what was not found.
 -- Only the caller's brands are searched: another brand's schedule, or the
 -- brand itself, does not exist for it.
-CREATE OR REPLACE FUNCTION billing.find_schedule(code text, brand text) RETURNS billing.schedule
+CREATE OR REPLACE FUNCTION billing_internal.find_schedule(code text, brand text) RETURNS billing.schedule
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	found_schedule billing.schedule;
 	matches integer;
-	visible bigint[] := billing.caller_brands();
+	visible bigint[] := billing_internal.caller_brands();
 BEGIN
 	IF code IS NULL OR code = '' THEN
 		RAISE EXCEPTION 'billing schedule code must not be empty'
@@ -149,18 +149,18 @@ BEGIN
 	RETURN found_schedule;
 END
 $$;
-COMMENT ON FUNCTION billing.find_schedule(text, text) IS
+COMMENT ON FUNCTION billing_internal.find_schedule(text, text) IS
 	'internal: a schedule by code (and brand) among the calling role''s brands, or an error naming what was not found';
 
--- billing.rerun_target: what a rerun of the schedule as of as_of covers:
+-- billing_internal.rerun_target: what a rerun of the schedule as of as_of covers:
 -- the closed period that contains period_date, or, when that is NULL, the
 -- most recent closed period (both by the local date in the brand's time
 -- zone); its cut-off, and the invoice date the schedule gives it.  Also
 -- validates the request, with errors that name what is wrong: a period
 -- that has not closed yet as of as_of, or one whose issue moment came
 -- before the schedule was in use (applied to its first buyer: the rule of
--- billing.plan_scheduled_runs), is refused.
-CREATE OR REPLACE FUNCTION billing.rerun_target(schedule text, as_of timestamptz, brand text,
+-- billing_internal.plan_scheduled_runs), is refused.
+CREATE OR REPLACE FUNCTION billing_internal.rerun_target(schedule text, as_of timestamptz, brand text,
                                                 period_date date,
                                                 OUT schedule_id bigint, OUT brand_id bigint,
                                                 OUT period daterange, OUT cutoff date,
@@ -179,7 +179,7 @@ BEGIN
 		RAISE EXCEPTION 'as_of must be a finite time, got %', coalesce(as_of::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Leave it out to mean now().';
 	END IF;
-	s := billing.find_schedule(schedule, brand);
+	s := billing_internal.find_schedule(schedule, brand);
 	SELECT b.time_zone INTO zone FROM billing.brand b WHERE b.id = s.brand_id;
 	local_day := (as_of AT TIME ZONE zone)::date;
 	latest := billing.last_closed_period(s.cycle, local_day);
@@ -219,16 +219,16 @@ BEGIN
 		period := billing.period_of(s.cycle, period_date);
 	END IF;
 	cutoff := upper(period) - 1;
-	invoice_date := billing.invoice_date_for(s.invoice_date_mode, cutoff, local_day);
+	invoice_date := billing_internal.invoice_date_for(s.invoice_date_mode, cutoff, local_day);
 END
 $$;
-COMMENT ON FUNCTION billing.rerun_target(text, timestamptz, text, date) IS
+COMMENT ON FUNCTION billing_internal.rerun_target(text, timestamptz, text, date) IS
 	'internal: the period (the closed one containing period_date, else the latest), cut-off and invoice date a rerun covers; refuses a period not closed or before the schedule came into use';
 
--- billing.plan_rerun queues a rerun of the schedule's closed period that
+-- billing_internal.plan_rerun queues a rerun of the schedule's closed period that
 -- contains period_date (NULL: the most recent one) as of as_of, for the
 -- buyers who have the schedule applied then.
-CREATE OR REPLACE FUNCTION billing.plan_rerun(schedule text, notify text[], as_of timestamptz, brand text,
+CREATE OR REPLACE FUNCTION billing_internal.plan_rerun(schedule text, notify text[], as_of timestamptz, brand text,
                                               period_date date)
 RETURNS bigint LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -236,8 +236,8 @@ DECLARE
 	unknown text[];
 	run_id bigint;
 BEGIN
-	target := billing.rerun_target(schedule, as_of, brand, period_date);
-	PERFORM billing.refuse_disabled_schedule(target.schedule_id);	-- src/sql/run_actions.sql
+	target := billing_internal.rerun_target(schedule, as_of, brand, period_date);
+	PERFORM billing_internal.refuse_disabled_schedule(target.schedule_id);	-- src/sql/run_actions.sql
 	notify := coalesce(notify, '{}');
 	SELECT array_agg(format('"%s"', n) ORDER BY n) INTO unknown
 	FROM unnest(notify) AS n
@@ -256,14 +256,14 @@ BEGIN
 	RETURN run_id;
 END
 $$;
-COMMENT ON FUNCTION billing.plan_rerun(text, text[], timestamptz, text, date) IS
+COMMENT ON FUNCTION billing_internal.plan_rerun(text, text[], timestamptz, text, date) IS
 	'queues a rerun of the schedule''s closed period containing period_date (NULL: the latest) as of as_of, checking the members to notify; returns the run id';
 
--- billing.finish_run closes a run: its row, its log line, the outbox rows
+-- billing_internal.finish_run closes a run: its row, its log line, the outbox rows
 -- for the members to notify, a pg_notify on channel billing_run, and a
 -- NOTICE (or WARNING on failure) for whoever is watching in psql, if the
 -- run is of one of the caller's brands (issue_drafts runs every brand's)
-CREATE OR REPLACE FUNCTION billing.finish_run(run_id bigint, ok boolean, error text, buyers integer,
+CREATE OR REPLACE FUNCTION billing_internal.finish_run(run_id bigint, ok boolean, error text, buyers integer,
                                    invoices integer, documents integer, purchases numeric,
                                    tax numeric, billed numeric)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
@@ -294,7 +294,7 @@ BEGIN
 			               WHERE a.backend_type = 'billing invoice run') THEN
 				DELETE FROM billing.invoice_run AS run WHERE run.id = finish_run.run_id;
 				RAISE LOG 'billing: %', message;
-				IF coalesce(r.brand_id = ANY (billing.caller_brands()), true) THEN
+				IF coalesce(r.brand_id = ANY (billing_internal.caller_brands()), true) THEN
 					RAISE NOTICE '%', message USING HINT = 'No run was made; billing.document_status tells what will bill each uninvoiced document.';
 				END IF;
 				RETURN;
@@ -323,16 +323,16 @@ BEGIN
 	END IF;
 	INSERT INTO billing.run_log (run_id, level, message)
 	VALUES (r.id, CASE WHEN ok THEN 'info' ELSE 'error' END, message);
-	-- the mail (billing.run_mail, mail.sql), sent by the mailer
+	-- the mail (billing_internal.run_mail, mail.sql), sent by the mailer
 	INSERT INTO billing.notification (run_id, member_id, email, subject, body)
 	SELECT r.id, m.id, m.email, mail.subject, mail.body
-	FROM billing.member m, billing.run_mail(r.id) AS mail
+	FROM billing.member m, billing_internal.run_mail(r.id) AS mail
 	WHERE m.brand_id = r.brand_id
 	  AND (m.code = ANY (r.notify) OR (r.kind = 'scheduled' AND m.notify_scheduled_runs));
 	-- LISTEN needs no privilege, so the payload says nothing of the brand:
 	-- only the run id; a listener reads the run through row level security
 	PERFORM pg_notify('billing_run', json_build_object('run_id', r.id)::text);
-	IF NOT coalesce(r.brand_id = ANY (billing.caller_brands()), true) THEN
+	IF NOT coalesce(r.brand_id = ANY (billing_internal.caller_brands()), true) THEN
 		RETURN;		-- another brand's run: not named to the caller
 	END IF;
 	IF ok THEN
@@ -342,19 +342,19 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION billing.finish_run(bigint, boolean, text, integer, integer, integer, numeric, numeric, numeric) IS
+COMMENT ON FUNCTION billing_internal.finish_run(bigint, boolean, text, integer, integer, integer, numeric, numeric, numeric) IS
 	'closes a run as completed or failed: its row, log line, notifications to members, NOTIFY billing_run and a NOTICE';
 
--- billing.fail_scheduled_run records that a schedule failed in issue_drafts
+-- billing_internal.fail_scheduled_run records that a schedule failed in issue_drafts
 -- as its failed scheduled run: the run that failed (run_id), or, when the
 -- schedule's planning failed before any run was made, a new run for its
 -- most recent closed period as of as_of.  The error (which names the
 -- schedule's own objects only) goes into the run row, its log and its
--- notifications (billing.finish_run), and billing.run_report shows it.
+-- notifications (billing_internal.finish_run), and billing.run_report shows it.
 -- A failed scheduled run does not hold its period: the next issue_drafts
 -- plans it again.  Returns the run id.  Called by the run driver, after the
 -- schedule's work was rolled back.
-CREATE OR REPLACE FUNCTION billing.fail_scheduled_run(schedule_id bigint, run_id bigint,
+CREATE OR REPLACE FUNCTION billing_internal.fail_scheduled_run(schedule_id bigint, run_id bigint,
                                                       as_of timestamptz, error text)
 RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -368,7 +368,7 @@ BEGIN
 		SELECT s.brand_id, s.id, 'scheduled', p.period, p.cutoff,
 		       ((p.cutoff + 1)::timestamp + s.issue_delay) AT TIME ZONE br.time_zone,
 		       fail_scheduled_run.as_of,
-		       billing.invoice_date_for(s.invoice_date_mode, p.cutoff,
+		       billing_internal.invoice_date_for(s.invoice_date_mode, p.cutoff,
 		                                (fail_scheduled_run.as_of AT TIME ZONE br.time_zone)::date),
 		       'queued', started, 'scheduled run for the period ending ' || p.cutoff || ': planning failed'
 		FROM billing.schedule s JOIN billing.brand br ON br.id = s.brand_id
@@ -379,7 +379,7 @@ BEGIN
 		RETURNING id INTO failed_run;
 	END IF;
 	BEGIN
-		PERFORM billing.finish_run(failed_run, false, error, NULL, NULL, NULL, NULL, NULL, NULL);
+		PERFORM billing_internal.finish_run(failed_run, false, error, NULL, NULL, NULL, NULL, NULL, NULL);
 	EXCEPTION WHEN OTHERS THEN
 		-- finishing failed too (a site's trigger on the outbox, say): the
 		-- run row alone still records the failure, with both errors
@@ -391,35 +391,35 @@ BEGIN
 	RETURN failed_run;
 END
 $$;
-COMMENT ON FUNCTION billing.fail_scheduled_run(bigint, bigint, timestamptz, text) IS
+COMMENT ON FUNCTION billing_internal.fail_scheduled_run(bigint, bigint, timestamptz, text) IS
 	'internal: records a schedule''s failure in issue_drafts as its failed scheduled run (a new one when planning failed); returns the run id';
-REVOKE ALL ON FUNCTION billing.fail_scheduled_run(bigint, bigint, timestamptz, text) FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing_internal.fail_scheduled_run(bigint, bigint, timestamptz, text) FROM PUBLIC;
 
--- billing.issue_drafts_internal: the run driver of issue_drafts (src/run.c)
-CREATE OR REPLACE FUNCTION billing.issue_drafts_internal(as_of timestamptz) RETURNS bigint[]
+-- billing_internal.issue_drafts_internal: the run driver of issue_drafts (src/run.c)
+CREATE OR REPLACE FUNCTION billing_internal.issue_drafts_internal(as_of timestamptz) RETURNS bigint[]
 	AS 'MODULE_PATHNAME', 'issue_drafts_internal' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.issue_drafts_internal(timestamptz) IS
+COMMENT ON FUNCTION billing_internal.issue_drafts_internal(timestamptz) IS
 	'makes every due scheduled run, schedule by schedule under its lock, each schedule isolated from the others, failures recorded; returns the run ids';
-CREATE OR REPLACE FUNCTION billing.issue_drafts_run(as_of timestamptz, raise_on_failure boolean) RETURNS bigint[]
+CREATE OR REPLACE FUNCTION billing_internal.issue_drafts_run(as_of timestamptz, raise_on_failure boolean) RETURNS bigint[]
 	AS 'MODULE_PATHNAME', 'issue_drafts_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.issue_drafts_run(timestamptz, boolean) IS
+COMMENT ON FUNCTION billing_internal.issue_drafts_run(timestamptz, boolean) IS
 	'internal: issue_drafts'' driver; with raise_on_failure, a pass that meets an error is rolled back and done again, committed, by a background worker (src/run.c, src/committed.c)';
-CREATE OR REPLACE FUNCTION billing.run_invoice_run(run_id bigint) RETURNS boolean
+CREATE OR REPLACE FUNCTION billing_internal.run_invoice_run(run_id bigint) RETURNS boolean
 	AS 'MODULE_PATHNAME', 'run_invoice_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.run_invoice_run(bigint) IS
+COMMENT ON FUNCTION billing_internal.run_invoice_run(bigint) IS
 	'executes one queued invoice run under its schedule''s lock; true when it completed';
 
-CREATE OR REPLACE FUNCTION billing.start_run_worker(run_id bigint) RETURNS void
+CREATE OR REPLACE FUNCTION billing_internal.start_run_worker(run_id bigint) RETURNS void
 	AS 'MODULE_PATHNAME', 'start_run_worker' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.start_run_worker(bigint) IS
+COMMENT ON FUNCTION billing_internal.start_run_worker(bigint) IS
 	'starts a background worker that executes a queued run once this transaction commits';
 
--- billing.record_failed_run writes a failed run as a session saw it (a row
+-- billing_internal.record_failed_run writes a failed run as a session saw it (a row
 -- of invoice_run as jsonb, same id) and closes it by finish_run: its log
 -- line, its mails.  What the background worker of commit_failed_run
 -- executes, in a transaction of its own, after the session rolled its own
 -- copy back; returns the id.
-CREATE OR REPLACE FUNCTION billing.record_failed_run(run jsonb) RETURNS bigint
+CREATE OR REPLACE FUNCTION billing_internal.record_failed_run(run jsonb) RETURNS bigint
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run := jsonb_populate_record(NULL::billing.invoice_run, run);
@@ -430,37 +430,37 @@ BEGIN
 	VALUES (r.id, r.brand_id, r.schedule_id, r.kind, r.period, r.cutoff_date, r.issue_at,
 	        r.as_of, r.invoice_date, 'running', r.requested_by, r.notify, r.description,
 	        r.queued_at, r.started_at);
-	PERFORM billing.finish_run(r.id, false, r.error, NULL, NULL, NULL, NULL, NULL, NULL);
+	PERFORM billing_internal.finish_run(r.id, false, r.error, NULL, NULL, NULL, NULL, NULL, NULL);
 	RETURN r.id;
 END
 $$;
-COMMENT ON FUNCTION billing.record_failed_run(jsonb) IS
+COMMENT ON FUNCTION billing_internal.record_failed_run(jsonb) IS
 	'internal: writes a failed run (an invoice_run row as jsonb) with its log line and mails; returns its id';
-CREATE OR REPLACE FUNCTION billing.commit_failed_run(run text) RETURNS bigint
+CREATE OR REPLACE FUNCTION billing_internal.commit_failed_run(run text) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'commit_failed_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing.commit_failed_run(text) IS
-	'internal: billing.record_failed_run in a background worker''s transaction of its own; returns the run id';
+COMMENT ON FUNCTION billing_internal.commit_failed_run(text) IS
+	'internal: billing_internal.record_failed_run in a background worker''s transaction of its own; returns the run id';
 
-CREATE OR REPLACE FUNCTION billing.raise_error(sqlstate text, message text, detail text, hint text) RETURNS void
+CREATE OR REPLACE FUNCTION billing_internal.raise_error(sqlstate text, message text, detail text, hint text) RETURNS void
 	AS 'MODULE_PATHNAME', 'raise_error' LANGUAGE C VOLATILE PARALLEL SAFE;
-COMMENT ON FUNCTION billing.raise_error(text, text, text, text) IS
+COMMENT ON FUNCTION billing_internal.raise_error(text, text, text, text) IS
 	'internal: raises an error (SQLSTATE, message, detail, hint) without the CONTEXT lines of the internal functions it is raised from';
-CREATE OR REPLACE FUNCTION billing.server_log(message text) RETURNS void
+CREATE OR REPLACE FUNCTION billing_internal.server_log(message text) RETURNS void
 	AS 'MODULE_PATHNAME', 'server_log' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION billing.server_log(text) IS
+COMMENT ON FUNCTION billing_internal.server_log(text) IS
 	'internal: writes a LOG line to the server log only, never to the client (it may name every brand''s runs)';
 
--- billing.raise_failed_runs raises SQLSTATE P0001 when any of the runs
+-- billing_internal.raise_failed_runs raises SQLSTATE P0001 when any of the runs
 -- failed, naming each (schedule, brand, period, run id) with its error in
 -- DETAIL; quiet when none did.  Brand walls: a role hears of its own
 -- brands' runs; a role that sees every brand (superuser, BYPASSRLS), or a
 -- session with billing.report_every_brand on (set by a superuser for the
 -- operator's tick role, the README's billing_cron), of all.  A role of no
 -- brand without that setting hears of none (a revoked role learns nothing).
-CREATE OR REPLACE FUNCTION billing.raise_failed_runs(run_ids bigint[]) RETURNS void
+CREATE OR REPLACE FUNCTION billing_internal.raise_failed_runs(run_ids bigint[]) RETURNS void
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	visible bigint[] := billing.caller_brands();
+	visible bigint[] := billing_internal.caller_brands();
 	failed integer;
 	made integer;
 	named text;
@@ -482,18 +482,18 @@ BEGIN
 	WHERE r.id = ANY (run_ids)
 	  AND (visible IS NULL OR r.brand_id = ANY (visible)
 	       OR coalesce(current_setting('billing.report_every_brand', true), 'off')::boolean);
-	-- raised without the internal functions' CONTEXT lines (billing.raise_error)
+	-- raised without the internal functions' CONTEXT lines (billing_internal.raise_error)
 	IF failed = 0 THEN
 		RETURN;
 	ELSIF made = 1 THEN
-		PERFORM billing.raise_error('P0001', 'a run failed: ' || named,
+		PERFORM billing_internal.raise_error('P0001', 'a run failed: ' || named,
 			substr(errors, length('run ' || one || ': ') + 1),
 			format('It is committed as failed: SELECT * FROM billing.run_report WHERE run = %s.  With raise_on_failure => false the call returns the failed run instead of raising.', one));
 	END IF;
-	PERFORM billing.raise_error('P0001', format('%s of %s runs failed: %s', failed, made, named), errors, 'The failed runs and the runs that succeeded are committed, made again in a transaction of their own after the first failure (a NOTICE above about another run id was rolled back): SELECT * FROM billing.run_report WHERE step = ''failed''.  The next issue_drafts tries a failed scheduled run''s period again.');
+	PERFORM billing_internal.raise_error('P0001', format('%s of %s runs failed: %s', failed, made, named), errors, 'The failed runs and the runs that succeeded are committed, made again in a transaction of their own after the first failure (a NOTICE above about another run id was rolled back): SELECT * FROM billing.run_report WHERE step = ''failed''.  The next issue_drafts tries a failed scheduled run''s period again.');
 END
 $$;
-COMMENT ON FUNCTION billing.raise_failed_runs(bigint[]) IS
+COMMENT ON FUNCTION billing_internal.raise_failed_runs(bigint[]) IS
 	'internal: raises P0001 naming each failed run among run_ids that the caller may see; quiet when none failed';
 
 -- billing.issue_drafts: every due scheduled run of every enabled schedule.
@@ -507,7 +507,7 @@ COMMENT ON FUNCTION billing.raise_failed_runs(bigint[]) IS
 -- A failure is an error (raise_on_failure, the default): the call raises
 -- P0001 naming each failed schedule and period, and the failed runs and
 -- the others' drafts are committed all the same, by a background worker
--- of their own (billing.issue_drafts_run; README, "When a run fails").
+-- of their own (billing_internal.issue_drafts_run; README, "When a run fails").
 -- With raise_on_failure => false the failed runs are rows of the result,
 -- in the caller's transaction, as in 0.2.
 CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now(),
@@ -529,14 +529,14 @@ BEGIN
 			      HINT = 'Leave as_of out to mean now(), or pass simulate => true to issue as of a future moment on purpose.';
 	END IF;
 	-- fail_dead_runs first, then every due run (src/run.c)
-	run_ids := billing.issue_drafts_run(as_of, coalesce(raise_on_failure, true));
+	run_ids := billing_internal.issue_drafts_run(as_of, coalesce(raise_on_failure, true));
 	-- the tick also (re)starts the mailer for mail still due (mail.sql)
-	PERFORM billing.wake_mailer();
+	PERFORM billing_internal.wake_mailer();
 	-- what the call did, in the server log beside pg_cron's own lines (its
 	-- job_run_details keep only a command tag on success): every brand's
 	-- runs, when there were any
 	IF cardinality(run_ids) > 0 THEN
-		PERFORM billing.server_log((
+		PERFORM billing_internal.server_log((
 			WITH made AS (
 				SELECT r.id, r.schedule_id, r.status, r.invoice_count, r.billed_total, s.code, br.currency
 				FROM billing.invoice_run r JOIN billing.schedule s ON s.id = r.schedule_id
@@ -555,10 +555,10 @@ BEGIN
 			FROM made m, totals t));
 	END IF;
 	IF coalesce(raise_on_failure, true) THEN
-		PERFORM billing.raise_failed_runs(run_ids);
+		PERFORM billing_internal.raise_failed_runs(run_ids);
 	END IF;
 	-- the runs of every brand are issued; the caller is shown its own
-	RETURN QUERY SELECT r.* FROM billing.invoice_run r, billing.caller_brands() AS v(visible)
+	RETURN QUERY SELECT r.* FROM billing.invoice_run r, billing_internal.caller_brands() AS v(visible)
 	WHERE r.id = ANY (run_ids) AND (v.visible IS NULL OR r.brand_id = ANY (v.visible)) ORDER BY r.id;
 END
 $$;
@@ -573,10 +573,10 @@ COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean, boolean) IS
 -- worker does the run after this transaction commits.  A rerun that finds
 -- nothing to bill makes no run: it returns NULL with the NOTICE "nothing
 -- to re-run for schedule X period Y" (and that line in the server log); a
--- background one ends cancelled with that line (billing.finish_run).
+-- background one ends cancelled with that line (billing_internal.finish_run).
 -- A rerun that fails raises P0001 naming it (raise_on_failure, the
 -- default); its failed run is committed all the same, with the same id,
--- by a background worker (billing.commit_failed_run).  With
+-- by a background worker (billing_internal.commit_failed_run).  With
 -- raise_on_failure => false it returns the failed run's id, as 0.2 did.
 CREATE OR REPLACE FUNCTION billing.rerun_invoice_run(schedule text, notify text[] DEFAULT '{}',
                                           background boolean DEFAULT false,
@@ -590,13 +590,13 @@ DECLARE
 BEGIN
 	PERFORM billing.fail_dead_runs();
 	IF coalesce(background, false) THEN
-		run_id := billing.plan_rerun(schedule, notify, as_of, brand, period);
-		PERFORM billing.start_run_worker(run_id);
+		run_id := billing_internal.plan_rerun(schedule, notify, as_of, brand, period);
+		PERFORM billing_internal.start_run_worker(run_id);
 		RETURN run_id;
 	END IF;
 	BEGIN
-		run_id := billing.plan_rerun(schedule, notify, as_of, brand, period);
-		IF NOT billing.run_invoice_run(run_id) AND coalesce(raise_on_failure, true) THEN
+		run_id := billing_internal.plan_rerun(schedule, notify, as_of, brand, period);
+		IF NOT billing_internal.run_invoice_run(run_id) AND coalesce(raise_on_failure, true) THEN
 			SELECT to_jsonb(r) INTO failed_run FROM billing.invoice_run r WHERE r.id = run_id;
 			-- rolls this block back (the run as this transaction wrote it)
 			RAISE EXCEPTION 'rerun % failed', run_id USING ERRCODE = 'BL001';
@@ -606,8 +606,8 @@ BEGIN
 			RAISE;		-- not ours (a site's trigger raising BL001)
 		END IF;
 		-- the same run, committed on its own, then the error
-		PERFORM billing.commit_failed_run(failed_run::text);
-		PERFORM billing.raise_failed_runs(ARRAY[run_id]);
+		PERFORM billing_internal.commit_failed_run(failed_run::text);
+		PERFORM billing_internal.raise_failed_runs(ARRAY[run_id]);
 	END;
 	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r WHERE r.id = run_id) THEN
 		RETURN NULL;	-- nothing to re-run: finish_run took the empty run back
@@ -618,10 +618,10 @@ $$;
 COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text, date, boolean) IS
 	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; NULL when there is nothing to re-run; raises P0001 when the run fails (committed as failed) unless raise_on_failure => false';
 
--- billing.draft_rows: the drafts a run of one period of a schedule makes,
+-- billing_internal.draft_rows: the drafts a run of one period of a schedule makes,
 -- computed and returned, writing nothing.  The one statement behind both
--- the run (billing.make_drafts, which writes what it returns) and the
--- preview (billing.preview_drafts), so a preview is what the run that
+-- the run (billing_internal.make_drafts, which writes what it returns) and the
+-- preview (billing_internal.preview_drafts), so a preview is what the run that
 -- follows it makes.  One row per
 --   row_kind 'invoice': a draft: buyer, group_key (0, or the document with
 --            document grouping; NULL for a balance-only draft), the amounts
@@ -629,7 +629,7 @@ COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz
 --            document count, due rule and date, bank account;
 --   row_kind 'tax_line': a draft's taxable amount and tax at one rate;
 --   row_kind 'link': a document the draft (buyer_id, group_key) takes.
--- Which documents: billing.uninvoiced_documents (the eligibility rule),
+-- Which documents: billing_internal.uninvoiced_documents (the eligibility rule),
 -- those of the brand dated in [first_day, day_after_cutoff), of buyers
 -- whose schedule was applied before applied_before.  A buyer gets a draft
 -- for eligible documents, or for a non-zero balance when it has no other
@@ -641,7 +641,7 @@ COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz
 -- draft's late_since is the earliest of their dates.  Tax is rounded once
 -- per draft and rate, late documents included.
 -- first_document_id: no document of the period has a smaller id (see
--- billing.uninvoiced_documents); 0 looks at every link.
+-- billing_internal.uninvoiced_documents); 0 looks at every link.
 --
 -- The steps: cfg, the schedule's and brand's settings; buyers, the
 -- schedule's buyers, with balance_only (a draft even without documents);
@@ -657,10 +657,10 @@ COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz
 -- extension is installed (no name or operator of it resolves through the
 -- caller's search_path), and inlined into its caller's statement
 -- (LANGUAGE sql, STABLE, neither STRICT nor SET), so EXPLAIN SELECT * FROM
--- billing.draft_rows(...) shows the plan of a run's reading part.
+-- billing_internal.draft_rows(...) shows the plan of a run's reading part.
 -- Internal: executable by its owner only (the run and the preview call it
 -- as the owner).
-CREATE OR REPLACE FUNCTION billing.draft_rows(brand_id bigint, schedule_id bigint, first_day date,
+CREATE OR REPLACE FUNCTION billing_internal.draft_rows(brand_id bigint, schedule_id bigint, first_day date,
                                               day_after_cutoff date, applied_before timestamptz,
                                               cutoff date, invoice_date date,
                                               first_document_id bigint DEFAULT 0,
@@ -700,14 +700,14 @@ BEGIN ATOMIC
 		       CASE d.kind WHEN 'payment' THEN d.amount ELSE 0 END AS deposit,
 		       CASE WHEN (SELECT cfg.grouping FROM cfg) = 'document' THEN d.id ELSE 0 END AS group_key,
 		       CASE WHEN d.document_date < draft_rows.first_day THEN d.document_date END AS late_date
-		FROM billing.uninvoiced_documents(draft_rows.first_document_id) AS d
+		FROM billing_internal.uninvoiced_documents(draft_rows.first_document_id) AS d
 		JOIN billing.buyer b ON b.id = d.buyer_id
 		WHERE d.brand_id = draft_rows.brand_id
 		  AND d.document_date >= least(draft_rows.first_day, coalesce(draft_rows.late_from, draft_rows.first_day))
 		  AND d.document_date < draft_rows.day_after_cutoff
 		  -- a late document (from late_from on): only from the first period
 		  -- whose scheduled run took its buyer (the issue moment after the
-		  -- buyer's schedule_applied_at, as in billing.plan_scheduled_runs)
+		  -- buyer's schedule_applied_at, as in billing_internal.plan_scheduled_runs)
 		  AND (d.document_date >= draft_rows.first_day
 		       OR d.document_date >= lower(billing.period_of((SELECT cfg.cycle FROM cfg),
 		              ((b.schedule_applied_at AT TIME ZONE (SELECT cfg.time_zone FROM cfg))
@@ -721,7 +721,7 @@ BEGIN ATOMIC
 	), taxed AS MATERIALIZED (
 		SELECT r.buyer_id, r.group_key, r.tax_rate, r.net, r.deposit, r.documents, r.late_since,
 		       CASE WHEN r.tax_rate IS NULL THEN 0
-		            ELSE billing.round_amount(r.net * r.tax_rate, cfg.currency_scale, cfg.tax_rounding) END AS tax
+		            ELSE billing_internal.round_amount(r.net * r.tax_rate, cfg.currency_scale, cfg.tax_rounding) END AS tax
 		FROM per_rate r CROSS JOIN cfg
 	), per_group AS (
 		SELECT t.buyer_id, t.group_key, sum(t.net) AS purchases, sum(t.tax) AS tax,
@@ -756,10 +756,10 @@ BEGIN ATOMIC
 	       NULL, NULL, NULL, NULL, NULL, NULL, NULL
 	FROM eligible e;
 END;
-COMMENT ON FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date) IS
+COMMENT ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date) IS
 	'the drafts, tax lines and links a run of the period (and, from late_from, the late documents of earlier closed periods) would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
 
--- billing.make_drafts: the writing part of a run.  Writes what draft_rows
+-- billing_internal.make_drafts: the writing part of a run.  Writes what draft_rows
 -- returns (invoices numbered from invoice_id_seq, their tax lines, the
 -- links of their documents) in one statement, one pass over the period's
 -- documents, and returns the run's counts and totals.  Called by the run
@@ -776,7 +776,7 @@ COMMENT ON FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, 
 -- over the one-row cfg CTE, costed as disabled), JIT is off (those costs
 -- would trigger it, and compiling took longer than the small runs of the
 -- regression tests), and each run is planned for its own values.
-CREATE OR REPLACE FUNCTION billing.make_drafts(run_id bigint, brand_id bigint, schedule_id bigint,
+CREATE OR REPLACE FUNCTION billing_internal.make_drafts(run_id bigint, brand_id bigint, schedule_id bigint,
                                                first_day date, day_after_cutoff date,
                                                applied_before timestamptz, cutoff date,
                                                invoice_date date,
@@ -839,10 +839,10 @@ BEGIN
 	  AND d.document_date < make_drafts.day_after_cutoff;
 	SELECT br.currency INTO currency FROM billing.brand br WHERE br.id = make_drafts.brand_id;
 
-	-- the phase other sessions see in billing.run_report (billing.set_run_phase)
-	PERFORM billing.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'aggregating');
+	-- the phase other sessions see in billing.run_report (billing_internal.set_run_phase)
+	PERFORM billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'aggregating');
 	WITH r AS MATERIALIZED (
-		SELECT * FROM billing.draft_rows(make_drafts.brand_id, make_drafts.schedule_id,
+		SELECT * FROM billing_internal.draft_rows(make_drafts.brand_id, make_drafts.schedule_id,
 		                                 make_drafts.first_day, make_drafts.day_after_cutoff,
 		                                 make_drafts.applied_before, make_drafts.cutoff,
 		                                 make_drafts.invoice_date, first_document_id, late_from)
@@ -861,17 +861,17 @@ BEGIN
 		       make_drafts.cutoff, make_drafts.invoice_date, n.due_rule, n.due_date,
 		       n.bank_account_id, currency, n.previous_billed, n.deposit, n.carried_over,
 		       n.purchases, n.tax, n.total, n.documents, n.late_since
-		FROM numbered n WHERE billing.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices')
+		FROM numbered n WHERE billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices')
 	), new_tax_line AS (
 		INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax)
 		SELECT t.buyer_id, n.invoice_id, t.tax_rate, t.taxable_amount, t.tax
 		FROM r t JOIN numbered n ON n.buyer_id = t.buyer_id AND n.group_key = t.group_key
-		WHERE t.row_kind = 'tax_line' AND billing.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices')
+		WHERE t.row_kind = 'tax_line' AND billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices')
 	), new_link AS (
 		INSERT INTO billing.document_link (buyer_id, document_id, invoice_id)
 		SELECT l.buyer_id, l.document_id, n.invoice_id
 		FROM r l JOIN numbered n ON n.buyer_id = l.buyer_id AND n.group_key = l.group_key
-		WHERE l.row_kind = 'link' AND billing.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing links')
+		WHERE l.row_kind = 'link' AND billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing links')
 	)
 	SELECT count(DISTINCT n.buyer_id)::integer, count(*)::integer,
 	       coalesce(sum(n.documents), 0)::integer, coalesce(sum(n.purchases), 0),
@@ -880,15 +880,15 @@ BEGIN
 	FROM numbered n;
 END
 $$;
-COMMENT ON FUNCTION billing.make_drafts(bigint, bigint, bigint, date, date, timestamptz, date, date) IS
-	'writes the drafts, tax lines and links of one run (billing.draft_rows) and returns its counts and totals; called by the run driver';
-REVOKE ALL ON FUNCTION billing.make_drafts(bigint, bigint, bigint, date, date, timestamptz, date, date) FROM PUBLIC;
+COMMENT ON FUNCTION billing_internal.make_drafts(bigint, bigint, bigint, date, date, timestamptz, date, date) IS
+	'writes the drafts, tax lines and links of one run (billing_internal.draft_rows) and returns its counts and totals; called by the run driver';
+REVOKE ALL ON FUNCTION billing_internal.make_drafts(bigint, bigint, bigint, date, date, timestamptz, date, date) FROM PUBLIC;
 
--- billing.preview_drafts: the drafts a run of that period would make now,
+-- billing_internal.preview_drafts: the drafts a run of that period would make now,
 -- one row per draft (by buyer, then document with document grouping),
--- writing nothing: the 'invoice' rows of billing.draft_rows, planned as a
+-- writing nothing: the 'invoice' rows of billing_internal.draft_rows, planned as a
 -- run is.
-CREATE OR REPLACE FUNCTION billing.preview_drafts(brand_id bigint, schedule_id bigint, first_day date,
+CREATE OR REPLACE FUNCTION billing_internal.preview_drafts(brand_id bigint, schedule_id bigint, first_day date,
                                                   day_after_cutoff date, applied_before timestamptz,
                                                   cutoff date, invoice_date date)
 RETURNS TABLE (buyer_id bigint, group_key bigint, previous_billed numeric, deposit numeric,
@@ -917,7 +917,7 @@ BEGIN
 	RETURN QUERY
 	SELECT r.buyer_id, r.group_key, r.previous_billed, r.deposit, r.carried_over, r.purchases,
 	       r.tax, r.total, r.documents, r.due_rule, r.due_date, r.bank_account_id
-	FROM billing.draft_rows(preview_drafts.brand_id, preview_drafts.schedule_id,
+	FROM billing_internal.draft_rows(preview_drafts.brand_id, preview_drafts.schedule_id,
 	                        preview_drafts.first_day, preview_drafts.day_after_cutoff,
 	                        preview_drafts.applied_before, preview_drafts.cutoff,
 	                        preview_drafts.invoice_date, first_document_id) AS r
@@ -925,7 +925,7 @@ BEGIN
 	ORDER BY r.buyer_id, r.group_key;
 END
 $$;
-COMMENT ON FUNCTION billing.preview_drafts(bigint, bigint, date, date, timestamptz, date, date) IS
+COMMENT ON FUNCTION billing_internal.preview_drafts(bigint, bigint, date, date, timestamptz, date, date) IS
 	'the drafts a run of the period would make now, one row per draft, writing nothing';
 
 -- billing.preview_run: the pre-invoicing report.  What a rerun of the
@@ -941,11 +941,11 @@ DECLARE
 	target record;
 BEGIN
 	PERFORM billing.fail_dead_runs();
-	target := billing.rerun_target(schedule, as_of, brand, preview_run.period);
+	target := billing_internal.rerun_target(schedule, as_of, brand, preview_run.period);
 	RETURN QUERY
 	SELECT b.code, b.name, target.period, target.invoice_date, d.due_date, d.documents,
 	       d.previous_billed, d.deposit, d.carried_over, d.purchases, d.tax, d.total, ba.code
-	FROM billing.preview_drafts(target.brand_id, target.schedule_id, lower(target.period),
+	FROM billing_internal.preview_drafts(target.brand_id, target.schedule_id, lower(target.period),
 	                            upper(target.period), as_of, target.cutoff, target.invoice_date) AS d
 	JOIN billing.buyer b ON b.id = d.buyer_id
 	LEFT JOIN billing.bank_account ba ON ba.id = d.bank_account_id
@@ -966,7 +966,7 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 	cancelled integer;
-	visible bigint[] := billing.caller_brands();
+	visible bigint[] := billing_internal.caller_brands();
 BEGIN
 	PERFORM billing.fail_dead_runs();
 	-- the brand first, without a lock: another brand's run is not waited
@@ -1000,11 +1000,11 @@ BEGIN
 	-- a validated run's drafts were all confirmed: nothing of it is left to
 	-- cancel, and a credit note, not a cancelled run, corrects a confirmed invoice
 	IF r.validated_at IS NOT NULL THEN
-		PERFORM billing.refuse_run_action(r, 'cancel', 'queued, failed, or completed and not yet validated');
+		PERFORM billing_internal.refuse_run_action(r, 'cancel', 'queued, failed, or completed and not yet validated');
 	END IF;
-	-- the bulk actions' buyer locks (see billing.lock_invoices); the
+	-- the bulk actions' buyer locks (see billing_internal.lock_invoices); the
 	-- statements below re-check the status
-	PERFORM billing.lock_buyers(ARRAY(
+	PERFORM billing_internal.lock_buyers(ARRAY(
 		SELECT DISTINCT i.buyer_id FROM billing.invoice i
 		WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected')), 'cancel');
 	IF coalesce(reopen, true) THEN

@@ -14,24 +14,24 @@
 -- PostgreSQL does; at the outer level the two are the same role.
 ------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION billing.calling_role() RETURNS regrole
+CREATE OR REPLACE FUNCTION billing_internal.calling_role() RETURNS regrole
 	AS 'MODULE_PATHNAME', 'calling_role' LANGUAGE C STABLE PARALLEL RESTRICTED;
-COMMENT ON FUNCTION billing.calling_role() IS
+COMMENT ON FUNCTION billing_internal.calling_role() IS
 	'the role that called into billing: current_user outside any SECURITY DEFINER function (login, SET ROLE, SET SESSION AUTHORIZATION)';
 
--- billing.caller_brands: the ids of the brands the caller may see, from the
+-- billing_internal.caller_brands: the ids of the brands the caller may see, from the
 -- grant table (grants to a role the caller is a member of count, as with
 -- pg_has_role USAGE); NULL when the caller sees every brand (a superuser or
 -- a role with BYPASSRLS, as row level security lets them)
-CREATE OR REPLACE FUNCTION billing.caller_brands() RETURNS bigint[]
+CREATE OR REPLACE FUNCTION billing_internal.caller_brands() RETURNS bigint[]
 LANGUAGE sql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 	SELECT CASE WHEN r.rolsuper OR r.rolbypassrls THEN NULL
 	            ELSE ARRAY(SELECT g.brand_id FROM billing.brand_grant g
 	                       WHERE pg_has_role(r.oid, g.grantee::oid, 'USAGE')
 	                       ORDER BY g.brand_id) END
-	FROM pg_roles r WHERE r.oid = billing.calling_role()::oid
+	FROM pg_roles r WHERE r.oid = billing_internal.calling_role()::oid
 $$;
-COMMENT ON FUNCTION billing.caller_brands() IS
+COMMENT ON FUNCTION billing_internal.caller_brands() IS
 	'ids of the brands the calling role may see (its grants and those of roles it is a member of); NULL: every brand (superuser, BYPASSRLS)';
 
 -- billing.grant_brand gives a role (and its members) a brand: its rows
@@ -52,7 +52,7 @@ BEGIN
 			USING ERRCODE = 'undefined_object', HINT = 'Brands are listed by SELECT code, name FROM billing.brand.';
 	END IF;
 	INSERT INTO billing.brand_grant (grantee, brand_id, granted_by)
-	VALUES (grantee, granted, billing.calling_role()::text)
+	VALUES (grantee, granted, billing_internal.calling_role()::text)
 	ON CONFLICT ON CONSTRAINT brand_grant_pkey DO NOTHING;
 	RETURN FOUND;
 END
@@ -81,7 +81,7 @@ COMMENT ON FUNCTION billing.revoke_brand(text, regrole) IS
 
 -- runs record who asked for them: the calling role, not the owner that the
 -- run functions execute as
-ALTER TABLE billing.invoice_run ALTER COLUMN requested_by SET DEFAULT billing.calling_role()::text;
+ALTER TABLE billing.invoice_run ALTER COLUMN requested_by SET DEFAULT billing_internal.calling_role()::text;
 COMMENT ON COLUMN billing.invoice_run.requested_by IS 'the role that called issue_drafts or rerun_invoice_run';
 
 ------------------------------------------------------------------------------
@@ -92,52 +92,52 @@ COMMENT ON COLUMN billing.invoice_run.requested_by IS 'the role that called issu
 -- UPDATE and DELETE, naming the invoice, run or link.
 ------------------------------------------------------------------------------
 
-CREATE OR REPLACE FUNCTION billing.guard_records() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.guard_records() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'guard_records' LANGUAGE C;
-COMMENT ON FUNCTION billing.guard_records() IS
+COMMENT ON FUNCTION billing_internal.guard_records() IS
 	'trigger: refuses writes to invoices, tax lines, links, runs and run logs outside the billing functions; logs maintenance writes';
 
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice
-	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_tax_line
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_tax_line
-	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.document_link
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.document_link
-	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_run
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_run
-	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.run_log
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.run_log
-	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
 -- the invoice number series move only when invoices are confirmed
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_series
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_series
-	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
 -- a buyer's balance moves only when its invoices are confirmed (an opening
 -- balance is given on INSERT, and then never moves)
 CREATE OR REPLACE TRIGGER balance_guard BEFORE UPDATE OF billing_balance, opening_balance ON billing.buyer
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER balance_guard_row BEFORE UPDATE OF billing_balance, opening_balance ON billing.buyer
-	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
 -- TRUNCATE skips the row trigger that keeps linked documents (document_guard;
 -- links have no foreign key to documents): refused, and logged under
 -- maintenance.  (A buyer's TRUNCATE is refused by the foreign keys.)
 CREATE OR REPLACE TRIGGER records_guard BEFORE TRUNCATE ON billing.document
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
 -- the maintenance log is append-only (its rows come from the guard itself)
 CREATE OR REPLACE TRIGGER records_guard BEFORE UPDATE OR DELETE OR TRUNCATE ON billing.maintenance_log
-	FOR EACH STATEMENT EXECUTE FUNCTION billing.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.maintenance_log
-	FOR EACH ROW EXECUTE FUNCTION billing.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
 
 -- The functions that write records set billing.api_write for their call
 -- (a SECURITY DEFINER function's SET clause is the only SQL its check hook
@@ -147,7 +147,7 @@ CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.m
 -- (named without their arguments, which other releases may extend)
 ALTER FUNCTION billing.issue_drafts SECURITY DEFINER SET billing.api_write = on;
 ALTER FUNCTION billing.rerun_invoice_run SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.run_invoice_run SECURITY DEFINER SET billing.api_write = on
+ALTER FUNCTION billing_internal.run_invoice_run SECURITY DEFINER SET billing.api_write = on
 	SET search_path = pg_catalog, pg_temp;
 ALTER FUNCTION billing.cancel_run SECURITY DEFINER SET billing.api_write = on;
 ALTER FUNCTION billing.confirm_invoices SECURITY DEFINER SET billing.api_write = on;
@@ -164,7 +164,7 @@ ALTER FUNCTION billing.enable_run SECURITY DEFINER SET billing.api_write = on;
 ALTER FUNCTION billing.process_run SECURITY DEFINER SET billing.api_write = on;
 -- an application that renames a buyer keeps its old version for the XML of
 -- confirmed invoices without any privilege on billing.master_data_version
-ALTER FUNCTION billing.keep_master_data_version SECURITY DEFINER;
+ALTER FUNCTION billing_internal.keep_master_data_version SECURITY DEFINER;
 -- the preview writes nothing, but reads every buyer of the schedule for the
 -- caller, who needs no privilege on documents or links for it
 ALTER FUNCTION billing.preview_run SECURITY DEFINER;

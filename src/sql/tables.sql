@@ -18,7 +18,7 @@ CREATE TABLE billing.brand (
 	id bigint PRIMARY KEY DEFAULT nextval('billing.brand_id_seq'),
 	code text NOT NULL UNIQUE CHECK (code <> ''),
 	name text NOT NULL,
-	time_zone text NOT NULL DEFAULT 'Asia/Tokyo' CHECK (billing.check_time_zone(time_zone)),
+	time_zone text NOT NULL DEFAULT 'Asia/Tokyo' CHECK (billing_internal.check_time_zone(time_zone)),
 	currency text NOT NULL DEFAULT 'JPY' CHECK (currency ~ '^[A-Z]{3}$'),
 	-- digits after the decimal point of the currency's minor unit (JPY 0, EUR 2)
 	currency_scale smallint NOT NULL DEFAULT 0 CHECK (currency_scale BETWEEN 0 AND 4),
@@ -38,13 +38,13 @@ CREATE TABLE billing.brand (
 	peppol_id text,
 	CONSTRAINT brand_peppol_endpoint CHECK ((peppol_scheme IS NULL) = (peppol_id IS NULL)
 		AND (peppol_scheme IS NULL OR (peppol_scheme ~ '^[0-9]{4}$' AND peppol_id ~ '^[^[:space:]]+$'))),
-	CONSTRAINT brand_text_lengths CHECK (billing.check_length(code, 64, 'brand code')
-	                                     AND billing.check_length(name, 200, 'brand name')),
+	CONSTRAINT brand_text_lengths CHECK (billing_internal.check_length(code, 64, 'brand code')
+	                                     AND billing_internal.check_length(name, 200, 'brand name')),
 	-- the brand's invoice number series (billing.invoice_series), as in
 	-- ACME-2026-000123: prefix (NULL: the brand's code), the year of the
 	-- invoice date when the series restarts yearly, the zero-padded counter
 	invoice_number_prefix text CONSTRAINT brand_invoice_number_prefix
-		CHECK (billing.check_length(invoice_number_prefix, 32, 'invoice number prefix')
+		CHECK (billing_internal.check_length(invoice_number_prefix, 32, 'invoice number prefix')
 		       AND invoice_number_prefix ~ '^[^[:space:][:cntrl:]]+$'),
 	invoice_number_yearly_reset boolean NOT NULL DEFAULT true,
 	invoice_number_digits smallint NOT NULL DEFAULT 6 CONSTRAINT brand_invoice_number_digits
@@ -98,12 +98,12 @@ CREATE TABLE billing.schedule (
 	CONSTRAINT schedule_brand_id_key UNIQUE (brand_id, id),
 	CONSTRAINT schedule_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id),
 	CONSTRAINT schedule_due_rule_needs_override CHECK (override_due_rule = (due_rule IS NOT NULL)),
-	CONSTRAINT schedule_due_rule_fits CHECK (due_rule IS NULL OR billing.require_due_rule_fits(cycle, due_rule)),
+	CONSTRAINT schedule_due_rule_fits CHECK (due_rule IS NULL OR billing_internal.require_due_rule_fits(cycle, due_rule)),
 	-- a plain time from 0 up to 28 days: no month part, nothing negative
-	CONSTRAINT schedule_issue_delay_check CHECK (billing.check_issue_delay(issue_delay, code)),
-	CONSTRAINT schedule_text_lengths CHECK (billing.check_length(code, 64, 'schedule code')
-	                                        AND billing.check_length(name, 200, 'schedule name')
-	                                        AND billing.check_length(description, 1000, 'schedule description'))
+	CONSTRAINT schedule_issue_delay_check CHECK (billing_internal.check_issue_delay(issue_delay, code)),
+	CONSTRAINT schedule_text_lengths CHECK (billing_internal.check_length(code, 64, 'schedule code')
+	                                        AND billing_internal.check_length(name, 200, 'schedule name')
+	                                        AND billing_internal.check_length(description, 1000, 'schedule description'))
 );
 ALTER SEQUENCE billing.schedule_id_seq OWNED BY billing.schedule.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.schedule', '');
@@ -138,12 +138,12 @@ CREATE TABLE billing.bank_account (
 	CONSTRAINT bank_account_code_key UNIQUE (brand_id, code),
 	CONSTRAINT bank_account_brand_id_key UNIQUE (brand_id, id),
 	CONSTRAINT bank_account_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id),
-	CONSTRAINT bank_account_text_lengths CHECK (billing.check_length(code, 64, 'bank account code')
-	                                            AND billing.check_length(bank_name, 200, 'bank name')
-	                                            AND billing.check_length(branch_name, 200, 'branch name')
-	                                            AND billing.check_length(account_number, 64, 'account number')
-	                                            AND billing.check_length(account_holder, 200, 'account holder')
-	                                            AND billing.check_length(iban, 64, 'IBAN'))
+	CONSTRAINT bank_account_text_lengths CHECK (billing_internal.check_length(code, 64, 'bank account code')
+	                                            AND billing_internal.check_length(bank_name, 200, 'bank name')
+	                                            AND billing_internal.check_length(branch_name, 200, 'branch name')
+	                                            AND billing_internal.check_length(account_number, 64, 'account number')
+	                                            AND billing_internal.check_length(account_holder, 200, 'account holder')
+	                                            AND billing_internal.check_length(iban, 64, 'IBAN'))
 );
 ALTER SEQUENCE billing.bank_account_id_seq OWNED BY billing.bank_account.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.bank_account', '');
@@ -189,11 +189,11 @@ CREATE TABLE billing.buyer (
 	peppol_id text,
 	CONSTRAINT buyer_peppol_endpoint CHECK ((peppol_scheme IS NULL) = (peppol_id IS NULL)
 		AND (peppol_scheme IS NULL OR (peppol_scheme ~ '^[0-9]{4}$' AND peppol_id ~ '^[^[:space:]]+$'))),
-	CONSTRAINT buyer_text_lengths CHECK (billing.check_length(code, 64, 'buyer code')
-	                                     AND billing.check_length(name, 200, 'buyer name')),
-	CONSTRAINT buyer_billing_balance_finite CHECK (billing.check_finite(billing_balance, 'billing balance of buyer', code)),
+	CONSTRAINT buyer_text_lengths CHECK (billing_internal.check_length(code, 64, 'buyer code')
+	                                     AND billing_internal.check_length(name, 200, 'buyer name')),
+	CONSTRAINT buyer_billing_balance_finite CHECK (billing_internal.check_finite(billing_balance, 'billing balance of buyer', code)),
 	-- |balance| < 10^15, as document amounts: no sum can overflow
-	CONSTRAINT buyer_billing_balance_limit CHECK (billing.check_amount_limit(billing_balance, 'billing balance of buyer', code)),
+	CONSTRAINT buyer_billing_balance_limit CHECK (billing_internal.check_amount_limit(billing_balance, 'billing balance of buyer', code)),
 	-- the balance the buyer started with (set from billing_balance on INSERT
 	-- unless given); billing.verify() checks balance = opening + confirmed
 	opening_balance numeric NOT NULL
@@ -241,10 +241,10 @@ CREATE TABLE billing.document (
 	PRIMARY KEY (buyer_id, id),
 	CONSTRAINT document_reference_key UNIQUE (brand_id, kind, reference),
 	CONSTRAINT document_buyer_fkey FOREIGN KEY (buyer_id, brand_id) REFERENCES billing.buyer (id, brand_id),
-	CONSTRAINT document_rules CHECK (billing.check_document(kind, amount, tax_rate)),
-	CONSTRAINT document_text_lengths CHECK (billing.check_length(reference, 200, 'document reference')),
+	CONSTRAINT document_rules CHECK (billing_internal.check_document(kind, amount, tax_rate)),
+	CONSTRAINT document_text_lengths CHECK (billing_internal.check_length(reference, 200, 'document reference')),
 	-- dated 2000-01-01 .. 2199-12-31, |amount| < 10^15, tax rate of at most 4 decimals
-	CONSTRAINT document_within_limits CHECK (billing.check_document_limits(reference, document_date, amount, tax_rate))
+	CONSTRAINT document_within_limits CHECK (billing_internal.check_document_limits(reference, document_date, amount, tax_rate))
 );
 ALTER SEQUENCE billing.document_id_seq OWNED BY billing.document.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.document', '');
@@ -518,9 +518,9 @@ CREATE TABLE billing.member (
 	notify_scheduled_runs boolean NOT NULL DEFAULT false,
 	CONSTRAINT member_code_key UNIQUE (brand_id, code),
 	CONSTRAINT member_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id),
-	CONSTRAINT member_text_lengths CHECK (billing.check_length(code, 64, 'member code')
-	                                      AND billing.check_length(name, 200, 'member name')
-	                                      AND billing.check_length(email, 254, 'member e-mail'))
+	CONSTRAINT member_text_lengths CHECK (billing_internal.check_length(code, 64, 'member code')
+	                                      AND billing_internal.check_length(name, 200, 'member name')
+	                                      AND billing_internal.check_length(email, 254, 'member e-mail'))
 );
 ALTER SEQUENCE billing.member_id_seq OWNED BY billing.member.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.member', '');

@@ -3,28 +3,28 @@
 
 CREATE TYPE billing.cycle;
 
-CREATE FUNCTION billing.cycle_in(cstring) RETURNS billing.cycle
+CREATE FUNCTION billing_internal.cycle_in(cstring) RETURNS billing.cycle
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION billing.cycle_out(billing.cycle) RETURNS cstring
+CREATE FUNCTION billing_internal.cycle_out(billing.cycle) RETURNS cstring
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION billing.cycle_recv(internal) RETURNS billing.cycle
+CREATE FUNCTION billing_internal.cycle_recv(internal) RETURNS billing.cycle
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION billing.cycle_send(billing.cycle) RETURNS bytea
+CREATE FUNCTION billing_internal.cycle_send(billing.cycle) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION billing.cycle_in(cstring) IS
+COMMENT ON FUNCTION billing_internal.cycle_in(cstring) IS
 	'input function of billing.cycle: parses daily, weekly:mon, monthly:20, monthly:eom, yearly:60, yearly:eoy (any case, blanks around the colon allowed)';
-COMMENT ON FUNCTION billing.cycle_out(billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_out(billing.cycle) IS
 	'output function of billing.cycle: its canonical text form';
-COMMENT ON FUNCTION billing.cycle_recv(internal) IS
+COMMENT ON FUNCTION billing_internal.cycle_recv(internal) IS
 	'binary input function of billing.cycle (COPY BINARY, binary protocol); refuses an invalid encoding';
-COMMENT ON FUNCTION billing.cycle_send(billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_send(billing.cycle) IS
 	'binary output function of billing.cycle';
 
 CREATE TYPE billing.cycle (
-	INPUT = billing.cycle_in,
-	OUTPUT = billing.cycle_out,
-	RECEIVE = billing.cycle_recv,
-	SEND = billing.cycle_send,
+	INPUT = billing_internal.cycle_in,
+	OUTPUT = billing_internal.cycle_out,
+	RECEIVE = billing_internal.cycle_recv,
+	SEND = billing_internal.cycle_send,
 	INTERNALLENGTH = 4,
 	PASSEDBYVALUE,
 	ALIGNMENT = int4,
@@ -35,28 +35,28 @@ COMMENT ON TYPE billing.cycle IS
 
 CREATE TYPE billing.due_rule;
 
-CREATE FUNCTION billing.due_rule_in(cstring) RETURNS billing.due_rule
+CREATE FUNCTION billing_internal.due_rule_in(cstring) RETURNS billing.due_rule
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION billing.due_rule_out(billing.due_rule) RETURNS cstring
+CREATE FUNCTION billing_internal.due_rule_out(billing.due_rule) RETURNS cstring
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION billing.due_rule_recv(internal) RETURNS billing.due_rule
+CREATE FUNCTION billing_internal.due_rule_recv(internal) RETURNS billing.due_rule
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-CREATE FUNCTION billing.due_rule_send(billing.due_rule) RETURNS bytea
+CREATE FUNCTION billing_internal.due_rule_send(billing.due_rule) RETURNS bytea
 	AS 'MODULE_PATHNAME' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION billing.due_rule_in(cstring) IS
+COMMENT ON FUNCTION billing_internal.due_rule_in(cstring) IS
 	'input function of billing.due_rule: parses net:30, month+1:eom, month+2:10 (any case, blanks around the colon allowed)';
-COMMENT ON FUNCTION billing.due_rule_out(billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_out(billing.due_rule) IS
 	'output function of billing.due_rule: its canonical text form';
-COMMENT ON FUNCTION billing.due_rule_recv(internal) IS
+COMMENT ON FUNCTION billing_internal.due_rule_recv(internal) IS
 	'binary input function of billing.due_rule (COPY BINARY, binary protocol); refuses an invalid encoding';
-COMMENT ON FUNCTION billing.due_rule_send(billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_send(billing.due_rule) IS
 	'binary output function of billing.due_rule';
 
 CREATE TYPE billing.due_rule (
-	INPUT = billing.due_rule_in,
-	OUTPUT = billing.due_rule_out,
-	RECEIVE = billing.due_rule_recv,
-	SEND = billing.due_rule_send,
+	INPUT = billing_internal.due_rule_in,
+	OUTPUT = billing_internal.due_rule_out,
+	RECEIVE = billing_internal.due_rule_recv,
+	SEND = billing_internal.due_rule_send,
 	INTERNALLENGTH = 4,
 	PASSEDBYVALUE,
 	ALIGNMENT = int4,
@@ -80,57 +80,57 @@ COMMENT ON CAST (text AS billing.due_rule) IS
 
 -- Comparison.  Both types are an int32 whose order is the order we want
 -- (kind, then parameter), so PostgreSQL's own int4 routines serve them.
-CREATE FUNCTION billing.cycle_eq(billing.cycle, billing.cycle) RETURNS boolean
+CREATE FUNCTION billing_internal.cycle_eq(billing.cycle, billing.cycle) RETURNS boolean
 	AS 'int4eq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.cycle_ne(billing.cycle, billing.cycle) RETURNS boolean
+CREATE FUNCTION billing_internal.cycle_ne(billing.cycle, billing.cycle) RETURNS boolean
 	AS 'int4ne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.cycle_lt(billing.cycle, billing.cycle) RETURNS boolean
+CREATE FUNCTION billing_internal.cycle_lt(billing.cycle, billing.cycle) RETURNS boolean
 	AS 'int4lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.cycle_le(billing.cycle, billing.cycle) RETURNS boolean
+CREATE FUNCTION billing_internal.cycle_le(billing.cycle, billing.cycle) RETURNS boolean
 	AS 'int4le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.cycle_gt(billing.cycle, billing.cycle) RETURNS boolean
+CREATE FUNCTION billing_internal.cycle_gt(billing.cycle, billing.cycle) RETURNS boolean
 	AS 'int4gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.cycle_ge(billing.cycle, billing.cycle) RETURNS boolean
+CREATE FUNCTION billing_internal.cycle_ge(billing.cycle, billing.cycle) RETURNS boolean
 	AS 'int4ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.cycle_cmp(billing.cycle, billing.cycle) RETURNS integer
+CREATE FUNCTION billing_internal.cycle_cmp(billing.cycle, billing.cycle) RETURNS integer
 	AS 'btint4cmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.cycle_hash(billing.cycle) RETURNS integer
+CREATE FUNCTION billing_internal.cycle_hash(billing.cycle) RETURNS integer
 	AS 'hashint4' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION billing.cycle_eq(billing.cycle, billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_eq(billing.cycle, billing.cycle) IS
 	'implementation of the = operator of billing.cycle';
-COMMENT ON FUNCTION billing.cycle_ne(billing.cycle, billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_ne(billing.cycle, billing.cycle) IS
 	'implementation of the <> operator of billing.cycle';
-COMMENT ON FUNCTION billing.cycle_lt(billing.cycle, billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_lt(billing.cycle, billing.cycle) IS
 	'implementation of the < operator of billing.cycle';
-COMMENT ON FUNCTION billing.cycle_le(billing.cycle, billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_le(billing.cycle, billing.cycle) IS
 	'implementation of the <= operator of billing.cycle';
-COMMENT ON FUNCTION billing.cycle_gt(billing.cycle, billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_gt(billing.cycle, billing.cycle) IS
 	'implementation of the > operator of billing.cycle';
-COMMENT ON FUNCTION billing.cycle_ge(billing.cycle, billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_ge(billing.cycle, billing.cycle) IS
 	'implementation of the >= operator of billing.cycle';
-COMMENT ON FUNCTION billing.cycle_cmp(billing.cycle, billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_cmp(billing.cycle, billing.cycle) IS
 	'btree comparison of billing.cycle: -1, 0 or 1; cycles order by kind (daily, weekly, monthly, yearly), then by weekday or day';
-COMMENT ON FUNCTION billing.cycle_hash(billing.cycle) IS
+COMMENT ON FUNCTION billing_internal.cycle_hash(billing.cycle) IS
 	'hash of billing.cycle, for hash joins, hash aggregates and hash indexes';
 
 CREATE OPERATOR billing.= (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
-	FUNCTION = billing.cycle_eq, COMMUTATOR = OPERATOR(billing.=),
+	FUNCTION = billing_internal.cycle_eq, COMMUTATOR = OPERATOR(billing.=),
 	NEGATOR = OPERATOR(billing.<>), RESTRICT = eqsel, JOIN = eqjoinsel,
 	HASHES, MERGES);
 CREATE OPERATOR billing.<> (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
-	FUNCTION = billing.cycle_ne, COMMUTATOR = OPERATOR(billing.<>),
+	FUNCTION = billing_internal.cycle_ne, COMMUTATOR = OPERATOR(billing.<>),
 	NEGATOR = OPERATOR(billing.=), RESTRICT = neqsel, JOIN = neqjoinsel);
 CREATE OPERATOR billing.< (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
-	FUNCTION = billing.cycle_lt, COMMUTATOR = OPERATOR(billing.>),
+	FUNCTION = billing_internal.cycle_lt, COMMUTATOR = OPERATOR(billing.>),
 	NEGATOR = OPERATOR(billing.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
 CREATE OPERATOR billing.<= (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
-	FUNCTION = billing.cycle_le, COMMUTATOR = OPERATOR(billing.>=),
+	FUNCTION = billing_internal.cycle_le, COMMUTATOR = OPERATOR(billing.>=),
 	NEGATOR = OPERATOR(billing.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
 CREATE OPERATOR billing.> (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
-	FUNCTION = billing.cycle_gt, COMMUTATOR = OPERATOR(billing.<),
+	FUNCTION = billing_internal.cycle_gt, COMMUTATOR = OPERATOR(billing.<),
 	NEGATOR = OPERATOR(billing.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
 CREATE OPERATOR billing.>= (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
-	FUNCTION = billing.cycle_ge, COMMUTATOR = OPERATOR(billing.<=),
+	FUNCTION = billing_internal.cycle_ge, COMMUTATOR = OPERATOR(billing.<=),
 	NEGATOR = OPERATOR(billing.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
 COMMENT ON OPERATOR billing.= (billing.cycle, billing.cycle) IS 'equal';
 COMMENT ON OPERATOR billing.<> (billing.cycle, billing.cycle) IS 'not equal';
@@ -142,10 +142,10 @@ COMMENT ON OPERATOR billing.>= (billing.cycle, billing.cycle) IS 'greater than o
 CREATE OPERATOR CLASS billing.cycle_ops DEFAULT FOR TYPE billing.cycle USING btree AS
 	OPERATOR 1 billing.<, OPERATOR 2 billing.<=, OPERATOR 3 billing.=,
 	OPERATOR 4 billing.>=, OPERATOR 5 billing.>,
-	FUNCTION 1 billing.cycle_cmp(billing.cycle, billing.cycle);
+	FUNCTION 1 billing_internal.cycle_cmp(billing.cycle, billing.cycle);
 CREATE OPERATOR CLASS billing.cycle_hash_ops DEFAULT FOR TYPE billing.cycle USING hash AS
 	OPERATOR 1 billing.=,
-	FUNCTION 1 billing.cycle_hash(billing.cycle);
+	FUNCTION 1 billing_internal.cycle_hash(billing.cycle);
 COMMENT ON OPERATOR CLASS billing.cycle_ops USING btree IS
 	'default btree operator class of billing.cycle: indexes, ORDER BY, merge joins; cycles order by kind (daily, weekly, monthly, yearly), then by weekday or day';
 COMMENT ON OPERATOR FAMILY billing.cycle_ops USING btree IS
@@ -155,57 +155,57 @@ COMMENT ON OPERATOR CLASS billing.cycle_hash_ops USING hash IS
 COMMENT ON OPERATOR FAMILY billing.cycle_hash_ops USING hash IS
 	'hash operator family of billing.cycle, made by its operator class';
 
-CREATE FUNCTION billing.due_rule_eq(billing.due_rule, billing.due_rule) RETURNS boolean
+CREATE FUNCTION billing_internal.due_rule_eq(billing.due_rule, billing.due_rule) RETURNS boolean
 	AS 'int4eq' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.due_rule_ne(billing.due_rule, billing.due_rule) RETURNS boolean
+CREATE FUNCTION billing_internal.due_rule_ne(billing.due_rule, billing.due_rule) RETURNS boolean
 	AS 'int4ne' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.due_rule_lt(billing.due_rule, billing.due_rule) RETURNS boolean
+CREATE FUNCTION billing_internal.due_rule_lt(billing.due_rule, billing.due_rule) RETURNS boolean
 	AS 'int4lt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.due_rule_le(billing.due_rule, billing.due_rule) RETURNS boolean
+CREATE FUNCTION billing_internal.due_rule_le(billing.due_rule, billing.due_rule) RETURNS boolean
 	AS 'int4le' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.due_rule_gt(billing.due_rule, billing.due_rule) RETURNS boolean
+CREATE FUNCTION billing_internal.due_rule_gt(billing.due_rule, billing.due_rule) RETURNS boolean
 	AS 'int4gt' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.due_rule_ge(billing.due_rule, billing.due_rule) RETURNS boolean
+CREATE FUNCTION billing_internal.due_rule_ge(billing.due_rule, billing.due_rule) RETURNS boolean
 	AS 'int4ge' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.due_rule_cmp(billing.due_rule, billing.due_rule) RETURNS integer
+CREATE FUNCTION billing_internal.due_rule_cmp(billing.due_rule, billing.due_rule) RETURNS integer
 	AS 'btint4cmp' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-CREATE FUNCTION billing.due_rule_hash(billing.due_rule) RETURNS integer
+CREATE FUNCTION billing_internal.due_rule_hash(billing.due_rule) RETURNS integer
 	AS 'hashint4' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
-COMMENT ON FUNCTION billing.due_rule_eq(billing.due_rule, billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_eq(billing.due_rule, billing.due_rule) IS
 	'implementation of the = operator of billing.due_rule';
-COMMENT ON FUNCTION billing.due_rule_ne(billing.due_rule, billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_ne(billing.due_rule, billing.due_rule) IS
 	'implementation of the <> operator of billing.due_rule';
-COMMENT ON FUNCTION billing.due_rule_lt(billing.due_rule, billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_lt(billing.due_rule, billing.due_rule) IS
 	'implementation of the < operator of billing.due_rule';
-COMMENT ON FUNCTION billing.due_rule_le(billing.due_rule, billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_le(billing.due_rule, billing.due_rule) IS
 	'implementation of the <= operator of billing.due_rule';
-COMMENT ON FUNCTION billing.due_rule_gt(billing.due_rule, billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_gt(billing.due_rule, billing.due_rule) IS
 	'implementation of the > operator of billing.due_rule';
-COMMENT ON FUNCTION billing.due_rule_ge(billing.due_rule, billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_ge(billing.due_rule, billing.due_rule) IS
 	'implementation of the >= operator of billing.due_rule';
-COMMENT ON FUNCTION billing.due_rule_cmp(billing.due_rule, billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_cmp(billing.due_rule, billing.due_rule) IS
 	'btree comparison of billing.due_rule: -1, 0 or 1; due rules order by kind (net, then month+N), then by months and days';
-COMMENT ON FUNCTION billing.due_rule_hash(billing.due_rule) IS
+COMMENT ON FUNCTION billing_internal.due_rule_hash(billing.due_rule) IS
 	'hash of billing.due_rule, for hash joins, hash aggregates and hash indexes';
 
 CREATE OPERATOR billing.= (LEFTARG = billing.due_rule, RIGHTARG = billing.due_rule,
-	FUNCTION = billing.due_rule_eq, COMMUTATOR = OPERATOR(billing.=),
+	FUNCTION = billing_internal.due_rule_eq, COMMUTATOR = OPERATOR(billing.=),
 	NEGATOR = OPERATOR(billing.<>), RESTRICT = eqsel, JOIN = eqjoinsel,
 	HASHES, MERGES);
 CREATE OPERATOR billing.<> (LEFTARG = billing.due_rule, RIGHTARG = billing.due_rule,
-	FUNCTION = billing.due_rule_ne, COMMUTATOR = OPERATOR(billing.<>),
+	FUNCTION = billing_internal.due_rule_ne, COMMUTATOR = OPERATOR(billing.<>),
 	NEGATOR = OPERATOR(billing.=), RESTRICT = neqsel, JOIN = neqjoinsel);
 CREATE OPERATOR billing.< (LEFTARG = billing.due_rule, RIGHTARG = billing.due_rule,
-	FUNCTION = billing.due_rule_lt, COMMUTATOR = OPERATOR(billing.>),
+	FUNCTION = billing_internal.due_rule_lt, COMMUTATOR = OPERATOR(billing.>),
 	NEGATOR = OPERATOR(billing.>=), RESTRICT = scalarltsel, JOIN = scalarltjoinsel);
 CREATE OPERATOR billing.<= (LEFTARG = billing.due_rule, RIGHTARG = billing.due_rule,
-	FUNCTION = billing.due_rule_le, COMMUTATOR = OPERATOR(billing.>=),
+	FUNCTION = billing_internal.due_rule_le, COMMUTATOR = OPERATOR(billing.>=),
 	NEGATOR = OPERATOR(billing.>), RESTRICT = scalarlesel, JOIN = scalarlejoinsel);
 CREATE OPERATOR billing.> (LEFTARG = billing.due_rule, RIGHTARG = billing.due_rule,
-	FUNCTION = billing.due_rule_gt, COMMUTATOR = OPERATOR(billing.<),
+	FUNCTION = billing_internal.due_rule_gt, COMMUTATOR = OPERATOR(billing.<),
 	NEGATOR = OPERATOR(billing.<=), RESTRICT = scalargtsel, JOIN = scalargtjoinsel);
 CREATE OPERATOR billing.>= (LEFTARG = billing.due_rule, RIGHTARG = billing.due_rule,
-	FUNCTION = billing.due_rule_ge, COMMUTATOR = OPERATOR(billing.<=),
+	FUNCTION = billing_internal.due_rule_ge, COMMUTATOR = OPERATOR(billing.<=),
 	NEGATOR = OPERATOR(billing.<), RESTRICT = scalargesel, JOIN = scalargejoinsel);
 COMMENT ON OPERATOR billing.= (billing.due_rule, billing.due_rule) IS 'equal';
 COMMENT ON OPERATOR billing.<> (billing.due_rule, billing.due_rule) IS 'not equal';
@@ -217,10 +217,10 @@ COMMENT ON OPERATOR billing.>= (billing.due_rule, billing.due_rule) IS 'greater 
 CREATE OPERATOR CLASS billing.due_rule_ops DEFAULT FOR TYPE billing.due_rule USING btree AS
 	OPERATOR 1 billing.<, OPERATOR 2 billing.<=, OPERATOR 3 billing.=,
 	OPERATOR 4 billing.>=, OPERATOR 5 billing.>,
-	FUNCTION 1 billing.due_rule_cmp(billing.due_rule, billing.due_rule);
+	FUNCTION 1 billing_internal.due_rule_cmp(billing.due_rule, billing.due_rule);
 CREATE OPERATOR CLASS billing.due_rule_hash_ops DEFAULT FOR TYPE billing.due_rule USING hash AS
 	OPERATOR 1 billing.=,
-	FUNCTION 1 billing.due_rule_hash(billing.due_rule);
+	FUNCTION 1 billing_internal.due_rule_hash(billing.due_rule);
 COMMENT ON OPERATOR CLASS billing.due_rule_ops USING btree IS
 	'default btree operator class of billing.due_rule: indexes, ORDER BY, merge joins; due rules order by kind (net, then month+N), then by months and days';
 COMMENT ON OPERATOR FAMILY billing.due_rule_ops USING btree IS

@@ -3,11 +3,11 @@
 -- with them; this event trigger refuses it while any invoice exists, unless
 -- a superuser first sets billing.allow_drop = on (README.md, "Uninstall").
 
-CREATE OR REPLACE FUNCTION billing.refuse_drop_with_invoices() RETURNS event_trigger
+CREATE OR REPLACE FUNCTION billing_internal.refuse_drop_with_invoices() RETURNS event_trigger
 	AS 'MODULE_PATHNAME', 'refuse_drop_with_invoices' LANGUAGE C;
-COMMENT ON FUNCTION billing.refuse_drop_with_invoices() IS
+COMMENT ON FUNCTION billing_internal.refuse_drop_with_invoices() IS
 	'event trigger: refuses DROP EXTENSION billing (or a DROP SCHEMA or DROP OWNED that takes it) while invoices exist, unless billing.allow_drop is on';
-REVOKE ALL ON FUNCTION billing.refuse_drop_with_invoices() FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing_internal.refuse_drop_with_invoices() FROM PUBLIC;
 
 -- An event trigger has no CREATE OR REPLACE: made anew by every install and
 -- update script, as a member of the extension (and dropped with it)
@@ -18,7 +18,7 @@ BEGIN
 	END IF;
 	CREATE EVENT TRIGGER billing_keep_invoices ON ddl_command_start
 		WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
-		EXECUTE FUNCTION billing.refuse_drop_with_invoices();
+		EXECUTE FUNCTION billing_internal.refuse_drop_with_invoices();
 	COMMENT ON EVENT TRIGGER billing_keep_invoices IS
 		'refuses dropping the billing extension while it holds invoices (billing.allow_drop overrides)';
 END

@@ -7,17 +7,17 @@
 -- billing.buyer.opening_balance: the balance a buyer started with, given on
 -- INSERT as billing_balance (as in 0.2) unless given itself.  The balance
 -- then moves only by confirmed invoices, which verify() checks against it.
-CREATE OR REPLACE FUNCTION billing.buyer_opening_balance() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.buyer_opening_balance() RETURNS trigger
 LANGUAGE plpgsql VOLATILE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	NEW.opening_balance := coalesce(NEW.opening_balance, NEW.billing_balance);
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION billing.buyer_opening_balance() IS
+COMMENT ON FUNCTION billing_internal.buyer_opening_balance() IS
 	'trigger: a new buyer''s opening balance is its billing balance unless given';
 CREATE OR REPLACE TRIGGER buyer_opening_balance BEFORE INSERT ON billing.buyer
-	FOR EACH ROW EXECUTE FUNCTION billing.buyer_opening_balance();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.buyer_opening_balance();
 COMMENT ON TRIGGER buyer_opening_balance ON billing.buyer IS
 	'a new buyer''s opening balance is the billing balance it was given, unless given itself';
 
@@ -193,12 +193,12 @@ BEGIN
 	              coalesce(t.invoice_id, r.invoice_id), coalesce(t.tax_rate, r.tax_rate),
 	              coalesce(t.taxable_amount::text, 'no line'), coalesce(t.tax::text, 'no line'),
 	              coalesce(r.taxable::text, 'no document'),
-	              coalesce(billing.round_amount(r.taxable * r.tax_rate, r.currency_scale, r.tax_rounding)::text,
+	              coalesce(billing_internal.round_amount(r.taxable * r.tax_rate, r.currency_scale, r.tax_rounding)::text,
 	                       'no document'))
 	FROM live_lines t
 	FULL JOIN live_rates r ON r.buyer_id = t.buyer_id AND r.invoice_id = t.invoice_id AND r.tax_rate = t.tax_rate
 	WHERE t.taxable_amount IS DISTINCT FROM r.taxable
-	   OR t.tax IS DISTINCT FROM billing.round_amount(r.taxable * r.tax_rate, r.currency_scale, r.tax_rounding)
+	   OR t.tax IS DISTINCT FROM billing_internal.round_amount(r.taxable * r.tax_rate, r.currency_scale, r.tax_rounding)
 	ORDER BY 3;
 
 	-- a balance moves only by confirmed invoices

@@ -60,7 +60,7 @@ SELECT r.id AS run,
        r.kind,
        r.period,
        r.description,
-       -- billing.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
+       -- billing_internal.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
        -- drafts + quarantined), written out
        CASE WHEN r.status = 'completed' AND r.validated_at IS NOT NULL THEN 'validated'
             WHEN r.status = 'completed' AND r.invoice_count > 0
@@ -89,7 +89,7 @@ SELECT r.id AS run,
        t.by_rate AS tax_by_rate,
        coalesce(r.error, e.message) AS last_error,
        coalesce(c.with_xml, 0) AS xml_count,
-       -- the phase of a run being driven now (billing.run_phases, shared
+       -- the phase of a run being driven now (billing_internal.run_phases, shared
        -- memory: the run's own transaction is not committed yet)
        CASE WHEN r.finished_at IS NOT NULL THEN 'done' ELSE p.phase END AS phase,
        CASE WHEN r.finished_at IS NOT NULL THEN r.finished_at ELSE p.phase_since END AS phase_since,
@@ -130,7 +130,7 @@ LEFT JOIN (
 LEFT JOIN (SELECT DISTINCT ON (g.run_id) g.run_id, g.message
            FROM billing.run_log g WHERE g.level = 'error'
            ORDER BY g.run_id, g.id DESC) AS e ON e.run_id = r.id
-LEFT JOIN billing.run_phases() AS p ON p.run_id = r.id;
+LEFT JOIN billing_internal.run_phases() AS p ON p.run_id = r.id;
 COMMENT ON VIEW billing.run_report IS
 	'one row per run: step, who asked and when, duration, counts, totals per tax rate, last error, XML count';
 COMMENT ON COLUMN billing.run_report.run IS 'run id';
@@ -171,7 +171,7 @@ COMMENT ON COLUMN billing.run_report.xml_count IS 'invoices billing.run_xml() wr
 -- uninvoiced document of a buyer with a schedule (will_bill, will_bill_at):
 --   the scheduled run of its own period, when that period has no scheduled
 --   run yet and its issue moment comes after the buyer's schedule was
---   applied (billing.plan_scheduled_runs' rule; an issue moment already
+--   applied (billing_internal.plan_scheduled_runs' rule; an issue moment already
 --   past means the next billing.issue_drafts() catches it up);
 --   else, when the schedule's late_documents is next_run and its period is
 --   one whose run took the buyer: the next scheduled run of the schedule;

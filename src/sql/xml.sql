@@ -7,9 +7,9 @@
 -- triggers say what is wrong in a clerk's words.
 ------------------------------------------------------------------------------
 
--- billing.party_check: the registration number, Peppol endpoint and country
+-- billing_internal.party_check: the registration number, Peppol endpoint and country
 -- of a brand or buyer, checked on input with errors that name the value
-CREATE OR REPLACE FUNCTION billing.party_check() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.party_check() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	IF TG_TABLE_NAME = 'brand' THEN
@@ -44,14 +44,14 @@ BEGIN
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION billing.party_check() IS
+COMMENT ON FUNCTION billing_internal.party_check() IS
 	'trigger: checks a brand''s or buyer''s registration number, Peppol endpoint and country, with clear errors';
 CREATE OR REPLACE TRIGGER brand_party_check
 	BEFORE INSERT OR UPDATE OF registration_number, peppol_scheme, peppol_id, country ON billing.brand
-	FOR EACH ROW EXECUTE FUNCTION billing.party_check();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.party_check();
 CREATE OR REPLACE TRIGGER buyer_party_check
 	BEFORE INSERT OR UPDATE OF peppol_scheme, peppol_id, country ON billing.buyer
-	FOR EACH ROW EXECUTE FUNCTION billing.party_check();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.party_check();
 COMMENT ON TRIGGER brand_party_check ON billing.brand IS 'checks the registration number, Peppol endpoint and country';
 COMMENT ON TRIGGER buyer_party_check ON billing.buyer IS 'checks the Peppol endpoint and country';
 
@@ -63,8 +63,8 @@ COMMENT ON TRIGGER buyer_party_check ON billing.buyer IS 'checks the Peppol endp
 -- confirmed invoice reads the master data as it was when it was confirmed.
 ------------------------------------------------------------------------------
 
--- billing.keep_master_data_version: trigger that keeps the row as it was
-CREATE OR REPLACE FUNCTION billing.keep_master_data_version() RETURNS trigger
+-- billing_internal.keep_master_data_version: trigger that keeps the row as it was
+CREATE OR REPLACE FUNCTION billing_internal.keep_master_data_version() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	INSERT INTO billing.master_data_version (table_name, row_id, valid_until, data)
@@ -72,7 +72,7 @@ BEGIN
 	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION billing.keep_master_data_version() IS
+COMMENT ON FUNCTION billing_internal.keep_master_data_version() IS
 	'trigger: keeps the version of a brand, buyer or bank account that invoice XML printed, when it changes';
 -- Only the columns that the XML prints, and only when they change: balance
 -- updates by confirm_invoices write nothing here.
@@ -87,7 +87,7 @@ CREATE OR REPLACE TRIGGER brand_keep_version
 	      (NEW.name, NEW.currency, NEW.currency_scale, NEW.legal_name, NEW.registration_number,
 	       NEW.postal_code, NEW.prefecture, NEW.city, NEW.address_line, NEW.country,
 	       NEW.peppol_scheme, NEW.peppol_id))
-	EXECUTE FUNCTION billing.keep_master_data_version();
+	EXECUTE FUNCTION billing_internal.keep_master_data_version();
 CREATE OR REPLACE TRIGGER buyer_keep_version
 	AFTER UPDATE OF code, name, postal_code, prefecture, city, address_line, country,
 		peppol_scheme, peppol_id ON billing.buyer
@@ -97,7 +97,7 @@ CREATE OR REPLACE TRIGGER buyer_keep_version
 	      IS DISTINCT FROM
 	      (NEW.code, NEW.name, NEW.postal_code, NEW.prefecture, NEW.city, NEW.address_line,
 	       NEW.country, NEW.peppol_scheme, NEW.peppol_id))
-	EXECUTE FUNCTION billing.keep_master_data_version();
+	EXECUTE FUNCTION billing_internal.keep_master_data_version();
 CREATE OR REPLACE TRIGGER bank_account_keep_version
 	AFTER UPDATE OF bank_name, branch_name, account_type, account_number, account_holder, iban
 	ON billing.bank_account
@@ -107,15 +107,15 @@ CREATE OR REPLACE TRIGGER bank_account_keep_version
 	      IS DISTINCT FROM
 	      (NEW.bank_name, NEW.branch_name, NEW.account_type, NEW.account_number,
 	       NEW.account_holder, NEW.iban))
-	EXECUTE FUNCTION billing.keep_master_data_version();
+	EXECUTE FUNCTION billing_internal.keep_master_data_version();
 COMMENT ON TRIGGER brand_keep_version ON billing.brand IS 'keeps the version the invoice XML printed when it changes';
 COMMENT ON TRIGGER buyer_keep_version ON billing.buyer IS 'keeps the version the invoice XML printed when it changes';
 COMMENT ON TRIGGER bank_account_keep_version ON billing.bank_account IS 'keeps the version the invoice XML printed when it changes';
 
--- billing.document_text_guard: a document on an invoice keeps the reference
+-- billing_internal.document_text_guard: a document on an invoice keeps the reference
 -- and description its invoice line prints (document_guard freezes its
 -- amounts and dates)
-CREATE OR REPLACE FUNCTION billing.document_text_guard() RETURNS trigger
+CREATE OR REPLACE FUNCTION billing_internal.document_text_guard() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	invoice bigint;
@@ -131,12 +131,12 @@ BEGIN
 	RETURN NEW;
 END
 $$;
-COMMENT ON FUNCTION billing.document_text_guard() IS
+COMMENT ON FUNCTION billing_internal.document_text_guard() IS
 	'trigger: refuses changing the reference or description of a document that is on an invoice';
 CREATE OR REPLACE TRIGGER document_text_guard BEFORE UPDATE OF reference, description ON billing.document
 	FOR EACH ROW
 	WHEN ((OLD.reference, OLD.description) IS DISTINCT FROM (NEW.reference, NEW.description))
-	EXECUTE FUNCTION billing.document_text_guard();
+	EXECUTE FUNCTION billing_internal.document_text_guard();
 COMMENT ON TRIGGER document_text_guard ON billing.document IS
 	'a document on an invoice keeps the reference and description its line prints';
 
@@ -144,19 +144,19 @@ COMMENT ON TRIGGER document_text_guard ON billing.document IS
 -- The XML
 ------------------------------------------------------------------------------
 
--- billing.tax_category: the UNCL5305 tax category of a Japanese consumption
+-- billing_internal.tax_category: the UNCL5305 tax category of a Japanese consumption
 -- tax rate: the reduced rate 8% is AA, 0% is E (exempt), any other rate is
 -- S (standard, 10%).  Internal (invoices_xml calls it as the owner).
-CREATE OR REPLACE FUNCTION billing.tax_category(rate numeric) RETURNS text
+CREATE OR REPLACE FUNCTION billing_internal.tax_category(rate numeric) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE WHEN rate = 0.08 THEN 'AA' WHEN rate = 0 THEN 'E' ELSE 'S' END;
-COMMENT ON FUNCTION billing.tax_category(numeric) IS
+COMMENT ON FUNCTION billing_internal.tax_category(numeric) IS
 	'PINT JP tax category of a rate: 0.08 AA (reduced), 0 E (exempt), otherwise S (standard)';
 
 -- What PINT JP needs of the master data, as the names of the fields that
 -- are missing: one definition for the XML's refusal (invoices_xml) and the
 -- health check (xml_incomplete).  The seller's fields:
-CREATE OR REPLACE FUNCTION billing.xml_missing_brand(legal_name text, registration_number text,
+CREATE OR REPLACE FUNCTION billing_internal.xml_missing_brand(legal_name text, registration_number text,
                                                      address_line text, peppol_id text)
 RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN array_remove(ARRAY[
@@ -164,21 +164,21 @@ RETURN array_remove(ARRAY[
 	CASE WHEN registration_number IS NULL THEN 'brand.registration_number' END,
 	CASE WHEN nullif(btrim(address_line), '') IS NULL THEN 'brand.address_line' END,
 	CASE WHEN peppol_id IS NULL THEN 'brand.peppol_scheme/peppol_id' END], NULL);
-COMMENT ON FUNCTION billing.xml_missing_brand(text, text, text, text) IS
+COMMENT ON FUNCTION billing_internal.xml_missing_brand(text, text, text, text) IS
 	'the seller fields PINT JP needs that are missing, named brand.column';
 -- the buyer's, named with its code when one is given
-CREATE OR REPLACE FUNCTION billing.xml_missing_buyer(address_line text, peppol_id text, buyer_code text)
+CREATE OR REPLACE FUNCTION billing_internal.xml_missing_buyer(address_line text, peppol_id text, buyer_code text)
 RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN array_remove(ARRAY[
 	CASE WHEN nullif(btrim(address_line), '') IS NULL
 	     THEN 'buyer.address_line' || coalesce(' (buyer ' || buyer_code || ')', '') END,
 	CASE WHEN peppol_id IS NULL
 	     THEN 'buyer.peppol_scheme/peppol_id' || coalesce(' (buyer ' || buyer_code || ')', '') END], NULL);
-COMMENT ON FUNCTION billing.xml_missing_buyer(text, text, text) IS
+COMMENT ON FUNCTION billing_internal.xml_missing_buyer(text, text, text) IS
 	'the buyer fields PINT JP needs that are missing, named buyer.column (and the buyer''s code when given)';
 -- the SET list that fills missing fields in, with the values (…) for a
 -- person to write: the fix billing.health gives
-CREATE OR REPLACE FUNCTION billing.xml_missing_assignments(missing text[])
+CREATE OR REPLACE FUNCTION billing_internal.xml_missing_assignments(missing text[])
 RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN (SELECT string_agg(CASE f.field
                               WHEN 'registration_number' THEN 'registration_number = ''T…'''
@@ -186,17 +186,17 @@ RETURN (SELECT string_agg(CASE f.field
                               ELSE f.field || ' = ''…''' END, ', ' ORDER BY u.ord)
         FROM unnest(missing) WITH ORDINALITY AS u(name, ord)
         CROSS JOIN LATERAL (SELECT regexp_replace(u.name, '^(brand|buyer)\.([a-z_/]+).*$', '\2') AS field) AS f);
-COMMENT ON FUNCTION billing.xml_missing_assignments(text[]) IS
+COMMENT ON FUNCTION billing_internal.xml_missing_assignments(text[]) IS
 	'the SET list of an UPDATE that fills in the missing fields xml_missing_brand or xml_missing_buyer named, values left as …';
 
--- billing.refuse_incomplete_xml: the error for an invoice whose master data
+-- billing_internal.refuse_incomplete_xml: the error for an invoice whose master data
 -- lacks what the XML must carry; names every missing field at once
-CREATE OR REPLACE FUNCTION billing.refuse_incomplete_xml(invoice_id bigint, missing text[]) RETURNS xml
+CREATE OR REPLACE FUNCTION billing_internal.refuse_incomplete_xml(invoice_id bigint, missing text[]) RETURNS xml
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	-- without CONTEXT: raised from inside the XML query, whose 186 lines
-	-- the caller did not write (billing.raise_error)
-	PERFORM billing.raise_error('22023',
+	-- the caller did not write (billing_internal.raise_error)
+	PERFORM billing_internal.raise_error('22023',
 		format('invoice %s cannot be written as a qualified invoice: missing %s',
 		       invoice_id, array_to_string(missing, ', ')),
 		'PINT JP needs the seller''s legal name, registration number, address and Peppol endpoint, and the buyer''s address and Peppol endpoint.',
@@ -204,7 +204,7 @@ BEGIN
 	RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION billing.refuse_incomplete_xml(bigint, text[]) IS
+COMMENT ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) IS
 	'raises the error naming every master data field an invoice''s XML is missing';
 
 -- billing.invoices_xml: the PINT JP XML of the given invoices that have
@@ -238,7 +238,7 @@ CREATE OR REPLACE FUNCTION billing.invoices_xml(invoice_ids bigint[])
 RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	brands bigint[] := billing.caller_brands();
+	brands bigint[] := billing_internal.caller_brands();
 BEGIN
 	RETURN QUERY
 	WITH inv AS (
@@ -298,7 +298,7 @@ BEGIN
 			           xmlelement(name "cac:Item",
 			               xmlforest(d.item_name AS "cbc:Name"),
 			               xmlelement(name "cac:ClassifiedTaxCategory",
-			                   xmlforest(billing.tax_category(d.tax_rate) AS "cbc:ID",
+			                   xmlforest(billing_internal.tax_category(d.tax_rate) AS "cbc:ID",
 			                             trim_scale(d.tax_rate * 100) AS "cbc:Percent"),
 			                   xmlelement(name "cac:TaxScheme", xmlforest('VAT' AS "cbc:ID")))),
 			           xmlelement(name "cac:Price",
@@ -327,7 +327,7 @@ BEGIN
 			           xmlelement(name "cbc:TaxAmount", xmlattributes(i.currency AS "currencyID"),
 			                      round(t.tax, br.currency_scale)),
 			           xmlelement(name "cac:TaxCategory",
-			               xmlforest(billing.tax_category(t.tax_rate) AS "cbc:ID",
+			               xmlforest(billing_internal.tax_category(t.tax_rate) AS "cbc:ID",
 			                         trim_scale(t.tax_rate * 100) AS "cbc:Percent"),
 			               xmlelement(name "cac:TaxScheme", xmlforest('VAT' AS "cbc:ID"))))
 			           ORDER BY t.tax_rate DESC) AS subtotals
@@ -338,14 +338,14 @@ BEGIN
 		  AND (brands IS NULL OR i.brand_id = ANY (brands))
 	), checked AS (
 		SELECT inv.*,
-		       billing.xml_missing_brand(inv.legal_name, inv.registration_number, inv.brand_address_line,
+		       billing_internal.xml_missing_brand(inv.legal_name, inv.registration_number, inv.brand_address_line,
 		                                 inv.brand_peppol_id)
-		       || billing.xml_missing_buyer(inv.buyer_address_line, inv.buyer_peppol_id, inv.buyer_code) AS missing
+		       || billing_internal.xml_missing_buyer(inv.buyer_address_line, inv.buyer_peppol_id, inv.buyer_code) AS missing
 		FROM inv
 		WHERE inv.lines > 0
 	)
 	SELECT c.id, c.buyer_id,
-	       CASE WHEN cardinality(c.missing) > 0 THEN billing.refuse_incomplete_xml(c.id, c.missing) ELSE
+	       CASE WHEN cardinality(c.missing) > 0 THEN billing_internal.refuse_incomplete_xml(c.id, c.missing) ELSE
 	       xmlelement(name "Invoice",
 	           xmlattributes('urn:oasis:names:specification:ubl:schema:xsd:Invoice-2' AS xmlns,
 	                         'urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2' AS "xmlns:cac",

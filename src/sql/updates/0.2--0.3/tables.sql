@@ -1,5 +1,5 @@
--- src/sql/updates/0.2--0.3.sql: the changes to run-once objects (tables, types)
--- from 0.2 to 0.3.  src/sql/assemble.sh puts this in place of the tables in
+-- src/sql/updates/0.2--0.3/tables.sql: the changes to the tables from 0.2
+-- to 0.3.  src/sql/assemble.sh puts this in place of src/sql/tables.sql in
 -- billing--0.2--0.3.sql; functions, triggers, views, comments and grants are
 -- re-created from src/sql/ after it.
 
@@ -177,9 +177,9 @@ END
 $poison$;
 
 ALTER TABLE billing.buyer
-	ADD CONSTRAINT buyer_billing_balance_limit CHECK (billing.check_amount_limit(billing_balance, 'billing balance of buyer', code));
+	ADD CONSTRAINT buyer_billing_balance_limit CHECK (billing_internal.check_amount_limit(billing_balance, 'billing balance of buyer', code));
 ALTER TABLE billing.document
-	ADD CONSTRAINT document_within_limits CHECK (billing.check_document_limits(reference, document_date, amount, tax_rate));
+	ADD CONSTRAINT document_within_limits CHECK (billing_internal.check_document_limits(reference, document_date, amount, tax_rate));
 
 -- Issue 11, tenant locks: the guessable advisory keys are gone (runs lock
 -- the schedule's row, bulk actions the buyers' rows, and a background
@@ -314,9 +314,9 @@ BEGIN
 	END LOOP;
 END
 $keep_grants$;
-DROP FUNCTION billing.rerun_target(text, timestamptz, text);
-DROP FUNCTION billing.plan_rerun(text, text[], timestamptz, text);
-DROP FUNCTION billing.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint);
+DROP FUNCTION billing_internal.rerun_target(text, timestamptz, text);
+DROP FUNCTION billing_internal.plan_rerun(text, text[], timestamptz, text);
+DROP FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint);
 
 -- == cron: cron_setup takes the job's username and database (pg_cron wherever it lives)
 DROP FUNCTION billing.cron_setup(text);
@@ -330,7 +330,7 @@ DROP FUNCTION billing.cron_setup(text);
 ------------------------------------------------------------------------------
 ALTER TABLE billing.brand
 	ADD COLUMN invoice_number_prefix text CONSTRAINT brand_invoice_number_prefix
-		CHECK (billing.check_length(invoice_number_prefix, 32, 'invoice number prefix')
+		CHECK (billing_internal.check_length(invoice_number_prefix, 32, 'invoice number prefix')
 		       AND invoice_number_prefix ~ '^[^[:space:][:cntrl:]]+$'),
 	ADD COLUMN invoice_number_yearly_reset boolean NOT NULL DEFAULT true,
 	ADD COLUMN invoice_number_digits smallint NOT NULL DEFAULT 6 CONSTRAINT brand_invoice_number_digits
