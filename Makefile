@@ -21,7 +21,8 @@ OBJS = \
 	src/worker.o \
 	src/committed.o \
 	src/mailer.o \
-	src/progress.o
+	src/progress.o \
+	src/error_context.o
 
 # The install sources, src/sql/, one file per concern, in install order.
 # The install script billing--$(EXTVERSION).sql is all of them in this order
@@ -51,7 +52,7 @@ EXTRA_CLEAN = $(EXTENSION).control
 SHLIB_LINK += -lcurl
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
-REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands verify role_matrix bound_bodies settings stranded health invoice_numbers uninstall
+REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands verify role_matrix bound_bodies settings stranded health invoice_numbers first_mistakes uninstall
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs live in test/specs with outputs in test/expected.

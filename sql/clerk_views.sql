@@ -47,7 +47,7 @@ SELECT run, step, tax_by_rate, xml_count FROM billing.run_report WHERE brand = '
 -- document status.  Cancel run RS's last drafts for good (their documents
 -- are never to be invoiced), add a non-billable delivery and a buyer with
 -- no schedule; RS1-D3 waits for its run (the failed one issued nothing).
-SELECT status FROM billing.cancel_run((SELECT max(run) FROM billing.run_report
+SELECT step FROM billing.cancel_run((SELECT max(run) FROM billing.run_report
                                        WHERE brand = 'RS' AND step = 'drafts issued' AND drafts > 0),
                                       reopen => false);
 INSERT INTO billing.buyer (brand_id, code, name)

@@ -62,7 +62,7 @@ FROM err('SELECT billing.assert_healthy()');
 RESET ROLE;
 SELECT fix FROM hlt WHERE "check" = 'old_drafts' \gset
 SELECT (:'fix' ~ '^SELECT billing.process_run\(\d+\)$') AS fix_shape;
-SELECT (:fix).status AS run_status;
+SELECT (:fix).step AS run_step;
 RESET billing.health_draft_age;
 SELECT * FROM hlt;
 
@@ -158,7 +158,7 @@ UPDATE buyer SET address_line = '2-2 Minato', peppol_scheme = '0188', peppol_id 
 WHERE brand_id = (SELECT id FROM brand WHERE code = 'HLT');
 SELECT count(*) AS xml_incomplete_left FROM hlt WHERE "check" = 'xml_incomplete';
 -- and the XML of those drafts is written
-SELECT count(*) AS drafts_written_as_xml FROM billing.invoices_xml(ARRAY(
+SELECT count(*) AS drafts_written_as_xml FROM billing.invoices_xml(VARIADIC ARRAY(
 	SELECT i.id FROM invoice i JOIN brand b ON b.id = i.brand_id WHERE b.code = 'HLT' AND i.status = 'draft'));
 
 -- healthy again

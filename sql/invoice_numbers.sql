@@ -45,37 +45,37 @@ WHERE br.code IN ('NUMA', 'NUMB');
 
 -- a confirmation that rolls back gives its number back
 BEGIN;
-SELECT buyer_id IS NOT NULL AS confirmed, invoice_number FROM confirm_invoices(ARRAY(
+SELECT buyer IS NOT NULL AS confirmed, invoice_number FROM confirm_invoices(VARIADIC ARRAY(
 	SELECT invoice FROM invoice_list WHERE buyer = 'NA1'));
 ROLLBACK;
 SELECT buyer, status, invoice_number FROM invoice_list WHERE buyer = 'NA1';
 -- so the next confirmation gets 1: no gap
-SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NA2'));
+SELECT invoice_number FROM confirm_invoices(VARIADIC ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NA2'));
 -- a retry keeps the number (and says so); the counter does not move
-SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NA2'));
+SELECT invoice_number FROM confirm_invoices(VARIADIC ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NA2'));
 -- a selection with the confirmed one and two drafts: the drafts get the
 -- next numbers in id order, the confirmed one keeps its own
-SELECT b.code AS buyer, c.invoice_number
-FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer IN ('NA1', 'NA2', 'NA3'))) AS c
-JOIN buyer b ON b.id = c.buyer_id ORDER BY c.invoice_number;
+SELECT c.buyer, c.invoice_number
+FROM confirm_invoices(VARIADIC ARRAY(SELECT invoice FROM invoice_list WHERE buyer IN ('NA1', 'NA2', 'NA3'))) AS c
+ORDER BY c.invoice_number;
 -- a refused confirmation (a rejected invoice in the selection) takes no
 -- number either
-SELECT count(*) AS rejected FROM reject_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NB2'), 'wrong prices');
-SELECT state, message FROM err(format('SELECT billing.confirm_invoices(%L)',
+SELECT count(*) AS rejected FROM reject_invoices('wrong prices', VARIADIC ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NB2'));
+SELECT state, message FROM err(format('SELECT billing.confirm_invoices(VARIADIC %L)',
 	ARRAY(SELECT invoice FROM billing.invoice_list WHERE buyer IN ('NB1', 'NB2'))));
 -- the other brand's series is its own: B's first number is 1
-SELECT invoice_number FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NB1'));
+SELECT invoice_number FROM confirm_invoices(VARIADIC ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NB1'));
 
 -- January: NUMA's series restarts in 2027, NUMB's goes on
 SELECT rerun_invoice_run('NA-EOM', as_of => '2027-02-05 10:00+09') IS NOT NULL AS ran_a;
 SELECT rerun_invoice_run('NB-EOM', as_of => '2027-02-05 10:00+09') IS NOT NULL AS ran_b;
 -- a quarantined invoice is numbered when it is confirmed
-SELECT count(*) AS quarantined FROM quarantine_invoices(ARRAY(
-	SELECT invoice FROM invoice_list WHERE buyer = 'NA3' AND invoice_date = '2027-01-31'), 'check');
-SELECT b.code AS buyer, c.invoice_date, c.invoice_number
-FROM confirm_invoices(ARRAY(SELECT invoice FROM invoice_list
+SELECT count(*) AS quarantined FROM quarantine_invoices('check', VARIADIC ARRAY(
+	SELECT invoice FROM invoice_list WHERE buyer = 'NA3' AND invoice_date = '2027-01-31'));
+SELECT c.buyer, i.invoice_date, c.invoice_number
+FROM confirm_invoices(VARIADIC ARRAY(SELECT invoice FROM invoice_list
                             WHERE brand IN ('NUMA', 'NUMB') AND status IN ('draft', 'quarantined'))) AS c
-JOIN buyer b ON b.id = c.buyer_id ORDER BY c.brand_id, c.invoice_number;
+JOIN invoice i ON i.id = c.invoice_id ORDER BY i.brand_id, c.invoice_number;
 
 -- the whole picture: per brand, per series, no gap, no number twice; only
 -- confirmed invoices are numbered

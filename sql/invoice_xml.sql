@@ -167,7 +167,7 @@ SELECT count(*) AS qdoc_xml FROM billing.run_xml(:qdoc_run);
 -- A confirmed invoice keeps its XML.  Confirm Q1's, then the brand moves,
 -- the buyer renames and the bank account changes: the confirmed invoice's
 -- XML is byte for byte what it was; Q2's draft shows the new address.
-SELECT count(*) AS confirmed FROM billing.confirm_invoices(ARRAY(
+SELECT count(*) AS confirmed FROM billing.confirm_invoices(VARIADIC ARRAY(
 	SELECT invoice FROM billing.invoice_list WHERE buyer = 'Q1'));
 SELECT md5(billing.invoice_xml(invoice)::text) AS q1_md5 FROM billing.invoice_list WHERE buyer = 'Q1' \gset
 -- the number: a draft's cbc:ID (and payment id) is its id with a draft

@@ -46,10 +46,9 @@ CREATE FUNCTION pg_temp.issue(as_of timestamptz)
 RETURNS TABLE (id bigint, brand text, schedule text, period daterange, status text,
                invoices integer, total numeric, error text)
 LANGUAGE sql AS $$
-	SELECT r.id, br.code, s.code, r.period, r.status, r.invoice_count, r.billed_total, r.error
+	SELECT r.run_id, r.brand, r.schedule, r.period, r.step, r.invoices, r.billed, r.error
 	FROM billing.issue_drafts(as_of, simulate => true) AS r
-	JOIN billing.schedule s ON s.id = r.schedule_id JOIN billing.brand br ON br.id = r.brand_id
-	ORDER BY r.id
+	ORDER BY r.run_id
 $$;
 
 ------------------------------------------------------------------------------

@@ -85,11 +85,18 @@ CREATE FUNCTION pg_temp.issue(as_of timestamptz) RETURNS TABLE (
 	id bigint, schedule text, kind text, period daterange, cutoff_date date, issue_at timestamptz,
 	invoice_date date, status text, buyers integer, invoices integer, documents integer,
 	total numeric, schedule_id bigint, brand_id bigint)
-LANGUAGE sql AS $$
+LANGUAGE plpgsql AS $$
+DECLARE
+	made bigint[] := ARRAY(SELECT i.run_id FROM billing.issue_drafts(as_of, simulate => true) AS i);
+BEGIN
+	-- the runs made, in detail (issue_drafts returns their summary)
+	RETURN QUERY
 	SELECT r.id, s.code, r.kind, r.period, r.cutoff_date, r.issue_at, r.invoice_date, r.status,
 	       r.buyer_count, r.invoice_count, r.document_count, r.billed_total, r.schedule_id, r.brand_id
-	FROM billing.issue_drafts(as_of, simulate => true) AS r JOIN billing.schedule s ON s.id = r.schedule_id
-	ORDER BY r.id
+	FROM billing.invoice_run r JOIN billing.schedule s ON s.id = r.schedule_id
+	WHERE r.id = ANY (made)
+	ORDER BY r.id;
+END
 $$;
 CREATE TEMP VIEW drafts AS
 SELECT i.id, s.code AS schedule, b.code AS buyer, i.status, i.period, i.invoice_date, i.due_date,
@@ -170,7 +177,7 @@ GROUP BY d.reference ORDER BY d.reference;
 SELECT rerun_invoice_run('M20', as_of => '2026-11-22 11:00+09') AS rerun_id;
 
 -- delete B2's first draft: D-201 is free again, and the next rerun bills it
-SELECT delete_drafts(ARRAY[(SELECT min(id) FROM drafts WHERE buyer = 'B2')]) AS deleted;
+SELECT count(*) AS deleted FROM delete_drafts((SELECT min(id) FROM drafts WHERE buyer = 'B2'));
 SELECT count(*) AS d201_links FROM document_link l JOIN document d ON d.id = l.document_id AND d.buyer_id = l.buyer_id
 WHERE d.reference = 'D-201';
 SELECT rerun_invoice_run('M20', as_of => '2026-11-22 12:00+09') AS rerun_id;
@@ -183,30 +190,30 @@ UPDATE document SET amount = 4445 WHERE reference = 'D-106';
 UPDATE document SET never_invoice = false WHERE reference = 'D-101';
 
 -- confirm B1's November draft: balance 20000 + 17388 + 1637 - 8000 = 31025
-SELECT id, status, total FROM confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-10-21,2026-11-21)')]);
+SELECT invoice_id, status, total FROM confirm_invoices((SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-10-21,2026-11-21)'));
 SELECT code, billing_balance FROM buyer WHERE code = 'B1';
 -- confirming it again (a retry) succeeds, says so, and changes nothing
-SELECT * FROM err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-10-21,2026-11-21)')])$$);
+SELECT * FROM err($$SELECT confirm_invoices((SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-10-21,2026-11-21)'))$$);
 SELECT code, billing_balance FROM buyer WHERE code = 'B1';
 -- all or nothing: one missing id refuses the whole selection
-SELECT * FROM err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-09-21,2026-10-21)'), 999999])$$);
+SELECT * FROM err($$SELECT confirm_invoices((SELECT id FROM drafts WHERE buyer = 'B1' AND period = '[2026-09-21,2026-10-21)'), 999999)$$);
 SELECT buyer, status FROM drafts WHERE buyer = 'B1' ORDER BY id;
 -- then October's, with November's again in the selection (a retry of a
 -- larger batch): October is confirmed, November reported, 31025 + 7000 + 700 = 38725
-SELECT status, count(*) FROM confirm_invoices(ARRAY(SELECT id FROM drafts WHERE buyer = 'B1')) GROUP BY status;
+SELECT status, count(*) FROM confirm_invoices(VARIADIC ARRAY(SELECT id FROM drafts WHERE buyer = 'B1')) GROUP BY status;
 SELECT code, billing_balance FROM buyer WHERE code = 'B1';
 -- a confirmed invoice cannot be deleted; its documents stay linked
-SELECT * FROM err($$SELECT delete_drafts(ARRAY[(SELECT max(id) FROM drafts WHERE buyer = 'B1')])$$);
+SELECT * FROM err($$SELECT delete_drafts((SELECT max(id) FROM drafts WHERE buyer = 'B1'))$$);
 
 -- quarantine, reject (with a reason), cancel (documents freed)
-SELECT id, status, status_reason FROM quarantine_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')], 'check prices');
-SELECT * FROM err($$SELECT reject_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')], '  ')$$);
-SELECT id, status, status_reason FROM reject_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')], 'wrong prices');
-SELECT id, status FROM cancel_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')]);
+SELECT invoice_id, status FROM quarantine_invoices('check prices', (SELECT id FROM drafts WHERE buyer = 'B5'));
+SELECT * FROM err($$SELECT reject_invoices('  ', (SELECT id FROM drafts WHERE buyer = 'B5'))$$);
+SELECT invoice_id, status FROM reject_invoices('wrong prices', (SELECT id FROM drafts WHERE buyer = 'B5'));
+SELECT invoice_id, status FROM cancel_invoices((SELECT id FROM drafts WHERE buyer = 'B5'));
 SELECT count(*) AS b5_links FROM document_link WHERE buyer_id = (SELECT id FROM b WHERE code = 'B5');
-SELECT * FROM err($$SELECT confirm_invoices(ARRAY[(SELECT id FROM drafts WHERE buyer = 'B5')])$$);
+SELECT * FROM err($$SELECT confirm_invoices((SELECT id FROM drafts WHERE buyer = 'B5'))$$);
 -- every invoice an action cannot take is named at once
-SELECT * FROM err($$SELECT delete_drafts(ARRAY(SELECT id FROM drafts WHERE buyer = 'B1'))$$);
+SELECT * FROM err($$SELECT delete_drafts(VARIADIC ARRAY(SELECT id FROM drafts WHERE buyer = 'B1'))$$);
 
 -- A run that fails leaves nothing but its failed run row and log line; the
 -- next issue_drafts tries the period again.
@@ -299,8 +306,8 @@ FROM unnest(ARRAY[
 	$q$SELECT billing.rerun_invoice_run('EOM', as_of => NULL)$q$,
 	$q$SELECT billing.issue_drafts(NULL)$q$,
 	$q$SELECT billing.issue_drafts('infinity')$q$,
-	$q$SELECT billing.delete_drafts(NULL)$q$,
-	$q$SELECT billing.delete_drafts(ARRAY[NULL]::bigint[])$q$,
+	$q$SELECT billing.delete_drafts(VARIADIC NULL)$q$,
+	$q$SELECT billing.delete_drafts(VARIADIC ARRAY[NULL]::bigint[])$q$,
 	$q$SELECT billing.cron_setup()$q$,
 	$q$DELETE FROM billing.buyer WHERE code = 'B3'$q$,
 	$q$DELETE FROM billing.invoice_run WHERE id = 1$q$]) WITH ORDINALITY AS t(q, n), err(q) AS e

@@ -41,8 +41,8 @@ INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate,
 SELECT b.id, :acme, 'delivery_invoice', '2026-10-05', 100000, 0.10, 'A1-D1' FROM buyer b
 WHERE b.brand_id = :acme AND b.code = 'A1';
 -- the October run: A1's delivery and A3's balance, both confirmed
-SELECT rerun_invoice_run('M20', '{sato}', as_of => '2026-10-21 10:00+09', brand => 'KACME') AS run1 \gset
-SELECT count(*) AS confirmed FROM confirm_invoices(ARRAY(SELECT id FROM invoice WHERE run_id = :run1));
+SELECT rerun_invoice_run('M20', notify => '{sato}', as_of => '2026-10-21 10:00+09', brand => 'KACME') AS run1 \gset
+SELECT count(*) AS confirmed FROM confirm_invoices(VARIADIC ARRAY(SELECT id FROM invoice WHERE run_id = :run1));
 -- November: A2's delivery is drafted, and its run cancelled for good
 INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 SELECT b.id, :acme, 'delivery_invoice', '2026-11-05', 7000, 0.10, 'A2-D1' FROM buyer b
@@ -51,7 +51,7 @@ INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate,
 SELECT b.id, :acme, 'delivery_invoice', '2026-12-05', 300, 0.10, 'A2-FREE' FROM buyer b
 WHERE b.brand_id = :acme AND b.code = 'A2';
 SELECT rerun_invoice_run('M20', as_of => '2026-11-21 10:00+09', brand => 'KACME') AS run2 \gset
-SELECT status FROM cancel_run(:run2, reopen => false);
+SELECT step FROM cancel_run(:run2, reopen => false);
 -- the buyers pay into A-NEW from now on: only invoices refer to A-MAIN
 UPDATE buyer SET default_bank_account_id = (SELECT id FROM bank_account WHERE brand_id = :acme AND code = 'A-NEW')
 WHERE brand_id = :acme AND default_bank_account_id IS NOT NULL;

@@ -33,7 +33,7 @@ FROM invoice i JOIN buyer b ON b.id = i.buyer_id
 WHERE b.code IN ('R1', 'R2');
 SELECT i.id AS r1 FROM invoice i JOIN buyer b ON b.id = i.buyer_id WHERE b.code = 'R1' \gset
 SELECT i.id AS r2 FROM invoice i JOIN buyer b ON b.id = i.buyer_id WHERE b.code = 'R2' \gset
-SELECT status FROM confirm_invoices(ARRAY[:r1]::bigint[]) AS c;
+SELECT status FROM confirm_invoices(VARIADIC ARRAY[:r1]::bigint[]) AS c;
 SELECT * FROM rec ORDER BY buyer;
 CREATE TEMP TABLE before AS SELECT * FROM rec;
 
@@ -101,7 +101,7 @@ SELECT status, error FROM invoice_run WHERE id = :run;
 
 -- the double billing the issue showed cannot happen: R1's invoice stays
 -- confirmed, delete_drafts refuses it, and a rerun finds nothing to bill
-SELECT state, pg_temp.named(message) AS message, detail, hint FROM err(format('SELECT billing.delete_drafts(ARRAY[%s])', :r1));
+SELECT state, pg_temp.named(message) AS message, detail, hint FROM err(format('SELECT billing.delete_drafts(%s)', :r1));
 -- nothing to re-run: no run is made (NULL, and no row)
 SELECT rerun_invoice_run('R-EOM', as_of => '2026-11-02 11:00+09') IS NULL AS nothing_to_rerun;
 SELECT count(*) AS runs FROM invoice_run r JOIN schedule s ON s.id = r.schedule_id
@@ -112,7 +112,7 @@ SELECT * FROM rec ORDER BY buyer;
 -- links (functions set billing.api_write for their own call only), with
 -- parallel plans forced: a parallel worker takes the setting from its leader
 SET force_parallel_mode = on;
-SELECT delete_drafts(ARRAY[:r2]::bigint[]) AS deleted;
+SELECT count(*) AS deleted FROM delete_drafts(VARIADIC ARRAY[:r2]::bigint[]);
 RESET force_parallel_mode;
 SELECT * FROM rec ORDER BY buyer;
 SELECT current_setting('billing.api_write') AS api_write_after_call;

@@ -40,7 +40,7 @@ SELECT b.id, b.brand_id, 'delivery_invoice', '2026-01-10', 100, 0.10, 'REF-D1' F
 -- a background rerun of REF1's schedule for a period with nothing to bill:
 -- no invoice, but log lines and a notification, the run's children (it
 -- ends cancelled: nothing to re-run; a rerun in the session makes no run)
-SELECT rerun_invoice_run('RS', '{rm}', background => true, as_of => '2025-02-02 12:00+09', brand => 'REF1') > 0 AS rerun;
+SELECT rerun_invoice_run('RS', notify => '{rm}', background => true, as_of => '2025-02-02 12:00+09', brand => 'REF1') > 0 AS rerun;
 DO $$
 BEGIN
 	FOR i IN 1 .. 300 LOOP

@@ -34,8 +34,8 @@ WHERE b.code = 'MX';
 INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 SELECT id, brand_id, 'delivery_invoice', '2026-10-10', 1000, 0.10, code || '-1' FROM billing.buyer
 WHERE brand_id = (SELECT id FROM billing.brand WHERE code = 'MX');
-SELECT billing.rerun_invoice_run('MXEOM', '{mx-mem}', as_of => '2026-11-02 10:00+09', brand => 'MX') AS run \gset
-SELECT count(*) AS confirmed FROM billing.confirm_invoices(ARRAY(
+SELECT billing.rerun_invoice_run('MXEOM', notify => '{mx-mem}', as_of => '2026-11-02 10:00+09', brand => 'MX') AS run \gset
+SELECT count(*) AS confirmed FROM billing.confirm_invoices(VARIADIC ARRAY(
 	SELECT i.id FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id WHERE b.code = 'MX1'));
 SELECT min(i.id) AS confirmed FROM billing.invoice i WHERE i.run_id = :run AND i.status = 'confirmed' \gset
 SELECT min(i.id) AS draft FROM billing.invoice i WHERE i.run_id = :run AND i.status = 'draft' \gset
@@ -44,7 +44,7 @@ INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, t
 SELECT id, brand_id, 'delivery_invoice', '2026-10-12', 200, 0.10, code || '-0' FROM billing.buyer
 WHERE code = 'MX2';
 SELECT billing.rerun_invoice_run('MXEOM', as_of => '2026-11-02 11:00+09', brand => 'MX') AS disabled_run \gset
-SELECT enabled FROM billing.disable_run(:disabled_run);
+SELECT step FROM billing.disable_run(:disabled_run);
 -- a delivery recorded after the runs: still to bill (and in the preview)
 INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 SELECT id, brand_id, 'delivery_invoice', '2026-10-20', 500, 0.08, code || '-2' FROM billing.buyer
@@ -105,13 +105,13 @@ INSERT INTO call VALUES
 	('billing.preview_run(text,timestamptz,text,date)', $$SELECT * FROM billing.preview_run('MXEOM', '2026-11-02 12:00+09', period => '2026-10-31')$$),
 	('billing.invoice_xml(bigint)', $$SELECT billing.invoice_xml(:confirmed)$$),
 	('billing.run_xml(bigint)', $$SELECT * FROM billing.run_xml(:run)$$),
-	('billing.invoices_xml(bigint[])', $$SELECT * FROM billing.invoices_xml(ARRAY[:confirmed, :draft]::bigint[])$$),
-	('billing.confirm_invoices(bigint[])', $$SELECT * FROM billing.confirm_invoices(ARRAY[:draft]::bigint[])$$),
-	('billing.quarantine_invoices(bigint[],text)', $$SELECT * FROM billing.quarantine_invoices(ARRAY[:draft]::bigint[], 'check')$$),
-	('billing.reject_invoices(bigint[],text)', $$SELECT * FROM billing.reject_invoices(ARRAY[:draft]::bigint[], 'wrong')$$),
-	('billing.cancel_invoices(bigint[])', $$SELECT * FROM billing.cancel_invoices(ARRAY[:draft]::bigint[])$$),
-	('billing.delete_drafts(bigint[])', $$SELECT billing.delete_drafts(ARRAY[:draft]::bigint[])$$),
-	('billing.rerun_invoice_run(text,text[],boolean,timestamptz,text,date,boolean)', $$SELECT billing.rerun_invoice_run('MXEOM', '{mx-mem}', as_of => '2026-11-02 12:00+09', period => '2026-10-15')$$),
+	('billing.invoices_xml(bigint[])', $$SELECT * FROM billing.invoices_xml(VARIADIC ARRAY[:confirmed, :draft]::bigint[])$$),
+	('billing.confirm_invoices(bigint[])', $$SELECT * FROM billing.confirm_invoices(VARIADIC ARRAY[:draft]::bigint[])$$),
+	('billing.quarantine_invoices(text,bigint[])', $$SELECT * FROM billing.quarantine_invoices('check', VARIADIC ARRAY[:draft]::bigint[])$$),
+	('billing.reject_invoices(text,bigint[])', $$SELECT * FROM billing.reject_invoices('wrong', VARIADIC ARRAY[:draft]::bigint[])$$),
+	('billing.cancel_invoices(bigint[])', $$SELECT * FROM billing.cancel_invoices(VARIADIC ARRAY[:draft]::bigint[])$$),
+	('billing.delete_drafts(bigint[])', $$SELECT billing.delete_drafts(VARIADIC ARRAY[:draft]::bigint[])$$),
+	('billing.rerun_invoice_run(text,timestamptz,text,date,text[],boolean,boolean)', $$SELECT billing.rerun_invoice_run('MXEOM', notify => '{mx-mem}', as_of => '2026-11-02 12:00+09', period => '2026-10-15')$$),
 	('billing.cancel_run(bigint,boolean)', $$SELECT * FROM billing.cancel_run(:run)$$),
 	('billing.set_run_description(bigint,text)', $$SELECT * FROM billing.set_run_description(:run, 'October')$$),
 	('billing.disable_run(bigint)', $$SELECT * FROM billing.disable_run(:run)$$),

@@ -30,10 +30,10 @@ WHERE b.code IN ('WALLA', 'WALLB');
 INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 SELECT id, brand_id, 'delivery_invoice', '2026-10-10', 1000, 0.10, code || '-1' FROM buyer
 WHERE brand_id IN (SELECT id FROM brand WHERE code IN ('WALLA', 'WALLB'));
-SELECT rerun_invoice_run('EOM', '{mem-a}', as_of => '2026-11-02 10:00+09', brand => 'WALLA') AS run_a \gset
-SELECT rerun_invoice_run('EOM', '{mem-b}', as_of => '2026-11-02 10:00+09', brand => 'WALLB') AS run_b \gset
+SELECT rerun_invoice_run('EOM', notify => '{mem-a}', as_of => '2026-11-02 10:00+09', brand => 'WALLA') AS run_a \gset
+SELECT rerun_invoice_run('EOM', notify => '{mem-b}', as_of => '2026-11-02 10:00+09', brand => 'WALLB') AS run_b \gset
 -- each brand: X1's draft confirmed, X2's and X3's left as drafts
-SELECT count(*) AS confirmed FROM confirm_invoices(ARRAY(
+SELECT count(*) AS confirmed FROM confirm_invoices(VARIADIC ARRAY(
 	SELECT i.id FROM invoice i JOIN buyer b ON b.id = i.buyer_id JOIN brand br ON br.id = b.brand_id
 	WHERE br.code IN ('WALLA', 'WALLB') AND b.code IN ('A1', 'B1')));
 
@@ -104,11 +104,11 @@ UPDATE billing.document SET amount = 400 WHERE reference = 'A4-1';
 UPDATE billing.buyer SET name = 'Buyer Four' WHERE code = 'A4';
 SELECT i.id AS a2 FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id WHERE b.code = 'A2' \gset
 SELECT i.id AS a3 FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id WHERE b.code = 'A3' \gset
-SELECT status, status_reason FROM billing.quarantine_invoices(ARRAY[:a2]::bigint[], 'check');
+SELECT status FROM billing.quarantine_invoices('check', VARIADIC ARRAY[:a2]::bigint[]);
 -- a confirm moves the balance through the function, with no privilege on invoices
-SELECT status, total FROM billing.confirm_invoices(ARRAY[:a2]::bigint[]);
-SELECT status FROM billing.reject_invoices(ARRAY[:a3]::bigint[], 'wrong');
-SELECT status FROM billing.cancel_invoices(ARRAY[:a3]::bigint[]);
+SELECT status, total FROM billing.confirm_invoices(VARIADIC ARRAY[:a2]::bigint[]);
+SELECT status FROM billing.reject_invoices('wrong', VARIADIC ARRAY[:a3]::bigint[]);
+SELECT status FROM billing.cancel_invoices(VARIADIC ARRAY[:a3]::bigint[]);
 SELECT b.code, b.billing_balance, i.status FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id ORDER BY b.code, i.id;
 RESET SESSION AUTHORIZATION;
 
@@ -138,15 +138,15 @@ INSERT INTO billing.bank_account (brand_id, code, bank_name, account_number, acc
 SELECT id, 'SUB', 'Bank', '7654321', 'Wall A KK' FROM billing.brand;
 UPDATE billing.buyer SET default_bank_account_id = (SELECT id FROM billing.bank_account WHERE code = 'SUB') WHERE code = 'A4';
 -- 'EOM' exists in both brands, but this role sees one: no "exists in 2 brands"
-SELECT billing.rerun_invoice_run('EOM', '{mem-a2}', as_of => '2026-11-06 10:00+09') AS rerun \gset
+SELECT billing.rerun_invoice_run('EOM', notify => '{mem-a2}', as_of => '2026-11-06 10:00+09') AS rerun \gset
 SELECT kind, status, invoice_count, document_count, requested_by FROM billing.invoice_run WHERE id = :rerun;
 RESET SESSION AUTHORIZATION;
 -- the application deletes the rerun's draft; the administrator cancels the run
 SET SESSION AUTHORIZATION regress_a_app;
-SELECT billing.delete_drafts(ARRAY(SELECT id FROM billing.invoice WHERE run_id = :rerun)) AS deleted;
+SELECT count(*) AS deleted FROM billing.delete_drafts(VARIADIC ARRAY(SELECT id FROM billing.invoice WHERE run_id = :rerun));
 RESET SESSION AUTHORIZATION;
 SET SESSION AUTHORIZATION regress_a_admin;
-SELECT status FROM billing.cancel_run(:rerun);
+SELECT step FROM billing.cancel_run(:rerun);
 SELECT email, subject FROM billing.notification WHERE run_id = :rerun;
 RESET SESSION AUTHORIZATION;
 
@@ -208,14 +208,14 @@ ORDER BY r, t.n;
 -- and each role is refused what the recipe gives the others
 SELECT v.r AS role, v.q AS query, a.state AS sqlstate, a.message
 FROM (VALUES
-	('regress_a_reader', 'SELECT billing.confirm_invoices(ARRAY[1]::bigint[])'),
+	('regress_a_reader', 'SELECT billing.confirm_invoices(VARIADIC ARRAY[1]::bigint[])'),
 	('regress_a_reader', 'INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference) SELECT id, brand_id, ''payment'', ''2026-11-05'', 1, NULL, ''R-1'' FROM billing.buyer LIMIT 1'),
 	('regress_a_reader', 'SELECT billing.rerun_invoice_run(''EOM'')'),
 	('regress_a_app', 'SELECT billing.rerun_invoice_run(''EOM'')'),
 	('regress_a_app', 'SELECT billing.cancel_run(1)'),
 	('regress_a_app', 'UPDATE billing.schedule SET enabled = false'),
 	('regress_a_app', 'INSERT INTO billing.member (brand_id, code, name, email) SELECT id, ''x'', ''x'', ''x@x.example'' FROM billing.brand'),
-	('regress_a_admin', 'SELECT billing.confirm_invoices(ARRAY[1]::bigint[])'),
+	('regress_a_admin', 'SELECT billing.confirm_invoices(VARIADIC ARRAY[1]::bigint[])'),
 	('regress_a_admin', 'DELETE FROM billing.document'),
 	('regress_a_app', 'UPDATE billing.buyer SET billing_balance = 0 WHERE code = ''A1''')) AS v(r, q)
 CROSS JOIN LATERAL pg_temp.try(v.r, v.q) AS a;
@@ -266,18 +266,18 @@ INSERT INTO path (q) VALUES
 	('DELETE FROM billing.document_link WHERE buyer_id = :BUYER'),
 	('UPDATE billing.invoice_run SET description = ''x'' WHERE id = :RUN'),
 	-- functions
-	('SELECT * FROM billing.confirm_invoices(ARRAY[:DRAFT]::bigint[])'),
-	('SELECT * FROM billing.quarantine_invoices(ARRAY[:DRAFT]::bigint[], ''x'')'),
-	('SELECT * FROM billing.reject_invoices(ARRAY[:DRAFT]::bigint[], ''x'')'),
-	('SELECT * FROM billing.cancel_invoices(ARRAY[:DRAFT]::bigint[])'),
-	('SELECT billing.delete_drafts(ARRAY[:DRAFT]::bigint[])'),
-	('SELECT * FROM billing.cancel_invoices(ARRAY[:CONFIRMED]::bigint[])'),
+	('SELECT * FROM billing.confirm_invoices(VARIADIC ARRAY[:DRAFT]::bigint[])'),
+	('SELECT * FROM billing.quarantine_invoices(''x'', VARIADIC ARRAY[:DRAFT]::bigint[])'),
+	('SELECT * FROM billing.reject_invoices(''x'', VARIADIC ARRAY[:DRAFT]::bigint[])'),
+	('SELECT * FROM billing.cancel_invoices(VARIADIC ARRAY[:DRAFT]::bigint[])'),
+	('SELECT billing.delete_drafts(VARIADIC ARRAY[:DRAFT]::bigint[])'),
+	('SELECT * FROM billing.cancel_invoices(VARIADIC ARRAY[:CONFIRMED]::bigint[])'),
 	('SELECT * FROM billing.cancel_run(:RUN)'),
 	('SELECT * FROM billing.cancel_run(:RUN, false)'),
 	('SELECT billing.rerun_invoice_run('':ONLY'', as_of => ''2026-11-06 10:00+09'')'),
 	('SELECT billing.rerun_invoice_run(''EOM'', as_of => ''2026-11-06 10:00+09'', brand => '':BRAND'')'),
 	('SELECT billing.rerun_invoice_run('':ONLY'', background => true)'),
-	('SELECT billing.rerun_invoice_run(''EOM'', ''{:MEMBER}'', as_of => ''2026-11-06 10:00+09'')'),
+	('SELECT billing.rerun_invoice_run(''EOM'', notify => ''{:MEMBER}'', as_of => ''2026-11-06 10:00+09'')'),
 	('SELECT billing.invoice_xml(:DRAFT)'),
 	('SELECT billing.invoice_xml(:CONFIRMED)'),
 	('SELECT * FROM billing.run_xml(:RUN)'),

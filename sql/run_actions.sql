@@ -35,13 +35,13 @@ SELECT count(*) AS rows FROM preview_run('P-EOM', '2026-11-22 10:00+09');
 
 -- cancel the run, reopening its documents: the invoices are cancelled, the
 -- documents free, and the preview shows them again
-SELECT status FROM cancel_run((SELECT max(id) FROM invoice_run WHERE kind = 'rerun'
+SELECT step FROM cancel_run((SELECT max(id) FROM invoice_run WHERE kind = 'rerun'
                                AND schedule_id = (SELECT id FROM schedule WHERE code = 'P-EOM')));
 SELECT b.code, i.status FROM invoice i JOIN buyer b ON b.id = i.buyer_id WHERE b.code IN ('P1', 'P2') ORDER BY b.code;
 SELECT buyer, documents, total FROM preview_run('P-EOM', '2026-11-22 10:00+09');
 
 -- a background rerun: it returns at once; the worker runs it once we commit
-SELECT rerun_invoice_run('P-EOM', '{ito}', background => true, as_of => '2026-11-22 11:00+09') AS background_run
+SELECT rerun_invoice_run('P-EOM', notify => '{ito}', background => true, as_of => '2026-11-22 11:00+09') AS background_run
 \gset
 DO $$
 BEGIN
@@ -58,7 +58,7 @@ SELECT email, subject FROM notification WHERE run_id = :background_run;
 -- cancel that run closing its documents for good: the next rerun has none
 -- of them; only P2's balance of 3000 is left to bill (its invoices for the
 -- period are all cancelled)
-SELECT status FROM cancel_run(:background_run, reopen => false);
+SELECT step FROM cancel_run(:background_run, reopen => false);
 SELECT count(*) AS closed_documents FROM document
 WHERE never_invoice AND brand_id = (SELECT id FROM brand WHERE code = 'PRV');
 SELECT buyer, documents, total FROM preview_run('P-EOM', '2026-11-22 10:00+09');

@@ -28,26 +28,27 @@ SELECT billing.rerun_invoice_run('RS-EOM', as_of => '2026-11-05 10:00+09', brand
 SELECT run, step, description, drafts FROM billing.run_report WHERE run = :run;
 
 -- the description is edited by its own function
-SELECT description FROM billing.set_run_description(:run, 'October close, checked by Sato');
+SELECT run_id = :run AS described FROM billing.set_run_description(:run, 'October close, checked by Sato');
+SELECT description FROM billing.invoice_run WHERE id = :run;
 SELECT e.state, e.message, e.hint
 FROM (VALUES (format('SELECT billing.set_run_description(%s, %L)', :run, ' ')),
              ('SELECT billing.set_run_description(999999, ''x'')')) AS t(q),
      public.err(q) AS e;
 
 -- RS2's draft is set aside, RS3's rejected: processing leaves them alone
-SELECT count(*) AS quarantined FROM billing.quarantine_invoices(ARRAY(
-	SELECT invoice FROM billing.invoice_list WHERE brand = 'RS' AND buyer = 'RS2'), 'check the price');
-SELECT count(*) AS rejected FROM billing.reject_invoices(ARRAY(
-	SELECT invoice FROM billing.invoice_list WHERE brand = 'RS' AND buyer = 'RS3'), 'wrong buyer');
+SELECT count(*) AS quarantined FROM billing.quarantine_invoices('check the price', VARIADIC ARRAY(
+	SELECT invoice FROM billing.invoice_list WHERE brand = 'RS' AND buyer = 'RS2'));
+SELECT count(*) AS rejected FROM billing.reject_invoices('wrong buyer', VARIADIC ARRAY(
+	SELECT invoice FROM billing.invoice_list WHERE brand = 'RS' AND buyer = 'RS3'));
 
 -- disabled: not processed; enabling twice or disabling twice is refused
-SELECT enabled FROM billing.disable_run(:run);
+SELECT step FROM billing.disable_run(:run);
 SELECT step FROM billing.run_report WHERE run = :run;
 SELECT e.state, e.message, e.detail, e.hint
 FROM (VALUES (format('SELECT billing.process_run(%s)', :run)),
              (format('SELECT billing.disable_run(%s)', :run))) AS t(q),
      public.err(q) AS e;
-SELECT enabled FROM billing.enable_run(:run);
+SELECT step FROM billing.enable_run(:run);
 SELECT e.state, e.message, e.detail FROM public.err(format('SELECT billing.enable_run(%s)', :run)) AS e;
 
 -- all or nothing: when one confirmation fails, no draft is confirmed and the
@@ -77,17 +78,18 @@ FROM public.err(format('SELECT billing.process_run(%s)', :run)) AS e;
 SELECT buyer, status FROM billing.invoice_list WHERE run = :run ORDER BY buyer;
 -- released (confirmed), the run is processed: RS1's draft is confirmed too
 BEGIN;
-SELECT count(*) AS released FROM billing.confirm_invoices(ARRAY(
+SELECT count(*) AS released FROM billing.confirm_invoices(VARIADIC ARRAY(
 	SELECT i.id FROM billing.invoice i WHERE i.run_id = :run AND i.status = 'quarantined'));
-SELECT status, validated_at IS NOT NULL AS validated FROM billing.process_run(:run);
+SELECT step FROM billing.process_run(:run);
 SELECT buyer, status FROM billing.invoice_list WHERE run = :run ORDER BY buyer;
 SELECT step, drafts, confirmed, quarantined FROM billing.run_report WHERE run = :run;
 ROLLBACK;
 -- or rejected: processed, RS1's draft is confirmed with its balance: 1000 + 10000 + 1000
-SELECT count(*) AS rejected FROM billing.reject_invoices(ARRAY(
-	SELECT i.id FROM billing.invoice i WHERE i.run_id = :run AND i.status = 'quarantined'), 'checked: wrong buyer');
+SELECT count(*) AS rejected FROM billing.reject_invoices('checked: wrong buyer', VARIADIC ARRAY(
+	SELECT i.id FROM billing.invoice i WHERE i.run_id = :run AND i.status = 'quarantined'));
+SELECT step FROM billing.process_run(:run);
 SELECT status, enabled, validated_at IS NOT NULL AS validated, validated_by = session_user AS validated_by_me
-FROM billing.process_run(:run);
+FROM billing.invoice_run WHERE id = :run;
 SELECT buyer, status, total FROM billing.invoice_list WHERE run = :run ORDER BY buyer;
 SELECT code, billing_balance FROM billing.buyer WHERE code IN ('RS1', 'RS2', 'RS3') ORDER BY code;
 SELECT run, step, drafts, confirmed, quarantined, rejected FROM billing.run_report WHERE run = :run;
@@ -101,7 +103,7 @@ FROM (VALUES (format('SELECT billing.process_run(%s)', :run)),
 SELECT level, message FROM billing.run_log WHERE run_id = :run ORDER BY id;
 
 -- a cancelled run cannot be processed either
-SELECT status FROM billing.cancel_run(:run2);
+SELECT step FROM billing.cancel_run(:run2);
 SELECT e.state, e.message FROM public.err(format('SELECT billing.process_run(%s)', :run2)) AS e;
 
 -- a queued run that is disabled is not executed, whoever picks it up; once
@@ -113,12 +115,12 @@ SELECT id, brand_id, 'delivery_invoice', '2026-10-31', 700, 0.10, 'RS3-D2' FROM 
 SET billing.maintenance = on;
 SELECT billing_internal.plan_rerun('RS-EOM', '{}', '2026-11-05 12:00+09', 'RS', NULL) AS queued \gset
 RESET billing.maintenance;
-SELECT status, enabled FROM billing.disable_run(:queued);
+SELECT step FROM billing.disable_run(:queued);
 SELECT step FROM billing.run_report WHERE run = :queued;
 SELECT e.state, e.message, e.hint FROM public.err(format('SELECT billing_internal.run_invoice_run(%s)', :queued)) AS e;
 SELECT e.state, e.message FROM public.err(format('SELECT billing.process_run(%s)', :queued)) AS e;
-SELECT (billing.enable_run(:queued)).enabled;
-SELECT status, invoice_count, document_count FROM billing.process_run(:queued);
+SELECT (billing.enable_run(:queued)).step;
+SELECT step, invoices FROM billing.process_run(:queued);
 SELECT step, drafts FROM billing.run_report WHERE run = :queued;
 
 -- a disabled schedule refuses reruns; enabled again, it reruns
@@ -136,16 +138,16 @@ BEGIN;
 SELECT i.id AS d1 FROM billing.invoice i WHERE i.run_id = :queued ORDER BY i.id LIMIT 1 \gset
 SELECT i.id AS d2 FROM billing.invoice i WHERE i.run_id = :queued ORDER BY i.id OFFSET 1 LIMIT 1 \gset
 SELECT i.id AS d3 FROM billing.invoice i WHERE i.run_id = :queued ORDER BY i.id OFFSET 2 LIMIT 1 \gset
-SELECT count(*) AS confirmed FROM billing.confirm_invoices(ARRAY[:d1]::bigint[]);
+SELECT count(*) AS confirmed FROM billing.confirm_invoices(:d1);
 SELECT step, drafts, confirmed FROM billing.run_report WHERE run = :queued;
-SELECT count(*) AS cancelled FROM billing.cancel_invoices(ARRAY[:d2]::bigint[]);
+SELECT count(*) AS cancelled FROM billing.cancel_invoices(:d2);
 SELECT step, drafts, confirmed, cancelled FROM billing.run_report WHERE run = :queued;
-SELECT billing.delete_drafts(ARRAY[:d3]::bigint[]) IS NOT NULL AS deleted;
+SELECT count(*) AS deleted FROM billing.delete_drafts(:d3);
 SELECT step, drafts, confirmed, cancelled FROM billing.run_report WHERE run = :queued;
 -- the same step in the run actions' errors (billing_internal.run_step)
 SELECT e.state, e.message FROM public.err(format('SELECT billing.enable_run(%s)', :queued)) AS e;
 -- a settled run may still be processed: validated, nothing left to confirm
-SELECT status, validated_at IS NOT NULL AS validated FROM billing.process_run(:queued);
+SELECT step FROM billing.process_run(:queued);
 SELECT step FROM billing.run_report WHERE run = :queued;
 ROLLBACK;
 

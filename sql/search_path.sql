@@ -104,7 +104,7 @@ FROM billing.buyer b WHERE b.code IN ('LK1', 'LK3');
 INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 SELECT b.id, b.brand_id, 'delivery_invoice', '2026-10-25', 3000, 0.10, b.code || '-later'
 FROM billing.buyer b WHERE b.code = 'LK4';
-:H SELECT billing.rerun_invoice_run('LK-EOM', '{mori}', background => true, as_of => '2026-11-04 10:00+09')
+:H SELECT billing.rerun_invoice_run('LK-EOM', notify => '{mori}', background => true, as_of => '2026-11-04 10:00+09')
 	AS background_run
 \gset
 :S
@@ -124,12 +124,12 @@ SELECT min(i.id) FILTER (WHERE b.code = 'LK1') AS lk1, min(i.id) FILTER (WHERE b
 FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
 WHERE b.brand_id = (SELECT id FROM billing.brand WHERE code = 'LKA')
 \gset
-:H SELECT count(*) AS confirmed FROM billing.confirm_invoices(ARRAY[:lk1]::bigint[]); :S
-:H SELECT count(*) AS quarantined FROM billing.quarantine_invoices(ARRAY[:lk2]::bigint[], 'check'); :S
-:H SELECT count(*) AS rejected FROM billing.reject_invoices(ARRAY[:lk2]::bigint[], 'wrong'); :S
-:H SELECT count(*) AS cancelled FROM billing.cancel_invoices(ARRAY[:lk2]::bigint[]); :S
-:H SELECT billing.delete_drafts(ARRAY[:lk3]::bigint[]) AS deleted; :S
-:H SELECT status FROM billing.cancel_run(:background_run); :S
+:H SELECT count(*) AS confirmed FROM billing.confirm_invoices(VARIADIC ARRAY[:lk1]::bigint[]); :S
+:H SELECT count(*) AS quarantined FROM billing.quarantine_invoices('check', VARIADIC ARRAY[:lk2]::bigint[]); :S
+:H SELECT count(*) AS rejected FROM billing.reject_invoices('wrong', VARIADIC ARRAY[:lk2]::bigint[]); :S
+:H SELECT count(*) AS cancelled FROM billing.cancel_invoices(VARIADIC ARRAY[:lk2]::bigint[]); :S
+:H SELECT count(*) AS deleted FROM billing.delete_drafts(VARIADIC ARRAY[:lk3]::bigint[]); :S
+:H SELECT step FROM billing.cancel_run(:background_run); :S
 
 -- none of the look-alikes was called, by the session or by the worker
 SELECT count(*) AS lookalike_calls FROM public.lookalike_calls;

@@ -64,7 +64,7 @@ SELECT s.code, r.kind, r.period, r.status, r.invoice_count
 FROM invoice_run r JOIN schedule s ON s.id = r.schedule_id
 WHERE r.brand_id = (SELECT id FROM brand WHERE code = 'STR') ORDER BY s.code, r.id;
 -- N1 confirms October: its balance 5000 + 20000 + 2000 = 27000
-SELECT count(*) AS confirmed FROM confirm_invoices(ARRAY(
+SELECT count(*) AS confirmed FROM confirm_invoices(VARIADIC ARRAY(
 	SELECT i.id FROM invoice i JOIN buyer b ON b.id = i.buyer_id WHERE b.code = 'N1'));
 
 -- after October's runs: a late slip of October for each (entered in
@@ -134,9 +134,9 @@ SELECT * FROM str_status WHERE status = 'uninvoiced' ORDER BY buyer, document_da
 -- freed once a newer period has closed: L1's October draft deleted (SL:
 -- nothing will, the rerun is named); N1's November invoice cancelled (SN:
 -- December's run will bill its documents, October's late slip included)
-SELECT delete_drafts(ARRAY(SELECT i.id FROM invoice i JOIN buyer b ON b.id = i.buyer_id
+SELECT count(*) AS deleted FROM delete_drafts(VARIADIC ARRAY(SELECT i.id FROM invoice i JOIN buyer b ON b.id = i.buyer_id
                            WHERE b.code = 'L1' AND upper(i.period) = '2026-11-01'));
-SELECT count(*) AS cancelled FROM cancel_invoices(ARRAY(
+SELECT count(*) AS cancelled FROM cancel_invoices(VARIADIC ARRAY(
 	SELECT i.id FROM invoice i JOIN buyer b ON b.id = i.buyer_id
 	WHERE b.code = 'N1' AND upper(i.period) = '2026-12-01'));
 SELECT * FROM str_status WHERE status = 'uninvoiced' ORDER BY buyer, document_date;

@@ -24,6 +24,7 @@ _PG_init(void)
 	billing_define_uninstall_gucs();
 	billing_define_mail_gucs();
 	billing_progress_init();
+	billing_error_context_init();
 	/* last: reserves the prefix against every name not defined above */
 	MarkGUCPrefixReserved("billing");
 }

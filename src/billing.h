@@ -106,6 +106,7 @@ extern bool billing_lock_schedule(int64 schedule_id, bool wait);
 extern bool billing_lock_rows(const char *sql, Oid argtype, Datum arg);
 extern bool billing_sql_before_v03(void);
 extern const char *billing_internal_sql(const char *sql);
+extern void billing_error_context_init(void);
 
 /* worker.c */
 extern void billing_define_worker_gucs(void);

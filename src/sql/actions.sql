@@ -61,7 +61,10 @@ BEGIN
 			                      -- (confirm takes a confirmed invoice as done, not as something to confirm)
 			                      array_to_string(array_remove(allowed, CASE action WHEN 'confirm' THEN 'confirmed' END), ' or '),
 			                      CASE action WHEN 'delete' THEN 'deleted' ELSE action || 'ed' END),
-			      HINT = 'Nothing was changed; leave that invoice out of the selection.';
+			      HINT = 'Nothing was changed; leave that invoice out of the selection.'
+			             || CASE WHEN bad.status = 'confirmed'
+			                     THEN ' A confirmed invoice is corrected with a credit note: record it as a credit_note document, which a later run bills.'
+			                     ELSE '' END;
 	ELSIF bad.n > 1 THEN
 		RAISE EXCEPTION 'cannot % invoices %', action, bad.list
 			USING ERRCODE = 'object_not_in_prerequisite_state',
@@ -69,7 +72,10 @@ BEGIN
 			                      -- (confirm takes a confirmed invoice as done, not as something to confirm)
 			                      array_to_string(array_remove(allowed, CASE action WHEN 'confirm' THEN 'confirmed' END), ' or '),
 			                      CASE action WHEN 'delete' THEN 'deleted' ELSE action || 'ed' END),
-			      HINT = 'Nothing was changed; leave those invoices out of the selection.';
+			      HINT = 'Nothing was changed; leave those invoices out of the selection.'
+			             || CASE WHEN bad.list LIKE '%(confirmed)%'
+			                     THEN ' A confirmed invoice is corrected with a credit note: record it as a credit_note document, which a later run bills.'
+			                     ELSE '' END;
 	END IF;
 END
 $$;
@@ -112,6 +118,19 @@ RETURN coalesce(prefix, brand_code) || '-'
 COMMENT ON FUNCTION billing_internal.invoice_number_text(text, text, integer, bigint, integer) IS
 	'internal: an invoice number as printed: prefix (or the brand code), -, the year and - of a yearly series, the zero-padded counter';
 
+-- billing_internal.invoice_summary: invoices as the API's invoice actions
+-- return them (billing.invoice_summary; the rest is in billing.invoice_list),
+-- in id order, status as given (an action's rows say what it made of them)
+CREATE OR REPLACE FUNCTION billing_internal.invoice_summary(invoices billing.invoice[], status text DEFAULT NULL)
+RETURNS SETOF billing.invoice_summary LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT i.id, i.invoice_number, b.code, coalesce(invoice_summary.status, i.status), i.total, i.currency
+	FROM unnest(invoices) AS i JOIN billing.buyer b ON b.id = i.buyer_id
+	ORDER BY i.id;
+END;
+COMMENT ON FUNCTION billing_internal.invoice_summary(billing.invoice[], text) IS
+	'internal: invoice rows as rows of billing.invoice_summary (buyer code, number, status, total), in id order';
+
 -- billing.confirm_invoices turns drafts (or quarantined invoices) into
 -- billing invoices and adds purchases + tax - deposit to each buyer's
 -- balance, in the same transaction.  Each invoice it confirms gets the
@@ -121,7 +140,7 @@ COMMENT ON FUNCTION billing_internal.invoice_number_text(text, text, integer, bi
 -- confirming transaction, so confirmers of one series take turns and a
 -- rollback gives the numbers back: no gaps, no number given twice.  An
 -- invoice already confirmed keeps its number.
-CREATE OR REPLACE FUNCTION billing.confirm_invoices(invoice_ids bigint[]) RETURNS SETOF billing.invoice
+CREATE OR REPLACE FUNCTION billing.confirm_invoices(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
@@ -215,38 +234,38 @@ BEGIN
 			CASE WHEN cardinality(already) = 1 THEN 'invoice ' || already[1] ELSE 'invoices ' || array_to_string(already, ', ') END,
 			CASE WHEN cardinality(already) = 1 THEN 'it was' ELSE 'they were' END;
 	END IF;
-	RETURN QUERY SELECT d.* FROM unnest(done) AS d
-	             UNION ALL
-	             SELECT i.* FROM billing.invoice i WHERE i.id = ANY (already)
-	             ORDER BY 1;
+	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(
+		coalesce(done, '{}') || ARRAY(SELECT i FROM billing.invoice i WHERE i.id = ANY (already)));
 END
 $$;
 COMMENT ON FUNCTION billing.confirm_invoices(bigint[]) IS
 	'confirms drafts or quarantined invoices, all or nothing: each gets the next number of its brand''s series, and purchases + tax - deposit go to each buyer''s balance; an invoice already confirmed is reported and keeps its number';
 
 -- billing.delete_drafts deletes drafts with their tax lines and links; their
--- documents become eligible again.  Returns how many were deleted.
-CREATE OR REPLACE FUNCTION billing.delete_drafts(invoice_ids bigint[]) RETURNS integer
+-- documents become eligible again.  Returns the deleted drafts.
+CREATE OR REPLACE FUNCTION billing.delete_drafts(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	deleted integer;
+	done billing.invoice[];
 BEGIN
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft'], 'delete');
 	DELETE FROM billing.document_link l USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
 	DELETE FROM billing.invoice_tax_line t USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND t.buyer_id = i.buyer_id AND t.invoice_id = i.id;
-	DELETE FROM billing.invoice i WHERE i.id = ANY (invoice_ids) AND i.status = 'draft';
-	GET DIAGNOSTICS deleted = ROW_COUNT;
-	PERFORM billing_internal.require_all(invoice_ids, deleted, 'delete');
-	RETURN deleted;
+	WITH deleted AS (
+		DELETE FROM billing.invoice i WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' RETURNING i.*
+	)
+	SELECT array_agg(d ORDER BY d.id) INTO done FROM deleted d;
+	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'delete');
+	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(done, 'deleted');
 END
 $$;
 COMMENT ON FUNCTION billing.delete_drafts(bigint[]) IS
 	'deletes drafts with their tax lines and links, all or nothing; their documents become eligible again';
 
 -- billing.quarantine_invoices sets drafts aside for checking
-CREATE OR REPLACE FUNCTION billing.quarantine_invoices(invoice_ids bigint[], reason text) RETURNS SETOF billing.invoice
+CREATE OR REPLACE FUNCTION billing.quarantine_invoices(reason text, VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
@@ -258,21 +277,21 @@ BEGIN
 	)
 	SELECT array_agg(c ORDER BY c.id) INTO done FROM changed c;
 	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'quarantine');
-	RETURN QUERY SELECT * FROM unnest(done);
+	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(done);
 END
 $$;
-COMMENT ON FUNCTION billing.quarantine_invoices(bigint[], text) IS
+COMMENT ON FUNCTION billing.quarantine_invoices(text, bigint[]) IS
 	'sets drafts aside for checking, with an optional reason, all or nothing';
 
 -- billing.reject_invoices refuses drafts or quarantined invoices, with a reason
-CREATE OR REPLACE FUNCTION billing.reject_invoices(invoice_ids bigint[], reason text) RETURNS SETOF billing.invoice
+CREATE OR REPLACE FUNCTION billing.reject_invoices(reason text, VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
 BEGIN
 	IF reason IS NULL OR btrim(reason) = '' THEN
 		RAISE EXCEPTION 'rejecting invoices needs a reason'
-			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say why, for the record: reject_invoices(ids, ''wrong prices'').';
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say why, for the record: reject_invoices(''wrong prices'', 7, 8).';
 	END IF;
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined'], 'reject');
 	WITH changed AS (
@@ -281,16 +300,16 @@ BEGIN
 	)
 	SELECT array_agg(c ORDER BY c.id) INTO done FROM changed c;
 	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'reject');
-	RETURN QUERY SELECT * FROM unnest(done);
+	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(done);
 END
 $$;
-COMMENT ON FUNCTION billing.reject_invoices(bigint[], text) IS
+COMMENT ON FUNCTION billing.reject_invoices(text, bigint[]) IS
 	'rejects drafts or quarantined invoices with a reason (required), all or nothing';
 
 -- billing.cancel_invoices cancels unconfirmed invoices and frees their
 -- documents for a later run; a confirmed invoice is corrected by a credit
 -- note instead
-CREATE OR REPLACE FUNCTION billing.cancel_invoices(invoice_ids bigint[]) RETURNS SETOF billing.invoice
+CREATE OR REPLACE FUNCTION billing.cancel_invoices(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
@@ -305,7 +324,7 @@ BEGIN
 	)
 	SELECT array_agg(c ORDER BY c.id) INTO done FROM changed c;
 	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'cancel');
-	RETURN QUERY SELECT * FROM unnest(done);
+	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(done);
 END
 $$;
 COMMENT ON FUNCTION billing.cancel_invoices(bigint[]) IS

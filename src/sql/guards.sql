@@ -53,7 +53,41 @@ CREATE OR REPLACE FUNCTION billing_internal.buyer_stamp_schedule() RETURNS trigg
 LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	schedule billing.schedule;
+	by_code bigint;
 BEGIN
+	-- the schedule by id or by code: the one given fills in the other
+	IF TG_OP = 'INSERT' OR NEW.schedule_id IS DISTINCT FROM OLD.schedule_id
+	   OR NEW.schedule_code IS DISTINCT FROM OLD.schedule_code THEN
+		IF NEW.schedule_code IS NOT NULL
+		   AND (TG_OP = 'INSERT' OR NEW.schedule_code IS DISTINCT FROM OLD.schedule_code) THEN
+			SELECT s.id INTO by_code FROM billing.schedule s
+			WHERE s.brand_id = NEW.brand_id AND s.code = NEW.schedule_code;
+			IF by_code IS NULL THEN
+				RAISE EXCEPTION 'buyer "%": billing schedule "%" does not exist in its brand', NEW.code, NEW.schedule_code
+					USING ERRCODE = 'foreign_key_violation',
+					      HINT = 'The brand''s schedules are listed by SELECT id, code, name FROM billing.schedule WHERE brand_id = ' || NEW.brand_id || '.';
+			END IF;
+			IF NEW.schedule_id IS NOT NULL AND NEW.schedule_id <> by_code
+			   AND (TG_OP = 'INSERT' OR NEW.schedule_id IS DISTINCT FROM OLD.schedule_id) THEN
+				RAISE EXCEPTION 'buyer "%": schedule_id % is not billing schedule "%"', NEW.code, NEW.schedule_id, NEW.schedule_code
+					USING ERRCODE = 'check_violation',
+					      HINT = 'Give the schedule by one of schedule_id or schedule_code.';
+			END IF;
+			NEW.schedule_id := by_code;
+		ELSIF NEW.schedule_id IS NULL THEN
+			NEW.schedule_code := NULL;
+		ELSIF TG_OP = 'UPDATE' AND NEW.schedule_code IS NULL AND NEW.schedule_id = OLD.schedule_id THEN
+			NEW.schedule_id := NULL;	-- the schedule taken away by its code
+		ELSE
+			NEW.schedule_code := (SELECT s.code FROM billing.schedule s
+			                      WHERE s.brand_id = NEW.brand_id AND s.id = NEW.schedule_id);
+			IF NEW.schedule_code IS NULL THEN
+				RAISE EXCEPTION 'buyer "%": billing schedule % does not exist in its brand', NEW.code, NEW.schedule_id
+					USING ERRCODE = 'foreign_key_violation',
+					      HINT = 'The brand''s schedules are listed by SELECT id, code, name FROM billing.schedule WHERE brand_id = ' || NEW.brand_id || '.';
+			END IF;
+		END IF;
+	END IF;
 	IF NEW.schedule_id IS NULL THEN
 		NEW.schedule_applied_at := NULL;
 	ELSIF TG_OP = 'INSERT' THEN
@@ -92,8 +126,8 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing_internal.buyer_stamp_schedule() IS
-	'trigger: stamps schedule_applied_at when a buyer''s schedule is set or changed, and keeps a given one from a year before the schedule was created up to now';
-CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedule_id, schedule_applied_at
+	'trigger: fills in a buyer''s schedule_id from schedule_code or the other way round, stamps schedule_applied_at when the schedule is set or changed, and keeps a given one from a year before the schedule was created up to now';
+CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedule_id, schedule_code, schedule_applied_at
 	ON billing.buyer FOR EACH ROW EXECUTE FUNCTION billing_internal.buyer_stamp_schedule();
 
 -- Invoices carry no foreign key to their buyer or run (each check costs the
@@ -161,9 +195,9 @@ BEGIN
 			invoice_status, invoice, CASE TG_OP WHEN 'DELETE' THEN 'deleted' ELSE 'changed' END
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 			      HINT = CASE invoice_status
-			        WHEN 'draft' THEN format('Delete the draft first, SELECT billing.delete_drafts(ARRAY[%s]), then correct the document.', invoice)
+			        WHEN 'draft' THEN format('Delete the draft first, SELECT * FROM billing.delete_drafts(%s), then correct the document.', invoice)
 			        WHEN 'confirmed' THEN 'A confirmed invoice is issued and keeps its documents: record the correction as a new document (a return_note or credit_note), which a later run bills.'
-			        ELSE format('Cancel the invoice first, SELECT * FROM billing.cancel_invoices(ARRAY[%s]) (its documents are freed), then correct the document.', invoice) END;
+			        ELSE format('Cancel the invoice first, SELECT * FROM billing.cancel_invoices(%s) (its documents are freed), then correct the document.', invoice) END;
 	END IF;
 	IF TG_OP = 'DELETE' THEN
 		RETURN OLD;

@@ -143,7 +143,7 @@ UNION ALL
 SELECT 'warning', br.code, 'unsent_notification',
        format('notification %s', n.id),
        format('to %s: %s', n.email, n.last_error),
-       format('SELECT billing.retry_notifications(ARRAY[%s])', n.id)
+       format('SELECT billing.retry_notifications(%s)', n.id)
 FROM billing.notification n
 JOIN billing.invoice_run r ON r.id = n.run_id
 JOIN billing.brand br ON br.id = r.brand_id

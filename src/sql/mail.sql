@@ -184,7 +184,7 @@ COMMENT ON TRIGGER notification_queued ON billing.notification IS
 -- billing.retry_notifications makes unsent notifications due again now,
 -- with a fresh count of attempts: the ones the mailer gave up on, and those
 -- 0.2 queued without a mailer.  Only the caller's brands; all or nothing.
-CREATE OR REPLACE FUNCTION billing.retry_notifications(ids bigint[]) RETURNS integer
+CREATE OR REPLACE FUNCTION billing.retry_notifications(VARIADIC notification_ids bigint[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	visible bigint[] := billing_internal.caller_brands();
@@ -192,7 +192,7 @@ DECLARE
 	retried integer;
 BEGIN
 	SELECT string_agg(w.id::text, ', ' ORDER BY w.id) INTO missing
-	FROM unnest(coalesce(ids, '{}')) AS w(id)
+	FROM unnest(coalesce(notification_ids, '{}')) AS w(id)
 	WHERE NOT EXISTS (SELECT 1 FROM billing.notification n JOIN billing.invoice_run r ON r.id = n.run_id
 	                  WHERE n.id = w.id AND n.sent_at IS NULL
 	                    AND (visible IS NULL OR r.brand_id = ANY (visible)));
@@ -203,7 +203,7 @@ BEGIN
 	END IF;
 	UPDATE billing.notification n
 	SET attempts = 0, next_attempt_at = clock_timestamp(), last_error = NULL
-	WHERE n.id = ANY (ids);
+	WHERE n.id = ANY (notification_ids);
 	GET DIAGNOSTICS retried = ROW_COUNT;
 	PERFORM billing_internal.wake_mailer();
 	RETURN retried;

@@ -117,9 +117,24 @@ $$;
 COMMENT ON FUNCTION billing_internal.refuse_run_action(billing.invoice_run, text, text) IS
 	'raises the error for a run action its step does not allow, naming the run and its step';
 
+-- billing_internal.run_summary: a run as the API's run actions and
+-- issue_drafts return it (billing.run_summary; the rest is in
+-- billing.run_report)
+CREATE OR REPLACE FUNCTION billing_internal.run_summary(r billing.invoice_run) RETURNS billing.run_summary
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT ROW(r.id, br.code, s.code, r.period,
+	           billing_internal.run_step(r.status, r.enabled, r.validated_at),
+	           r.invoice_count, r.billed_total, r.error)::billing.run_summary
+	FROM billing.brand br, billing.schedule s
+	WHERE br.id = r.brand_id AND s.id = r.schedule_id;
+END;
+COMMENT ON FUNCTION billing_internal.run_summary(billing.invoice_run) IS
+	'internal: a run as a row of billing.run_summary (codes instead of ids, its step)';
+
 -- billing.set_run_description: the only field of a run a user may edit
 CREATE OR REPLACE FUNCTION billing.set_run_description(run_id bigint, description text)
-RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
@@ -132,7 +147,7 @@ BEGIN
 	r := billing_internal.lock_run(run_id, 'describe');
 	UPDATE billing.invoice_run SET description = set_run_description.description
 	WHERE id = r.id RETURNING * INTO r;
-	RETURN r;
+	RETURN billing_internal.run_summary(r);
 END
 $$;
 COMMENT ON FUNCTION billing.set_run_description(bigint, text) IS
@@ -142,7 +157,7 @@ COMMENT ON FUNCTION billing.set_run_description(bigint, text) IS
 -- Queued runs (not yet executed) and runs whose drafts are issued but not
 -- validated can be disabled; there is nothing to hold in the others.
 CREATE OR REPLACE FUNCTION billing.disable_run(run_id bigint)
-RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
@@ -154,7 +169,7 @@ BEGIN
 	UPDATE billing.invoice_run SET enabled = false WHERE id = r.id RETURNING * INTO r;
 	INSERT INTO billing.run_log (run_id, level, message)
 	VALUES (r.id, 'info', format('run disabled by %s', session_user));
-	RETURN r;
+	RETURN billing_internal.run_summary(r);
 END
 $$;
 COMMENT ON FUNCTION billing.disable_run(bigint) IS
@@ -162,7 +177,7 @@ COMMENT ON FUNCTION billing.disable_run(bigint) IS
 
 -- billing.enable_run: the run can be executed and processed again
 CREATE OR REPLACE FUNCTION billing.enable_run(run_id bigint)
-RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
@@ -174,7 +189,7 @@ BEGIN
 	UPDATE billing.invoice_run SET enabled = true WHERE id = r.id RETURNING * INTO r;
 	INSERT INTO billing.run_log (run_id, level, message)
 	VALUES (r.id, 'info', format('run enabled by %s', session_user));
-	RETURN r;
+	RETURN billing_internal.run_summary(r);
 END
 $$;
 COMMENT ON FUNCTION billing.enable_run(bigint) IS 'enables a disabled run again';
@@ -225,7 +240,7 @@ COMMENT ON FUNCTION billing_internal.refuse_disabled_schedule(bigint) IS
 --   released (confirmed) or rejected, then the run is processed again.
 -- A disabled run is not processed; other steps have no next step.
 CREATE OR REPLACE FUNCTION billing.process_run(run_id bigint)
-RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
@@ -239,7 +254,7 @@ BEGIN
 	IF r.status = 'queued' THEN
 		PERFORM billing_internal.run_invoice_run(r.id);
 		SELECT * INTO r FROM billing.invoice_run WHERE id = r.id;
-		RETURN r;
+		RETURN billing_internal.run_summary(r);
 	END IF;
 	SELECT array_agg(i.id ORDER BY i.id) INTO held
 	FROM billing.invoice i WHERE i.run_id = r.id AND i.status = 'quarantined';
@@ -249,20 +264,20 @@ BEGIN
 			USING ERRCODE = 'object_not_in_prerequisite_state',
 			      DETAIL = format('Quarantined invoices: %s.', array_to_string(held, ', ')),
 			      HINT = 'The application role (billing_app in the README''s recipe) releases each with '
-			             'billing.confirm_invoices(...) or refuses it with billing.reject_invoices(ARRAY[...], reason); '
+			             'billing.confirm_invoices(id, ...) or refuses it with billing.reject_invoices(reason, id, ...); '
 			             'then process the run again.';
 	END IF;
 	SELECT coalesce(array_agg(i.id ORDER BY i.id), '{}') INTO drafts
 	FROM billing.invoice i WHERE i.run_id = r.id AND i.status = 'draft';
 	IF cardinality(drafts) > 0 THEN
-		PERFORM billing.confirm_invoices(drafts);
+		PERFORM billing.confirm_invoices(VARIADIC drafts);
 	END IF;
 	-- the role that called, as requested_by records it (SET ROLE counts)
 	UPDATE billing.invoice_run SET validated_at = now(), validated_by = billing_internal.calling_role()::text
 	WHERE id = r.id RETURNING * INTO r;
 	INSERT INTO billing.run_log (run_id, level, message)
 	VALUES (r.id, 'info', format('run validated by %s: %s drafts confirmed', r.validated_by, cardinality(drafts)));
-	RETURN r;
+	RETURN billing_internal.run_summary(r);
 END
 $$;
 COMMENT ON FUNCTION billing.process_run(bigint) IS

@@ -513,7 +513,7 @@ COMMENT ON FUNCTION billing_internal.raise_failed_runs(bigint[]) IS
 CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now(),
                                                 simulate boolean DEFAULT false,
                                                 raise_on_failure boolean DEFAULT true)
-RETURNS SETOF billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+RETURNS SETOF billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_ids bigint[];
@@ -558,7 +558,9 @@ BEGIN
 		PERFORM billing_internal.raise_failed_runs(run_ids);
 	END IF;
 	-- the runs of every brand are issued; the caller is shown its own
-	RETURN QUERY SELECT r.* FROM billing.invoice_run r, billing_internal.caller_brands() AS v(visible)
+	RETURN QUERY SELECT s.*
+	FROM billing.invoice_run r CROSS JOIN LATERAL billing_internal.run_summary(r) AS s,
+	     billing_internal.caller_brands() AS v(visible)
 	WHERE r.id = ANY (run_ids) AND (v.visible IS NULL OR r.brand_id = ANY (v.visible)) ORDER BY r.id;
 END
 $$;
@@ -578,11 +580,11 @@ COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean, boolean) IS
 -- default); its failed run is committed all the same, with the same id,
 -- by a background worker (billing_internal.commit_failed_run).  With
 -- raise_on_failure => false it returns the failed run's id, as 0.2 did.
-CREATE OR REPLACE FUNCTION billing.rerun_invoice_run(schedule text, notify text[] DEFAULT '{}',
-                                          background boolean DEFAULT false,
-                                          as_of timestamptz DEFAULT now(), brand text DEFAULT NULL,
-                                          period date DEFAULT NULL,
-                                          raise_on_failure boolean DEFAULT true)
+CREATE OR REPLACE FUNCTION billing.rerun_invoice_run(schedule text, as_of timestamptz DEFAULT now(),
+                                                     brand text DEFAULT NULL, period date DEFAULT NULL,
+                                                     notify text[] DEFAULT '{}',
+                                                     background boolean DEFAULT false,
+                                                     raise_on_failure boolean DEFAULT true)
 RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_id bigint;
@@ -615,7 +617,7 @@ BEGIN
 	RETURN run_id;
 END
 $$;
-COMMENT ON FUNCTION billing.rerun_invoice_run(text, text[], boolean, timestamptz, text, date, boolean) IS
+COMMENT ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, text[], boolean, boolean) IS
 	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; NULL when there is nothing to re-run; raises P0001 when the run fails (committed as failed) unless raise_on_failure => false';
 
 -- billing_internal.draft_rows: the drafts a run of one period of a schedule makes,
@@ -961,7 +963,7 @@ COMMENT ON FUNCTION billing.preview_run(text, timestamptz, text, date) IS
 -- run (a background rerun waiting for its turn) is cancelled before it
 -- starts; a running one cannot be.
 CREATE OR REPLACE FUNCTION billing.cancel_run(run_id bigint, reopen boolean DEFAULT true)
-RETURNS billing.invoice_run LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
@@ -991,7 +993,7 @@ BEGIN
 		WHERE id = run_id RETURNING * INTO r;
 		INSERT INTO billing.run_log (run_id, level, message)
 		VALUES (run_id, 'info', 'run cancelled before it started: nothing was issued');
-		RETURN r;
+		RETURN billing_internal.run_summary(r);
 	END IF;
 	IF r.status = 'cancelled' THEN
 		RAISE EXCEPTION 'invoice run % is already cancelled', run_id
@@ -1027,7 +1029,7 @@ BEGIN
 	                               cancelled, CASE WHEN coalesce(reopen, true)
 	                                               THEN 'reopened for a later run'
 	                                               ELSE 'closed: never to be invoiced' END));
-	RETURN r;
+	RETURN billing_internal.run_summary(r);
 END
 $$;
 COMMENT ON FUNCTION billing.cancel_run(bigint, boolean) IS

@@ -196,7 +196,14 @@ CREATE TABLE billing.buyer (
 	CONSTRAINT buyer_billing_balance_limit CHECK (billing_internal.check_amount_limit(billing_balance, 'billing balance of buyer', code)),
 	-- the balance the buyer started with (set from billing_balance on INSERT
 	-- unless given); billing.verify() checks balance = opening + confirmed
-	opening_balance numeric NOT NULL
+	opening_balance numeric NOT NULL,
+	-- the schedule's code: a buyer may be given its schedule by either
+	-- (billing_internal.buyer_stamp_schedule fills in the other); follows a
+	-- renamed schedule
+	schedule_code text,
+	CONSTRAINT buyer_schedule_code_fkey FOREIGN KEY (brand_id, schedule_code)
+		REFERENCES billing.schedule (brand_id, code) ON UPDATE CASCADE,
+	CONSTRAINT buyer_schedule_code_given CHECK ((schedule_id IS NULL) = (schedule_code IS NULL))
 );
 ALTER SEQUENCE billing.buyer_id_seq OWNED BY billing.buyer.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.buyer', '');
@@ -205,6 +212,8 @@ CREATE INDEX buyer_schedule_idx ON billing.buyer (schedule_id, schedule_applied_
 -- the buyers of a bank account, for its foreign key when the account is deleted
 CREATE INDEX buyer_bank_account_idx ON billing.buyer (default_bank_account_id);
 COMMENT ON TABLE billing.buyer IS 'a buyer of a brand, with its applied billing schedule and billing balance';
+COMMENT ON COLUMN billing.buyer.schedule_code IS
+	'the code of the buyer''s billing schedule: give it or schedule_id on INSERT or UPDATE, the other is filled in';
 COMMENT ON COLUMN billing.buyer.id IS 'buyer id; per-buyer tables are keyed and joined on it';
 COMMENT ON COLUMN billing.buyer.brand_id IS 'the brand the buyer belongs to';
 COMMENT ON COLUMN billing.buyer.code IS 'the buyer''s code, unique in its brand; at most 64 characters';
@@ -693,3 +702,28 @@ CREATE TYPE billing.preview_row AS (
 );
 COMMENT ON TYPE billing.preview_row IS
 	'a row of billing.preview_run: a draft a rerun would make, in the Japanese closing-date layout';
+
+-- the narrow results of the API's actions (about 8 columns, readable in
+-- psql; the details are in billing.invoice_list and billing.run_report)
+CREATE TYPE billing.invoice_summary AS (
+	invoice_id bigint,
+	invoice_number text,
+	buyer text,
+	status text,
+	total numeric,
+	currency text
+);
+COMMENT ON TYPE billing.invoice_summary IS
+	'a row of an invoice action (confirm_invoices, delete_drafts, ...): the invoice, its number, buyer code, status after the action, total';
+CREATE TYPE billing.run_summary AS (
+	run_id bigint,
+	brand text,
+	schedule text,
+	period daterange,
+	step text,
+	invoices integer,
+	billed numeric,
+	error text
+);
+COMMENT ON TYPE billing.run_summary IS
+	'a row of issue_drafts or of a run action (cancel_run, process_run, ...): the run, its brand and schedule codes, period, step (billing.run_report''s), drafts made, amount billed, error';

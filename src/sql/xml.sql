@@ -234,7 +234,7 @@ COMMENT ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) IS
 -- helpers (tax_category, refuse_incomplete_xml) are not the caller's to
 -- call: it shows only invoices of the caller's brands (as if the others did
 -- not exist), and the master data of the invoice's own brand.
-CREATE OR REPLACE FUNCTION billing.invoices_xml(invoice_ids bigint[])
+CREATE OR REPLACE FUNCTION billing.invoices_xml(VARIADIC invoice_ids bigint[])
 RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml)
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -449,7 +449,7 @@ BEGIN
 			      DETAIL = 'A qualified invoice needs at least one line; payments and the carried-over balance are not lines.',
 			      HINT = 'Send the balance on a statement instead; billing.run_xml() leaves such invoices out.';
 	END IF;
-	SELECT x.xml INTO result FROM billing.invoices_xml(ARRAY[invoice_id]) AS x;
+	SELECT x.xml INTO result FROM billing.invoices_xml(invoice_id) AS x;
 	RETURN result;
 END
 $$;
@@ -469,7 +469,7 @@ BEGIN
 	END IF;
 	RETURN QUERY
 	SELECT x.invoice_id, b.code, x.xml
-	FROM billing.invoices_xml(ARRAY(SELECT i.id FROM billing.invoice i
+	FROM billing.invoices_xml(VARIADIC ARRAY(SELECT i.id FROM billing.invoice i
 	                                WHERE i.run_id = run_xml.run_id
 	                                  AND i.status IN ('draft', 'quarantined', 'confirmed'))) AS x
 	JOIN billing.buyer b ON b.id = x.buyer_id

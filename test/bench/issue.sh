@@ -277,7 +277,7 @@ for m in $HISTORY_MONTHS; do
 	# statistics and BRIN summaries as autovacuum keeps them between monthly runs
 	pq -c "SELECT bench.load_month('2026-$m-01', $DOCS)" -c "VACUUM ANALYZE" >/dev/null
 	pq -c "SELECT count(*) FROM billing.issue_drafts('2026-$next-01 00:06+09')" >/dev/null
-	pq -c "SELECT count(*) FROM billing.confirm_invoices(ARRAY(
+	pq -c "SELECT count(*) FROM billing.confirm_invoices(VARIADIC ARRAY(
 		SELECT i.id FROM billing.invoice i WHERE i.status = 'draft' ORDER BY i.id))" >/dev/null
 done
 pq -c "SELECT bench.load_month('2026-10-01', $DOCS)" >/dev/null

@@ -50,10 +50,7 @@ SELECT billing.cron_setup() AS cron_job_id;
 SELECT jobname, schedule, command FROM cron.job;
 
 \echo '== billing.issue_drafts(): every period whose issue moment has passed'
-SELECT r.id AS run, s.code AS schedule, r.period, r.issue_at, r.status,
-       r.buyer_count AS buyers, r.invoice_count AS drafts, r.document_count AS documents,
-       r.billed_total AS total
-FROM billing.issue_drafts() AS r JOIN billing.schedule s ON s.id = r.schedule_id;
+SELECT * FROM billing.issue_drafts();
 \echo '== a second call issues nothing (idempotent)'
 SELECT count(*) AS runs_made FROM billing.issue_drafts();
 
@@ -65,9 +62,9 @@ FROM billing.buyer b WHERE b.code = 'C002';
 SELECT billing.rerun_invoice_run('M20', notify => '{sato}') AS rerun_id;
 
 \echo '== confirm C001''s draft: its balance becomes the invoice total'
-SELECT i.id, i.status, i.total
-FROM billing.confirm_invoices(ARRAY(SELECT i.id FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
-                                   WHERE b.code = 'C001' ORDER BY i.id DESC LIMIT 1)) AS i;
+SELECT *
+FROM billing.confirm_invoices(VARIADIC ARRAY(SELECT i.id FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+                                   WHERE b.code = 'C001' ORDER BY i.id DESC LIMIT 1));
 SELECT code, name, billing_balance AS "請求残高" FROM billing.buyer ORDER BY code;
 
 \echo '== the invoices in the Japanese closing-date layout (view billing.invoice_list)'
@@ -87,10 +84,10 @@ SELECT run_id, level, message FROM billing.run_log ORDER BY id;
 SELECT run_id, email, subject FROM billing.notification ORDER BY id;
 
 \echo '== the run''s own actions: describe it, process it (drafts issued -> validated: its drafts confirmed)'
-SELECT id, description FROM billing.set_run_description(
+SELECT * FROM billing.set_run_description(
 	(SELECT r.id FROM billing.invoice_run r JOIN billing.schedule s ON s.id = r.schedule_id
 	 WHERE s.code = 'EOM' ORDER BY r.id DESC LIMIT 1), '月末締め: 経理確認済み');
-SELECT id, status, validated_at IS NOT NULL AS validated FROM billing.process_run(
+SELECT * FROM billing.process_run(
 	(SELECT r.id FROM billing.invoice_run r JOIN billing.schedule s ON s.id = r.schedule_id
 	 WHERE s.code = 'EOM' ORDER BY r.id DESC LIMIT 1));
 

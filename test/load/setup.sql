@@ -63,7 +63,7 @@ $$;
 -- confirm: the buyer's oldest draft
 CREATE FUNCTION load.confirm(b integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM count(*) FROM billing.confirm_invoices(ARRAY(
+	PERFORM count(*) FROM billing.confirm_invoices(VARIADIC ARRAY(
 		SELECT i.id FROM billing.invoice i WHERE i.buyer_id = b AND i.status = 'draft' ORDER BY i.id LIMIT 1));
 EXCEPTION WHEN OTHERS THEN
 	INSERT INTO load.error (action, state, message) VALUES ('confirm', SQLSTATE, SQLERRM);
@@ -73,7 +73,7 @@ $$;
 -- delete: the buyer's newest draft; its documents go to a later run
 CREATE FUNCTION load.delete_draft(b integer) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-	PERFORM billing.delete_drafts(ARRAY(
+	PERFORM billing.delete_drafts(VARIADIC ARRAY(
 		SELECT i.id FROM billing.invoice i WHERE i.buyer_id = b AND i.status = 'draft' ORDER BY i.id DESC LIMIT 1));
 EXCEPTION WHEN OTHERS THEN
 	INSERT INTO load.error (action, state, message) VALUES ('delete', SQLSTATE, SQLERRM);

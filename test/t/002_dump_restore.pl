@@ -96,18 +96,18 @@ $node->safe_psql('source', qq{
 	-- a late delivery in the closed M20 period, picked up by a rerun
 	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 	SELECT b.id, 1, 'delivery_invoice', '2026-11-19', 777, 0.10, 'B5-LATE' FROM billing.buyer b WHERE b.code = 'B5';
-	SELECT billing.rerun_invoice_run('M20', ARRAY['suzuki'], as_of => '2026-11-21 09:00+09', brand => 'ACME');
+	SELECT billing.rerun_invoice_run('M20', notify => ARRAY['suzuki'], as_of => '2026-11-21 09:00+09', brand => 'ACME');
 
 	-- confirm one invoice; set others aside, reject one
-	SELECT count(*) FROM billing.confirm_invoices(ARRAY[(
+	SELECT count(*) FROM billing.confirm_invoices((
 		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
-		WHERE b.code = 'B1' AND i.document_count > 0)]);
-	SELECT count(*) FROM billing.quarantine_invoices(ARRAY[(
+		WHERE b.code = 'B1' AND i.document_count > 0));
+	SELECT count(*) FROM billing.quarantine_invoices('check the credit note', (
 		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
-		WHERE b.code = 'B2' AND i.document_count > 0)], 'check the credit note');
-	SELECT count(*) FROM billing.reject_invoices(ARRAY[(
+		WHERE b.code = 'B2' AND i.document_count > 0));
+	SELECT count(*) FROM billing.reject_invoices('wrong prices', (
 		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
-		WHERE b.code = 'E1')], 'wrong prices');
+		WHERE b.code = 'E1'));
 
 	-- a role with a brand, and a logged repair made under the maintenance switch
 	DROP ROLE IF EXISTS acme_reader;

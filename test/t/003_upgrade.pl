@@ -167,7 +167,7 @@ my $next = $node->safe_psql('upgraded', q{
 	FROM billing.invoice i JOIN billing.brand br ON br.id = i.brand_id
 	WHERE i.status = 'draft' AND i.document_count > 0 ORDER BY i.id LIMIT 1 \\gset
 	SELECT c.invoice_number || ' ' || (c.invoice_number = :'expected')
-	FROM billing.confirm_invoices(ARRAY[:draft]::bigint[]) AS c});
+	FROM billing.confirm_invoices(VARIADIC ARRAY[:draft]::bigint[]) AS c});
 like($next, qr/^\S+ true$/, "a confirmation after the upgrade from $from takes the next number of its series ($next)");
 }
 

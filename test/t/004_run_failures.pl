@@ -70,7 +70,7 @@ sub add_documents
 sub request
 {
 	return $node->safe_psql('postgres',
-		qq{SELECT billing.rerun_invoice_run('M20', '{sato}', background => true, as_of => '$as_of')});
+		qq{SELECT billing.rerun_invoice_run('M20', notify => '{sato}', background => true, as_of => '$as_of')});
 }
 
 # hold_schedule: a session that holds the schedule's lock until it ends
@@ -245,7 +245,7 @@ quit_quietly($holder);
 run_failed($run, qr/worker was terminated \(pg_terminate_backend, SIGTERM or a shutdown\); its work was rolled back/,
 	'SIGTERM mid-run');
 # cancel_run afterwards: a failed run can be cancelled
-is($node->safe_psql('postgres', "SELECT status FROM billing.cancel_run($run)"), 'cancelled',
+is($node->safe_psql('postgres', "SELECT step FROM billing.cancel_run($run)"), 'cancelled',
 	'SIGTERM mid-run: the failed run can then be cancelled');
 is($node->safe_psql('postgres', qq{
 	SELECT string_agg(level, ',' ORDER BY id) FROM billing.run_log WHERE run_id = $run}),
@@ -276,7 +276,7 @@ $node->start;
 is($node->safe_psql('postgres', "SELECT status FROM billing.invoice_run WHERE id = $run"), 'running',
 	'immediate restart mid-run: the run is still running after the restart');
 my $after = $node->safe_psql('postgres',
-	qq{SELECT billing.rerun_invoice_run('M20', '{sato}', as_of => '$as_of')});
+	qq{SELECT billing.rerun_invoice_run('M20', notify => '{sato}', as_of => '$as_of')});
 run_failed($run, qr/worker was gone while the run made its drafts/, 'immediate restart mid-run');
 is($node->safe_psql('postgres', "SELECT status || ' ' || document_count FROM billing.invoice_run WHERE id = $after"),
 	"completed $docs", 'immediate restart mid-run: the next rerun (which found it) bills the documents');
@@ -287,7 +287,7 @@ $docs = add_documents();
 $holder = hold_schedule();
 $run = request();
 $pid = wait_for_worker($run, 'row', 'queued');
-is($node->safe_psql('postgres', "SELECT status FROM billing.cancel_run($run)"), 'cancelled',
+is($node->safe_psql('postgres', "SELECT step FROM billing.cancel_run($run)"), 'cancelled',
 	'cancel a queued run: cancel_run cancels it');
 $holder->query_safe('ROLLBACK');
 quit_quietly($holder);
@@ -304,7 +304,7 @@ my $alice = $node->background_psql('postgres', on_error_stop => 0,
 	extra_params => [ '-U', 'alice' ]);
 $run = $alice->query_safe(qq{
 	SET ROLE billing_group;
-	SELECT billing.rerun_invoice_run('M20', '{sato}', background => true, as_of => '$as_of')});
+	SELECT billing.rerun_invoice_run('M20', notify => '{sato}', background => true, as_of => '$as_of')});
 $node->poll_query_until('postgres', "SELECT status = 'completed' FROM billing.invoice_run WHERE id = $run")
   or die "run $run of the group role did not complete";
 is($node->safe_psql('postgres', "SELECT requested_by || ' ' || document_count FROM billing.invoice_run WHERE id = $run"),
@@ -315,7 +315,7 @@ next_rerun_bills_all(0, 'NOLOGIN group role');
 $docs = add_documents();
 $node->safe_psql('postgres', 'ALTER ROLE alice NOLOGIN');
 $run = $alice->query(qq{
-	SELECT billing.rerun_invoice_run('M20', '{sato}', background => true, as_of => '$as_of')});
+	SELECT billing.rerun_invoice_run('M20', notify => '{sato}', background => true, as_of => '$as_of')});
 like($alice->{stderr}, qr/WARNING:.*failed, nothing was issued: no background worker can run it/,
 	'cannot log in: the request warns that the run failed');
 $alice->quit;
@@ -335,7 +335,7 @@ $node->poll_query_until('postgres',
 	  AND wait_event IN ('transactionid', 'tuple')})
   or die 'the second worker did not wait';
 my ($stdout, $stderr);
-$node->psql('postgres', qq{SELECT billing.rerun_invoice_run('M20', '{sato}', background => true, as_of => '$as_of')},
+$node->psql('postgres', qq{SELECT billing.rerun_invoice_run('M20', notify => '{sato}', background => true, as_of => '$as_of')},
 	stdout => \$stdout, stderr => \$stderr);
 $run = $stdout;
 like($stderr, qr/WARNING:.*failed, nothing was issued: no background worker could be started: all 3 worker slots are in use/,

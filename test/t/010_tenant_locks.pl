@@ -197,7 +197,7 @@ is($out, 'returned', "H2: BETA's rerun goes through the squatted keys") or diag(
 	q{UPDATE billing.document SET amount = 2 WHERE reference = 'B1-LATER'; SELECT 'edited'});
 is($out, 'edited', "H2: BETA's document edit goes through") or diag($err);
 ($out, $err) = as_role('beta_app',
-	"SELECT count(*) FROM billing.confirm_invoices(ARRAY[$beta_drafts[0]]::bigint[])");
+	"SELECT count(*) FROM billing.confirm_invoices(VARIADIC ARRAY[$beta_drafts[0]]::bigint[])");
 is($out, '1', "H2: BETA's confirm_invoices goes through") or diag($err);
 ($out, $err) = as_role('postgres',
 	qq{SELECT count(*) >= 0 FROM billing.issue_drafts('$as_of')});
@@ -239,7 +239,7 @@ is($out, "\n0", 'H3: a session holding the run\'s old key does not make the live
 is($node->safe_psql('postgres', "SELECT status FROM billing.invoice_run WHERE id = $live"), 'queued',
 	'H3: the live background run is still queued, not failed');
 # an API path of ACME (cancel_run calls fail_dead_runs) neither fails nor names BETA's run
-($out, $err) = as_role('acme_admin', "SELECT status FROM billing.cancel_run($live)");
+($out, $err) = as_role('acme_admin', "SELECT step FROM billing.cancel_run($live)");
 like($err, qr/invoice run $live does not exist/, 'H3: to ACME, BETA\'s live run does not exist');
 unlike($err, qr/B20|BETA|WARNING/, 'H3: and no message names BETA\'s schedule');
 $hold->query_safe('ROLLBACK');
@@ -297,7 +297,7 @@ $hold->query_safe('ROLLBACK');
 #
 # another brand's busy run shows through no lock wait
 #
-$hold->query_safe(qq{BEGIN; SELECT description FROM billing.set_run_description($beta_run, 'held')});
+$hold->query_safe(qq{BEGIN; SELECT run_id FROM billing.set_run_description($beta_run, 'held')});
 for my $call ("billing.set_run_description($beta_run, 'taken')", "billing.disable_run($beta_run)",
 	"billing.process_run($beta_run)", "billing.cancel_run($beta_run)")
 {

@@ -165,7 +165,7 @@ sub late_document
 
 # --- a scheduled run mails the members set to hear of scheduled runs
 my $run = $node->safe_psql('postgres',
-	q{SELECT id FROM billing.issue_drafts('2026-10-21 15:10+00')});
+	q{SELECT run_id FROM billing.issue_drafts('2026-10-21 15:10+00')});
 wait_sent($run);
 my ($billed, $tax) = split /\|/, $node->safe_psql('postgres',
 	qq{SELECT to_char(billed_total, 'FM999,999,999'), to_char(tax_total, 'FM999,999,999') FROM billing.invoice_run WHERE id = $run});
@@ -188,7 +188,7 @@ $node->safe_psql('postgres', q{
 	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
 	SELECT b.id, 1, 'delivery_invoice', '2026-10-15', 20000, 0.10, 'LATE-' || b.id FROM billing.buyer b});
 $run = $node->safe_psql('postgres',
-	q{SELECT billing.rerun_invoice_run('M20', '{suzuki,ito}', background => true, as_of => '2026-10-25 12:00+09')});
+	q{SELECT billing.rerun_invoice_run('M20', notify => '{suzuki,ito}', background => true, as_of => '2026-10-25 12:00+09')});
 wait_sent($run);
 is($node->safe_psql('postgres',
 	qq{SELECT string_agg(email, ',' ORDER BY email) FROM billing.notification WHERE run_id = $run}),
@@ -213,7 +213,7 @@ $node->safe_psql('postgres', q{ALTER ROLE clerk NOLOGIN});
 # the run fails at once: README "When a run fails")
 late_document();
 $clerk->query(
-	q{SELECT billing.rerun_invoice_run('M20', '{ito}', background => true, as_of => '2026-10-25 12:00+09')});
+	q{SELECT billing.rerun_invoice_run('M20', notify => '{ito}', background => true, as_of => '2026-10-25 12:00+09')});
 $clerk->quit;
 $run = $node->safe_psql('postgres', q{SELECT max(id) FROM billing.invoice_run WHERE status = 'failed'});
 wait_sent($run);
@@ -226,7 +226,7 @@ like($got[0]{body}, qr/エラー: .*not permitted to log in/, 'and gives the err
 stop_sink();
 late_document();
 $run = $node->safe_psql('postgres',
-	q{SELECT billing.rerun_invoice_run('M20', '{sato}', as_of => '2026-10-25 12:00+09')});
+	q{SELECT billing.rerun_invoice_run('M20', notify => '{sato}', as_of => '2026-10-25 12:00+09')});
 ($n) = $node->safe_psql('postgres', qq{SELECT id FROM billing.notification WHERE run_id = $run});
 $node->poll_query_until('postgres', qq{SELECT attempts >= 2 AND sent_at IS NULL AND last_error IS NOT NULL
 	AND next_attempt_at > last_attempt_at FROM billing.notification WHERE id = $n})
@@ -247,7 +247,7 @@ sub kill_mailer_while
 	my $before = scalar(mails());
 	late_document();
 	my $r = $node->safe_psql('postgres',
-		qq{SELECT billing.rerun_invoice_run('M20', '{$member}', as_of => '2026-10-25 12:00+09')});
+		qq{SELECT billing.rerun_invoice_run('M20', notify => '{$member}', as_of => '2026-10-25 12:00+09')});
 	my ($id) = $node->safe_psql('postgres', qq{SELECT id FROM billing.notification WHERE run_id = $r});
 	$node->poll_query_until('postgres', qq{SELECT count(*) = 1 FROM pg_stat_activity
 		WHERE backend_type = 'billing mailer' AND query LIKE 'billing mailer: sending notification $id %'})
@@ -305,7 +305,7 @@ like($err, qr/permission denied for function start_mailer/, 'a tenant cannot sta
 chmod 0644, "$PostgreSQL::Test::Utils::tmp_check/smtp_password";
 late_document();
 $run = $node->safe_psql('postgres',
-	q{SELECT billing.rerun_invoice_run('M20', '{ito}', as_of => '2026-10-25 12:00+09')});
+	q{SELECT billing.rerun_invoice_run('M20', notify => '{ito}', as_of => '2026-10-25 12:00+09')});
 $node->poll_query_until('postgres', qq{SELECT last_error LIKE '%must be a plain file only its owner can read%'
 	FROM billing.notification WHERE run_id = $run})
   or die 'the readable password file was used';

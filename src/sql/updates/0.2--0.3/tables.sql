@@ -255,20 +255,6 @@ ALTER TABLE billing.invoice
 	ADD COLUMN late_since date,
 	ADD CONSTRAINT invoice_late_since_check CHECK (late_since < lower(period));
 
--- the new API signatures, made here with a placeholder body (runs.sql
--- replaces it, keeping the grants), get the old ones' grants; then the old
--- ones go
-CREATE FUNCTION billing.rerun_invoice_run(schedule text, notify text[] DEFAULT '{}',
-                                          background boolean DEFAULT false,
-                                          as_of timestamptz DEFAULT now(), brand text DEFAULT NULL,
-                                          period date DEFAULT NULL,
-                                          raise_on_failure boolean DEFAULT true)
-RETURNS bigint LANGUAGE sql AS 'SELECT NULL::bigint';
--- issue_drafts and rerun_invoice_run raise when a run fails, unless
--- raise_on_failure => false (issue 12)
-CREATE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now(), simulate boolean DEFAULT false,
-                                     raise_on_failure boolean DEFAULT true)
-RETURNS SETOF billing.invoice_run LANGUAGE sql AS 'SELECT NULL::billing.invoice_run WHERE false';
 -- preview_run's rows get a type of their own (tables.sql): a parameter
 -- named period and a result column named period cannot both be OUT-style
 CREATE TYPE billing.preview_row AS (
@@ -286,31 +272,99 @@ CREATE TYPE billing.preview_row AS (
 	total numeric,
 	bank_account text
 );
-CREATE FUNCTION billing.preview_run(schedule text, as_of timestamptz DEFAULT now(),
-                                    brand text DEFAULT NULL, period date DEFAULT NULL)
-RETURNS SETOF billing.preview_row LANGUAGE sql AS 'SELECT NULL::billing.preview_row WHERE false';
+-- == api: one API (issue 13 item 1).  The actions return narrow rows
+-- (tables.sql): an invoice action its invoices, a run action and
+-- issue_drafts their runs.
+CREATE TYPE billing.invoice_summary AS (
+	invoice_id bigint,
+	invoice_number text,
+	buyer text,
+	status text,
+	total numeric,
+	currency text
+);
+CREATE TYPE billing.run_summary AS (
+	run_id bigint,
+	brand text,
+	schedule text,
+	period daterange,
+	step text,
+	invoices integer,
+	billed numeric,
+	error text
+);
+
+-- The API functions whose signature or result changes in 0.3 (README,
+-- "Changes in 0.3"): each old one goes, and its new signature is made here
+-- with a placeholder body (the re-runnable sources replace it, keeping the
+-- grants) and gets the EXECUTE grants the DBA gave the old one (the
+-- README's recipe).
 DO $keep_grants$
 DECLARE
 	f record;
-	g record;
+	grantees oid[];
+	grantable boolean[];
 BEGIN
 	FOR f IN SELECT * FROM (VALUES
-		('billing.rerun_invoice_run(text, text[], boolean, timestamptz, text)'::regprocedure,
-		 'billing.rerun_invoice_run(text, text[], boolean, timestamptz, text, date, boolean)'::regprocedure),
-		('billing.issue_drafts(timestamptz, boolean)'::regprocedure,
-		 'billing.issue_drafts(timestamptz, boolean, boolean)'::regprocedure),
-		('billing.preview_run(text, timestamptz, text)'::regprocedure,
-		 'billing.preview_run(text, timestamptz, text, date)'::regprocedure)) AS v(old, new)
+		('billing.rerun_invoice_run(text, text[], boolean, timestamptz, text)',
+		 $new$billing.rerun_invoice_run(schedule text, as_of timestamptz DEFAULT now(),
+		      brand text DEFAULT NULL, period date DEFAULT NULL, notify text[] DEFAULT '{}',
+		      background boolean DEFAULT false, raise_on_failure boolean DEFAULT true)
+		  RETURNS bigint LANGUAGE sql AS 'SELECT NULL::bigint'$new$),
+		('billing.issue_drafts(timestamptz, boolean)',
+		 $new$billing.issue_drafts(as_of timestamptz DEFAULT now(), simulate boolean DEFAULT false,
+		      raise_on_failure boolean DEFAULT true)
+		  RETURNS SETOF billing.run_summary LANGUAGE sql AS 'SELECT NULL::billing.run_summary WHERE false'$new$),
+		('billing.preview_run(text, timestamptz, text)',
+		 $new$billing.preview_run(schedule text, as_of timestamptz DEFAULT now(),
+		      brand text DEFAULT NULL, period date DEFAULT NULL)
+		  RETURNS SETOF billing.preview_row LANGUAGE sql AS 'SELECT NULL::billing.preview_row WHERE false'$new$),
+		('billing.confirm_invoices(bigint[])',
+		 $new$billing.confirm_invoices(VARIADIC invoice_ids bigint[])
+		  RETURNS SETOF billing.invoice_summary LANGUAGE sql AS 'SELECT NULL::billing.invoice_summary WHERE false'$new$),
+		('billing.delete_drafts(bigint[])',
+		 $new$billing.delete_drafts(VARIADIC invoice_ids bigint[])
+		  RETURNS SETOF billing.invoice_summary LANGUAGE sql AS 'SELECT NULL::billing.invoice_summary WHERE false'$new$),
+		('billing.cancel_invoices(bigint[])',
+		 $new$billing.cancel_invoices(VARIADIC invoice_ids bigint[])
+		  RETURNS SETOF billing.invoice_summary LANGUAGE sql AS 'SELECT NULL::billing.invoice_summary WHERE false'$new$),
+		('billing.quarantine_invoices(bigint[], text)',
+		 $new$billing.quarantine_invoices(reason text, VARIADIC invoice_ids bigint[])
+		  RETURNS SETOF billing.invoice_summary LANGUAGE sql AS 'SELECT NULL::billing.invoice_summary WHERE false'$new$),
+		('billing.reject_invoices(bigint[], text)',
+		 $new$billing.reject_invoices(reason text, VARIADIC invoice_ids bigint[])
+		  RETURNS SETOF billing.invoice_summary LANGUAGE sql AS 'SELECT NULL::billing.invoice_summary WHERE false'$new$),
+		('billing.cancel_run(bigint, boolean)',
+		 $new$billing.cancel_run(run_id bigint, reopen boolean DEFAULT true)
+		  RETURNS billing.run_summary LANGUAGE sql AS 'SELECT NULL::billing.run_summary'$new$),
+		('billing.process_run(bigint)',
+		 $new$billing.process_run(run_id bigint)
+		  RETURNS billing.run_summary LANGUAGE sql AS 'SELECT NULL::billing.run_summary'$new$),
+		('billing.enable_run(bigint)',
+		 $new$billing.enable_run(run_id bigint)
+		  RETURNS billing.run_summary LANGUAGE sql AS 'SELECT NULL::billing.run_summary'$new$),
+		('billing.disable_run(bigint)',
+		 $new$billing.disable_run(run_id bigint)
+		  RETURNS billing.run_summary LANGUAGE sql AS 'SELECT NULL::billing.run_summary'$new$),
+		('billing.set_run_description(bigint, text)',
+		 $new$billing.set_run_description(run_id bigint, description text)
+		  RETURNS billing.run_summary LANGUAGE sql AS 'SELECT NULL::billing.run_summary'$new$)
+		) AS v(old, new)
 	LOOP
-		FOR g IN SELECT a.grantee, a.is_grantable
-		         FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) AS a
-		         WHERE p.oid = f.old AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner
+		SELECT array_agg(a.grantee), array_agg(a.is_grantable) INTO grantees, grantable
+		FROM pg_catalog.pg_proc p, pg_catalog.aclexplode(p.proacl) AS a
+		WHERE p.oid = f.old::regprocedure AND a.privilege_type = 'EXECUTE' AND a.grantee <> p.proowner;
+		EXECUTE format('DROP FUNCTION %s', f.old);
+		EXECUTE 'CREATE FUNCTION ' || f.new;
+		FOR i IN 1 .. coalesce(cardinality(grantees), 0)
 		LOOP
-			EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s%s', f.new::text,
-			               CASE WHEN g.grantee = 0 THEN 'PUBLIC' ELSE g.grantee::regrole::text END,
-			               CASE WHEN g.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+			EXECUTE format('GRANT EXECUTE ON FUNCTION %s TO %s%s',
+			               (SELECT p.oid::regprocedure::text FROM pg_catalog.pg_proc p
+			                WHERE p.pronamespace = 'billing'::regnamespace
+			                  AND p.proname = split_part(split_part(f.old, '(', 1), '.', 2)),
+			               CASE WHEN grantees[i] = 0 THEN 'PUBLIC' ELSE grantees[i]::regrole::text END,
+			               CASE WHEN grantable[i] THEN ' WITH GRANT OPTION' ELSE '' END);
 		END LOOP;
-		EXECUTE format('DROP FUNCTION %s', f.old::text);
 	END LOOP;
 END
 $keep_grants$;
@@ -396,3 +450,13 @@ BEGIN
 	END LOOP;
 END
 $keep_list_grants$;
+
+-- == api: a buyer may be given its schedule by code (issue 13 item 3):
+-- billing.buyer.schedule_code, kept equal to the schedule_id's code by
+-- billing_internal.buyer_stamp_schedule and by the foreign key.
+ALTER TABLE billing.buyer ADD COLUMN schedule_code text;
+UPDATE billing.buyer b SET schedule_code = s.code FROM billing.schedule s WHERE s.id = b.schedule_id;
+ALTER TABLE billing.buyer
+	ADD CONSTRAINT buyer_schedule_code_fkey FOREIGN KEY (brand_id, schedule_code)
+		REFERENCES billing.schedule (brand_id, code) ON UPDATE CASCADE,
+	ADD CONSTRAINT buyer_schedule_code_given CHECK ((schedule_id IS NULL) = (schedule_code IS NULL));
