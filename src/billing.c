@@ -3,9 +3,16 @@
  *	  Module entry point of the billing extension.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
 #include "utils/guc.h"
+
+#include "guard.h"
+#include "mailer.h"
+#include "progress.h"
+#include "run.h"
+#include "uninstall.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 

@@ -7,13 +7,16 @@
  *	  the daterange [previous cut-off + 1, cut-off + 1).
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "funcapi.h"
 #include "catalog/pg_type.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/rangetypes.h"
+
+#include "calendar.h"
 
 PG_FUNCTION_INFO_V1(cutoff_on_or_after);
 PG_FUNCTION_INFO_V1(period_of);

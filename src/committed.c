@@ -22,8 +22,9 @@
  *	  never waits for ever on a lock its waiting caller holds.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -42,6 +43,11 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+
+#include "committed.h"
+#include "run.h"
+#include "search_path.h"
+#include "worker.h"
 
 PGDLLEXPORT void billing_commit_worker_main(Datum main_arg);
 

@@ -6,9 +6,13 @@
  *	  | yearly:1..363 | yearly:eoy
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "libpq/pqformat.h"
+
+#include "cycle.h"
+#include "textform.h"
 
 #define CYCLE_FORMS_HINT \
 	"Valid forms are daily, weekly:mon ... weekly:sun (or weekly:1 ... weekly:7), " \

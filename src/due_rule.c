@@ -9,9 +9,13 @@
  *	  Also the seed's rules for which due rules fit a monthly cycle.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "libpq/pqformat.h"
+
+#include "calendar.h"
+#include "textform.h"
 
 #define DUE_RULE_FORMS_HINT \
 	"Valid forms are net:N (N = 0 ... 365 days after the invoice date, NET30 is net:30), " \

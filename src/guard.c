@@ -26,8 +26,9 @@
  *	  set before the library was loaded) takes effect only for a superuser.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
 #include "catalog/pg_type.h"
@@ -39,6 +40,8 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
+
+#include "guard.h"
 
 PG_FUNCTION_INFO_V1(guard_records);
 PG_FUNCTION_INFO_V1(calling_role);

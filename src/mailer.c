@@ -30,8 +30,9 @@
  *	  duplicate (README, "Mail").
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include <curl/curl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -65,6 +66,11 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/wait_event.h"
+
+#include "guard.h"
+#include "mailer.h"
+#include "search_path.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(start_mailer);
 PG_FUNCTION_INFO_V1(stop_mailer);

@@ -18,7 +18,7 @@
  * phase is shown (a WARNING says why once per session).
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
 #include "fmgr.h"
 #include "funcapi.h"
@@ -32,6 +32,8 @@
 #include "access/xact.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+
+#include "progress.h"
 
 typedef struct RunPhaseSlot
 {

@@ -21,8 +21,9 @@
  *	  call.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -39,6 +40,12 @@
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+
+#include "committed.h"
+#include "progress.h"
+#include "run.h"
+#include "run_v01.h"
+#include "search_path.h"
 
 PG_FUNCTION_INFO_V1(issue_drafts_internal);
 PG_FUNCTION_INFO_V1(run_invoice_run);

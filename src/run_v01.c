@@ -13,13 +13,17 @@
  *	  no longer supported.  Version 0.2 and later use src/sql/runs.sql.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+
+#include "run_v01.h"
+#include "search_path.h"
 
 #define DRAFTS_CTES \
 "WITH cfg AS (" \

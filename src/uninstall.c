@@ -8,8 +8,9 @@
  *	  has SET billing.allow_drop = on, after taking a dump.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/event_trigger.h"
@@ -20,6 +21,8 @@
 #include "utils/acl.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+
+#include "uninstall.h"
 
 PG_FUNCTION_INFO_V1(refuse_drop_with_invoices);
 

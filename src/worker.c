@@ -28,8 +28,9 @@
  *	  background runs at a time, so that no brand takes every slot.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -54,6 +55,11 @@
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
+
+#include "guard.h"
+#include "run.h"
+#include "search_path.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(start_run_worker);
 PG_FUNCTION_INFO_V1(try_lock_run);
