@@ -21,7 +21,8 @@ OBJS = \
 	src/worker.o \
 	src/committed.o \
 	src/mailer.o \
-	src/progress.o
+	src/progress.o \
+	src/spi_util.o
 
 # The install sources, src/sql/, one file per concern, in install order.
 # The install script billing--$(EXTVERSION).sql is all of them in this order

@@ -47,6 +47,7 @@
 #include "committed.h"
 #include "run.h"
 #include "search_path.h"
+#include "spi_util.h"
 #include "worker.h"
 
 PGDLLEXPORT void billing_commit_worker_main(Datum main_arg);
@@ -238,13 +239,13 @@ worker_statement(CommittedWork *work, const char *sql, Oid argtype, Datum arg,
 				 void (*keep) (CommittedWork *work, Datum result))
 {
 	int			api_write_level;
-	int			rc;
+	const char *what = psprintf("\"%s\"", sql);
 
 	api_write_level = billing_worker_xact_begin();
 	pgstat_report_activity(STATE_RUNNING, sql);
-	rc = SPI_execute_with_args(sql, argtype == InvalidOid ? 0 : 1, &argtype, &arg, NULL, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "billing: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+	(void) billing_spi_exec(sql, argtype == InvalidOid ? 0 : 1, &argtype, &arg, NULL, false, 0,
+							SPI_OK_SELECT, what);
+	billing_spi_require_rows(1, what);
 	if (keep)
 	{
 		bool		isnull;

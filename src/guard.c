@@ -42,6 +42,7 @@
 #include "utils/rel.h"
 
 #include "guard.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(guard_records);
 PG_FUNCTION_INFO_V1(calling_role);
@@ -184,7 +185,6 @@ log_maintenance(Relation rel, const char *operation)
 	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[3];
 	const char *query = debug_query_string ? debug_query_string : "";
-	int			rc;
 
 	args[0] = CStringGetTextDatum(RelationGetRelationName(rel));
 	args[1] = CStringGetTextDatum(operation);
@@ -195,10 +195,9 @@ log_maintenance(Relation rel, const char *operation)
 					GetUserNameFromId(GetUserId(), false)),
 			 errdetail("Statement: %s", query)));
 	SPI_connect();
-	rc = SPI_execute_with_args("INSERT INTO billing.maintenance_log (table_name, operation, query)"
-							   " VALUES ($1, $2, $3)", 3, types, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "billing: logging a maintenance write failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec("INSERT INTO billing.maintenance_log (table_name, operation, query)"
+							" VALUES ($1, $2, $3)", 3, types, args, NULL, false, 0,
+							SPI_OK_INSERT, "logging a maintenance write");
 	SPI_finish();
 }
 

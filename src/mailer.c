@@ -70,6 +70,7 @@
 #include "guard.h"
 #include "mailer.h"
 #include "search_path.h"
+#include "spi_util.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(start_mailer);
@@ -640,7 +641,6 @@ mail_sql(const char *sql, int nargs, Oid *types, Datum *values, char **out, int 
 {
 	MemoryContext caller = CurrentMemoryContext;
 	bool		found = false;
-	int			rc;
 	int			level;
 	int			i;
 
@@ -649,9 +649,8 @@ mail_sql(const char *sql, int nargs, Oid *types, Datum *values, char **out, int 
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	level = billing_allow_api_write();
-	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "billing mailer: statement failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec(sql, nargs, types, values, NULL, false, 0,
+							BILLING_SPI_OK_ANY, "mailer statement");
 	if (SPI_processed > 0 && SPI_tuptable != NULL)
 	{
 		found = true;
@@ -775,17 +774,15 @@ static bool
 stop_when_idle(void)
 {
 	bool		pending;
-	int			rc;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	LockDatabaseObject(ExtensionRelationId, mailer_extension_oid, 0, ExclusiveLock);
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	rc = SPI_execute("SELECT 1 FROM billing.notification n"
-					 " WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL LIMIT 1", true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing mailer: statement failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec("SELECT 1 FROM billing.notification n"
+							" WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL LIMIT 1",
+							0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT, "mailer statement");
 	pending = SPI_processed > 0;
 	if (!pending)
 		pgstat_report_appname("");

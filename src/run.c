@@ -46,6 +46,7 @@
 #include "run.h"
 #include "run_v01.h"
 #include "search_path.h"
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(issue_drafts_internal);
 PG_FUNCTION_INFO_V1(run_invoice_run);
@@ -89,35 +90,6 @@ check_run_work_mem(int *newval, void **extra, GucSource source)
 	return false;
 }
 
-/* spi_check fails loudly on an SPI error code (a bug, not user input) */
-static void
-spi_check(int rc, int expected, const char *what)
-{
-	if (rc != expected)
-		elog(ERROR, "billing: %s failed: %s", what, SPI_result_code_string(rc));
-}
-
-/*
- * row_column is the value of the named column of row `row` of
- * SPI_tuptable, and result_column that of its first row: the statements'
- * results are read by column name, not position.
- */
-static Datum
-row_column(uint64 row, const char *name, bool *isnull)
-{
-	int			fnumber = SPI_fnumber(SPI_tuptable->tupdesc, name);
-
-	if (fnumber <= 0)
-		elog(ERROR, "billing: result has no column \"%s\"", name);
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, fnumber, isnull);
-}
-
-static Datum
-result_column(const char *name, bool *isnull)
-{
-	return row_column(0, name, isnull);
-}
-
 /*
  * billing.lock_timeout: how long a run waits for its schedule's lock, and
  * a bulk action for its buyers' locks, before it gives up with SQLSTATE
@@ -140,13 +112,12 @@ bool
 billing_sql_before_v03(void)
 {
 	bool		isnull;
-	int			rc;
 
 	/* 0.2 has billing.schedule_lock_key; 0.1 has no billing.make_drafts */
-	rc = SPI_execute("SELECT pg_catalog.to_regprocedure('billing.schedule_lock_key(bigint)') IS NOT NULL"
-					 "    OR pg_catalog.to_regproc('billing.make_drafts') IS NULL",
-					 true, 1);
-	spi_check(rc, SPI_OK_SELECT, "checking the extension's version");
+	(void) billing_spi_exec("SELECT pg_catalog.to_regprocedure('billing.schedule_lock_key(bigint)') IS NOT NULL"
+							"    OR pg_catalog.to_regproc('billing.make_drafts') IS NULL",
+							0, NULL, NULL, NULL, true, 1,
+							SPI_OK_SELECT, "checking the extension's version");
 	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 }
 
@@ -170,13 +141,12 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg)
 	PG_TRY();
 	{
 		int			guc_level = NewGUCNestLevel();
-		int			rc;
 
 		(void) set_config_option("lock_timeout", psprintf("%d", lock_timeout_ms),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-		rc = SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, false, 0);
-		spi_check(rc, SPI_OK_SELECT, "locking rows");
+		(void) billing_spi_exec(sql, 1, &argtype, &arg, NULL, false, 0,
+								SPI_OK_SELECT, "locking rows");
 		AtEOXact_GUC(true, guc_level);
 		/* the row locks stay with the transaction */
 		ReleaseCurrentSubTransaction();
@@ -213,16 +183,15 @@ schedule_label(int64 schedule_id)
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(schedule_id)};
 	bool		isnull;
-	int			rc;
 
-	rc = SPI_execute_with_args("SELECT pg_catalog.format('billing schedule \"%s\"', s.code)"
-							   " FROM billing.schedule s, billing.caller_brands() AS v(visible)"
-							   " WHERE s.id = $1 AND (v.visible IS NULL OR s.brand_id = ANY (v.visible))",
-							   1, types, args, NULL, true, 1);
-	spi_check(rc, SPI_OK_SELECT, "naming the schedule");
+	(void) billing_spi_exec("SELECT pg_catalog.format('billing schedule \"%s\"', s.code)"
+							" FROM billing.schedule s, billing.caller_brands() AS v(visible)"
+							" WHERE s.id = $1 AND (v.visible IS NULL OR s.brand_id = ANY (v.visible))",
+							1, types, args, NULL, true, 1,
+							SPI_OK_SELECT, "naming the schedule");
 	if (SPI_processed != 1)
 		return pstrdup("a billing schedule of a brand the calling role has no grant for");
-	return TextDatumGetCString(result_column("format", &isnull));
+	return TextDatumGetCString(billing_spi_column(0, "format", &isnull));
 }
 
 /*
@@ -247,13 +216,12 @@ billing_lock_schedule(int64 schedule_id, bool wait)
 
 	if (!wait || !run_lock_wait)
 	{
-		int			rc;
 		Oid			types[1] = {INT8OID};
 		Datum		args[1] = {Int64GetDatum(schedule_id)};
 
-		rc = SPI_execute_with_args("SELECT s.id FROM billing.schedule s WHERE s.id = $1"
-								   " FOR NO KEY UPDATE SKIP LOCKED", 1, types, args, NULL, false, 0);
-		spi_check(rc, SPI_OK_SELECT, "locking the schedule");
+		(void) billing_spi_exec("SELECT s.id FROM billing.schedule s WHERE s.id = $1"
+								" FOR NO KEY UPDATE SKIP LOCKED", 1, types, args, NULL, false, 0,
+								SPI_OK_SELECT, "locking the schedule");
 		if (SPI_processed == 0 && !wait)
 			return false;
 		if (SPI_processed == 0)
@@ -379,7 +347,6 @@ execute_run(int64 run_id, bool propagate)
 	char	   *volatile error_text = NULL;
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	int			rc;
 	bool		isnull;
 	bool		sql_is_v01 = billing_sql_is_v01();
 
@@ -389,23 +356,23 @@ execute_run(int64 run_id, bool propagate)
 		Datum		startargs[2] = {Int64GetDatum(run_id),
 		TimestampTzGetDatum(GetCurrentTimestamp())};
 
-		rc = SPI_execute_with_args(
-								   "UPDATE billing.invoice_run SET status = 'running', started_at = coalesce(started_at, $2)"
-								   " WHERE id = $1 AND status IN ('queued', 'running')"
-								   " RETURNING brand_id, schedule_id, lower(period) AS first_day,"
-								   "           upper(period) AS day_after_cutoff,"
-								   "           CASE kind WHEN 'scheduled' THEN issue_at ELSE as_of END"
-								   "             AS applied_before,"
-								   "           cutoff_date AS cutoff, invoice_date",
-								   2, types, startargs, NULL, false, 1);
-		spi_check(rc, SPI_OK_UPDATE_RETURNING, "starting the run");
+		(void) billing_spi_exec(
+								"UPDATE billing.invoice_run SET status = 'running', started_at = coalesce(started_at, $2)"
+								" WHERE id = $1 AND status IN ('queued', 'running')"
+								" RETURNING brand_id, schedule_id, lower(period) AS first_day,"
+								"           upper(period) AS day_after_cutoff,"
+								"           CASE kind WHEN 'scheduled' THEN issue_at ELSE as_of END"
+								"             AS applied_before,"
+								"           cutoff_date AS cutoff, invoice_date",
+								2, types, startargs, NULL, false, 1,
+								SPI_OK_UPDATE_RETURNING, "starting the run");
 		if (SPI_processed != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("invoice run %lld is not queued", (long long) run_id)));
 		args[0] = Int64GetDatum(run_id);
 		for (int i = 1; i < (int) lengthof(args); i++)
-			args[i] = result_column(run_columns[i], &isnull);
+			args[i] = billing_spi_column(0, run_columns[i], &isnull);
 		/* the datums are pass-by-value (int8, date, timestamptz) */
 	}
 	billing_set_run_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_PLANNING);
@@ -429,9 +396,9 @@ execute_run(int64 run_id, bool propagate)
 			billing_v01_make_drafts(args);
 		else
 		{
-			rc = SPI_execute_with_args(make_drafts_sql, lengthof(args), argtypes, args,
-									   NULL, false, 0);
-			spi_check(rc, SPI_OK_SELECT, "making the drafts");
+			(void) billing_spi_exec(make_drafts_sql, lengthof(args), argtypes, args,
+									NULL, false, 0,
+									SPI_OK_SELECT, "making the drafts");
 		}
 		AtEOXact_GUC(true, guc_level);
 		for (int i = 0; i < RUN_NRESULTS; i++)
@@ -486,11 +453,11 @@ execute_run(int64 run_id, bool propagate)
 		nulls[2] = ok ? 'n' : ' ';
 		for (int i = 0; i < RUN_NRESULTS; i++)
 			fargs[3 + i] = ok ? counts[i] : (Datum) 0;
-		rc = SPI_execute_with_args("SELECT billing.finish_run(run_id => $1, ok => $2, error => $3,"
-								   " buyers => $4, invoices => $5, documents => $6,"
-								   " purchases => $7, tax => $8, billed => $9)",
-								   lengthof(fargs), types, fargs, nulls, false, 0);
-		spi_check(rc, SPI_OK_SELECT, "finishing the run");
+		(void) billing_spi_exec("SELECT billing.finish_run(run_id => $1, ok => $2, error => $3,"
+								" buyers => $4, invoices => $5, documents => $6,"
+								" purchases => $7, tax => $8, billed => $9)",
+								lengthof(fargs), types, fargs, nulls, false, 0,
+								SPI_OK_SELECT, "finishing the run");
 	}
 	billing_set_run_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_DONE);
 	return ok;
@@ -566,20 +533,19 @@ plan_schedule(void *arg)
 	SchedulePlan *plan = (SchedulePlan *) arg;
 	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		args[2] = {Int64GetDatum(plan->schedule_id), TimestampTzGetDatum(plan->as_of)};
-	int			rc;
 
 	lock_schedule(plan->schedule_id, plan->schedule_code);
 	/* planned after the lock, so a run made meanwhile is seen */
-	rc = SPI_execute_with_args("SELECT run_id FROM billing.plan_scheduled_runs(schedule_id => $1, as_of => $2) AS run_id",
-							   2, types, args, NULL, false, 0);
-	spi_check(rc, SPI_OK_SELECT, "planning scheduled runs");
+	(void) billing_spi_exec("SELECT run_id FROM billing.plan_scheduled_runs(schedule_id => $1, as_of => $2) AS run_id",
+							2, types, args, NULL, false, 0,
+							SPI_OK_SELECT, "planning scheduled runs");
 	plan->nqueued = (int) SPI_processed;
 	plan->queued = MemoryContextAlloc(plan->resultcontext, sizeof(int64) * Max(plan->nqueued, 1));
 	for (int j = 0; j < plan->nqueued; j++)
 	{
 		bool		isnull;
 
-		plan->queued[j] = DatumGetInt64(row_column(j, "run_id", &isnull));
+		plan->queued[j] = DatumGetInt64(billing_spi_column(j, "run_id", &isnull));
 	}
 }
 
@@ -616,13 +582,12 @@ record_failure(void *arg)
 	TimestampTzGetDatum(failure->as_of), CStringGetTextDatum(failure->error)};
 	char		nulls[4] = {' ', failure->run_id == 0 ? 'n' : ' ', ' ', ' '};
 	bool		isnull;
-	int			rc;
 
-	rc = SPI_execute_with_args("SELECT billing.fail_scheduled_run(schedule_id => $1, run_id => $2,"
-							   " as_of => $3, error => $4) AS run_id",
-							   4, types, args, nulls, false, 1);
-	spi_check(rc, SPI_OK_SELECT, "recording a failed run");
-	failure->run_id = DatumGetInt64(result_column("run_id", &isnull));
+	(void) billing_spi_exec("SELECT billing.fail_scheduled_run(schedule_id => $1, run_id => $2,"
+							" as_of => $3, error => $4) AS run_id",
+							4, types, args, nulls, false, 1,
+							SPI_OK_SELECT, "recording a failed run");
+	failure->run_id = DatumGetInt64(billing_spi_column(0, "run_id", &isnull));
 }
 
 /*
@@ -681,28 +646,27 @@ issue_all(TimestampTz as_of, bool propagate)
 	Datum	   *run_ids;
 	int			nruns = 0;
 	int			maxruns = 16;
-	int			rc;
 	int			search_path_level;
 
 	SPI_connect();
 	search_path_level = billing_pin_search_path();
 
 	/* the schedules in use: no subquery correlated with the small table */
-	rc = SPI_execute("SELECT s.id AS schedule_id, s.code AS schedule_code FROM billing.schedule s"
-					 " WHERE s.enabled"
-					 "   AND s.id IN (SELECT b.schedule_id FROM billing.buyer b"
-					 "                WHERE b.schedule_id IS NOT NULL)"
-					 " ORDER BY s.id", true, 0);
-	spi_check(rc, SPI_OK_SELECT, "listing schedules");
+	(void) billing_spi_exec("SELECT s.id AS schedule_id, s.code AS schedule_code FROM billing.schedule s"
+							" WHERE s.enabled"
+							"   AND s.id IN (SELECT b.schedule_id FROM billing.buyer b"
+							"                WHERE b.schedule_id IS NOT NULL)"
+							" ORDER BY s.id",
+							0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT, "listing schedules");
 	nschedules = (int) SPI_processed;
 	schedule_ids = MemoryContextAlloc(callcontext, sizeof(int64) * Max(nschedules, 1));
 	schedule_codes = MemoryContextAlloc(callcontext, sizeof(char *) * Max(nschedules, 1));
 	for (int i = 0; i < nschedules; i++)
 	{
 		bool		isnull;
-		Datum		code = row_column(i, "schedule_code", &isnull);
+		Datum		code = billing_spi_column(i, "schedule_code", &isnull);
 
-		schedule_ids[i] = DatumGetInt64(row_column(i, "schedule_id", &isnull));
+		schedule_ids[i] = DatumGetInt64(billing_spi_column(i, "schedule_id", &isnull));
 		schedule_codes[i] = MemoryContextStrdup(callcontext, TextDatumGetCString(code));
 	}
 	run_ids = MemoryContextAlloc(callcontext, sizeof(Datum) * maxruns);
@@ -776,8 +740,8 @@ fail_dead_runs(void)
 
 	SPI_connect();
 	level = billing_pin_search_path();
-	spi_check(SPI_execute("SELECT billing.fail_dead_runs()", false, 0), SPI_OK_SELECT,
-			  "failing dead runs");
+	(void) billing_spi_exec("SELECT billing.fail_dead_runs()", 0, NULL, NULL, NULL, false, 0,
+							SPI_OK_SELECT, "failing dead runs");
 	billing_unpin_search_path(level);
 	SPI_finish();
 }
@@ -865,22 +829,21 @@ run_invoice_run(PG_FUNCTION_ARGS)
 	char	   *schedule_code;
 	bool		isnull;
 	bool		ok;
-	int			rc;
 	int			search_path_level;
 
 	refuse_snapshot_isolation();
 	SPI_connect();
 	search_path_level = billing_pin_search_path();
-	rc = SPI_execute_with_args("SELECT r.schedule_id, s.code AS schedule_code FROM billing.invoice_run r"
-							   " JOIN billing.schedule s ON s.id = r.schedule_id WHERE r.id = $1",
-							   1, types, args, NULL, true, 1);
-	spi_check(rc, SPI_OK_SELECT, "finding the run");
+	(void) billing_spi_exec("SELECT r.schedule_id, s.code AS schedule_code FROM billing.invoice_run r"
+							" JOIN billing.schedule s ON s.id = r.schedule_id WHERE r.id = $1",
+							1, types, args, NULL, true, 1,
+							SPI_OK_SELECT, "finding the run");
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("invoice run %lld does not exist", (long long) run_id)));
-	schedule_id = DatumGetInt64(result_column("schedule_id", &isnull));
-	schedule_code = TextDatumGetCString(result_column("schedule_code", &isnull));
+	schedule_id = DatumGetInt64(billing_spi_column(0, "schedule_id", &isnull));
+	schedule_code = TextDatumGetCString(billing_spi_column(0, "schedule_code", &isnull));
 
 	lock_schedule(schedule_id, schedule_code);
 	ok = execute_run(run_id, false);

@@ -22,6 +22,7 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
+#include "spi_util.h"
 #include "uninstall.h"
 
 PG_FUNCTION_INFO_V1(refuse_drop_with_invoices);
@@ -90,7 +91,6 @@ refuse_drop_with_invoices(PG_FUNCTION_ARGS)
 	Oid			schema;
 	int64		invoices;
 	bool		isnull;
-	int			rc;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -103,10 +103,11 @@ refuse_drop_with_invoices(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 
 	SPI_connect();
-	rc = SPI_execute("SELECT e.extowner, e.extnamespace FROM pg_catalog.pg_extension e"
-					 " WHERE e.extname OPERATOR(pg_catalog.=) 'billing'", true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "billing: reading the extension's owner failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec("SELECT e.extowner, e.extnamespace FROM pg_catalog.pg_extension e"
+							" WHERE e.extname OPERATOR(pg_catalog.=) 'billing'",
+							0, NULL, NULL, NULL, true, 1,
+							SPI_OK_SELECT, "reading the extension's owner");
+	billing_spi_require_rows(1, "reading the extension's owner");
 	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	schema = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	if (!drops_extension(trigdata->parsetree, schema, owner) ||
@@ -115,9 +116,9 @@ refuse_drop_with_invoices(PG_FUNCTION_ARGS)
 		SPI_finish();
 		PG_RETURN_VOID();
 	}
-	rc = SPI_execute("SELECT pg_catalog.count(*) FROM billing.invoice", true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "billing: counting invoices failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec("SELECT pg_catalog.count(*) FROM billing.invoice",
+							0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT, "counting invoices");
+	billing_spi_require_rows(1, "counting invoices");
 	invoices = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	if (invoices == 0)

@@ -59,6 +59,7 @@
 #include "guard.h"
 #include "run.h"
 #include "search_path.h"
+#include "spi_util.h"
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(start_run_worker);
@@ -200,14 +201,14 @@ refuse_over_brand_cap(int64 run_id)
 	int			nworkers;
 	Datum	   *elems;
 	bool		isnull;
-	int			rc;
 	int			level;
 
 	SPI_connect();
 	level = billing_pin_search_path();
-	rc = SPI_execute_with_args("SELECT br.code FROM billing.brand br JOIN billing.invoice_run r ON r.brand_id = br.id"
-							   " WHERE r.id = $1", 1, types, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+	(void) billing_spi_exec("SELECT br.code FROM billing.brand br JOIN billing.invoice_run r ON r.brand_id = br.id"
+							" WHERE r.id = $1", 1, types, args, NULL, true, 1,
+							SPI_OK_SELECT, "reading the run's brand");
+	if (SPI_processed != 1)
 		elog(ERROR, "billing: invoice run %lld has no brand", (long long) run_id);
 	brand = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (!billing_lock_rows("SELECT br.id FROM billing.brand br"
@@ -225,13 +226,13 @@ refuse_over_brand_cap(int64 run_id)
 		elems[i] = Int64GetDatum(run_ids[i]);
 	args[1] = PointerGetDatum(construct_array(elems, nworkers, INT8OID, sizeof(int64),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	rc = SPI_execute_with_args("SELECT count(*) FROM billing.invoice_run r"
-							   " WHERE r.id = ANY ($2)"
-							   "   AND r.brand_id = (SELECT r1.brand_id FROM billing.invoice_run r1 WHERE r1.id = $1)"
-							   "   AND r.status IN ('queued', 'running')",
-							   2, types, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "billing: counting the background runs of brand \"%s\" failed", brand);
+	(void) billing_spi_exec("SELECT count(*) FROM billing.invoice_run r"
+							" WHERE r.id = ANY ($2)"
+							"   AND r.brand_id = (SELECT r1.brand_id FROM billing.invoice_run r1 WHERE r1.id = $1)"
+							"   AND r.status IN ('queued', 'running')",
+							2, types, args, NULL, false, 1,
+							SPI_OK_SELECT, psprintf("counting the background runs of brand \"%s\"", brand));
+	billing_spi_require_rows(1, "counting the background runs");
 	live = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (live >= max_workers_per_brand)
 		ereport(ERROR,
@@ -254,15 +255,12 @@ fail_unstarted_run(int64 run_id, const char *reason)
 	Oid			types[2] = {INT8OID, TEXTOID};
 	Datum		args[2] = {Int64GetDatum(run_id), CStringGetTextDatum(reason)};
 	int			level;
-	int			rc;
 
 	SPI_connect();
 	level = billing_pin_search_path();
-	rc = SPI_execute_with_args("SELECT billing.finish_run($1, false, $2, NULL, NULL, NULL, NULL, NULL, NULL)",
-							   2, types, args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing: failing invoice run %lld failed: %s", (long long) run_id,
-			 SPI_result_code_string(rc));
+	(void) billing_spi_exec("SELECT billing.finish_run($1, false, $2, NULL, NULL, NULL, NULL, NULL, NULL)",
+							2, types, args, NULL, false, 0,
+							SPI_OK_SELECT, psprintf("failing invoice run %lld", (long long) run_id));
 	billing_unpin_search_path(level);
 	SPI_finish();
 }
@@ -422,7 +420,6 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 	Datum		values[2];
 	char		nulls[2] = {' ', ' '};
 	uint64		processed;
-	int			rc;
 	int			api_write_level;
 
 	values[0] = Int64GetDatum(run_id);
@@ -432,10 +429,8 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 		nulls[1] = 'n';
 
 	api_write_level = billing_worker_xact_begin();
-	rc = SPI_execute_with_args(sql, 2, types, values, nulls, false, 0);
-	if (rc < 0)
-		elog(ERROR, "billing: statement of invoice run %lld failed: %s", (long long) run_id,
-			 SPI_result_code_string(rc));
+	(void) billing_spi_exec(sql, 2, types, values, nulls, false, 0, BILLING_SPI_OK_ANY,
+							psprintf("statement of invoice run %lld", (long long) run_id));
 	processed = SPI_processed;
 	if (result && processed > 0 && SPI_tuptable != NULL)
 	{
@@ -506,7 +501,6 @@ start_under_lock(int64 run_id, int64 schedule_id, bool wait)
 	Datum		values[3];
 	int			result = -1;
 	int			api_write_level;
-	int			rc;
 
 	api_write_level = billing_worker_xact_begin();
 	if (billing_lock_schedule(schedule_id, wait))
@@ -515,15 +509,13 @@ start_under_lock(int64 run_id, int64 schedule_id, bool wait)
 		values[0] = Int64GetDatum(run_id);
 		values[1] = CStringGetTextDatum(psprintf("started by background worker pid %d", MyProcPid));
 		values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-		rc = SPI_execute_with_args("WITH started AS ("
-								   "  UPDATE billing.invoice_run r SET status = 'running', started_at = $3"
-								   "  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id)"
-								   " INSERT INTO billing.run_log (run_id, level, message)"
-								   " SELECT started.id, 'info', $2 FROM started",
-								   3, types, values, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "billing: starting invoice run %lld failed: %s", (long long) run_id,
-				 SPI_result_code_string(rc));
+		(void) billing_spi_exec("WITH started AS ("
+								"  UPDATE billing.invoice_run r SET status = 'running', started_at = $3"
+								"  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id)"
+								" INSERT INTO billing.run_log (run_id, level, message)"
+								" SELECT started.id, 'info', $2 FROM started",
+								3, types, values, NULL, false, 0,
+								SPI_OK_INSERT, psprintf("starting invoice run %lld", (long long) run_id));
 		result = SPI_processed == 1 ? 1 : 0;
 	}
 	billing_worker_xact_end(api_write_level);
