@@ -185,15 +185,15 @@ billing_commit_issue(TimestampTz as_of, int lock_timeout_ms)
 }
 
 /*
- * commit_failed_run(run jsonb as text): writes the failed
+ * billing_commit_failed_run(run jsonb as text): writes the failed
  * run (a row of billing.invoice_run as jsonb, as this session saw it
  * before rolling it back) with its log line and mails, in a worker's
  * transaction; returns its id.
  */
-PG_FUNCTION_INFO_V1(commit_failed_run);
+PG_FUNCTION_INFO_V1(billing_commit_failed_run);
 
 Datum
-commit_failed_run(PG_FUNCTION_ARGS)
+billing_commit_failed_run(PG_FUNCTION_ARGS)
 {
 	char	   *run = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	dsm_segment *segment;

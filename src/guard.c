@@ -43,9 +43,10 @@
 
 #include "guard.h"
 #include "spi_util.h"
+#include "sql_api.h"
 
 PG_FUNCTION_INFO_V1(guard_records);
-PG_FUNCTION_INFO_V1(calling_role);
+PG_FUNCTION_INFO_V1(billing_calling_role);
 
 /* billing.api_write: on only inside the extension's SECURITY DEFINER functions */
 static bool api_write = false;
@@ -353,12 +354,19 @@ guard_records(PG_FUNCTION_ARGS)
 }
 
 /*
- * calling_role(): the role that called into the extension: current_user
+ * billing_calling_role(): the role that called into the extension: current_user
  * as the session set it (login, SET ROLE, SET SESSION AUTHORIZATION), not
  * the owner a SECURITY DEFINER function runs as.
  */
 Datum
-calling_role(PG_FUNCTION_ARGS)
+billing_calling_role(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_OID(GetOuterUserId());
 }
+
+/*
+ * The symbols of the released 0.1/0.2 scripts (src/sql/released/, frozen),
+ * which call this library until ALTER EXTENSION billing UPDATE: thin
+ * wrappers of the billing_ symbols that this version's SQL declares.
+ */
+BILLING_RELEASED_SYMBOL(calling_role, billing_calling_role);

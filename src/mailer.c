@@ -73,10 +73,10 @@
 #include "spi_util.h"
 #include "worker.h"
 
-PG_FUNCTION_INFO_V1(start_mailer);
-PG_FUNCTION_INFO_V1(stop_mailer);
-PG_FUNCTION_INFO_V1(wake_mailer);
-PG_FUNCTION_INFO_V1(notification_queued);
+PG_FUNCTION_INFO_V1(billing_start_mailer);
+PG_FUNCTION_INFO_V1(billing_stop_mailer);
+PG_FUNCTION_INFO_V1(billing_wake_mailer);
+PG_FUNCTION_INFO_V1(billing_notification_queued);
 PGDLLEXPORT void billing_mailer_main(Datum main_arg);
 
 /* what the live mailer of a database calls itself in pg_stat_activity */
@@ -327,11 +327,11 @@ refuse_disabled_mailer(void)
 }
 
 /*
- * start_mailer() starts the mailer of this database, or wakes the one that
+ * billing_start_mailer() starts the mailer of this database, or wakes the one that
  * runs, and returns its pid.
  */
 Datum
-start_mailer(PG_FUNCTION_ARGS)
+billing_start_mailer(PG_FUNCTION_ARGS)
 {
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus status;
@@ -384,11 +384,11 @@ start_mailer(PG_FUNCTION_ARGS)
 }
 
 /*
- * stop_mailer() stops the mailer of this database (it ends its current
+ * billing_stop_mailer() stops the mailer of this database (it ends its current
  * attempt first); false when none runs.
  */
 Datum
-stop_mailer(PG_FUNCTION_ARGS)
+billing_stop_mailer(PG_FUNCTION_ARGS)
 {
 	int			running = find_mailer();
 
@@ -462,7 +462,7 @@ request_wake(void)
 
 /* wake_mailer() starts or wakes the mailer when this transaction commits */
 Datum
-wake_mailer(PG_FUNCTION_ARGS)
+billing_wake_mailer(PG_FUNCTION_ARGS)
 {
 	request_wake();
 	PG_RETURN_VOID();
@@ -470,7 +470,7 @@ wake_mailer(PG_FUNCTION_ARGS)
 
 /* notification_queued: trigger after notifications are inserted */
 Datum
-notification_queued(PG_FUNCTION_ARGS)
+billing_notification_queued(PG_FUNCTION_ARGS)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,

@@ -15,6 +15,6 @@
 #define RUN_PHASE_DONE 4
 
 extern void billing_progress_init(void);
-extern void billing_set_run_phase(int64 run_id, int64 brand_id, int phase);
+extern void billing_progress_set_phase(int64 run_id, int64 brand_id, int phase);
 
 #endif							/* BILLING_PROGRESS_H */

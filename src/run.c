@@ -47,9 +47,8 @@
 #include "run_v01.h"
 #include "search_path.h"
 #include "spi_util.h"
+#include "sql_api.h"
 
-PG_FUNCTION_INFO_V1(issue_drafts_internal);
-PG_FUNCTION_INFO_V1(run_invoice_run);
 
 /*
  * billing.report_every_brand: a session told of every brand's failed runs
@@ -99,27 +98,6 @@ check_run_work_mem(int *newval, void **extra, GucSource source)
  */
 static int	lock_timeout_ms = 10000;
 static int	health_draft_age_s = 7 * 24 * 3600;	/* read by billing.health through current_setting */
-
-/*
- * billing_sql_before_v03 is true while the database's extension SQL is
- * still 0.1 or 0.2 (between installing this library and ALTER EXTENSION
- * billing UPDATE): its document_guard then takes the advisory key
- * 'bill' + schedule id, and its fail_dead_runs tests the workers' advisory
- * run locks, so runs of this library take those keys too until the update.
- * Needs an SPI connection.
- */
-bool
-billing_sql_before_v03(void)
-{
-	bool		isnull;
-
-	/* 0.2 has billing.schedule_lock_key; 0.1 has no billing.make_drafts */
-	(void) billing_spi_exec("SELECT pg_catalog.to_regprocedure('billing.schedule_lock_key(bigint)') IS NOT NULL"
-							"    OR pg_catalog.to_regproc('billing.make_drafts') IS NULL",
-							0, NULL, NULL, NULL, true, 1,
-							SPI_OK_SELECT, "checking the extension's version");
-	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
 
 /*
  * billing_lock_rows runs a SELECT ... FOR ... that locks rows ($1 of type
@@ -205,11 +183,12 @@ schedule_label(int64 schedule_id)
  *
  * wait: wait at most billing.lock_timeout, then raise 55P03 naming the
  * schedule (or at once when billing.run_lock_wait is off); !wait: return
- * false at once when the lock is taken (SKIP LOCKED).  Needs an SPI
+ * false at once when the lock is taken (SKIP LOCKED).  api: the version
+ * of the extension's SQL that called (sql_api.h).  Needs an SPI
  * connection.
  */
 bool
-billing_lock_schedule(int64 schedule_id, bool wait)
+billing_lock_schedule(int64 schedule_id, bool wait, BillingSqlApi api)
 {
 	static const char *const lock_sql =
 		"SELECT s.id FROM billing.schedule s WHERE s.id = $1 FOR NO KEY UPDATE";
@@ -238,8 +217,11 @@ billing_lock_schedule(int64 schedule_id, bool wait)
 				 errdetail("Another run of the schedule, a change of a document of one of its buyers, or a transaction that locked the schedule's row holds it."),
 				 errhint("Try the run again later (issue_drafts catches up), or raise billing.lock_timeout; pg_locks shows who holds the row.")));
 
-	/* until ALTER EXTENSION UPDATE, also the key 0.1's and 0.2's document_guard takes */
-	if (billing_sql_before_v03())
+	/*
+	 * Called by the SQL of 0.1 or 0.2 (until ALTER EXTENSION UPDATE): also
+	 * the advisory key 'bill' + schedule id that their document_guard takes
+	 */
+	if (api < BILLING_SQL_0_3)
 	{
 		int32		c,
 					k;
@@ -256,14 +238,14 @@ billing_lock_schedule(int64 schedule_id, bool wait)
  * (schedule_label), so the code is not used.
  */
 static void
-lock_schedule(int64 schedule_id, const char *schedule_code)
+lock_schedule(int64 schedule_id, const char *schedule_code, BillingSqlApi api)
 {
 	(void) schedule_code;
-	(void) billing_lock_schedule(schedule_id, true);
+	(void) billing_lock_schedule(schedule_id, true, api);
 }
 
 /*
- * lock_buyers(buyer_ids, action) takes the locks of a bulk action on
+ * billing_lock_buyers(buyer_ids, action) takes the locks of a bulk action on
  * invoices (billing.lock_invoices, cancel_run): the rows of their buyers,
  * FOR NO KEY UPDATE in id order, so that two actions on the same buyer
  * take turns and, taking their buyers in the same order, cannot deadlock;
@@ -271,10 +253,10 @@ lock_schedule(int64 schedule_id, const char *schedule_code)
  * and invoices that refer to a buyer (FOR KEY SHARE) do not wait for it.
  * Each wait is bounded by billing.lock_timeout.
  */
-PG_FUNCTION_INFO_V1(lock_buyers);
+PG_FUNCTION_INFO_V1(billing_lock_buyers);
 
 Datum
-lock_buyers(PG_FUNCTION_ARGS)
+billing_lock_buyers(PG_FUNCTION_ARGS)
 {
 	Datum		buyer_ids = PG_GETARG_DATUM(0);
 	char	   *action = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -323,10 +305,11 @@ static const char *const run_result_columns[] = {
  * 'running' (committed, for watchers).  propagate: an error of the run is
  * re-thrown once its subtransaction is rolled back, instead of recorded
  * (the first pass of issue_drafts_run, which then starts again in a
- * transaction of its own).
+ * transaction of its own).  api: the version of the extension's SQL that
+ * called; 0.1's has no billing.make_drafts (run_v01.c).
  */
 static bool
-execute_run(int64 run_id, bool propagate)
+execute_run(int64 run_id, bool propagate, BillingSqlApi api)
 {
 	/* make_drafts(run_id, brand_id, ...): named arguments, in this order */
 	static const char *const make_drafts_sql =
@@ -348,7 +331,6 @@ execute_run(int64 run_id, bool propagate)
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	bool		isnull;
-	bool		sql_is_v01 = billing_sql_is_v01();
 
 	{
 		/* the start time is a parameter: no volatile function in the UPDATE */
@@ -375,7 +357,7 @@ execute_run(int64 run_id, bool propagate)
 			args[i] = billing_spi_column(0, run_columns[i], &isnull);
 		/* the datums are pass-by-value (int8, date, timestamptz) */
 	}
-	billing_set_run_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_PLANNING);
+	billing_progress_set_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_PLANNING);
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
@@ -392,7 +374,7 @@ execute_run(int64 run_id, bool propagate)
 		(void) set_config_option("work_mem", psprintf("%d", Min(run_work_mem, max_run_work_mem)),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-		if (sql_is_v01)
+		if (api == BILLING_SQL_0_1)
 			billing_v01_make_drafts(args);
 		else
 		{
@@ -459,7 +441,7 @@ execute_run(int64 run_id, bool propagate)
 								lengthof(fargs), types, fargs, nulls, false, 0,
 								SPI_OK_SELECT, "finishing the run");
 	}
-	billing_set_run_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_DONE);
+	billing_progress_set_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_DONE);
 	return ok;
 }
 
@@ -525,6 +507,7 @@ typedef struct SchedulePlan
 	MemoryContext resultcontext;	/* where queued[] is kept */
 	int			nqueued;
 	int64	   *queued;
+	BillingSqlApi api;
 } SchedulePlan;
 
 static void
@@ -534,7 +517,7 @@ plan_schedule(void *arg)
 	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		args[2] = {Int64GetDatum(plan->schedule_id), TimestampTzGetDatum(plan->as_of)};
 
-	lock_schedule(plan->schedule_id, plan->schedule_code);
+	lock_schedule(plan->schedule_id, plan->schedule_code, plan->api);
 	/* planned after the lock, so a run made meanwhile is seen */
 	(void) billing_spi_exec("SELECT run_id FROM billing.plan_scheduled_runs(schedule_id => $1, as_of => $2) AS run_id",
 							2, types, args, NULL, false, 0,
@@ -554,6 +537,7 @@ typedef struct QueuedRun
 {
 	int64		run_id;
 	bool		propagate;
+	BillingSqlApi api;
 } QueuedRun;
 
 static void
@@ -561,7 +545,7 @@ execute_queued_run(void *arg)
 {
 	QueuedRun  *run = (QueuedRun *) arg;
 
-	execute_run(run->run_id, run->propagate);
+	execute_run(run->run_id, run->propagate, run->api);
 }
 
 /* what record_failure records, and the run id it gives back */
@@ -637,7 +621,7 @@ propagate_schedule_error(ErrorData *error)
 }
 
 static ArrayType *
-issue_all(TimestampTz as_of, bool propagate)
+issue_all(TimestampTz as_of, bool propagate, BillingSqlApi api)
 {
 	MemoryContext callcontext = CurrentMemoryContext;
 	int64	   *schedule_ids;
@@ -673,9 +657,9 @@ issue_all(TimestampTz as_of, bool propagate)
 
 	for (int i = 0; i < nschedules; i++)
 	{
-		SchedulePlan plan = {schedule_ids[i], schedule_codes[i], as_of, callcontext, 0, NULL};
+		SchedulePlan plan = {schedule_ids[i], schedule_codes[i], as_of, callcontext, 0, NULL, api};
 		ErrorData  *error;
-		int64		failed_run;
+		int64		failed_run[1];	/* the queue of a schedule whose planning failed */
 
 		CHECK_FOR_INTERRUPTS();
 		error = run_isolated(plan_schedule, &plan);
@@ -684,18 +668,18 @@ issue_all(TimestampTz as_of, bool propagate)
 		if (error != NULL)
 		{
 			/* nothing was planned: the schedule's failed run is a new row */
-			failed_run = schedule_failed(schedule_ids[i], schedule_codes[i], 0, as_of, error);
-			if (failed_run == 0)
+			failed_run[0] = schedule_failed(schedule_ids[i], schedule_codes[i], 0, as_of, error);
+			if (failed_run[0] == 0)
 				continue;
-			plan.queued = &failed_run;
-			plan.nqueued = 1;
+			plan.queued = failed_run;
+			plan.nqueued = lengthof(failed_run);
 		}
 		for (int j = 0; j < plan.nqueued; j++)
 		{
 			if (error == NULL)
 			{
 				/* the run's own failures are recorded by execute_run */
-				QueuedRun	run = {plan.queued[j], propagate};
+				QueuedRun	run = {plan.queued[j], propagate, api};
 				ErrorData  *run_error = run_isolated(execute_queued_run, &run);
 
 				if (run_error != NULL && propagate)
@@ -720,16 +704,30 @@ issue_all(TimestampTz as_of, bool propagate)
 }
 
 /*
- * issue_drafts_internal(as_of): issue_all, every failure recorded as its
- * schedule's failed run in this transaction.  What 0.2's issue_drafts
- * calls, and what the committed second pass of issue_drafts_run executes
- * in its background worker.
+ * billing_issue_drafts_internal(as_of): issue_all, every failure recorded
+ * as its schedule's failed run in this transaction.  What the committed
+ * second pass of issue_drafts_run executes in its background worker.
  */
+PG_FUNCTION_INFO_V1(billing_issue_drafts_internal);
+
+Datum
+billing_issue_drafts_internal(PG_FUNCTION_ARGS)
+{
+	refuse_snapshot_isolation();
+	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false, BILLING_SQL_0_3));
+}
+
+/*
+ * issue_drafts_internal: the same, for the released 0.1/0.2 scripts
+ * (frozen; their issue_drafts calls it), which share the symbol
+ */
+PG_FUNCTION_INFO_V1(issue_drafts_internal);
+
 Datum
 issue_drafts_internal(PG_FUNCTION_ARGS)
 {
 	refuse_snapshot_isolation();
-	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false));
+	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false, billing_released_sql_api()));
 }
 
 /* fail_dead_runs calls billing.fail_dead_runs() (dead_runs.sql) */
@@ -747,7 +745,7 @@ fail_dead_runs(void)
 }
 
 /*
- * issue_drafts_run(as_of, raise_on_failure): what billing.issue_drafts
+ * billing_issue_drafts_run(as_of, raise_on_failure): what billing.issue_drafts
  * does, and how a failed run is both committed and an error (issue 12).
  *
  * Without raise_on_failure: billing.fail_dead_runs, then issue_all in
@@ -764,7 +762,7 @@ fail_dead_runs(void)
  * the healthy schedules' drafts and the failed runs stay committed.
  * Returns the ids of the runs made (by the worker, after a failure).
  */
-PG_FUNCTION_INFO_V1(issue_drafts_run);
+PG_FUNCTION_INFO_V1(billing_issue_drafts_run);
 
 /* the first pass: fail_dead_runs and issue_all, the first error re-thrown */
 typedef struct FirstPass
@@ -779,11 +777,11 @@ first_pass(void *arg)
 	FirstPass  *pass = (FirstPass *) arg;
 
 	fail_dead_runs();
-	pass->result = issue_all(pass->as_of, true);
+	pass->result = issue_all(pass->as_of, true, BILLING_SQL_0_3);
 }
 
 Datum
-issue_drafts_run(PG_FUNCTION_ARGS)
+billing_issue_drafts_run(PG_FUNCTION_ARGS)
 {
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(0);
 	bool		raise_on_failure = PG_GETARG_BOOL(1);
@@ -796,7 +794,7 @@ issue_drafts_run(PG_FUNCTION_ARGS)
 	if (!raise_on_failure)
 	{
 		fail_dead_runs();
-		PG_RETURN_ARRAYTYPE_P(issue_all(as_of, false));
+		PG_RETURN_ARRAYTYPE_P(issue_all(as_of, false, BILLING_SQL_0_3));
 	}
 
 	schedule_error_propagated = false;
@@ -816,13 +814,12 @@ issue_drafts_run(PG_FUNCTION_ARGS)
 }
 
 /*
- * run_invoice_run(run_id) executes one queued run (a rerun) under its
+ * invoice_run(run_id, api) executes one queued run (a rerun) under its
  * schedule's lock; returns whether it completed.
  */
-Datum
-run_invoice_run(PG_FUNCTION_ARGS)
+static bool
+invoice_run(int64 run_id, BillingSqlApi api)
 {
-	int64		run_id = PG_GETARG_INT64(0);
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(run_id)};
 	int64		schedule_id;
@@ -845,21 +842,39 @@ run_invoice_run(PG_FUNCTION_ARGS)
 	schedule_id = DatumGetInt64(billing_spi_column(0, "schedule_id", &isnull));
 	schedule_code = TextDatumGetCString(billing_spi_column(0, "schedule_code", &isnull));
 
-	lock_schedule(schedule_id, schedule_code);
-	ok = execute_run(run_id, false);
+	lock_schedule(schedule_id, schedule_code, api);
+	ok = execute_run(run_id, false, api);
 	billing_unpin_search_path(search_path_level);
 	SPI_finish();
-	PG_RETURN_BOOL(ok);
+	return ok;
+}
+
+/* billing_run_invoice_run(run_id): invoice_run, called by this version's SQL */
+PG_FUNCTION_INFO_V1(billing_run_invoice_run);
+
+Datum
+billing_run_invoice_run(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(invoice_run(PG_GETARG_INT64(0), BILLING_SQL_0_3));
+}
+
+/* run_invoice_run: the same, for the released 0.1/0.2 scripts (frozen) */
+PG_FUNCTION_INFO_V1(run_invoice_run);
+
+Datum
+run_invoice_run(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(invoice_run(PG_GETARG_INT64(0), billing_released_sql_api()));
 }
 
 /*
- * server_log(message): a LOG line for the server log only, never sent to the
+ * billing_server_log(message): a LOG line for the server log only, never sent to the
  * client whatever its client_min_messages (it may name every brand's runs)
  */
-PG_FUNCTION_INFO_V1(server_log);
+PG_FUNCTION_INFO_V1(billing_server_log);
 
 Datum
-server_log(PG_FUNCTION_ARGS)
+billing_server_log(PG_FUNCTION_ARGS)
 {
 	ereport(LOG_SERVER_ONLY,
 			(errmsg("%s", text_to_cstring(PG_GETARG_TEXT_PP(0)))));
@@ -867,15 +882,15 @@ server_log(PG_FUNCTION_ARGS)
 }
 
 /*
- * raise_error(sqlstate, message, detail, hint): an ERROR without the
+ * billing_raise_error(sqlstate, message, detail, hint): an ERROR without the
  * CONTEXT lines of the internal functions and queries it is raised from
  * (the error context stack is left out for it): what an API function
  * raises for its caller, who wrote none of those frames.
  */
-PG_FUNCTION_INFO_V1(raise_error);
+PG_FUNCTION_INFO_V1(billing_raise_error);
 
 Datum
-raise_error(PG_FUNCTION_ARGS)
+billing_raise_error(PG_FUNCTION_ARGS)
 {
 	char	   *sqlstate = PG_ARGISNULL(0) ? "P0001" : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *message = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));

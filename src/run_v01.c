@@ -25,6 +25,7 @@
 #include "run_v01.h"
 #include "search_path.h"
 #include "spi_util.h"
+#include "sql_api.h"
 
 #define DRAFTS_CTES \
 "WITH cfg AS (" \
@@ -125,19 +126,25 @@ static Oid	v01_argtypes[V01_NARGS] = {INT8OID, INT8OID, INT8OID, DATEOID, DATEOI
 TIMESTAMPTZOID, DATEOID, DATEOID, INT8OID};
 
 /*
- * billing_sql_is_v01 is true when the database's extension SQL is still
- * version 0.1 (it has no billing.make_drafts).
+ * billing_released_sql_api tells which released scripts call an entry
+ * point they share (sql_api.h): 0.1's SQL has no billing.make_drafts,
+ * 0.2's has.  Only the symbols of the released scripts ask; the SQL of
+ * 0.3 calls symbols of its own.
  */
-bool
-billing_sql_is_v01(void)
+BillingSqlApi
+billing_released_sql_api(void)
 {
 	bool		isnull;
+	bool		is_v01;
 
+	SPI_connect();
 	(void) billing_spi_exec("SELECT pg_catalog.to_regproc('billing.make_drafts') IS NULL",
 							0, NULL, NULL, NULL, true, 1,
 							SPI_OK_SELECT, "checking the extension's version");
 	billing_spi_require_rows(1, "checking the extension's version");
-	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	is_v01 = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return is_v01 ? BILLING_SQL_0_1 : BILLING_SQL_0_2;
 }
 
 /*
@@ -190,6 +197,7 @@ billing_v01_make_drafts(Datum *args8)
 /*
  * preview_drafts is billing.preview_drafts of version 0.1 (a C function
  * there; SQL since 0.2): the drafts a run of the period would make now.
+ * Only the released 0.1 script declares it.
  */
 PG_FUNCTION_INFO_V1(preview_drafts);
 

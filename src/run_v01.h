@@ -7,7 +7,6 @@
 #ifndef BILLING_RUN_V01_H
 #define BILLING_RUN_V01_H
 
-extern bool billing_sql_is_v01(void);
 extern void billing_v01_lock_key(int64 schedule_id, int32 *lock_class, int32 *lock_key);
 extern void billing_v01_make_drafts(Datum *args8);
 

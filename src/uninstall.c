@@ -25,7 +25,7 @@
 #include "spi_util.h"
 #include "uninstall.h"
 
-PG_FUNCTION_INFO_V1(refuse_drop_with_invoices);
+PG_FUNCTION_INFO_V1(billing_refuse_drop_with_invoices);
 
 /* billing.allow_drop: a superuser's consent to drop the extension's rows */
 static bool allow_drop = false;
@@ -78,12 +78,12 @@ drops_extension(Node *parsetree, Oid schema, Oid owner)
 }
 
 /*
- * refuse_drop_with_invoices(): the ddl_command_start event trigger.  Only
+ * billing_refuse_drop_with_invoices(): the ddl_command_start event trigger.  Only
  * a role that may drop the extension is told why it may not: anyone else
  * gets PostgreSQL's own permission error, and learns no count.
  */
 Datum
-refuse_drop_with_invoices(PG_FUNCTION_ARGS)
+billing_refuse_drop_with_invoices(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	Oid			extension;

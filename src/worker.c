@@ -60,8 +60,10 @@
 #include "run.h"
 #include "search_path.h"
 #include "spi_util.h"
+#include "sql_api.h"
 #include "worker.h"
 
+PG_FUNCTION_INFO_V1(billing_start_run_worker);
 PG_FUNCTION_INFO_V1(start_run_worker);
 PG_FUNCTION_INFO_V1(try_lock_run);
 PGDLLEXPORT void billing_run_worker_main(Datum main_arg);
@@ -84,6 +86,8 @@ typedef struct RunWorkerArgs
 	/* the role the request was made as (SET ROLE, SECURITY DEFINER) */
 	Oid			role_oid;
 	TransactionId requester_xid;
+	/* the version of the extension's SQL that asked for the run */
+	BillingSqlApi api;
 } RunWorkerArgs;
 
 StaticAssertDecl(sizeof(RunWorkerArgs) <= BGW_EXTRALEN, "RunWorkerArgs must fit in bgw_extra");
@@ -155,14 +159,14 @@ worker_names_run(pid_t pid, int64 run_id)
 }
 
 /*
- * live_run_workers() returns the background workers of runs now, with the
+ * billing_live_run_workers() returns the background workers of runs now, with the
  * run each names (live_workers): how billing.fail_dead_runs tells a live
  * run from a dead one.
  */
-PG_FUNCTION_INFO_V1(live_run_workers);
+PG_FUNCTION_INFO_V1(billing_live_run_workers);
 
 Datum
-live_run_workers(PG_FUNCTION_ARGS)
+billing_live_run_workers(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int64	   *run_ids;
@@ -266,16 +270,16 @@ fail_unstarted_run(int64 run_id, const char *reason)
 }
 
 /*
- * start_run_worker(run_id) starts the background worker of a queued run
- * and returns once the worker names the run in its activity, so that the
- * run is never seen queued without a live worker or a recorded failure.
- * A brand over its cap of background runs is refused with an error; a run
- * that cannot get a worker is marked failed here, with the reason.
+ * start_worker_of_run(run_id, api) starts the background worker of a
+ * queued run and returns once the worker names the run in its activity,
+ * so that the run is never seen queued without a live worker or a
+ * recorded failure.  A brand over its cap of background runs is refused
+ * with an error; a run that cannot get a worker is marked failed here,
+ * with the reason.
  */
-Datum
-start_run_worker(PG_FUNCTION_ARGS)
+static void
+start_worker_of_run(int64 run_id, BillingSqlApi api)
 {
-	int64		run_id = PG_GETARG_INT64(0);
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus status;
@@ -289,6 +293,7 @@ start_run_worker(PG_FUNCTION_ARGS)
 	args.role_oid = GetUserId();
 	/* the run row was inserted by this transaction, so it has an xid */
 	args.requester_xid = GetTopTransactionId();
+	args.api = api;
 
 	/*
 	 * The worker logs in as the role that logged in here and then acts as
@@ -308,7 +313,7 @@ start_run_worker(PG_FUNCTION_ARGS)
 						   psprintf("no background worker can run it: role \"%s\" is not permitted to log in "
 									"(call rerun_invoice_run with background => false)",
 									GetUserNameFromId(args.login_oid, false)));
-		PG_RETURN_VOID();
+		return;
 	}
 
 	billing_dynamic_worker(&worker, "billing_run_worker_main", "billing invoice run");
@@ -322,7 +327,7 @@ start_run_worker(PG_FUNCTION_ARGS)
 						   psprintf("no background worker could be started: all %d worker slots are in use "
 									"(raise max_worker_processes, or call rerun_invoice_run with background => false)",
 									max_worker_processes));
-		PG_RETURN_VOID();
+		return;
 	}
 
 	status = WaitForBackgroundWorkerStartup(handle, &pid);
@@ -345,6 +350,21 @@ start_run_worker(PG_FUNCTION_ARGS)
 		fail_unstarted_run(run_id,
 						   "its background worker exited before it took the run "
 						   "(see the server log: it could not connect, or was terminated)");
+}
+
+/* billing_start_run_worker(run_id): start_worker_of_run, for this version's SQL */
+Datum
+billing_start_run_worker(PG_FUNCTION_ARGS)
+{
+	start_worker_of_run(PG_GETARG_INT64(0), BILLING_SQL_0_3);
+	PG_RETURN_VOID();
+}
+
+/* start_run_worker: the same, for the released 0.1/0.2 scripts (frozen) */
+Datum
+start_run_worker(PG_FUNCTION_ARGS)
+{
+	start_worker_of_run(PG_GETARG_INT64(0), billing_released_sql_api());
 	PG_RETURN_VOID();
 }
 
@@ -352,7 +372,7 @@ start_run_worker(PG_FUNCTION_ARGS)
  * try_lock_run(run_id) takes 0.2's advisory run lock of a run until the
  * end of the transaction if nobody holds it.  Only the SQL of 0.2 calls
  * it (its fail_dead_runs), until ALTER EXTENSION UPDATE; 0.3 has no
- * billing.try_lock_run.
+ * billing.try_lock_run.  A symbol of the released 0.2 script only.
  */
 Datum
 try_lock_run(PG_FUNCTION_ARGS)
@@ -495,7 +515,7 @@ handle_sigterm(SIGNAL_ARGS)
  * document change that comes between the two is waited for, bounded too.
  */
 static int
-start_under_lock(int64 run_id, int64 schedule_id, bool wait)
+start_under_lock(int64 run_id, int64 schedule_id, bool wait, BillingSqlApi api)
 {
 	Oid			types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
 	Datum		values[3];
@@ -503,7 +523,7 @@ start_under_lock(int64 run_id, int64 schedule_id, bool wait)
 	int			api_write_level;
 
 	api_write_level = billing_worker_xact_begin();
-	if (billing_lock_schedule(schedule_id, wait))
+	if (billing_lock_schedule(schedule_id, wait, api))
 	{
 		/* the start time is a parameter: no volatile function in the UPDATE */
 		values[0] = Int64GetDatum(run_id);
@@ -527,7 +547,7 @@ start_under_lock(int64 run_id, int64 schedule_id, bool wait)
  * run queued), marks the run running, and executes it.
  */
 static void
-do_run(int64 run_id, TransactionId requester_xid)
+do_run(int64 run_id, TransactionId requester_xid, BillingSqlApi api)
 {
 	int64		schedule_id = 0;
 	int			started;
@@ -549,7 +569,7 @@ do_run(int64 run_id, TransactionId requester_xid)
 	 * change holds it, say so (committed) and wait, at most
 	 * billing.lock_timeout: cancel_run can cancel the run until it starts.
 	 */
-	started = start_under_lock(run_id, schedule_id, false);
+	started = start_under_lock(run_id, schedule_id, false, api);
 	if (started < 0)
 	{
 		run_sql("INSERT INTO billing.run_log (run_id, level, message)"
@@ -557,7 +577,7 @@ do_run(int64 run_id, TransactionId requester_xid)
 				" waiting for the schedule''s lock')",
 				run_id, NULL, NULL);
 		report_activity(run_id, "waiting for its schedule's lock");
-		started = start_under_lock(run_id, schedule_id, true);
+		started = start_under_lock(run_id, schedule_id, true, api);
 	}
 	if (started != 1)
 		return;					/* cancelled while it waited */
@@ -567,23 +587,17 @@ do_run(int64 run_id, TransactionId requester_xid)
 }
 
 /*
- * take_v02_run_lock: while the database's SQL is older than 0.3, its
- * fail_dead_runs tells a live worker by 0.2's advisory run lock, so the
- * worker holds it for as long as it lives, as 0.2's did.
+ * take_v02_run_lock: for a run asked for by SQL older than 0.3, whose
+ * fail_dead_runs tells a live worker by 0.2's advisory run lock, the
+ * worker holds that lock for as long as it lives, as 0.2's did.
  */
 static void
-take_v02_run_lock(int64 run_id)
+take_v02_run_lock(int64 run_id, BillingSqlApi api)
 {
-	bool		before_v03;
-
+	if (api >= BILLING_SQL_0_3)
+		return;
 	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	before_v03 = billing_sql_before_v03();
-	SPI_finish();
-	PopActiveSnapshot();
-	if (before_v03)
-		(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
+	(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
 	CommitTransactionCommand();
 }
 
@@ -611,13 +625,13 @@ billing_run_worker_main(Datum main_arg)
 	/* the activity is how others know the run is alive: never off here */
 	SetConfigOption("track_activities", "on", PGC_SUSET, PGC_S_OVERRIDE);
 
-	take_v02_run_lock(run_id);
+	take_v02_run_lock(run_id, args.api);
 	/* from here until this process exits, its activity names the run */
 	report_activity(run_id, "waiting for its request to commit");
 
 	PG_TRY();
 	{
-		do_run(run_id, args.requester_xid);
+		do_run(run_id, args.requester_xid, args.api);
 	}
 	PG_CATCH();
 	{

@@ -15,7 +15,7 @@
 ------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION billing.calling_role() RETURNS regrole
-	AS 'MODULE_PATHNAME', 'calling_role' LANGUAGE C STABLE PARALLEL RESTRICTED;
+	AS 'MODULE_PATHNAME', 'billing_calling_role' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION billing.calling_role() IS
 	'the role that called into billing: current_user outside any SECURITY DEFINER function (login, SET ROLE, SET SESSION AUTHORIZATION)';
 
