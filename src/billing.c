@@ -3,9 +3,17 @@
  *	  Module entry point of the billing extension.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
 #include "utils/guc.h"
+
+#include "error_context.h"
+#include "guard.h"
+#include "mailer.h"
+#include "progress.h"
+#include "run.h"
+#include "uninstall.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 

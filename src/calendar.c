@@ -7,19 +7,23 @@
  *	  the daterange [previous cut-off + 1, cut-off + 1).
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "funcapi.h"
 #include "catalog/pg_type.h"
 #include "utils/date.h"
 #include "utils/datetime.h"
 #include "utils/rangetypes.h"
 
-PG_FUNCTION_INFO_V1(cutoff_on_or_after);
-PG_FUNCTION_INFO_V1(period_of);
-PG_FUNCTION_INFO_V1(last_closed_period);
-PG_FUNCTION_INFO_V1(cutoffs);
-PG_FUNCTION_INFO_V1(due_date);
+#include "calendar.h"
+#include "sql_api.h"
+
+PG_FUNCTION_INFO_V1(billing_cutoff_on_or_after);
+PG_FUNCTION_INFO_V1(billing_period_of);
+PG_FUNCTION_INFO_V1(billing_last_closed_period);
+PG_FUNCTION_INFO_V1(billing_cutoffs);
+PG_FUNCTION_INFO_V1(billing_due_date);
 
 /* days_in_month of a proleptic Gregorian month, year as j2date gives it */
 static inline int
@@ -227,7 +231,7 @@ make_period(FunctionCallInfo fcinfo, int previous_jd, int cutoff_jd)
 }
 
 Datum
-cutoff_on_or_after(PG_FUNCTION_ARGS)
+billing_cutoff_on_or_after(PG_FUNCTION_ARGS)
 {
 	Cycle		c = check_cycle(PG_GETARG_CYCLE(0));
 	int			jd = date_to_jd(PG_GETARG_DATEADT(1), "a cut-off");
@@ -236,7 +240,7 @@ cutoff_on_or_after(PG_FUNCTION_ARGS)
 }
 
 Datum
-period_of(PG_FUNCTION_ARGS)
+billing_period_of(PG_FUNCTION_ARGS)
 {
 	Cycle		c = check_cycle(PG_GETARG_CYCLE(0));
 	int			jd = date_to_jd(PG_GETARG_DATEADT(1), "a billing period");
@@ -246,7 +250,7 @@ period_of(PG_FUNCTION_ARGS)
 }
 
 Datum
-last_closed_period(PG_FUNCTION_ARGS)
+billing_last_closed_period(PG_FUNCTION_ARGS)
 {
 	Cycle		c = check_cycle(PG_GETARG_CYCLE(0));
 	int			jd = date_to_jd(PG_GETARG_DATEADT(1), "a closed billing period");
@@ -264,7 +268,7 @@ typedef struct CutoffsState
 } CutoffsState;
 
 Datum
-cutoffs(PG_FUNCTION_ARGS)
+billing_cutoffs(PG_FUNCTION_ARGS)
 {
 	FuncCallContext *funcctx;
 	CutoffsState *state;
@@ -301,7 +305,7 @@ cutoffs(PG_FUNCTION_ARGS)
 }
 
 Datum
-due_date(PG_FUNCTION_ARGS)
+billing_due_date(PG_FUNCTION_ARGS)
 {
 	DueRule		r = PG_GETARG_DUE_RULE(0);
 	int			cutoff_jd = date_to_jd(PG_GETARG_DATEADT(1), "a payment due date");
@@ -311,3 +315,14 @@ due_date(PG_FUNCTION_ARGS)
 		elog(ERROR, "corrupt billing.due_rule value %d", r);
 	PG_RETURN_DATEADT(jd_to_date(due_date_jd(r, cutoff_jd, invoice_jd), "the payment due date"));
 }
+
+/*
+ * The symbols of the released 0.1/0.2 scripts (src/sql/released/, frozen),
+ * which call this library until ALTER EXTENSION billing UPDATE: thin
+ * wrappers of the billing_ symbols that this version's SQL declares.
+ */
+BILLING_RELEASED_SYMBOL(cutoff_on_or_after, billing_cutoff_on_or_after);
+BILLING_RELEASED_SYMBOL(period_of, billing_period_of);
+BILLING_RELEASED_SYMBOL(last_closed_period, billing_last_closed_period);
+BILLING_RELEASED_SYMBOL(cutoffs, billing_cutoffs);
+BILLING_RELEASED_SYMBOL(due_date, billing_due_date);

@@ -22,8 +22,9 @@
  *	  never waits for ever on a lock its waiting caller holds.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -42,6 +43,12 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+
+#include "committed.h"
+#include "run.h"
+#include "search_path.h"
+#include "spi_util.h"
+#include "worker.h"
 
 PGDLLEXPORT void billing_commit_worker_main(Datum main_arg);
 
@@ -178,15 +185,15 @@ billing_commit_issue(TimestampTz as_of, int lock_timeout_ms)
 }
 
 /*
- * commit_failed_run(run jsonb as text): writes the failed
+ * billing_commit_failed_run(run jsonb as text): writes the failed
  * run (a row of billing.invoice_run as jsonb, as this session saw it
  * before rolling it back) with its log line and mails, in a worker's
  * transaction; returns its id.
  */
-PG_FUNCTION_INFO_V1(commit_failed_run);
+PG_FUNCTION_INFO_V1(billing_commit_failed_run);
 
 Datum
-commit_failed_run(PG_FUNCTION_ARGS)
+billing_commit_failed_run(PG_FUNCTION_ARGS)
 {
 	char	   *run = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	dsm_segment *segment;
@@ -232,13 +239,13 @@ worker_statement(CommittedWork *work, const char *sql, Oid argtype, Datum arg,
 				 void (*keep) (CommittedWork *work, Datum result))
 {
 	int			api_write_level;
-	int			rc;
+	const char *what = psprintf("\"%s\"", sql);
 
 	api_write_level = billing_worker_xact_begin();
 	pgstat_report_activity(STATE_RUNNING, sql);
-	rc = SPI_execute_with_args(sql, argtype == InvalidOid ? 0 : 1, &argtype, &arg, NULL, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "billing: \"%s\" failed: %s", sql, SPI_result_code_string(rc));
+	(void) billing_spi_exec(sql, argtype == InvalidOid ? 0 : 1, &argtype, &arg, NULL, false, 0,
+							SPI_OK_SELECT, what);
+	billing_spi_require_rows(1, what);
 	if (keep)
 	{
 		bool		isnull;

@@ -6,9 +6,14 @@
  *	  | yearly:1..363 | yearly:eoy
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "libpq/pqformat.h"
+
+#include "cycle.h"
+#include "textform.h"
+#include "sql_api.h"
 
 #define CYCLE_FORMS_HINT \
 	"Valid forms are daily, weekly:mon ... weekly:sun (or weekly:1 ... weekly:7), " \
@@ -23,10 +28,10 @@ static const char *const weekday_long[7] = {
 	"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"
 };
 
-PG_FUNCTION_INFO_V1(cycle_in);
-PG_FUNCTION_INFO_V1(cycle_out);
-PG_FUNCTION_INFO_V1(cycle_recv);
-PG_FUNCTION_INFO_V1(cycle_send);
+PG_FUNCTION_INFO_V1(billing_cycle_in);
+PG_FUNCTION_INFO_V1(billing_cycle_out);
+PG_FUNCTION_INFO_V1(billing_cycle_recv);
+PG_FUNCTION_INFO_V1(billing_cycle_send);
 
 /* cycle_syntax_error reports text that is not a cycle form at all */
 static void
@@ -89,7 +94,7 @@ parse_weekday(FormScanner *s, const char *input)
 }
 
 Datum
-cycle_in(PG_FUNCTION_ARGS)
+billing_cycle_in(PG_FUNCTION_ARGS)
 {
 	const char *input = PG_GETARG_CSTRING(0);
 	FormScanner s = {input};
@@ -184,7 +189,7 @@ cycle_format(Cycle c, char *buf, size_t len)
 }
 
 Datum
-cycle_out(PG_FUNCTION_ARGS)
+billing_cycle_out(PG_FUNCTION_ARGS)
 {
 	Cycle		c = PG_GETARG_CYCLE(0);
 	char		buf[32];
@@ -194,14 +199,24 @@ cycle_out(PG_FUNCTION_ARGS)
 }
 
 Datum
-cycle_recv(PG_FUNCTION_ARGS)
+billing_cycle_recv(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_CYCLE(form_recv_int32((StringInfo) PG_GETARG_POINTER(0), "billing.cycle",
 									cycle_is_valid));
 }
 
 Datum
-cycle_send(PG_FUNCTION_ARGS)
+billing_cycle_send(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BYTEA_P(form_send_int32(PG_GETARG_CYCLE(0)));
 }
+
+/*
+ * The symbols of the released 0.1/0.2 scripts (src/sql/released/, frozen),
+ * which call this library until ALTER EXTENSION billing UPDATE: thin
+ * wrappers of the billing_ symbols that this version's SQL declares.
+ */
+BILLING_RELEASED_SYMBOL(cycle_in, billing_cycle_in);
+BILLING_RELEASED_SYMBOL(cycle_out, billing_cycle_out);
+BILLING_RELEASED_SYMBOL(cycle_recv, billing_cycle_recv);
+BILLING_RELEASED_SYMBOL(cycle_send, billing_cycle_send);

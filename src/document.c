@@ -7,8 +7,9 @@
  *	  them, and each refusal names the bad value and says what to do.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "datatype/timestamp.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
@@ -16,12 +17,13 @@
 #include "utils/datetime.h"
 #include "utils/fmgrprotos.h"
 #include "utils/numeric.h"
+#include "sql_api.h"
 
-PG_FUNCTION_INFO_V1(check_document);
-PG_FUNCTION_INFO_V1(check_finite);
-PG_FUNCTION_INFO_V1(check_length);
-PG_FUNCTION_INFO_V1(check_document_limits);
-PG_FUNCTION_INFO_V1(check_amount_limit);
+PG_FUNCTION_INFO_V1(billing_check_document);
+PG_FUNCTION_INFO_V1(billing_check_finite);
+PG_FUNCTION_INFO_V1(billing_check_length);
+PG_FUNCTION_INFO_V1(billing_check_document_limits);
+PG_FUNCTION_INFO_V1(billing_check_amount_limit);
 
 /* how much of an over-long value an error message quotes */
 #define QUOTED_PREFIX_CHARS 20
@@ -69,7 +71,7 @@ require_finite(Datum n, const char *what)
 }
 
 Datum
-check_document(PG_FUNCTION_ARGS)
+billing_check_document(PG_FUNCTION_ARGS)
 {
 	char	   *kind;
 	bool		known = false;
@@ -134,13 +136,13 @@ check_document(PG_FUNCTION_ARGS)
 }
 
 /*
- * check_finite(amount numeric, what text, whose text): true, or an error
+ * billing_check_finite(amount numeric, what text, whose text): true, or an error
  * when the amount is NaN or +-Infinity, naming it as "<what> "<whose>"" (the
  * billing balance of buyer "B1").  NULL passes: NOT NULL constraints report
  * that.
  */
 Datum
-check_finite(PG_FUNCTION_ARGS)
+billing_check_finite(PG_FUNCTION_ARGS)
 {
 	const char *what;
 
@@ -156,13 +158,13 @@ check_finite(PG_FUNCTION_ARGS)
 }
 
 /*
- * check_length(value text, max_chars integer, what text): true, or an error
+ * billing_check_length(value text, max_chars integer, what text): true, or an error
  * when the value has more than max_chars characters, naming the limit and
  * quoting the start of the value (a 1 MB reference would otherwise fail
  * only at the index, with "index row size exceeds maximum").  NULL passes.
  */
 Datum
-check_length(PG_FUNCTION_ARGS)
+billing_check_length(PG_FUNCTION_ARGS)
 {
 	text	   *value;
 	int32		max_chars;
@@ -255,13 +257,13 @@ date_text(DateADT d)
 }
 
 /*
- * check_document_limits(reference text, document_date date, amount numeric,
+ * billing_check_document_limits(reference text, document_date date, amount numeric,
  * tax_rate numeric): true, or an error naming the document by its reference
  * and the value out of range.  NULLs pass (NOT NULL reports them), and so
  * do NaN and Infinity (document_rules reports them, with its own words).
  */
 Datum
-check_document_limits(PG_FUNCTION_ARGS)
+billing_check_document_limits(PG_FUNCTION_ARGS)
 {
 	const char *reference = PG_ARGISNULL(0) ? "?" : text_to_cstring(PG_GETARG_TEXT_PP(0));
 
@@ -308,13 +310,13 @@ check_document_limits(PG_FUNCTION_ARGS)
 }
 
 /*
- * check_amount_limit(amount numeric, what text, whose text): true, or an
+ * billing_check_amount_limit(amount numeric, what text, whose text): true, or an
  * error when |amount| is 10^15 or more, naming it as "<what> "<whose>""
  * (the billing balance of buyer "B1").  NULL, NaN and Infinity pass:
  * NOT NULL and check_finite report those.
  */
 Datum
-check_amount_limit(PG_FUNCTION_ARGS)
+billing_check_amount_limit(PG_FUNCTION_ARGS)
 {
 	const char *what;
 
@@ -333,3 +335,12 @@ check_amount_limit(PG_FUNCTION_ARGS)
 			 errhint("Check the amounts recorded for it: no single balance can reach a quadrillion in the currency's units.")));
 	PG_RETURN_BOOL(false);		/* not reached */
 }
+
+/*
+ * The symbols of the released 0.1/0.2 scripts (src/sql/released/, frozen),
+ * which call this library until ALTER EXTENSION billing UPDATE: thin
+ * wrappers of the billing_ symbols that this version's SQL declares.
+ */
+BILLING_RELEASED_SYMBOL(check_document, billing_check_document);
+BILLING_RELEASED_SYMBOL(check_finite, billing_check_finite);
+BILLING_RELEASED_SYMBOL(check_length, billing_check_length);

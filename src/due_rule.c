@@ -9,21 +9,26 @@
  *	  Also the seed's rules for which due rules fit a monthly cycle.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "libpq/pqformat.h"
+
+#include "calendar.h"
+#include "textform.h"
+#include "sql_api.h"
 
 #define DUE_RULE_FORMS_HINT \
 	"Valid forms are net:N (N = 0 ... 365 days after the invoice date, NET30 is net:30), " \
 	"month+N:D (day D = 1 ... 30 of the month N = 0 ... 12 months after the cut-off, e.g. month+2:10) " \
 	"and month+N:eom (or month+N:31, e.g. month+1:eom)."
 
-PG_FUNCTION_INFO_V1(due_rule_in);
-PG_FUNCTION_INFO_V1(due_rule_out);
-PG_FUNCTION_INFO_V1(due_rule_recv);
-PG_FUNCTION_INFO_V1(due_rule_send);
-PG_FUNCTION_INFO_V1(due_rule_fits);
-PG_FUNCTION_INFO_V1(due_rule_require_fit);
+PG_FUNCTION_INFO_V1(billing_due_rule_in);
+PG_FUNCTION_INFO_V1(billing_due_rule_out);
+PG_FUNCTION_INFO_V1(billing_due_rule_recv);
+PG_FUNCTION_INFO_V1(billing_due_rule_send);
+PG_FUNCTION_INFO_V1(billing_due_rule_fits);
+PG_FUNCTION_INFO_V1(billing_due_rule_require_fit);
 
 /* due_rule_syntax_error reports text that is not a due rule form at all */
 static void
@@ -55,7 +60,7 @@ due_rule_is_valid(DueRule r)
 }
 
 Datum
-due_rule_in(PG_FUNCTION_ARGS)
+billing_due_rule_in(PG_FUNCTION_ARGS)
 {
 	const char *input = PG_GETARG_CSTRING(0);
 	FormScanner s = {input};
@@ -138,7 +143,7 @@ due_rule_format(DueRule r, char *buf, size_t len)
 }
 
 Datum
-due_rule_out(PG_FUNCTION_ARGS)
+billing_due_rule_out(PG_FUNCTION_ARGS)
 {
 	char		buf[32];
 
@@ -147,14 +152,14 @@ due_rule_out(PG_FUNCTION_ARGS)
 }
 
 Datum
-due_rule_recv(PG_FUNCTION_ARGS)
+billing_due_rule_recv(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_DATUM(DueRuleGetDatum(form_recv_int32((StringInfo) PG_GETARG_POINTER(0),
 													"billing.due_rule", due_rule_is_valid)));
 }
 
 Datum
-due_rule_send(PG_FUNCTION_ARGS)
+billing_due_rule_send(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BYTEA_P(form_send_int32(PG_GETARG_DUE_RULE(0)));
 }
@@ -181,7 +186,7 @@ due_rule_misfit(Cycle c, DueRule r, int *cutoff_day)
 }
 
 Datum
-due_rule_fits(PG_FUNCTION_ARGS)
+billing_due_rule_fits(PG_FUNCTION_ARGS)
 {
 	int			cutoff_day;
 
@@ -194,7 +199,7 @@ due_rule_fits(PG_FUNCTION_ARGS)
  * error that names the rule the pair breaks.
  */
 Datum
-due_rule_require_fit(PG_FUNCTION_ARGS)
+billing_due_rule_require_fit(PG_FUNCTION_ARGS)
 {
 	Cycle		c = PG_GETARG_CYCLE(0);
 	DueRule		r = PG_GETARG_DUE_RULE(1);
@@ -218,3 +223,15 @@ due_rule_require_fit(PG_FUNCTION_ARGS)
 			 errhint("Use month+0:%d or a later day, or month+1.", cutoff_day)));
 	PG_RETURN_BOOL(false);		/* not reached */
 }
+
+/*
+ * The symbols of the released 0.1/0.2 scripts (src/sql/released/, frozen),
+ * which call this library until ALTER EXTENSION billing UPDATE: thin
+ * wrappers of the billing_ symbols that this version's SQL declares.
+ */
+BILLING_RELEASED_SYMBOL(due_rule_in, billing_due_rule_in);
+BILLING_RELEASED_SYMBOL(due_rule_out, billing_due_rule_out);
+BILLING_RELEASED_SYMBOL(due_rule_recv, billing_due_rule_recv);
+BILLING_RELEASED_SYMBOL(due_rule_send, billing_due_rule_send);
+BILLING_RELEASED_SYMBOL(due_rule_fits, billing_due_rule_fits);
+BILLING_RELEASED_SYMBOL(due_rule_require_fit, billing_due_rule_require_fit);

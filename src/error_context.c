@@ -18,7 +18,7 @@
  */
 #include "postgres.h"
 
-#include "billing.h"
+#include "error_context.h"
 
 #include "lib/stringinfo.h"
 #include "utils/elog.h"

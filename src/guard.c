@@ -24,10 +24,15 @@
  *	  are set: a value that reached a session some other way (ALTER
  *	  DATABASE or ALTER ROLE ... SET, GRANT SET ON PARAMETER, a placeholder
  *	  set before the library was loaded) takes effect only for a superuser.
+ *
+ *	  What a table holds, and so what the guard says and allows, is the
+ *	  trigger's argument (GuardKind), given where the trigger is created
+ *	  (src/sql/security.sql), not read from the table's name.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
 #include "catalog/pg_type.h"
@@ -36,12 +41,47 @@
 #include "miscadmin.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "guard.h"
+#include "spi_util.h"
+#include "sql_api.h"
+
+PG_FUNCTION_INFO_V1(billing_guard_records);
 PG_FUNCTION_INFO_V1(guard_records);
-PG_FUNCTION_INFO_V1(calling_role);
+PG_FUNCTION_INFO_V1(billing_calling_role);
+
+/*
+ * What a guarded table holds: the argument of its guard triggers, which
+ * picks the guard's messages and what it lets through
+ */
+typedef enum GuardKind
+{
+	GUARD_RECORD,				/* 'record': any other record table */
+	GUARD_INVOICE,				/* 'invoice' */
+	GUARD_TAX_LINE,				/* 'tax_line' */
+	GUARD_LINK,					/* 'link': document links */
+	GUARD_RUN,					/* 'run': invoice runs */
+	GUARD_RUN_LOG,				/* 'run_log' */
+	GUARD_BALANCE,				/* 'balance': a buyer's balances, its other
+								 * columns free */
+	GUARD_LINKED_DOCUMENT		/* 'linked_document': TRUNCATE refused, as
+								 * it skips document_guard */
+} GuardKind;
+
+static const char *const guard_kind_names[] = {
+	[GUARD_RECORD] = "record",
+	[GUARD_INVOICE] = "invoice",
+	[GUARD_TAX_LINE] = "tax_line",
+	[GUARD_LINK] = "link",
+	[GUARD_RUN] = "run",
+	[GUARD_RUN_LOG] = "run_log",
+	[GUARD_BALANCE] = "balance",
+	[GUARD_LINKED_DOCUMENT] = "linked_document",
+};
 
 /* billing.api_write: on only inside the extension's SECURITY DEFINER functions */
 static bool api_write = false;
@@ -151,7 +191,7 @@ maintenance_in_effect(void)
 	return maintenance && superuser_arg(GetSessionUserId()) && superuser();
 }
 
-/* column text of a row, or "?" */
+/* column text of a row, or "?" (for messages) */
 static char *
 column(Relation rel, HeapTuple tuple, const char *name)
 {
@@ -164,14 +204,31 @@ column(Relation rel, HeapTuple tuple, const char *name)
 	return value ? value : "NULL";
 }
 
-/* whether a column differs between two versions of a row */
+/*
+ * whether a column differs between two versions of a row: its datums
+ * compared with datumIsEqual (the guarded columns are numerics and
+ * statuses small enough to be stored inline, so equal bytes are an equal
+ * value and scale, as their text forms were)
+ */
 static bool
 column_changed(Relation rel, HeapTuple a, HeapTuple b, const char *name)
 {
-	char	   *x = column(rel, a, name);
-	char	   *y = column(rel, b, name);
+	TupleDesc	desc = RelationGetDescr(rel);
+	int			attno = SPI_fnumber(desc, name);
+	Form_pg_attribute att;
+	Datum		x,
+				y;
+	bool		xnull,
+				ynull;
 
-	return strcmp(x, y) != 0;
+	if (attno <= 0)
+		return false;
+	att = TupleDescAttr(desc, attno - 1);
+	x = heap_getattr(a, attno, desc, &xnull);
+	y = heap_getattr(b, attno, desc, &ynull);
+	if (xnull || ynull)
+		return xnull != ynull;
+	return !datumIsEqual(x, y, att->attbyval, att->attlen);
 }
 
 /* log_maintenance records a statement written under billing.maintenance */
@@ -181,7 +238,6 @@ log_maintenance(Relation rel, const char *operation)
 	Oid			types[3] = {TEXTOID, TEXTOID, TEXTOID};
 	Datum		args[3];
 	const char *query = debug_query_string ? debug_query_string : "";
-	int			rc;
 
 	args[0] = CStringGetTextDatum(RelationGetRelationName(rel));
 	args[1] = CStringGetTextDatum(operation);
@@ -192,10 +248,9 @@ log_maintenance(Relation rel, const char *operation)
 					GetUserNameFromId(GetUserId(), false)),
 			 errdetail("Statement: %s", query)));
 	SPI_connect();
-	rc = SPI_execute_with_args("INSERT INTO billing.maintenance_log (table_name, operation, query)"
-							   " VALUES ($1, $2, $3)", 3, types, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "billing: logging a maintenance write failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec("INSERT INTO billing.maintenance_log (table_name, operation, query)"
+							" VALUES ($1, $2, $3)", 3, types, args, NULL, false, 0,
+							SPI_OK_INSERT, "logging a maintenance write");
 	SPI_finish();
 }
 
@@ -203,7 +258,7 @@ log_maintenance(Relation rel, const char *operation)
 
 /* refuse_row raises the error that names the record a statement tried to change */
 static void
-refuse_row(Relation rel, TriggerData *td)
+refuse_row(Relation rel, TriggerData *td, GuardKind kind)
 {
 	const char *table = RelationGetRelationName(rel);
 	bool		is_delete = TRIGGER_FIRED_BY_DELETE(td->tg_event);
@@ -211,7 +266,7 @@ refuse_row(Relation rel, TriggerData *td)
 	HeapTuple	new = td->tg_newtuple;
 	const char *verb = is_delete ? "deleted" : "changed";
 
-	if (strcmp(table, "invoice") == 0)
+	if (kind == GUARD_INVOICE)
 	{
 		char	   *id = column(rel, old, "id");
 		char	   *status = column(rel, old, "status");
@@ -238,34 +293,34 @@ refuse_row(Relation rel, TriggerData *td)
 						status, id),
 				 errdetail(API_DETAIL), errhint("%s", hint)));
 	}
-	if (strcmp(table, "invoice_tax_line") == 0)
+	if (kind == GUARD_TAX_LINE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("tax line at rate %s of invoice %s cannot be %s",
 						column(rel, old, "tax_rate"), column(rel, old, "invoice_id"), verb),
 				 errdetail(API_DETAIL),
 				 errhint("Delete the draft with billing.delete_drafts() and correct the source documents; a confirmed invoice is corrected with a credit note.")));
-	if (strcmp(table, "document_link") == 0)
+	if (kind == GUARD_LINK)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("link of document %s to invoice %s cannot be %s",
 						column(rel, old, "document_id"), column(rel, old, "invoice_id"), verb),
 				 errdetail("A document leaves its invoice only with billing.delete_drafts(), billing.cancel_invoices() or billing.cancel_run()."),
 				 errhint("Delete the draft with billing.delete_drafts() to free its documents; a confirmed invoice is corrected with a credit note.")));
-	if (strcmp(table, "invoice_run") == 0)
+	if (kind == GUARD_RUN)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("invoice run %s cannot be %s", column(rel, old, "id"), verb),
 				 errdetail(API_DETAIL),
 				 errhint("Runs change only through the run functions: rerun_invoice_run(), cancel_run().")));
-	if (strcmp(table, "run_log") == 0)
+	if (kind == GUARD_RUN_LOG)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("log line %s of invoice run %s cannot be %s",
 						column(rel, old, "id"), column(rel, old, "run_id"), verb),
 				 errdetail("A run's log is its execution report, kept as written."),
 				 errhint("Runs change only through the run functions: rerun_invoice_run(), cancel_run().")));
-	if (strcmp(table, "buyer") == 0)
+	if (kind == GUARD_BALANCE)
 		ereport(ERROR,
 				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 				 errmsg("billing balance of buyer \"%s\" changes only when its invoices are confirmed",
@@ -279,25 +334,18 @@ refuse_row(Relation rel, TriggerData *td)
 }
 
 /*
- * guard_records(): the trigger on the record tables.  Statement level
+ * guard(fcinfo, kind): the trigger on the record tables.  Statement level
  * (INSERT, UPDATE, DELETE, TRUNCATE): logs a maintenance write, and refuses
  * INSERT and TRUNCATE made outside the API.  Row level (UPDATE, DELETE):
- * refuses, naming the row.  For buyer, fired by UPDATE OF billing_balance,
- * opening_balance: refuses a change of either.
+ * refuses, naming the row.  For a buyer's balances (GUARD_BALANCE, fired by
+ * UPDATE OF billing_balance, opening_balance): refuses a change of either.
  */
-Datum
-guard_records(PG_FUNCTION_ARGS)
+static Datum
+guard(FunctionCallInfo fcinfo, GuardKind kind)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	Relation	rel;
-	bool		row_level;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		ereport(ERROR,
-				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
-				 errmsg("billing_internal.guard_records() must be called as a trigger")));
-	rel = td->tg_relation;
-	row_level = TRIGGER_FIRED_FOR_ROW(td->tg_event);
+	Relation	rel = td->tg_relation;
+	bool		row_level = TRIGGER_FIRED_FOR_ROW(td->tg_event);
 
 	if (!api_write_in_effect())
 	{
@@ -312,8 +360,7 @@ guard_records(PG_FUNCTION_ARGS)
 
 			if (repair)
 				log_maintenance(rel, operation);
-			else if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) &&
-					 strcmp(RelationGetRelationName(rel), "document") == 0)
+			else if (TRIGGER_FIRED_BY_TRUNCATE(td->tg_event) && kind == GUARD_LINKED_DOCUMENT)
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
 						 errmsg("TRUNCATE on billing.document refused: invoices keep referring to its rows"),
@@ -330,9 +377,9 @@ guard_records(PG_FUNCTION_ARGS)
 		else if (!repair)
 		{
 			/* a buyer's row: only a changed balance is refused */
-			if (strcmp(RelationGetRelationName(rel), "buyer") != 0 ||
+			if (kind != GUARD_BALANCE ||
 				column_changed(rel, td->tg_trigtuple, td->tg_newtuple, "billing_balance"))
-				refuse_row(rel, td);
+				refuse_row(rel, td, kind);
 			if (column_changed(rel, td->tg_trigtuple, td->tg_newtuple, "opening_balance"))
 				ereport(ERROR,
 						(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
@@ -350,13 +397,90 @@ guard_records(PG_FUNCTION_ARGS)
 	return PointerGetDatum(td->tg_trigtuple);
 }
 
+/* refuse_non_trigger: guard_records is a trigger function only */
+static void
+refuse_non_trigger(FunctionCallInfo fcinfo)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("billing_internal.guard_records() must be called as a trigger")));
+}
+
 /*
- * calling_role(): the role that called into the extension: current_user
+ * billing_guard_records: billing_internal.guard_records() of this version's SQL,
+ * whose every trigger names what its table holds (GuardKind) in its one
+ * argument
+ */
+Datum
+billing_guard_records(PG_FUNCTION_ARGS)
+{
+	Trigger    *trigger;
+
+	refuse_non_trigger(fcinfo);
+	trigger = ((TriggerData *) fcinfo->context)->tg_trigger;
+	if (trigger->tgnargs == 1)
+	{
+		for (int i = 0; i < (int) lengthof(guard_kind_names); i++)
+			if (strcmp(trigger->tgargs[0], guard_kind_names[i]) == 0)
+				return guard(fcinfo, (GuardKind) i);
+	}
+	ereport(ERROR,
+			(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+			 errmsg("trigger \"%s\" on billing.%s has no valid argument for billing_internal.guard_records()",
+					trigger->tgname, RelationGetRelationName(((TriggerData *) fcinfo->context)->tg_relation)),
+			 errdetail("It takes one argument, what the table holds: record, invoice, tax_line, link, run, run_log, balance or linked_document."),
+			 errhint("Create the trigger as src/sql/security.sql does, e.g. EXECUTE FUNCTION billing_internal.guard_records('record').")));
+	return (Datum) 0;			/* keep the compiler quiet */
+}
+
+/*
+ * guard_records: the symbol of the released 0.1/0.2 scripts (frozen),
+ * whose triggers have no arguments.  Until ALTER EXTENSION billing UPDATE
+ * recreates them, what a table holds is read from its name, as those
+ * versions did.
+ */
+Datum
+guard_records(PG_FUNCTION_ARGS)
+{
+	static const struct
+	{
+		const char *table;
+		GuardKind	kind;
+	}			released_tables[] =
+	{
+		{"invoice", GUARD_INVOICE},
+		{"invoice_tax_line", GUARD_TAX_LINE},
+		{"document_link", GUARD_LINK},
+		{"invoice_run", GUARD_RUN},
+		{"run_log", GUARD_RUN_LOG},
+		{"buyer", GUARD_BALANCE},
+		{"document", GUARD_LINKED_DOCUMENT},
+	};
+	const char *table;
+
+	refuse_non_trigger(fcinfo);
+	table = RelationGetRelationName(((TriggerData *) fcinfo->context)->tg_relation);
+	for (int i = 0; i < (int) lengthof(released_tables); i++)
+		if (strcmp(table, released_tables[i].table) == 0)
+			return guard(fcinfo, released_tables[i].kind);
+	return guard(fcinfo, GUARD_RECORD);
+}
+
+/*
+ * billing_calling_role(): the role that called into the extension: current_user
  * as the session set it (login, SET ROLE, SET SESSION AUTHORIZATION), not
  * the owner a SECURITY DEFINER function runs as.
  */
 Datum
-calling_role(PG_FUNCTION_ARGS)
+billing_calling_role(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_OID(GetOuterUserId());
 }
+
+/*
+ * The symbols of the released 0.1/0.2 scripts (src/sql/released/, frozen),
+ * which call this library until ALTER EXTENSION billing UPDATE: thin
+ * wrappers of the billing_ symbols that this version's SQL declares.
+ */
+BILLING_RELEASED_SYMBOL(calling_role, billing_calling_role);

@@ -30,8 +30,9 @@
  *	  duplicate (README, "Mail").
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include <curl/curl.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -66,10 +67,16 @@
 #include "utils/syscache.h"
 #include "utils/wait_event.h"
 
-PG_FUNCTION_INFO_V1(start_mailer);
-PG_FUNCTION_INFO_V1(stop_mailer);
-PG_FUNCTION_INFO_V1(wake_mailer);
-PG_FUNCTION_INFO_V1(notification_queued);
+#include "guard.h"
+#include "mailer.h"
+#include "search_path.h"
+#include "spi_util.h"
+#include "worker.h"
+
+PG_FUNCTION_INFO_V1(billing_start_mailer);
+PG_FUNCTION_INFO_V1(billing_stop_mailer);
+PG_FUNCTION_INFO_V1(billing_wake_mailer);
+PG_FUNCTION_INFO_V1(billing_notification_queued);
 PGDLLEXPORT void billing_mailer_main(Datum main_arg);
 
 /* what the live mailer of a database calls itself in pg_stat_activity */
@@ -320,11 +327,11 @@ refuse_disabled_mailer(void)
 }
 
 /*
- * start_mailer() starts the mailer of this database, or wakes the one that
+ * billing_start_mailer() starts the mailer of this database, or wakes the one that
  * runs, and returns its pid.
  */
 Datum
-start_mailer(PG_FUNCTION_ARGS)
+billing_start_mailer(PG_FUNCTION_ARGS)
 {
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus status;
@@ -377,11 +384,11 @@ start_mailer(PG_FUNCTION_ARGS)
 }
 
 /*
- * stop_mailer() stops the mailer of this database (it ends its current
+ * billing_stop_mailer() stops the mailer of this database (it ends its current
  * attempt first); false when none runs.
  */
 Datum
-stop_mailer(PG_FUNCTION_ARGS)
+billing_stop_mailer(PG_FUNCTION_ARGS)
 {
 	int			running = find_mailer();
 
@@ -455,7 +462,7 @@ request_wake(void)
 
 /* wake_mailer() starts or wakes the mailer when this transaction commits */
 Datum
-wake_mailer(PG_FUNCTION_ARGS)
+billing_wake_mailer(PG_FUNCTION_ARGS)
 {
 	request_wake();
 	PG_RETURN_VOID();
@@ -463,7 +470,7 @@ wake_mailer(PG_FUNCTION_ARGS)
 
 /* notification_queued: trigger after notifications are inserted */
 Datum
-notification_queued(PG_FUNCTION_ARGS)
+billing_notification_queued(PG_FUNCTION_ARGS)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -634,7 +641,6 @@ mail_sql(const char *sql, int nargs, Oid *types, Datum *values, char **out, int 
 {
 	MemoryContext caller = CurrentMemoryContext;
 	bool		found = false;
-	int			rc;
 	int			level;
 	int			i;
 
@@ -643,9 +649,8 @@ mail_sql(const char *sql, int nargs, Oid *types, Datum *values, char **out, int 
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	level = billing_allow_api_write();
-	rc = SPI_execute_with_args(sql, nargs, types, values, NULL, false, 0);
-	if (rc < 0)
-		elog(ERROR, "billing mailer: statement failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec(sql, nargs, types, values, NULL, false, 0,
+							BILLING_SPI_OK_ANY, "mailer statement");
 	if (SPI_processed > 0 && SPI_tuptable != NULL)
 	{
 		found = true;
@@ -769,17 +774,15 @@ static bool
 stop_when_idle(void)
 {
 	bool		pending;
-	int			rc;
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
 	LockDatabaseObject(ExtensionRelationId, mailer_extension_oid, 0, ExclusiveLock);
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
-	rc = SPI_execute("SELECT 1 FROM billing.notification n"
-					 " WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL LIMIT 1", true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing mailer: statement failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec("SELECT 1 FROM billing.notification n"
+							" WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL LIMIT 1",
+							0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT, "mailer statement");
 	pending = SPI_processed > 0;
 	if (!pending)
 		pgstat_report_appname("");

@@ -18,7 +18,7 @@
  * phase is shown (a WARNING says why once per session).
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
 #include "fmgr.h"
 #include "funcapi.h"
@@ -32,6 +32,8 @@
 #include "access/xact.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
+
+#include "progress.h"
 
 typedef struct RunPhaseSlot
 {
@@ -148,9 +150,9 @@ progress_xact_callback(XactEvent event, void *arg)
 	}
 }
 
-/* billing_set_run_phase: this backend drives run_id, now in phase (or 0: none) */
+/* billing_progress_set_phase: this backend drives run_id, now in phase (or 0: none) */
 void
-billing_set_run_phase(int64 run_id, int64 brand_id, int phase)
+billing_progress_set_phase(int64 run_id, int64 brand_id, int phase)
 {
 	RunPhaseSlot *s;
 
@@ -175,14 +177,14 @@ billing_set_run_phase(int64 run_id, int64 brand_id, int phase)
 	s->changecount++;
 }
 
-PG_FUNCTION_INFO_V1(set_run_phase);
+PG_FUNCTION_INFO_V1(billing_set_run_phase);
 
 /*
  * billing_internal.set_run_phase(run_id, phase): internal, for make_drafts, which
  * calls it in the WHERE clause of each write (hence true, and cheap per row)
  */
 Datum
-set_run_phase(PG_FUNCTION_ARGS)
+billing_set_run_phase(PG_FUNCTION_ARGS)
 {
 	int64		run_id = PG_GETARG_INT64(0);
 	int64		brand_id = PG_GETARG_INT64(1);
@@ -191,7 +193,7 @@ set_run_phase(PG_FUNCTION_ARGS)
 	for (int i = 0; i < (int) lengthof(phase_names); i++)
 		if (strcmp(name, phase_names[i]) == 0)
 		{
-			billing_set_run_phase(run_id, brand_id, i);
+			billing_progress_set_phase(run_id, brand_id, i);
 			PG_RETURN_BOOL(true);
 		}
 	ereport(ERROR,
@@ -201,11 +203,11 @@ set_run_phase(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(false);
 }
 
-PG_FUNCTION_INFO_V1(run_phases_all);
+PG_FUNCTION_INFO_V1(billing_run_phases_all);
 
 /* billing_internal.run_phases_all(): every slot in use: run_id, brand_id, phase, since */
 Datum
-run_phases_all(PG_FUNCTION_ARGS)
+billing_run_phases_all(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 

@@ -36,8 +36,9 @@
  *	  checked against every row, whatever the caller may see.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
@@ -49,6 +50,8 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+
+#include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(reference_check);
 PG_FUNCTION_INFO_V1(adoption_check);
@@ -117,20 +120,13 @@ prepare_plans(ReferencePlans *plans, Trigger *trigger, int ncolumns, Oid *types)
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT 1 FROM billing.%s p WHERE %s FOR KEY SHARE OF p",
 					 quote_identifier(parent), cond.data);
-	plans->lock_plan = SPI_prepare(sql.data, ncolumns, types);
-	if (plans->lock_plan == NULL)
-		elog(ERROR, "billing: preparing \"%s\" failed: %s", sql.data, SPI_result_code_string(SPI_result));
+	plans->lock_plan = billing_spi_prepare_kept(sql.data, ncolumns, types);
 
 	resetStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT EXISTS (SELECT 1 FROM billing.%s)"
 					 " AND NOT EXISTS (SELECT 1 FROM billing.%s p WHERE %s)",
 					 quote_identifier(parent), quote_identifier(parent), cond.data);
-	plans->missing_plan = SPI_prepare(sql.data, ncolumns, types);
-	if (plans->missing_plan == NULL)
-		elog(ERROR, "billing: preparing \"%s\" failed: %s", sql.data, SPI_result_code_string(SPI_result));
-
-	SPI_keepplan(plans->lock_plan);
-	SPI_keepplan(plans->missing_plan);
+	plans->missing_plan = billing_spi_prepare_kept(sql.data, ncolumns, types);
 }
 
 /* refuse_dangling raises the error of a child row whose parent is missing */
@@ -199,7 +195,6 @@ reference_check(PG_FUNCTION_ARGS)
 	ReferencePlans *plans;
 	Oid			save_userid;
 	int			save_sec_context;
-	int			rc;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
@@ -255,9 +250,8 @@ reference_check(PG_FUNCTION_ARGS)
 	SetUserIdAndSecContext(rel->rd_rel->relowner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
 
-	rc = SPI_execute_plan(plans->lock_plan, values, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing: reference lookup failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec_plan(plans->lock_plan, values, NULL, false, 1,
+								 SPI_OK_SELECT, "reference lookup");
 	if (SPI_processed == 0)
 	{
 		bool		isnull;
@@ -268,18 +262,17 @@ reference_check(PG_FUNCTION_ARGS)
 		 * there yet), or the parent came since the lookup above (then lock
 		 * it too), or it is missing.
 		 */
-		rc = SPI_execute_plan(plans->missing_plan, values, NULL, false, 1);
-		if (rc != SPI_OK_SELECT || SPI_processed != 1)
-			elog(ERROR, "billing: reference check failed: %s", SPI_result_code_string(rc));
+		(void) billing_spi_exec_plan(plans->missing_plan, values, NULL, false, 1,
+									 SPI_OK_SELECT, "reference check");
+		billing_spi_require_rows(1, "reference check");
 		missing = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		if (missing)
 		{
 			SetUserIdAndSecContext(save_userid, save_sec_context);
 			refuse_dangling(rel, newtuple, trigger, ncolumns, values, types);
 		}
-		rc = SPI_execute_plan(plans->lock_plan, values, NULL, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "billing: reference lookup failed: %s", SPI_result_code_string(rc));
+		(void) billing_spi_exec_plan(plans->lock_plan, values, NULL, false, 1,
+									 SPI_OK_SELECT, "reference lookup");
 	}
 
 	SetUserIdAndSecContext(save_userid, save_sec_context);
@@ -293,18 +286,13 @@ adoption_plan(Trigger *trigger)
 {
 	StringInfoData sql;
 	Oid			types[2] = {INT8OID, INT8OID};
-	SPIPlanPtr	plan;
 
 	initStringInfo(&sql);
 	appendStringInfo(&sql, "SELECT c.%s::pg_catalog.text FROM billing.%s c"
 					 " WHERE c.%s OPERATOR(pg_catalog.=) $1 AND c.%s OPERATOR(pg_catalog.<>) $2 LIMIT 1",
 					 quote_identifier(trigger->tgargs[1]), quote_identifier(trigger->tgargs[0]),
 					 quote_identifier(trigger->tgargs[2]), quote_identifier(trigger->tgargs[3]));
-	plan = SPI_prepare(sql.data, 2, types);
-	if (plan == NULL)
-		elog(ERROR, "billing: preparing \"%s\" failed: %s", sql.data, SPI_result_code_string(SPI_result));
-	SPI_keepplan(plan);
-	return plan;
+	return billing_spi_prepare_kept(sql.data, 2, types);
 }
 
 /*
@@ -322,7 +310,6 @@ adoption_check(PG_FUNCTION_ARGS)
 	ReferencePlans *plans;
 	Oid			save_userid;
 	int			save_sec_context;
-	int			rc;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_AFTER(trigdata->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(trigdata->tg_event) || TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
@@ -355,10 +342,9 @@ adoption_check(PG_FUNCTION_ARGS)
 	GetUserIdAndSecContext(&save_userid, &save_sec_context);
 	SetUserIdAndSecContext(rel->rd_rel->relowner,
 						   save_sec_context | SECURITY_LOCAL_USERID_CHANGE | SECURITY_NOFORCE_RLS);
-	rc = SPI_execute_plan(plans->lock_plan, values, NULL, false, 1);
+	(void) billing_spi_exec_plan(plans->lock_plan, values, NULL, false, 1,
+								 SPI_OK_SELECT, "adoption check");
 	SetUserIdAndSecContext(save_userid, save_sec_context);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing: adoption check failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed > 0)
 	{
 		int			name_att = SPI_fnumber(tupdesc, "code");

@@ -3,7 +3,7 @@
  *	  The invoice run driver: issue_drafts (every due period of every
  *	  enabled schedule) and rerun_invoice_run (the last closed period of one
  *	  schedule).  The drafts themselves are SQL a DBA can read
- *	  (billing_internal.make_drafts and billing_internal.draft_rows in src/sql/runs.sql);
+ *	  (billing.make_drafts and billing.draft_rows in src/sql/runs.sql);
  *	  C keeps what C is for: the schedule's lock, the subtransaction that
  *	  leaves a failed run 'failed' with its error and nothing else, the
  *	  run's memory bound, and the background worker (worker.c).
@@ -21,8 +21,9 @@
  *	  call.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
@@ -40,12 +41,18 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
-PG_FUNCTION_INFO_V1(issue_drafts_internal);
-PG_FUNCTION_INFO_V1(run_invoice_run);
+#include "committed.h"
+#include "progress.h"
+#include "run.h"
+#include "run_v01.h"
+#include "search_path.h"
+#include "spi_util.h"
+#include "sql_api.h"
+
 
 /*
  * billing.report_every_brand: a session told of every brand's failed runs
- * (billing_internal.raise_failed_runs) although its role sees only some brands or
+ * (billing.raise_failed_runs) although its role sees only some brands or
  * none: the operator's tick role (README, billing_cron), set by a superuser
  */
 static bool report_every_brand = false;
@@ -82,35 +89,6 @@ check_run_work_mem(int *newval, void **extra, GucSource source)
 	return false;
 }
 
-/* spi_check fails loudly on an SPI error code (a bug, not user input) */
-static void
-spi_check(int rc, int expected, const char *what)
-{
-	if (rc != expected)
-		elog(ERROR, "billing: %s failed: %s", what, SPI_result_code_string(rc));
-}
-
-/*
- * row_column is the value of the named column of row `row` of
- * SPI_tuptable, and result_column that of its first row: the statements'
- * results are read by column name, not position.
- */
-static Datum
-row_column(uint64 row, const char *name, bool *isnull)
-{
-	int			fnumber = SPI_fnumber(SPI_tuptable->tupdesc, name);
-
-	if (fnumber <= 0)
-		elog(ERROR, "billing: result has no column \"%s\"", name);
-	return SPI_getbinval(SPI_tuptable->vals[row], SPI_tuptable->tupdesc, fnumber, isnull);
-}
-
-static Datum
-result_column(const char *name, bool *isnull)
-{
-	return row_column(0, name, isnull);
-}
-
 /*
  * billing.lock_timeout: how long a run waits for its schedule's lock, and
  * a bulk action for its buyers' locks, before it gives up with SQLSTATE
@@ -120,52 +98,6 @@ result_column(const char *name, bool *isnull)
  */
 static int	lock_timeout_ms = 10000;
 static int	health_draft_age_s = 7 * 24 * 3600;	/* read by billing.health through current_setting */
-
-/*
- * billing_sql_before_v03 is true while the database's extension SQL is
- * still 0.1 or 0.2 (between installing this library and ALTER EXTENSION
- * billing UPDATE): its document_guard then takes the advisory key
- * 'bill' + schedule id, and its fail_dead_runs tests the workers' advisory
- * run locks, so runs of this library take those keys too until the update.
- * Needs an SPI connection.
- */
-bool
-billing_sql_before_v03(void)
-{
-	bool		isnull;
-	int			rc;
-
-	/* 0.3 made the schema billing_internal */
-	rc = SPI_execute("SELECT pg_catalog.to_regnamespace('billing_internal') IS NULL",
-					 true, 1);
-	spi_check(rc, SPI_OK_SELECT, "checking the extension's version");
-	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
-/*
- * billing_internal_sql returns sql, which names internal functions as
- * billing_internal.NAME, for this database's extension SQL: before 0.3
- * they were in the schema billing.  Needs an SPI connection.
- */
-const char *
-billing_internal_sql(const char *sql)
-{
-	static const char from[] = "billing_internal.";
-	StringInfoData buf;
-	const char *p;
-	const char *hit;
-
-	if (!billing_sql_before_v03())
-		return sql;
-	initStringInfo(&buf);
-	for (p = sql; (hit = strstr(p, from)) != NULL; p = hit + strlen(from))
-	{
-		appendBinaryStringInfo(&buf, p, hit - p);
-		appendStringInfoString(&buf, "billing.");
-	}
-	appendStringInfoString(&buf, p);
-	return buf.data;
-}
 
 /*
  * billing_lock_rows runs a SELECT ... FOR ... that locks rows ($1 of type
@@ -187,13 +119,12 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg)
 	PG_TRY();
 	{
 		int			guc_level = NewGUCNestLevel();
-		int			rc;
 
 		(void) set_config_option("lock_timeout", psprintf("%d", lock_timeout_ms),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-		rc = SPI_execute_with_args(sql, 1, &argtype, &arg, NULL, false, 0);
-		spi_check(rc, SPI_OK_SELECT, "locking rows");
+		(void) billing_spi_exec(sql, 1, &argtype, &arg, NULL, false, 0,
+								SPI_OK_SELECT, "locking rows");
 		AtEOXact_GUC(true, guc_level);
 		/* the row locks stay with the transaction */
 		ReleaseCurrentSubTransaction();
@@ -225,21 +156,20 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg)
  * schedules of every brand, whoever calls it).
  */
 static char *
-schedule_label(int64 schedule_id)
+schedule_label(int64 schedule_id, BillingSqlApi api)
 {
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(schedule_id)};
 	bool		isnull;
-	int			rc;
 
-	rc = SPI_execute_with_args(billing_internal_sql("SELECT pg_catalog.format('billing schedule \"%s\"', s.code)"
-							   " FROM billing.schedule s, billing_internal.caller_brands() AS v(visible)"
-							   " WHERE s.id = $1 AND (v.visible IS NULL OR s.brand_id = ANY (v.visible))"),
-							   1, types, args, NULL, true, 1);
-	spi_check(rc, SPI_OK_SELECT, "naming the schedule");
+	(void) billing_spi_exec(billing_api_sql(api, "SELECT pg_catalog.format('billing schedule \"%s\"', s.code)"
+											" FROM billing.schedule s, billing_internal.caller_brands() AS v(visible)"
+											" WHERE s.id = $1 AND (v.visible IS NULL OR s.brand_id = ANY (v.visible))"),
+							1, types, args, NULL, true, 1,
+							SPI_OK_SELECT, "naming the schedule");
 	if (SPI_processed != 1)
 		return pstrdup("a billing schedule of a brand the calling role has no grant for");
-	return TextDatumGetCString(result_column("format", &isnull));
+	return TextDatumGetCString(billing_spi_column(0, "format", &isnull));
 }
 
 /*
@@ -253,42 +183,45 @@ schedule_label(int64 schedule_id)
  *
  * wait: wait at most billing.lock_timeout, then raise 55P03 naming the
  * schedule (or at once when billing.run_lock_wait is off); !wait: return
- * false at once when the lock is taken (SKIP LOCKED).  Needs an SPI
+ * false at once when the lock is taken (SKIP LOCKED).  api: the version
+ * of the extension's SQL that called (sql_api.h).  Needs an SPI
  * connection.
  */
 bool
-billing_lock_schedule(int64 schedule_id, bool wait)
+billing_lock_schedule(int64 schedule_id, bool wait, BillingSqlApi api)
 {
 	static const char *const lock_sql =
 		"SELECT s.id FROM billing.schedule s WHERE s.id = $1 FOR NO KEY UPDATE";
 
 	if (!wait || !run_lock_wait)
 	{
-		int			rc;
 		Oid			types[1] = {INT8OID};
 		Datum		args[1] = {Int64GetDatum(schedule_id)};
 
-		rc = SPI_execute_with_args("SELECT s.id FROM billing.schedule s WHERE s.id = $1"
-								   " FOR NO KEY UPDATE SKIP LOCKED", 1, types, args, NULL, false, 0);
-		spi_check(rc, SPI_OK_SELECT, "locking the schedule");
+		(void) billing_spi_exec("SELECT s.id FROM billing.schedule s WHERE s.id = $1"
+								" FOR NO KEY UPDATE SKIP LOCKED", 1, types, args, NULL, false, 0,
+								SPI_OK_SELECT, "locking the schedule");
 		if (SPI_processed == 0 && !wait)
 			return false;
 		if (SPI_processed == 0)
 			ereport(ERROR,
 					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-					 errmsg("another invoice run of %s is in progress", schedule_label(schedule_id)),
+					 errmsg("another invoice run of %s is in progress", schedule_label(schedule_id, api)),
 					 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
 	}
 	else if (!billing_lock_rows(lock_sql, INT8OID, Int64GetDatum(schedule_id)))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("%s stayed locked longer than billing.lock_timeout (%d ms): its invoice run did not start",
-						schedule_label(schedule_id), lock_timeout_ms),
+						schedule_label(schedule_id, api), lock_timeout_ms),
 				 errdetail("Another run of the schedule, a change of a document of one of its buyers, or a transaction that locked the schedule's row holds it."),
 				 errhint("Try the run again later (issue_drafts catches up), or raise billing.lock_timeout; pg_locks shows who holds the row.")));
 
-	/* until ALTER EXTENSION UPDATE, also the key 0.1's and 0.2's document_guard takes */
-	if (billing_sql_before_v03())
+	/*
+	 * Called by the SQL of 0.1 or 0.2 (until ALTER EXTENSION UPDATE): also
+	 * the advisory key 'bill' + schedule id that their document_guard takes
+	 */
+	if (api < BILLING_SQL_0_3)
 	{
 		int32		c,
 					k;
@@ -305,25 +238,25 @@ billing_lock_schedule(int64 schedule_id, bool wait)
  * (schedule_label), so the code is not used.
  */
 static void
-lock_schedule(int64 schedule_id, const char *schedule_code)
+lock_schedule(int64 schedule_id, const char *schedule_code, BillingSqlApi api)
 {
 	(void) schedule_code;
-	(void) billing_lock_schedule(schedule_id, true);
+	(void) billing_lock_schedule(schedule_id, true, api);
 }
 
 /*
- * lock_buyers(buyer_ids, action) takes the locks of a bulk action on
- * invoices (billing_internal.lock_invoices, cancel_run): the rows of their buyers,
+ * billing_lock_buyers(buyer_ids, action) takes the locks of a bulk action on
+ * invoices (billing.lock_invoices, cancel_run): the rows of their buyers,
  * FOR NO KEY UPDATE in id order, so that two actions on the same buyer
  * take turns and, taking their buyers in the same order, cannot deadlock;
  * a confirm's balance updates never wait on another action's.  Documents
  * and invoices that refer to a buyer (FOR KEY SHARE) do not wait for it.
  * Each wait is bounded by billing.lock_timeout.
  */
-PG_FUNCTION_INFO_V1(lock_buyers);
+PG_FUNCTION_INFO_V1(billing_lock_buyers);
 
 Datum
-lock_buyers(PG_FUNCTION_ARGS)
+billing_lock_buyers(PG_FUNCTION_ARGS)
 {
 	Datum		buyer_ids = PG_GETARG_DATUM(0);
 	char	   *action = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -357,7 +290,7 @@ refuse_snapshot_isolation(void)
 				 errhint("Run it in a READ COMMITTED transaction (the default).")));
 }
 
-/* the columns billing_internal.make_drafts returns, in the order finish_run takes them */
+/* the columns billing.make_drafts returns, in the order finish_run takes them */
 static const char *const run_result_columns[] = {
 	"buyers", "invoices", "documents", "purchases", "tax", "billed"
 };
@@ -366,16 +299,17 @@ static const char *const run_result_columns[] = {
 
 /*
  * execute_run does one queued run: marks it running, makes its drafts with
- * billing_internal.make_drafts in a subtransaction, and finishes it as completed or
+ * billing.make_drafts in a subtransaction, and finishes it as completed or
  * failed.  Returns true when the run completed.  The caller holds the
  * schedule's lock.  A background worker has already marked its run
  * 'running' (committed, for watchers).  propagate: an error of the run is
  * re-thrown once its subtransaction is rolled back, instead of recorded
  * (the first pass of issue_drafts_run, which then starts again in a
- * transaction of its own).
+ * transaction of its own).  api: the version of the extension's SQL that
+ * called; 0.1's has no billing.make_drafts (run_v01.c).
  */
 static bool
-execute_run(int64 run_id, bool propagate)
+execute_run(int64 run_id, bool propagate, BillingSqlApi api)
 {
 	/* make_drafts(run_id, brand_id, ...): named arguments, in this order */
 	static const char *const make_drafts_sql =
@@ -396,9 +330,7 @@ execute_run(int64 run_id, bool propagate)
 	char	   *volatile error_text = NULL;
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
-	int			rc;
 	bool		isnull;
-	bool		sql_is_v01 = billing_sql_is_v01();
 
 	{
 		/* the start time is a parameter: no volatile function in the UPDATE */
@@ -406,26 +338,26 @@ execute_run(int64 run_id, bool propagate)
 		Datum		startargs[2] = {Int64GetDatum(run_id),
 		TimestampTzGetDatum(GetCurrentTimestamp())};
 
-		rc = SPI_execute_with_args(
-								   "UPDATE billing.invoice_run SET status = 'running', started_at = coalesce(started_at, $2)"
-								   " WHERE id = $1 AND status IN ('queued', 'running')"
-								   " RETURNING brand_id, schedule_id, lower(period) AS first_day,"
-								   "           upper(period) AS day_after_cutoff,"
-								   "           CASE kind WHEN 'scheduled' THEN issue_at ELSE as_of END"
-								   "             AS applied_before,"
-								   "           cutoff_date AS cutoff, invoice_date",
-								   2, types, startargs, NULL, false, 1);
-		spi_check(rc, SPI_OK_UPDATE_RETURNING, "starting the run");
+		(void) billing_spi_exec(
+								"UPDATE billing.invoice_run SET status = 'running', started_at = coalesce(started_at, $2)"
+								" WHERE id = $1 AND status IN ('queued', 'running')"
+								" RETURNING brand_id, schedule_id, lower(period) AS first_day,"
+								"           upper(period) AS day_after_cutoff,"
+								"           CASE kind WHEN 'scheduled' THEN issue_at ELSE as_of END"
+								"             AS applied_before,"
+								"           cutoff_date AS cutoff, invoice_date",
+								2, types, startargs, NULL, false, 1,
+								SPI_OK_UPDATE_RETURNING, "starting the run");
 		if (SPI_processed != 1)
 			ereport(ERROR,
 					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
 					 errmsg("invoice run %lld is not queued", (long long) run_id)));
 		args[0] = Int64GetDatum(run_id);
 		for (int i = 1; i < (int) lengthof(args); i++)
-			args[i] = result_column(run_columns[i], &isnull);
+			args[i] = billing_spi_column(0, run_columns[i], &isnull);
 		/* the datums are pass-by-value (int8, date, timestamptz) */
 	}
-	billing_set_run_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_PLANNING);
+	billing_progress_set_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_PLANNING);
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
@@ -442,13 +374,13 @@ execute_run(int64 run_id, bool propagate)
 		(void) set_config_option("work_mem", psprintf("%d", Min(run_work_mem, max_run_work_mem)),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-		if (sql_is_v01)
+		if (api == BILLING_SQL_0_1)
 			billing_v01_make_drafts(args);
 		else
 		{
-			rc = SPI_execute_with_args(billing_internal_sql(make_drafts_sql), lengthof(args), argtypes, args,
-									   NULL, false, 0);
-			spi_check(rc, SPI_OK_SELECT, "making the drafts");
+			(void) billing_spi_exec(billing_api_sql(api, make_drafts_sql), lengthof(args), argtypes, args,
+									NULL, false, 0,
+									SPI_OK_SELECT, "making the drafts");
 		}
 		AtEOXact_GUC(true, guc_level);
 		for (int i = 0; i < RUN_NRESULTS; i++)
@@ -503,13 +435,13 @@ execute_run(int64 run_id, bool propagate)
 		nulls[2] = ok ? 'n' : ' ';
 		for (int i = 0; i < RUN_NRESULTS; i++)
 			fargs[3 + i] = ok ? counts[i] : (Datum) 0;
-		rc = SPI_execute_with_args(billing_internal_sql("SELECT billing_internal.finish_run(run_id => $1, ok => $2, error => $3,"
-								   " buyers => $4, invoices => $5, documents => $6,"
-								   " purchases => $7, tax => $8, billed => $9)"),
-								   lengthof(fargs), types, fargs, nulls, false, 0);
-		spi_check(rc, SPI_OK_SELECT, "finishing the run");
+		(void) billing_spi_exec(billing_api_sql(api, "SELECT billing_internal.finish_run(run_id => $1, ok => $2, error => $3,"
+												" buyers => $4, invoices => $5, documents => $6,"
+												" purchases => $7, tax => $8, billed => $9)"),
+								lengthof(fargs), types, fargs, nulls, false, 0,
+								SPI_OK_SELECT, "finishing the run");
 	}
-	billing_set_run_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_DONE);
+	billing_progress_set_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_DONE);
 	return ok;
 }
 
@@ -575,6 +507,7 @@ typedef struct SchedulePlan
 	MemoryContext resultcontext;	/* where queued[] is kept */
 	int			nqueued;
 	int64	   *queued;
+	BillingSqlApi api;
 } SchedulePlan;
 
 static void
@@ -583,20 +516,19 @@ plan_schedule(void *arg)
 	SchedulePlan *plan = (SchedulePlan *) arg;
 	Oid			types[2] = {INT8OID, TIMESTAMPTZOID};
 	Datum		args[2] = {Int64GetDatum(plan->schedule_id), TimestampTzGetDatum(plan->as_of)};
-	int			rc;
 
-	lock_schedule(plan->schedule_id, plan->schedule_code);
+	lock_schedule(plan->schedule_id, plan->schedule_code, plan->api);
 	/* planned after the lock, so a run made meanwhile is seen */
-	rc = SPI_execute_with_args(billing_internal_sql("SELECT run_id FROM billing_internal.plan_scheduled_runs(schedule_id => $1, as_of => $2) AS run_id"),
-							   2, types, args, NULL, false, 0);
-	spi_check(rc, SPI_OK_SELECT, "planning scheduled runs");
+	(void) billing_spi_exec(billing_api_sql(plan->api, "SELECT run_id FROM billing_internal.plan_scheduled_runs(schedule_id => $1, as_of => $2) AS run_id"),
+							2, types, args, NULL, false, 0,
+							SPI_OK_SELECT, "planning scheduled runs");
 	plan->nqueued = (int) SPI_processed;
 	plan->queued = MemoryContextAlloc(plan->resultcontext, sizeof(int64) * Max(plan->nqueued, 1));
 	for (int j = 0; j < plan->nqueued; j++)
 	{
 		bool		isnull;
 
-		plan->queued[j] = DatumGetInt64(row_column(j, "run_id", &isnull));
+		plan->queued[j] = DatumGetInt64(billing_spi_column(j, "run_id", &isnull));
 	}
 }
 
@@ -605,6 +537,7 @@ typedef struct QueuedRun
 {
 	int64		run_id;
 	bool		propagate;
+	BillingSqlApi api;
 } QueuedRun;
 
 static void
@@ -612,7 +545,7 @@ execute_queued_run(void *arg)
 {
 	QueuedRun  *run = (QueuedRun *) arg;
 
-	execute_run(run->run_id, run->propagate);
+	execute_run(run->run_id, run->propagate, run->api);
 }
 
 /* what record_failure records, and the run id it gives back */
@@ -633,13 +566,13 @@ record_failure(void *arg)
 	TimestampTzGetDatum(failure->as_of), CStringGetTextDatum(failure->error)};
 	char		nulls[4] = {' ', failure->run_id == 0 ? 'n' : ' ', ' ', ' '};
 	bool		isnull;
-	int			rc;
 
-	rc = SPI_execute_with_args(billing_internal_sql("SELECT billing_internal.fail_scheduled_run(schedule_id => $1, run_id => $2,"
-							   " as_of => $3, error => $4) AS run_id"),
-							   4, types, args, nulls, false, 1);
-	spi_check(rc, SPI_OK_SELECT, "recording a failed run");
-	failure->run_id = DatumGetInt64(result_column("run_id", &isnull));
+	/* 0.3's: before, there is none, and the failure is a WARNING */
+	(void) billing_spi_exec("SELECT billing_internal.fail_scheduled_run(schedule_id => $1, run_id => $2,"
+							" as_of => $3, error => $4) AS run_id",
+							4, types, args, nulls, false, 1,
+							SPI_OK_SELECT, "recording a failed run");
+	failure->run_id = DatumGetInt64(billing_spi_column(0, "run_id", &isnull));
 }
 
 /*
@@ -689,7 +622,7 @@ propagate_schedule_error(ErrorData *error)
 }
 
 static ArrayType *
-issue_all(TimestampTz as_of, bool propagate)
+issue_all(TimestampTz as_of, bool propagate, BillingSqlApi api)
 {
 	MemoryContext callcontext = CurrentMemoryContext;
 	int64	   *schedule_ids;
@@ -698,37 +631,36 @@ issue_all(TimestampTz as_of, bool propagate)
 	Datum	   *run_ids;
 	int			nruns = 0;
 	int			maxruns = 16;
-	int			rc;
 	int			search_path_level;
 
 	SPI_connect();
 	search_path_level = billing_pin_search_path();
 
 	/* the schedules in use: no subquery correlated with the small table */
-	rc = SPI_execute("SELECT s.id AS schedule_id, s.code AS schedule_code FROM billing.schedule s"
-					 " WHERE s.enabled"
-					 "   AND s.id IN (SELECT b.schedule_id FROM billing.buyer b"
-					 "                WHERE b.schedule_id IS NOT NULL)"
-					 " ORDER BY s.id", true, 0);
-	spi_check(rc, SPI_OK_SELECT, "listing schedules");
+	(void) billing_spi_exec("SELECT s.id AS schedule_id, s.code AS schedule_code FROM billing.schedule s"
+							" WHERE s.enabled"
+							"   AND s.id IN (SELECT b.schedule_id FROM billing.buyer b"
+							"                WHERE b.schedule_id IS NOT NULL)"
+							" ORDER BY s.id",
+							0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT, "listing schedules");
 	nschedules = (int) SPI_processed;
 	schedule_ids = MemoryContextAlloc(callcontext, sizeof(int64) * Max(nschedules, 1));
 	schedule_codes = MemoryContextAlloc(callcontext, sizeof(char *) * Max(nschedules, 1));
 	for (int i = 0; i < nschedules; i++)
 	{
 		bool		isnull;
-		Datum		code = row_column(i, "schedule_code", &isnull);
+		Datum		code = billing_spi_column(i, "schedule_code", &isnull);
 
-		schedule_ids[i] = DatumGetInt64(row_column(i, "schedule_id", &isnull));
+		schedule_ids[i] = DatumGetInt64(billing_spi_column(i, "schedule_id", &isnull));
 		schedule_codes[i] = MemoryContextStrdup(callcontext, TextDatumGetCString(code));
 	}
 	run_ids = MemoryContextAlloc(callcontext, sizeof(Datum) * maxruns);
 
 	for (int i = 0; i < nschedules; i++)
 	{
-		SchedulePlan plan = {schedule_ids[i], schedule_codes[i], as_of, callcontext, 0, NULL};
+		SchedulePlan plan = {schedule_ids[i], schedule_codes[i], as_of, callcontext, 0, NULL, api};
 		ErrorData  *error;
-		int64		failed_run;
+		int64		failed_run[1];	/* the queue of a schedule whose planning failed */
 
 		CHECK_FOR_INTERRUPTS();
 		error = run_isolated(plan_schedule, &plan);
@@ -737,18 +669,18 @@ issue_all(TimestampTz as_of, bool propagate)
 		if (error != NULL)
 		{
 			/* nothing was planned: the schedule's failed run is a new row */
-			failed_run = schedule_failed(schedule_ids[i], schedule_codes[i], 0, as_of, error);
-			if (failed_run == 0)
+			failed_run[0] = schedule_failed(schedule_ids[i], schedule_codes[i], 0, as_of, error);
+			if (failed_run[0] == 0)
 				continue;
-			plan.queued = &failed_run;
-			plan.nqueued = 1;
+			plan.queued = failed_run;
+			plan.nqueued = lengthof(failed_run);
 		}
 		for (int j = 0; j < plan.nqueued; j++)
 		{
 			if (error == NULL)
 			{
 				/* the run's own failures are recorded by execute_run */
-				QueuedRun	run = {plan.queued[j], propagate};
+				QueuedRun	run = {plan.queued[j], propagate, api};
 				ErrorData  *run_error = run_isolated(execute_queued_run, &run);
 
 				if (run_error != NULL && propagate)
@@ -773,16 +705,30 @@ issue_all(TimestampTz as_of, bool propagate)
 }
 
 /*
- * issue_drafts_internal(as_of): issue_all, every failure recorded as its
- * schedule's failed run in this transaction.  What 0.2's issue_drafts
- * calls, and what the committed second pass of issue_drafts_run executes
- * in its background worker.
+ * billing_issue_drafts_internal(as_of): issue_all, every failure recorded
+ * as its schedule's failed run in this transaction.  What the committed
+ * second pass of issue_drafts_run executes in its background worker.
  */
+PG_FUNCTION_INFO_V1(billing_issue_drafts_internal);
+
+Datum
+billing_issue_drafts_internal(PG_FUNCTION_ARGS)
+{
+	refuse_snapshot_isolation();
+	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false, BILLING_SQL_0_3));
+}
+
+/*
+ * issue_drafts_internal: the same, for the released 0.1/0.2 scripts
+ * (frozen; their issue_drafts calls it), which share the symbol
+ */
+PG_FUNCTION_INFO_V1(issue_drafts_internal);
+
 Datum
 issue_drafts_internal(PG_FUNCTION_ARGS)
 {
 	refuse_snapshot_isolation();
-	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false));
+	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false, billing_released_sql_api()));
 }
 
 /* fail_dead_runs calls billing.fail_dead_runs() (dead_runs.sql) */
@@ -793,14 +739,14 @@ fail_dead_runs(void)
 
 	SPI_connect();
 	level = billing_pin_search_path();
-	spi_check(SPI_execute("SELECT billing.fail_dead_runs()", false, 0), SPI_OK_SELECT,
-			  "failing dead runs");
+	(void) billing_spi_exec("SELECT billing.fail_dead_runs()", 0, NULL, NULL, NULL, false, 0,
+							SPI_OK_SELECT, "failing dead runs");
 	billing_unpin_search_path(level);
 	SPI_finish();
 }
 
 /*
- * issue_drafts_run(as_of, raise_on_failure): what billing.issue_drafts
+ * billing_issue_drafts_run(as_of, raise_on_failure): what billing.issue_drafts
  * does, and how a failed run is both committed and an error (issue 12).
  *
  * Without raise_on_failure: billing.fail_dead_runs, then issue_all in
@@ -817,7 +763,7 @@ fail_dead_runs(void)
  * the healthy schedules' drafts and the failed runs stay committed.
  * Returns the ids of the runs made (by the worker, after a failure).
  */
-PG_FUNCTION_INFO_V1(issue_drafts_run);
+PG_FUNCTION_INFO_V1(billing_issue_drafts_run);
 
 /* the first pass: fail_dead_runs and issue_all, the first error re-thrown */
 typedef struct FirstPass
@@ -832,11 +778,11 @@ first_pass(void *arg)
 	FirstPass  *pass = (FirstPass *) arg;
 
 	fail_dead_runs();
-	pass->result = issue_all(pass->as_of, true);
+	pass->result = issue_all(pass->as_of, true, BILLING_SQL_0_3);
 }
 
 Datum
-issue_drafts_run(PG_FUNCTION_ARGS)
+billing_issue_drafts_run(PG_FUNCTION_ARGS)
 {
 	TimestampTz as_of = PG_GETARG_TIMESTAMPTZ(0);
 	bool		raise_on_failure = PG_GETARG_BOOL(1);
@@ -849,7 +795,7 @@ issue_drafts_run(PG_FUNCTION_ARGS)
 	if (!raise_on_failure)
 	{
 		fail_dead_runs();
-		PG_RETURN_ARRAYTYPE_P(issue_all(as_of, false));
+		PG_RETURN_ARRAYTYPE_P(issue_all(as_of, false, BILLING_SQL_0_3));
 	}
 
 	schedule_error_propagated = false;
@@ -869,51 +815,67 @@ issue_drafts_run(PG_FUNCTION_ARGS)
 }
 
 /*
- * run_invoice_run(run_id) executes one queued run (a rerun) under its
+ * invoice_run(run_id, api) executes one queued run (a rerun) under its
  * schedule's lock; returns whether it completed.
  */
-Datum
-run_invoice_run(PG_FUNCTION_ARGS)
+static bool
+invoice_run(int64 run_id, BillingSqlApi api)
 {
-	int64		run_id = PG_GETARG_INT64(0);
 	Oid			types[1] = {INT8OID};
 	Datum		args[1] = {Int64GetDatum(run_id)};
 	int64		schedule_id;
 	char	   *schedule_code;
 	bool		isnull;
 	bool		ok;
-	int			rc;
 	int			search_path_level;
 
 	refuse_snapshot_isolation();
 	SPI_connect();
 	search_path_level = billing_pin_search_path();
-	rc = SPI_execute_with_args("SELECT r.schedule_id, s.code AS schedule_code FROM billing.invoice_run r"
-							   " JOIN billing.schedule s ON s.id = r.schedule_id WHERE r.id = $1",
-							   1, types, args, NULL, true, 1);
-	spi_check(rc, SPI_OK_SELECT, "finding the run");
+	(void) billing_spi_exec("SELECT r.schedule_id, s.code AS schedule_code FROM billing.invoice_run r"
+							" JOIN billing.schedule s ON s.id = r.schedule_id WHERE r.id = $1",
+							1, types, args, NULL, true, 1,
+							SPI_OK_SELECT, "finding the run");
 	if (SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
 				 errmsg("invoice run %lld does not exist", (long long) run_id)));
-	schedule_id = DatumGetInt64(result_column("schedule_id", &isnull));
-	schedule_code = TextDatumGetCString(result_column("schedule_code", &isnull));
+	schedule_id = DatumGetInt64(billing_spi_column(0, "schedule_id", &isnull));
+	schedule_code = TextDatumGetCString(billing_spi_column(0, "schedule_code", &isnull));
 
-	lock_schedule(schedule_id, schedule_code);
-	ok = execute_run(run_id, false);
+	lock_schedule(schedule_id, schedule_code, api);
+	ok = execute_run(run_id, false, api);
 	billing_unpin_search_path(search_path_level);
 	SPI_finish();
-	PG_RETURN_BOOL(ok);
+	return ok;
+}
+
+/* billing_run_invoice_run(run_id): invoice_run, called by this version's SQL */
+PG_FUNCTION_INFO_V1(billing_run_invoice_run);
+
+Datum
+billing_run_invoice_run(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(invoice_run(PG_GETARG_INT64(0), BILLING_SQL_0_3));
+}
+
+/* run_invoice_run: the same, for the released 0.1/0.2 scripts (frozen) */
+PG_FUNCTION_INFO_V1(run_invoice_run);
+
+Datum
+run_invoice_run(PG_FUNCTION_ARGS)
+{
+	PG_RETURN_BOOL(invoice_run(PG_GETARG_INT64(0), billing_released_sql_api()));
 }
 
 /*
- * server_log(message): a LOG line for the server log only, never sent to the
+ * billing_server_log(message): a LOG line for the server log only, never sent to the
  * client whatever its client_min_messages (it may name every brand's runs)
  */
-PG_FUNCTION_INFO_V1(server_log);
+PG_FUNCTION_INFO_V1(billing_server_log);
 
 Datum
-server_log(PG_FUNCTION_ARGS)
+billing_server_log(PG_FUNCTION_ARGS)
 {
 	ereport(LOG_SERVER_ONLY,
 			(errmsg("%s", text_to_cstring(PG_GETARG_TEXT_PP(0)))));
@@ -921,15 +883,15 @@ server_log(PG_FUNCTION_ARGS)
 }
 
 /*
- * raise_error(sqlstate, message, detail, hint): an ERROR without the
+ * billing_raise_error(sqlstate, message, detail, hint): an ERROR without the
  * CONTEXT lines of the internal functions and queries it is raised from
  * (the error context stack is left out for it): what an API function
  * raises for its caller, who wrote none of those frames.
  */
-PG_FUNCTION_INFO_V1(raise_error);
+PG_FUNCTION_INFO_V1(billing_raise_error);
 
 Datum
-raise_error(PG_FUNCTION_ARGS)
+billing_raise_error(PG_FUNCTION_ARGS)
 {
 	char	   *sqlstate = PG_ARGISNULL(0) ? "P0001" : text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *message = PG_ARGISNULL(1) ? "" : text_to_cstring(PG_GETARG_TEXT_PP(1));

@@ -13,13 +13,19 @@
  *	  no longer supported.  Version 0.2 and later use src/sql/runs.sql.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+
+#include "run_v01.h"
+#include "search_path.h"
+#include "spi_util.h"
+#include "sql_api.h"
 
 #define DRAFTS_CTES \
 "WITH cfg AS (" \
@@ -120,20 +126,25 @@ static Oid	v01_argtypes[V01_NARGS] = {INT8OID, INT8OID, INT8OID, DATEOID, DATEOI
 TIMESTAMPTZOID, DATEOID, DATEOID, INT8OID};
 
 /*
- * billing_sql_is_v01 is true when the database's extension SQL is still
- * version 0.1 (it has no billing.make_drafts).
+ * billing_released_sql_api tells which released scripts call an entry
+ * point they share (sql_api.h): 0.1's SQL has no billing.make_drafts,
+ * 0.2's has.  Only the symbols of the released scripts ask; the SQL of
+ * 0.3 calls symbols of its own.
  */
-bool
-billing_sql_is_v01(void)
+BillingSqlApi
+billing_released_sql_api(void)
 {
 	bool		isnull;
-	int			rc;
+	bool		is_v01;
 
-	rc = SPI_execute("SELECT pg_catalog.to_regproc('billing.make_drafts') IS NULL"
-					 "   AND pg_catalog.to_regnamespace('billing_internal') IS NULL", true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "billing: checking the extension's version failed");
-	return DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_connect();
+	(void) billing_spi_exec("SELECT pg_catalog.to_regproc('billing.make_drafts') IS NULL",
+							0, NULL, NULL, NULL, true, 1,
+							SPI_OK_SELECT, "checking the extension's version");
+	billing_spi_require_rows(1, "checking the extension's version");
+	is_v01 = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return is_v01 ? BILLING_SQL_0_1 : BILLING_SQL_0_2;
 }
 
 /*
@@ -154,14 +165,12 @@ v01_first_document_id(Datum brand_id, Datum first_day, Datum day_after_cutoff)
 	Oid			types[3] = {INT8OID, DATEOID, DATEOID};
 	Datum		args[3] = {brand_id, first_day, day_after_cutoff};
 	bool		isnull;
-	int			rc;
 
-	rc = SPI_execute_with_args("SELECT coalesce(min(d.id), 0) FROM billing.document d"
-							   " WHERE d.brand_id = $1 AND d.document_date >= $2"
-							   " AND d.document_date < $3",
-							   3, types, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing: finding the period's first document failed");
+	(void) billing_spi_exec("SELECT coalesce(min(d.id), 0) FROM billing.document d"
+							" WHERE d.brand_id = $1 AND d.document_date >= $2"
+							" AND d.document_date < $3",
+							3, types, args, NULL, false, 1,
+							SPI_OK_SELECT, "finding the period's first document");
 	return SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 }
 
@@ -175,21 +184,20 @@ void
 billing_v01_make_drafts(Datum *args8)
 {
 	Datum		args[V01_NARGS];
-	int			rc;
 
 	memcpy(args, args8, sizeof(Datum) * (V01_NARGS - 1));
 	args[8] = v01_first_document_id(args[1], args[3], args[4]);
 	(void) set_config_option("enable_mergejoin", "off",
 							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 							 true, 0, false);
-	rc = SPI_execute_with_args(v01_run_sql, V01_NARGS, v01_argtypes, args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing: making the drafts failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec(v01_run_sql, V01_NARGS, v01_argtypes, args, NULL, false, 0,
+							SPI_OK_SELECT, "making the drafts");
 }
 
 /*
  * preview_drafts is billing.preview_drafts of version 0.1 (a C function
  * there; SQL since 0.2): the drafts a run of the period would make now.
+ * Only the released 0.1 script declares it.
  */
 PG_FUNCTION_INFO_V1(preview_drafts);
 
@@ -199,7 +207,6 @@ preview_drafts(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		args[V01_NARGS];
 	char		nulls[V01_NARGS];
-	int			rc;
 	int			search_path_level;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -218,9 +225,8 @@ preview_drafts(PG_FUNCTION_ARGS)
 	SPI_connect();
 	search_path_level = billing_pin_search_path();
 	args[8] = v01_first_document_id(args[1], args[3], args[4]);
-	rc = SPI_execute_with_args(v01_preview_sql, V01_NARGS, v01_argtypes, args, nulls, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing: previewing the drafts failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec(v01_preview_sql, V01_NARGS, v01_argtypes, args, nulls, true, 0,
+							SPI_OK_SELECT, "previewing the drafts");
 	for (uint64 i = 0; i < SPI_processed; i++)
 	{
 		Datum		values[8];

@@ -10,9 +10,11 @@
  *	  first for tables and types.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
 #include "utils/guc.h"
+
+#include "search_path.h"
 
 /*
  * billing_pin_search_path sets the safe search_path for the current

@@ -7,11 +7,13 @@
  *	  one int32 on the wire).
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
 #include <ctype.h>
 
 #include "libpq/pqformat.h"
+
+#include "textform.h"
 
 /* form_skip_blanks steps over white space */
 void

@@ -8,8 +8,9 @@
  *	  has SET billing.allow_drop = on, after taking a dump.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_extension.h"
 #include "commands/event_trigger.h"
@@ -21,7 +22,10 @@
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 
-PG_FUNCTION_INFO_V1(refuse_drop_with_invoices);
+#include "spi_util.h"
+#include "uninstall.h"
+
+PG_FUNCTION_INFO_V1(billing_refuse_drop_with_invoices);
 
 /* billing.allow_drop: a superuser's consent to drop the extension's rows */
 static bool allow_drop = false;
@@ -74,12 +78,12 @@ drops_extension(Node *parsetree, Oid schema, Oid owner)
 }
 
 /*
- * refuse_drop_with_invoices(): the ddl_command_start event trigger.  Only
+ * billing_refuse_drop_with_invoices(): the ddl_command_start event trigger.  Only
  * a role that may drop the extension is told why it may not: anyone else
  * gets PostgreSQL's own permission error, and learns no count.
  */
 Datum
-refuse_drop_with_invoices(PG_FUNCTION_ARGS)
+billing_refuse_drop_with_invoices(PG_FUNCTION_ARGS)
 {
 	EventTriggerData *trigdata;
 	Oid			extension;
@@ -87,7 +91,6 @@ refuse_drop_with_invoices(PG_FUNCTION_ARGS)
 	Oid			schema;
 	int64		invoices;
 	bool		isnull;
-	int			rc;
 
 	if (!CALLED_AS_EVENT_TRIGGER(fcinfo))
 		ereport(ERROR,
@@ -100,10 +103,11 @@ refuse_drop_with_invoices(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 
 	SPI_connect();
-	rc = SPI_execute("SELECT e.extowner, e.extnamespace FROM pg_catalog.pg_extension e"
-					 " WHERE e.extname OPERATOR(pg_catalog.=) 'billing'", true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "billing: reading the extension's owner failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec("SELECT e.extowner, e.extnamespace FROM pg_catalog.pg_extension e"
+							" WHERE e.extname OPERATOR(pg_catalog.=) 'billing'",
+							0, NULL, NULL, NULL, true, 1,
+							SPI_OK_SELECT, "reading the extension's owner");
+	billing_spi_require_rows(1, "reading the extension's owner");
 	owner = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	schema = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	if (!drops_extension(trigdata->parsetree, schema, owner) ||
@@ -112,9 +116,9 @@ refuse_drop_with_invoices(PG_FUNCTION_ARGS)
 		SPI_finish();
 		PG_RETURN_VOID();
 	}
-	rc = SPI_execute("SELECT pg_catalog.count(*) FROM billing.invoice", true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "billing: counting invoices failed: %s", SPI_result_code_string(rc));
+	(void) billing_spi_exec("SELECT pg_catalog.count(*) FROM billing.invoice",
+							0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT, "counting invoices");
+	billing_spi_require_rows(1, "counting invoices");
 	invoices = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
 	if (invoices == 0)

@@ -2,7 +2,7 @@
  * worker.c
  *	  Background reruns: rerun_invoice_run(..., background => true) queues
  *	  the run and starts a dynamic background worker for it, which executes
- *	  it through billing_internal.run_invoice_run, so a background run is the same
+ *	  it through billing.run_invoice_run, so a background run is the same
  *	  run as a foreground one.
  *
  *	  A background run is watched through its row: each change of state is
@@ -28,8 +28,9 @@
  *	  background runs at a time, so that no brand takes every slot.
  *-------------------------------------------------------------------------
  */
-#include "billing.h"
+#include "postgres.h"
 
+#include "fmgr.h"
 #include "access/xact.h"
 #include "catalog/pg_authid.h"
 #include "catalog/pg_type.h"
@@ -55,6 +56,14 @@
 #include "utils/timestamp.h"
 #include "utils/wait_event.h"
 
+#include "guard.h"
+#include "run.h"
+#include "search_path.h"
+#include "spi_util.h"
+#include "sql_api.h"
+#include "worker.h"
+
+PG_FUNCTION_INFO_V1(billing_start_run_worker);
 PG_FUNCTION_INFO_V1(start_run_worker);
 PG_FUNCTION_INFO_V1(try_lock_run);
 PGDLLEXPORT void billing_run_worker_main(Datum main_arg);
@@ -77,6 +86,8 @@ typedef struct RunWorkerArgs
 	/* the role the request was made as (SET ROLE, SECURITY DEFINER) */
 	Oid			role_oid;
 	TransactionId requester_xid;
+	/* the version of the extension's SQL that asked for the run */
+	BillingSqlApi api;
 } RunWorkerArgs;
 
 StaticAssertDecl(sizeof(RunWorkerArgs) <= BGW_EXTRALEN, "RunWorkerArgs must fit in bgw_extra");
@@ -148,14 +159,14 @@ worker_names_run(pid_t pid, int64 run_id)
 }
 
 /*
- * live_run_workers() returns the background workers of runs now, with the
+ * billing_live_run_workers() returns the background workers of runs now, with the
  * run each names (live_workers): how billing.fail_dead_runs tells a live
  * run from a dead one.
  */
-PG_FUNCTION_INFO_V1(live_run_workers);
+PG_FUNCTION_INFO_V1(billing_live_run_workers);
 
 Datum
-live_run_workers(PG_FUNCTION_ARGS)
+billing_live_run_workers(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int64	   *run_ids;
@@ -194,14 +205,14 @@ refuse_over_brand_cap(int64 run_id)
 	int			nworkers;
 	Datum	   *elems;
 	bool		isnull;
-	int			rc;
 	int			level;
 
 	SPI_connect();
 	level = billing_pin_search_path();
-	rc = SPI_execute_with_args("SELECT br.code FROM billing.brand br JOIN billing.invoice_run r ON r.brand_id = br.id"
-							   " WHERE r.id = $1", 1, types, args, NULL, true, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+	(void) billing_spi_exec("SELECT br.code FROM billing.brand br JOIN billing.invoice_run r ON r.brand_id = br.id"
+							" WHERE r.id = $1", 1, types, args, NULL, true, 1,
+							SPI_OK_SELECT, "reading the run's brand");
+	if (SPI_processed != 1)
 		elog(ERROR, "billing: invoice run %lld has no brand", (long long) run_id);
 	brand = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (!billing_lock_rows("SELECT br.id FROM billing.brand br"
@@ -219,13 +230,13 @@ refuse_over_brand_cap(int64 run_id)
 		elems[i] = Int64GetDatum(run_ids[i]);
 	args[1] = PointerGetDatum(construct_array(elems, nworkers, INT8OID, sizeof(int64),
 											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-	rc = SPI_execute_with_args("SELECT count(*) FROM billing.invoice_run r"
-							   " WHERE r.id = ANY ($2)"
-							   "   AND r.brand_id = (SELECT r1.brand_id FROM billing.invoice_run r1 WHERE r1.id = $1)"
-							   "   AND r.status IN ('queued', 'running')",
-							   2, types, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "billing: counting the background runs of brand \"%s\" failed", brand);
+	(void) billing_spi_exec("SELECT count(*) FROM billing.invoice_run r"
+							" WHERE r.id = ANY ($2)"
+							"   AND r.brand_id = (SELECT r1.brand_id FROM billing.invoice_run r1 WHERE r1.id = $1)"
+							"   AND r.status IN ('queued', 'running')",
+							2, types, args, NULL, false, 1,
+							SPI_OK_SELECT, psprintf("counting the background runs of brand \"%s\"", brand));
+	billing_spi_require_rows(1, "counting the background runs");
 	live = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (live >= max_workers_per_brand)
 		ereport(ERROR,
@@ -243,35 +254,32 @@ refuse_over_brand_cap(int64 run_id)
  * the run row is committed with the request, showing why it did not run.
  */
 static void
-fail_unstarted_run(int64 run_id, const char *reason)
+fail_unstarted_run(int64 run_id, const char *reason, BillingSqlApi api)
 {
 	Oid			types[2] = {INT8OID, TEXTOID};
 	Datum		args[2] = {Int64GetDatum(run_id), CStringGetTextDatum(reason)};
 	int			level;
-	int			rc;
 
 	SPI_connect();
 	level = billing_pin_search_path();
-	rc = SPI_execute_with_args(billing_internal_sql("SELECT billing_internal.finish_run($1, false, $2, NULL, NULL, NULL, NULL, NULL, NULL)"),
-							   2, types, args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "billing: failing invoice run %lld failed: %s", (long long) run_id,
-			 SPI_result_code_string(rc));
+	(void) billing_spi_exec(billing_api_sql(api, "SELECT billing_internal.finish_run($1, false, $2, NULL, NULL, NULL, NULL, NULL, NULL)"),
+							2, types, args, NULL, false, 0,
+							SPI_OK_SELECT, psprintf("failing invoice run %lld", (long long) run_id));
 	billing_unpin_search_path(level);
 	SPI_finish();
 }
 
 /*
- * start_run_worker(run_id) starts the background worker of a queued run
- * and returns once the worker names the run in its activity, so that the
- * run is never seen queued without a live worker or a recorded failure.
- * A brand over its cap of background runs is refused with an error; a run
- * that cannot get a worker is marked failed here, with the reason.
+ * start_worker_of_run(run_id, api) starts the background worker of a
+ * queued run and returns once the worker names the run in its activity,
+ * so that the run is never seen queued without a live worker or a
+ * recorded failure.  A brand over its cap of background runs is refused
+ * with an error; a run that cannot get a worker is marked failed here,
+ * with the reason.
  */
-Datum
-start_run_worker(PG_FUNCTION_ARGS)
+static void
+start_worker_of_run(int64 run_id, BillingSqlApi api)
 {
-	int64		run_id = PG_GETARG_INT64(0);
 	BackgroundWorker worker;
 	BackgroundWorkerHandle *handle;
 	BgwHandleStatus status;
@@ -285,6 +293,7 @@ start_run_worker(PG_FUNCTION_ARGS)
 	args.role_oid = GetUserId();
 	/* the run row was inserted by this transaction, so it has an xid */
 	args.requester_xid = GetTopTransactionId();
+	args.api = api;
 
 	/*
 	 * The worker logs in as the role that logged in here and then acts as
@@ -303,8 +312,8 @@ start_run_worker(PG_FUNCTION_ARGS)
 		fail_unstarted_run(run_id,
 						   psprintf("no background worker can run it: role \"%s\" is not permitted to log in "
 									"(call rerun_invoice_run with background => false)",
-									GetUserNameFromId(args.login_oid, false)));
-		PG_RETURN_VOID();
+									GetUserNameFromId(args.login_oid, false)), api);
+		return;
 	}
 
 	billing_dynamic_worker(&worker, "billing_run_worker_main", "billing invoice run");
@@ -317,8 +326,8 @@ start_run_worker(PG_FUNCTION_ARGS)
 		fail_unstarted_run(run_id,
 						   psprintf("no background worker could be started: all %d worker slots are in use "
 									"(raise max_worker_processes, or call rerun_invoice_run with background => false)",
-									max_worker_processes));
-		PG_RETURN_VOID();
+									max_worker_processes), api);
+		return;
 	}
 
 	status = WaitForBackgroundWorkerStartup(handle, &pid);
@@ -340,7 +349,22 @@ start_run_worker(PG_FUNCTION_ARGS)
 	if (status != BGWH_STARTED)
 		fail_unstarted_run(run_id,
 						   "its background worker exited before it took the run "
-						   "(see the server log: it could not connect, or was terminated)");
+						   "(see the server log: it could not connect, or was terminated)", api);
+}
+
+/* billing_start_run_worker(run_id): start_worker_of_run, for this version's SQL */
+Datum
+billing_start_run_worker(PG_FUNCTION_ARGS)
+{
+	start_worker_of_run(PG_GETARG_INT64(0), BILLING_SQL_0_3);
+	PG_RETURN_VOID();
+}
+
+/* start_run_worker: the same, for the released 0.1/0.2 scripts (frozen) */
+Datum
+start_run_worker(PG_FUNCTION_ARGS)
+{
+	start_worker_of_run(PG_GETARG_INT64(0), billing_released_sql_api());
 	PG_RETURN_VOID();
 }
 
@@ -348,7 +372,7 @@ start_run_worker(PG_FUNCTION_ARGS)
  * try_lock_run(run_id) takes 0.2's advisory run lock of a run until the
  * end of the transaction if nobody holds it.  Only the SQL of 0.2 calls
  * it (its fail_dead_runs), until ALTER EXTENSION UPDATE; 0.3 has no
- * billing.try_lock_run.
+ * billing.try_lock_run.  A symbol of the released 0.2 script only.
  */
 Datum
 try_lock_run(PG_FUNCTION_ARGS)
@@ -416,7 +440,6 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 	Datum		values[2];
 	char		nulls[2] = {' ', ' '};
 	uint64		processed;
-	int			rc;
 	int			api_write_level;
 
 	values[0] = Int64GetDatum(run_id);
@@ -426,10 +449,8 @@ run_sql(const char *sql, int64 run_id, const char *text_arg, int64 *result)
 		nulls[1] = 'n';
 
 	api_write_level = billing_worker_xact_begin();
-	rc = SPI_execute_with_args(billing_internal_sql(sql), 2, types, values, nulls, false, 0);
-	if (rc < 0)
-		elog(ERROR, "billing: statement of invoice run %lld failed: %s", (long long) run_id,
-			 SPI_result_code_string(rc));
+	(void) billing_spi_exec(sql, 2, types, values, nulls, false, 0, BILLING_SPI_OK_ANY,
+							psprintf("statement of invoice run %lld", (long long) run_id));
 	processed = SPI_processed;
 	if (result && processed > 0 && SPI_tuptable != NULL)
 	{
@@ -494,30 +515,27 @@ handle_sigterm(SIGNAL_ARGS)
  * document change that comes between the two is waited for, bounded too.
  */
 static int
-start_under_lock(int64 run_id, int64 schedule_id, bool wait)
+start_under_lock(int64 run_id, int64 schedule_id, bool wait, BillingSqlApi api)
 {
 	Oid			types[3] = {INT8OID, TEXTOID, TIMESTAMPTZOID};
 	Datum		values[3];
 	int			result = -1;
 	int			api_write_level;
-	int			rc;
 
 	api_write_level = billing_worker_xact_begin();
-	if (billing_lock_schedule(schedule_id, wait))
+	if (billing_lock_schedule(schedule_id, wait, api))
 	{
 		/* the start time is a parameter: no volatile function in the UPDATE */
 		values[0] = Int64GetDatum(run_id);
 		values[1] = CStringGetTextDatum(psprintf("started by background worker pid %d", MyProcPid));
 		values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-		rc = SPI_execute_with_args("WITH started AS ("
-								   "  UPDATE billing.invoice_run r SET status = 'running', started_at = $3"
-								   "  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id)"
-								   " INSERT INTO billing.run_log (run_id, level, message)"
-								   " SELECT started.id, 'info', $2 FROM started",
-								   3, types, values, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "billing: starting invoice run %lld failed: %s", (long long) run_id,
-				 SPI_result_code_string(rc));
+		(void) billing_spi_exec("WITH started AS ("
+								"  UPDATE billing.invoice_run r SET status = 'running', started_at = $3"
+								"  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id)"
+								" INSERT INTO billing.run_log (run_id, level, message)"
+								" SELECT started.id, 'info', $2 FROM started",
+								3, types, values, NULL, false, 0,
+								SPI_OK_INSERT, psprintf("starting invoice run %lld", (long long) run_id));
 		result = SPI_processed == 1 ? 1 : 0;
 	}
 	billing_worker_xact_end(api_write_level);
@@ -529,7 +547,7 @@ start_under_lock(int64 run_id, int64 schedule_id, bool wait)
  * run queued), marks the run running, and executes it.
  */
 static void
-do_run(int64 run_id, TransactionId requester_xid)
+do_run(int64 run_id, TransactionId requester_xid, BillingSqlApi api)
 {
 	int64		schedule_id = 0;
 	int			started;
@@ -551,7 +569,7 @@ do_run(int64 run_id, TransactionId requester_xid)
 	 * change holds it, say so (committed) and wait, at most
 	 * billing.lock_timeout: cancel_run can cancel the run until it starts.
 	 */
-	started = start_under_lock(run_id, schedule_id, false);
+	started = start_under_lock(run_id, schedule_id, false, api);
 	if (started < 0)
 	{
 		run_sql("INSERT INTO billing.run_log (run_id, level, message)"
@@ -559,33 +577,27 @@ do_run(int64 run_id, TransactionId requester_xid)
 				" waiting for the schedule''s lock')",
 				run_id, NULL, NULL);
 		report_activity(run_id, "waiting for its schedule's lock");
-		started = start_under_lock(run_id, schedule_id, true);
+		started = start_under_lock(run_id, schedule_id, true, api);
 	}
 	if (started != 1)
 		return;					/* cancelled while it waited */
 
 	report_activity(run_id, "making its drafts");
-	run_sql("SELECT billing_internal.run_invoice_run($1)", run_id, NULL, NULL);
+	run_sql(billing_api_sql(api, "SELECT billing_internal.run_invoice_run($1)"), run_id, NULL, NULL);
 }
 
 /*
- * take_v02_run_lock: while the database's SQL is older than 0.3, its
- * fail_dead_runs tells a live worker by 0.2's advisory run lock, so the
- * worker holds it for as long as it lives, as 0.2's did.
+ * take_v02_run_lock: for a run asked for by SQL older than 0.3, whose
+ * fail_dead_runs tells a live worker by 0.2's advisory run lock, the
+ * worker holds that lock for as long as it lives, as 0.2's did.
  */
 static void
-take_v02_run_lock(int64 run_id)
+take_v02_run_lock(int64 run_id, BillingSqlApi api)
 {
-	bool		before_v03;
-
+	if (api >= BILLING_SQL_0_3)
+		return;
 	StartTransactionCommand();
-	SPI_connect();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	before_v03 = billing_sql_before_v03();
-	SPI_finish();
-	PopActiveSnapshot();
-	if (before_v03)
-		(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
+	(void) DirectFunctionCall2(pg_advisory_lock_int4, RunLockClass(), RunLockKey(run_id));
 	CommitTransactionCommand();
 }
 
@@ -613,13 +625,13 @@ billing_run_worker_main(Datum main_arg)
 	/* the activity is how others know the run is alive: never off here */
 	SetConfigOption("track_activities", "on", PGC_SUSET, PGC_S_OVERRIDE);
 
-	take_v02_run_lock(run_id);
+	take_v02_run_lock(run_id, args.api);
 	/* from here until this process exits, its activity names the run */
 	report_activity(run_id, "waiting for its request to commit");
 
 	PG_TRY();
 	{
-		do_run(run_id, args.requester_xid);
+		do_run(run_id, args.requester_xid, args.api);
 	}
 	PG_CATCH();
 	{
@@ -644,9 +656,10 @@ billing_run_worker_main(Datum main_arg)
 				"; its work was rolled back";
 		else
 			reason = psprintf("its background worker stopped: %s; its work was rolled back", edata->message);
-		run_sql("WITH live AS MATERIALIZED (SELECT r.id FROM billing.invoice_run r"
-				"  WHERE r.id = $1 AND r.status IN ('queued', 'running') FOR UPDATE)"
-				" SELECT billing_internal.finish_run(live.id, false, $2, NULL, NULL, NULL, NULL, NULL, NULL) FROM live",
+		run_sql(billing_api_sql(args.api,
+								"WITH live AS MATERIALIZED (SELECT r.id FROM billing.invoice_run r"
+								"  WHERE r.id = $1 AND r.status IN ('queued', 'running') FOR UPDATE)"
+								" SELECT billing_internal.finish_run(live.id, false, $2, NULL, NULL, NULL, NULL, NULL, NULL) FROM live"),
 				run_id, reason, NULL);
 	}
 	PG_END_TRY();

@@ -21,12 +21,13 @@ as_pg() {
 
 # install_packages installs the Debian packages the build and tests need
 # (a JRE, Saxon-HE and python3 run the PINT JP rules' validate script; the
-# mailer links libcurl, and its test sends to an aiosmtpd server)
+# mailer links libcurl, and its test sends to an aiosmtpd server; cppcheck
+# checks the C sources, run_cppcheck)
 install_packages() {
 	local want="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron
 		libipc-run-perl libxml2-utils make gcc
 		default-jre-headless libsaxonhe-java python3
-		libcurl4-openssl-dev python3-aiosmtpd"
+		libcurl4-openssl-dev python3-aiosmtpd cppcheck"
 	local missing=""
 	for p in $want; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"
@@ -45,6 +46,23 @@ build_and_install() {
 	make -C "$BILLING_ROOT" -s WERROR=1 PG_CONFIG=$PG_BIN/pg_config >/dev/null 2>"$BILLING_ROOT/build.log" \
 		|| { cat "$BILLING_ROOT/build.log"; return 1; }
 	as_root make -C "$BILLING_ROOT" -s install PG_CONFIG=$PG_BIN/pg_config >/dev/null
+}
+
+# run_cppcheck: cppcheck on src/ (the C sources), clean or a failure with
+# its findings on stderr.  Warnings, portability and performance checks;
+# the PostgreSQL server headers are read for their macros and types, with
+# one configuration (-D__GNUC__, the compiler the build uses) and no
+# findings of their own reported (they are not ours); a missing system
+# header (libcurl's, libc's) is not a finding.  A finding is fixed in the
+# code, or, when cppcheck is wrong, suppressed on its line with a
+# "// cppcheck-suppress id" comment that says why.
+run_cppcheck() {
+	local inc
+	inc=$($PG_BIN/pg_config --includedir-server)
+	cppcheck --enable=warning,portability,performance --error-exitcode=1 --inline-suppr --quiet \
+		-D__GNUC__ -I "$inc" --config-exclude="$inc" \
+		--suppress=missingIncludeSystem "--suppress=*:$inc/*" \
+		"$BILLING_ROOT/src"
 }
 
 # cluster_start DIR PORT [extra postgresql.conf lines]: a throwaway cluster

@@ -4,7 +4,7 @@
 #   sudo bash test/run_all.sh
 #
 # Installs the Debian packages it needs, builds with warnings as errors,
-# installs the extension, starts a cluster with pg_cron preloaded, runs the
+# runs cppcheck on src/ (one suite), installs the extension, starts a cluster with pg_cron preloaded, runs the
 # pg_regress suites, the isolation specs and the TAP tests, stops the cluster,
 # runs the load test with its invariants (test/load/run.sh, 15 s, on a
 # cluster of its own) and ends with one line "N passed, N failed" (exit 1 on
@@ -24,6 +24,17 @@ trap 'cluster_stop "$CLUSTER"' EXIT
 export PGHOST=$CLUSTER PGPORT=$PORT PGUSER=postgres
 passed=0
 failed=0
+
+# static analysis of the C sources: one suite, failed on any finding
+echo "== cppcheck on src/"
+if run_cppcheck > test/out-cppcheck.log 2>&1; then
+	passed=$((passed + 1))
+	echo "cppcheck: no findings"
+else
+	failed=$((failed + 1))
+	echo "cppcheck: findings"
+	cat test/out-cppcheck.log
+fi
 
 # count_pg_regress FILE adds one pass or failure per test pg_regress ran
 count_pg_regress() {

@@ -13,7 +13,7 @@
 -- on buyer buckets were a namespace any login role could squat).  Each
 -- wait is bounded by billing.lock_timeout (then SQLSTATE 55P03).
 CREATE OR REPLACE FUNCTION billing_internal.lock_buyers(buyer_ids bigint[], action text) RETURNS void
-	AS 'MODULE_PATHNAME', 'lock_buyers' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_lock_buyers' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.lock_buyers(bigint[], text) IS
 	'internal: locks the buyers'' rows of a bulk action in id order, each wait bounded by billing.lock_timeout';
 

@@ -56,21 +56,21 @@ COMMENT ON FUNCTION billing_internal.check_issue_delay(interval, text) IS
 -- amounts and rates, or an error that names the bad value (C, so bulk
 -- loads pay next to nothing for it)
 CREATE OR REPLACE FUNCTION billing_internal.check_document(kind text, amount numeric, tax_rate numeric) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'check_document' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'billing_check_document' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_document(text, numeric, numeric) IS
 	'CHECK of a document: known kind, finite amount (not negative except for deliveries), a tax rate in [0, 1) except for payments, which have none';
 
 -- billing_internal.check_finite: true, or an error when an amount is NaN or
 -- +-Infinity (numeric accepts both), naming it as what "whose"
 CREATE OR REPLACE FUNCTION billing_internal.check_finite(amount numeric, what text, whose text) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'check_finite' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'billing_check_finite' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_finite(numeric, text, text) IS
 	'CHECK of an amount or balance: true unless it is NaN or Infinity, else an error naming it';
 
 -- billing_internal.check_length: true, or an error when a text has more than
 -- max_chars characters, naming the limit and quoting the value's start
 CREATE OR REPLACE FUNCTION billing_internal.check_length(value text, max_chars integer, what text) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'check_length' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'billing_check_length' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_length(text, integer, text) IS
 	'CHECK of a code, name or reference: true when it has at most max_chars characters, else an error naming the limit';
 
@@ -81,13 +81,13 @@ COMMENT ON FUNCTION billing_internal.check_length(text, integer, text) IS
 -- date falls off the calendar and no sum of amounts overflows numeric.
 CREATE OR REPLACE FUNCTION billing_internal.check_document_limits(reference text, document_date date,
                                                          amount numeric, tax_rate numeric) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'check_document_limits' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'billing_check_document_limits' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_document_limits(text, date, numeric, numeric) IS
 	'CHECK of a document: dated 2000-01-01 to 2199-12-31, |amount| < 10^15, tax rate of at most 4 decimals; else an error naming the reference';
 
 -- billing_internal.check_amount_limit: true, or an error when |amount| is 10^15 or
 -- more, naming it as what "whose" (the same limit as document amounts)
 CREATE OR REPLACE FUNCTION billing_internal.check_amount_limit(amount numeric, what text, whose text) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'check_amount_limit' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'billing_check_amount_limit' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_amount_limit(numeric, text, text) IS
 	'CHECK of a balance: true when |amount| < 10^15, else an error naming it';

@@ -14,7 +14,7 @@
 -- run each one names (src/worker.c reads the backends' status afresh on
 -- each call).
 CREATE OR REPLACE FUNCTION billing_internal.live_run_workers(OUT run_id bigint, OUT pid integer) RETURNS SETOF record
-	AS 'MODULE_PATHNAME', 'live_run_workers' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+	AS 'MODULE_PATHNAME', 'billing_live_run_workers' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION billing_internal.live_run_workers() IS
 	'internal: the background workers of invoice runs now (backend type billing invoice run) and the run each names';
 

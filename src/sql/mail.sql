@@ -160,20 +160,20 @@ COMMENT ON FUNCTION billing_internal.notification_mail(bigint, text, timestamptz
 
 -- The mailer (src/mailer.c)
 CREATE OR REPLACE FUNCTION billing.start_mailer() RETURNS integer
-	AS 'MODULE_PATHNAME', 'start_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_start_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.start_mailer() IS
 	'starts the mailer background worker of this database (or wakes the running one); returns its pid; an error while billing.smtp_url is unset';
 CREATE OR REPLACE FUNCTION billing.stop_mailer() RETURNS boolean
-	AS 'MODULE_PATHNAME', 'stop_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_stop_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.stop_mailer() IS
 	'stops the mailer of this database after its current attempt; false when none runs';
 CREATE OR REPLACE FUNCTION billing_internal.wake_mailer() RETURNS void
-	AS 'MODULE_PATHNAME', 'wake_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_wake_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.wake_mailer() IS
 	'internal: when this transaction commits, wakes the mailer, or starts it if none runs (nothing while billing.smtp_url is unset)';
 
 CREATE OR REPLACE FUNCTION billing_internal.notification_queued() RETURNS trigger
-	AS 'MODULE_PATHNAME', 'notification_queued' LANGUAGE C;
+	AS 'MODULE_PATHNAME', 'billing_notification_queued' LANGUAGE C;
 COMMENT ON FUNCTION billing_internal.notification_queued() IS
 	'trigger: a transaction that queues notifications wakes (or starts) the mailer when it commits';
 CREATE OR REPLACE TRIGGER notification_queued AFTER INSERT ON billing.notification

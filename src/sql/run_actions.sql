@@ -67,7 +67,7 @@ COMMENT ON FUNCTION billing_internal.run_step(text, boolean, timestamptz) IS
 -- driver's backend writes its run, phase and since when into a slot of
 -- shared memory; the slot is cleared when its transaction ends.
 CREATE OR REPLACE FUNCTION billing_internal.set_run_phase(run_id bigint, brand_id bigint, phase text) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'set_run_phase' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_set_run_phase' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.set_run_phase(bigint, bigint, text) IS
 	'internal: this backend''s run is now in phase (planning, aggregating, writing invoices, writing links, done); returns true';
 REVOKE ALL ON FUNCTION billing_internal.set_run_phase(bigint, bigint, text) FROM PUBLIC;
@@ -75,7 +75,7 @@ REVOKE ALL ON FUNCTION billing_internal.set_run_phase(bigint, bigint, text) FROM
 CREATE OR REPLACE FUNCTION billing_internal.run_phases_all(OUT run_id bigint, OUT brand_id bigint, OUT phase text,
                                                   OUT phase_since timestamptz)
 RETURNS SETOF record
-	AS 'MODULE_PATHNAME', 'run_phases_all' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+	AS 'MODULE_PATHNAME', 'billing_run_phases_all' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION billing_internal.run_phases_all() IS
 	'internal: the phase of every run being driven now, all brands';
 REVOKE ALL ON FUNCTION billing_internal.run_phases_all() FROM PUBLIC;

@@ -397,20 +397,20 @@ REVOKE ALL ON FUNCTION billing_internal.fail_scheduled_run(bigint, bigint, times
 
 -- billing_internal.issue_drafts_internal: the run driver of issue_drafts (src/run.c)
 CREATE OR REPLACE FUNCTION billing_internal.issue_drafts_internal(as_of timestamptz) RETURNS bigint[]
-	AS 'MODULE_PATHNAME', 'issue_drafts_internal' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_issue_drafts_internal' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.issue_drafts_internal(timestamptz) IS
 	'makes every due scheduled run, schedule by schedule under its lock, each schedule isolated from the others, failures recorded; returns the run ids';
 CREATE OR REPLACE FUNCTION billing_internal.issue_drafts_run(as_of timestamptz, raise_on_failure boolean) RETURNS bigint[]
-	AS 'MODULE_PATHNAME', 'issue_drafts_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_issue_drafts_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.issue_drafts_run(timestamptz, boolean) IS
 	'internal: issue_drafts'' driver; with raise_on_failure, a pass that meets an error is rolled back and done again, committed, by a background worker (src/run.c, src/committed.c)';
 CREATE OR REPLACE FUNCTION billing_internal.run_invoice_run(run_id bigint) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'run_invoice_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_run_invoice_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.run_invoice_run(bigint) IS
 	'executes one queued invoice run under its schedule''s lock; true when it completed';
 
 CREATE OR REPLACE FUNCTION billing_internal.start_run_worker(run_id bigint) RETURNS void
-	AS 'MODULE_PATHNAME', 'start_run_worker' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_start_run_worker' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.start_run_worker(bigint) IS
 	'starts a background worker that executes a queued run once this transaction commits';
 
@@ -437,16 +437,16 @@ $$;
 COMMENT ON FUNCTION billing_internal.record_failed_run(jsonb) IS
 	'internal: writes a failed run (an invoice_run row as jsonb) with its log line and mails; returns its id';
 CREATE OR REPLACE FUNCTION billing_internal.commit_failed_run(run text) RETURNS bigint
-	AS 'MODULE_PATHNAME', 'commit_failed_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_commit_failed_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.commit_failed_run(text) IS
 	'internal: billing_internal.record_failed_run in a background worker''s transaction of its own; returns the run id';
 
 CREATE OR REPLACE FUNCTION billing_internal.raise_error(sqlstate text, message text, detail text, hint text) RETURNS void
-	AS 'MODULE_PATHNAME', 'raise_error' LANGUAGE C VOLATILE PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'billing_raise_error' LANGUAGE C VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.raise_error(text, text, text, text) IS
 	'internal: raises an error (SQLSTATE, message, detail, hint) without the CONTEXT lines of the internal functions it is raised from';
 CREATE OR REPLACE FUNCTION billing_internal.server_log(message text) RETURNS void
-	AS 'MODULE_PATHNAME', 'server_log' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'billing_server_log' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.server_log(text) IS
 	'internal: writes a LOG line to the server log only, never to the client (it may name every brand''s runs)';
 

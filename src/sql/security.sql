@@ -15,7 +15,7 @@
 ------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION billing_internal.calling_role() RETURNS regrole
-	AS 'MODULE_PATHNAME', 'calling_role' LANGUAGE C STABLE PARALLEL RESTRICTED;
+	AS 'MODULE_PATHNAME', 'billing_calling_role' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION billing_internal.calling_role() IS
 	'the role that called into billing: current_user outside any SECURITY DEFINER function (login, SET ROLE, SET SESSION AUTHORIZATION)';
 
@@ -93,51 +93,51 @@ COMMENT ON COLUMN billing.invoice_run.requested_by IS 'the role that called issu
 ------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION billing_internal.guard_records() RETURNS trigger
-	AS 'MODULE_PATHNAME', 'guard_records' LANGUAGE C;
+	AS 'MODULE_PATHNAME', 'billing_guard_records' LANGUAGE C;
 COMMENT ON FUNCTION billing_internal.guard_records() IS
 	'trigger: refuses writes to invoices, tax lines, links, runs and run logs outside the billing functions; logs maintenance writes';
 
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice
-	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('invoice');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice
-	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('invoice');
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_tax_line
-	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('tax_line');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_tax_line
-	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('tax_line');
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.document_link
-	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('link');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.document_link
-	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('link');
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_run
-	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('run');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_run
-	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('run');
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.run_log
-	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('run_log');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.run_log
-	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('run_log');
 -- the invoice number series move only when invoices are confirmed
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_series
-	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('record');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_series
-	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('record');
 -- a buyer's balance moves only when its invoices are confirmed (an opening
 -- balance is given on INSERT, and then never moves)
 CREATE OR REPLACE TRIGGER balance_guard BEFORE UPDATE OF billing_balance, opening_balance ON billing.buyer
-	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('balance');
 CREATE OR REPLACE TRIGGER balance_guard_row BEFORE UPDATE OF billing_balance, opening_balance ON billing.buyer
-	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('balance');
 -- TRUNCATE skips the row trigger that keeps linked documents (document_guard;
 -- links have no foreign key to documents): refused, and logged under
 -- maintenance.  (A buyer's TRUNCATE is refused by the foreign keys.)
 CREATE OR REPLACE TRIGGER records_guard BEFORE TRUNCATE ON billing.document
-	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('linked_document');
 -- the maintenance log is append-only (its rows come from the guard itself)
 CREATE OR REPLACE TRIGGER records_guard BEFORE UPDATE OR DELETE OR TRUNCATE ON billing.maintenance_log
-	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('record');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.maintenance_log
-	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records();
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('record');
 
 -- The functions that write records set billing.api_write for their call
 -- (a SECURITY DEFINER function's SET clause is the only SQL its check hook

@@ -4,7 +4,7 @@
 -- a superuser first sets billing.allow_drop = on (README.md, "Uninstall").
 
 CREATE OR REPLACE FUNCTION billing_internal.refuse_drop_with_invoices() RETURNS event_trigger
-	AS 'MODULE_PATHNAME', 'refuse_drop_with_invoices' LANGUAGE C;
+	AS 'MODULE_PATHNAME', 'billing_refuse_drop_with_invoices' LANGUAGE C;
 COMMENT ON FUNCTION billing_internal.refuse_drop_with_invoices() IS
 	'event trigger: refuses DROP EXTENSION billing (or a DROP SCHEMA or DROP OWNED that takes it) while invoices exist, unless billing.allow_drop is on';
 REVOKE ALL ON FUNCTION billing_internal.refuse_drop_with_invoices() FROM PUBLIC;

@@ -48,6 +48,19 @@ $node->safe_psql('upgraded', q{
 my $invoices = $node->safe_psql('upgraded', 'SELECT count(*) FROM billing.invoice');
 cmp_ok($invoices, '>', 0, "$from issued $invoices invoices");
 
+# until the update, 0.2's guard triggers (no arguments, the released
+# symbol guard_records) still guard each table as 0.2 did (0.1 has none)
+if ($from eq '0.2')
+{
+	my ($rc, $out, $err) = $node->psql('upgraded',
+		'BEGIN; UPDATE billing.invoice SET total = total WHERE id = (SELECT min(id) FROM billing.invoice); ROLLBACK');
+	like($err, qr/invoice \d+ cannot be changed: its amounts, period, buyer and documents are fixed/,
+		"0.2 with this library: a hand update of an invoice is refused, naming it");
+	($rc, $out, $err) = $node->psql('upgraded', 'BEGIN; TRUNCATE billing.document CASCADE; ROLLBACK');
+	like($err, qr/TRUNCATE on billing.document refused: invoices keep referring to its rows/,
+		"0.2 with this library: TRUNCATE of the documents is refused as a document's");
+}
+
 # every table's rows as one digest per table, over the columns $from has
 %columns = ();
 for my $row (split /\n/, $node->safe_psql('upgraded', q{

@@ -460,3 +460,24 @@ ALTER TABLE billing.buyer
 	ADD CONSTRAINT buyer_schedule_code_fkey FOREIGN KEY (brand_id, schedule_code)
 		REFERENCES billing.schedule (brand_id, code) ON UPDATE CASCADE,
 	ADD CONSTRAINT buyer_schedule_code_given CHECK ((schedule_id IS NULL) = (schedule_code IS NULL));
+
+-- == cconv: the C symbols of 0.3 carry a billing_ prefix (src/sql_api.h) ==
+-- The type I/O functions are made once (types.sql, run once): point the
+-- ones 0.2 made at the billing_ symbols, as a fresh install declares them.
+-- (0.2's symbols stay in the library for databases not yet updated.)
+CREATE OR REPLACE FUNCTION billing_internal.cycle_in(cstring) RETURNS billing.cycle
+	AS 'MODULE_PATHNAME', 'billing_cycle_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION billing_internal.cycle_out(billing.cycle) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'billing_cycle_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION billing_internal.cycle_recv(internal) RETURNS billing.cycle
+	AS 'MODULE_PATHNAME', 'billing_cycle_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION billing_internal.cycle_send(billing.cycle) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'billing_cycle_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION billing_internal.due_rule_in(cstring) RETURNS billing.due_rule
+	AS 'MODULE_PATHNAME', 'billing_due_rule_in' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION billing_internal.due_rule_out(billing.due_rule) RETURNS cstring
+	AS 'MODULE_PATHNAME', 'billing_due_rule_out' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION billing_internal.due_rule_recv(internal) RETURNS billing.due_rule
+	AS 'MODULE_PATHNAME', 'billing_due_rule_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+CREATE OR REPLACE FUNCTION billing_internal.due_rule_send(billing.due_rule) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'billing_due_rule_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;

@@ -1,0 +1,14 @@
+/*-------------------------------------------------------------------------
+ * guard.h
+ *	  Records only the API can change (src/guard.c): the api_write switch
+ *	  that the extension's own C code sets.
+ *-------------------------------------------------------------------------
+ */
+#ifndef BILLING_GUARD_H
+#define BILLING_GUARD_H
+
+extern void billing_define_guard_gucs(void);
+extern int	billing_allow_api_write(void);
+extern void billing_end_api_write(int level);
+
+#endif							/* BILLING_GUARD_H */
