@@ -3,7 +3,7 @@
 -- credit note, a payment; due dates from the schedule and from the buyer;
 -- with and without a bank account; an exempt 0% line), the errors, run_xml,
 -- and a confirmed invoice keeping its XML when master data changes.  Amounts
--- worked by hand in the comments.  test/t/008_invoice_xml.pl runs this file
+-- worked by hand in the comments.  test/t/005_invoice_xml.pl runs this file
 -- again and holds every invoice's XML against the official rules.
 SET datestyle = ISO, YMD;
 SET timezone = 'Asia/Tokyo';

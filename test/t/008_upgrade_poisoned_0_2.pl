@@ -1,4 +1,4 @@
-# test/t/011_upgrade_poisoned_0_2.pl: a 0.2 database holding rows that 0.3
+# test/t/008_upgrade_poisoned_0_2.pl: a 0.2 database holding rows that 0.3
 # refuses (issue 11: a schedule applied in 4714 BC, in 2016 and in the
 # future; document dates of infinity and 4714 BC; an amount of 9e131071; a
 # tax rate of 0.1000000000000000000000000000001; a balance of 10^15) is not

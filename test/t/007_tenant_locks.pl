@@ -1,4 +1,4 @@
-# test/t/010_tenant_locks.pl: locks no tenant can squat, runs no other
+# test/t/007_tenant_locks.pl: locks no tenant can squat, runs no other
 # tenant can fail or see (issue 11: H2, H3, the worker slots, the busy run
 # seen through a lock wait).  Two brands, ACME and BETA, with the README's
 # grant recipe.
@@ -327,5 +327,5 @@ $hold->quit;
 $squatter->quit;
 
 $node->stop;
-diag(sprintf('010_tenant_locks.pl took %.1f s', time - $started));
+diag(sprintf('007_tenant_locks.pl took %.1f s', time - $started));
 done_testing();

@@ -1,4 +1,4 @@
-# test/t/012_upgrade_dangling.pl: 0.2 kept references by triggers that let
+# test/t/009_upgrade_dangling.pl: 0.2 kept references by triggers that let
 # a row name a missing parent while the parent's table was empty.  A 0.2
 # database holding such rows is not upgraded to 0.3, whose foreign keys
 # refuse them: ALTER EXTENSION billing UPDATE stops before changing anything

@@ -1,4 +1,4 @@
-# test/t/008_invoice_xml.pl: every invoice of the regression stories (issue,
+# test/t/005_invoice_xml.pl: every invoice of the regression stories (issue,
 # run_actions, invoice_xml, run_steps, clerk_views) written by
 # billing.run_xml() and held against OpenPeppol's official PINT JP 1.1.3
 # rules with their own `validate` script (UBL 2.1 XSD + both schematron rule

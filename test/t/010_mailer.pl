@@ -1,4 +1,4 @@
-# test/t/013_mailer.pl: members get the mail (issue 12, item 4).  A real
+# test/t/010_mailer.pl: members get the mail (issue 12, item 4).  A real
 # SMTP server (aiosmtpd, test/mail/smtp_sink.py) on 127.0.0.1 takes the
 # mails the mailer sends.  Checked: a scheduled run and a background rerun
 # each mail the right members once, with the Japanese subject and the

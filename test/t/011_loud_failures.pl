@@ -1,4 +1,4 @@
-# test/t/014_loud_failures.pl: issue 12 item 1, "a failure is an error where
+# test/t/011_loud_failures.pl: issue 12 item 1, "a failure is an error where
 # someone is looking".  A run is made to fail by a site's trigger on
 # billing.invoice that refuses BETA's drafts (deterministic, no timing).
 #  - rerun_invoice_run in the session raises (SQLSTATE P0001) naming the

@@ -1,4 +1,4 @@
-# test/t/015_failure_attacks.pl: an adversary's findings against "a failed
+# test/t/012_failure_attacks.pl: an adversary's findings against "a failed
 # run is an error, and stays committed" (e194eba, 93cb3df).  Each test fails
 # on the implementation it was written against.
 #  1. brand walls: a role of ACME alone, with client_min_messages = log, is

@@ -1,4 +1,4 @@
-# test/t/016_readme_first_steps.pl: issue 13 item 4, "a test checks that
+# test/t/013_readme_first_steps.pl: issue 13 item 4, "a test checks that
 # every SQL block of the first-steps walk runs as written".  The ```sql
 # blocks of README.md between <!-- first-steps --> and <!-- /first-steps -->
 # are run in order, each with psql -v ON_ERROR_STOP=1, on a fresh cluster

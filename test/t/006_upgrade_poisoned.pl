@@ -1,4 +1,4 @@
-# test/t/009_upgrade_poisoned.pl: a 0.1 database holding rows that 0.2
+# test/t/006_upgrade_poisoned.pl: a 0.1 database holding rows that 0.2
 # refuses (a NaN balance, a POSIX time zone, an issue delay with a month
 # part, an over-long reference) is not upgraded: ALTER EXTENSION billing
 # UPDATE stops before changing anything and lists every such row.  Once they
