@@ -16,6 +16,7 @@ CREATE OR REPLACE FUNCTION billing_internal.lock_buyers(buyer_ids bigint[], acti
 	AS 'MODULE_PATHNAME', 'billing_lock_buyers' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.lock_buyers(bigint[], text) IS
 	'internal: locks the buyers'' rows of a bulk action in id order, each wait bounded by billing.lock_timeout';
+REVOKE ALL ON FUNCTION billing_internal.lock_buyers(bigint[], text) FROM PUBLIC;
 
 -- billing_internal.lock_invoices takes the locks of a bulk action and judges the
 -- selection: it refuses the whole selection when an invoice is missing (or
@@ -81,6 +82,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.lock_invoices(bigint[], text[], text) IS
 	'internal: locks the buyers of a bulk action''s invoices (their rows, in order) and refuses a missing, foreign or wrong-status invoice';
+REVOKE ALL ON FUNCTION billing_internal.lock_invoices(bigint[], text[], text) FROM PUBLIC;
 
 -- billing_internal.require_all refuses a bulk action that changed fewer invoices
 -- than it was given (one changed status meanwhile: a cancel_run, say)
@@ -95,6 +97,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.require_all(bigint[], bigint, text) IS
 	'internal: refuses a bulk action that changed fewer invoices than selected';
+REVOKE ALL ON FUNCTION billing_internal.require_all(bigint[], bigint, text) FROM PUBLIC;
 
 -- billing_internal.invoice_series_year: the series an invoice is numbered in: the
 -- year of its invoice date (a date of the brand's calendar, so the year in
@@ -104,6 +107,7 @@ LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN CASE WHEN yearly_reset THEN extract(year FROM invoice_date)::integer ELSE 0 END;
 COMMENT ON FUNCTION billing_internal.invoice_series_year(boolean, date) IS
 	'internal: the invoice number series of an invoice date: its year when the brand resets yearly, else 0';
+REVOKE ALL ON FUNCTION billing_internal.invoice_series_year(boolean, date) FROM PUBLIC;
 
 -- billing_internal.invoice_number_text: the number as printed: the prefix (NULL:
 -- the brand's code), a hyphen, the year and a hyphen (a yearly series),
@@ -117,6 +121,7 @@ RETURN coalesce(prefix, brand_code) || '-'
        || CASE WHEN length(counter::text) >= digits THEN counter::text ELSE lpad(counter::text, digits, '0') END;
 COMMENT ON FUNCTION billing_internal.invoice_number_text(text, text, integer, bigint, integer) IS
 	'internal: an invoice number as printed: prefix (or the brand code), -, the year and - of a yearly series, the zero-padded counter';
+REVOKE ALL ON FUNCTION billing_internal.invoice_number_text(text, text, integer, bigint, integer) FROM PUBLIC;
 
 -- billing_internal.invoice_summary: invoices as the API's invoice actions
 -- return them (billing.invoice_summary; the rest is in billing.invoice_list),
@@ -130,6 +135,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION billing_internal.invoice_summary(billing.invoice[], text) IS
 	'internal: invoice rows as rows of billing.invoice_summary (buyer code, number, status, total), in id order';
+REVOKE ALL ON FUNCTION billing_internal.invoice_summary(billing.invoice[], text) FROM PUBLIC;
 
 -- billing.confirm_invoices turns drafts (or quarantined invoices) into
 -- billing invoices and adds purchases + tax - deposit to each buyer's
@@ -141,7 +147,7 @@ COMMENT ON FUNCTION billing_internal.invoice_summary(billing.invoice[], text) IS
 -- rollback gives the numbers back: no gaps, no number given twice.  An
 -- invoice already confirmed keeps its number.
 CREATE OR REPLACE FUNCTION billing.confirm_invoices(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
 	already bigint[];
@@ -240,11 +246,12 @@ END
 $$;
 COMMENT ON FUNCTION billing.confirm_invoices(bigint[]) IS
 	'confirms drafts or quarantined invoices, all or nothing: each gets the next number of its brand''s series, and purchases + tax - deposit go to each buyer''s balance; an invoice already confirmed is reported and keeps its number';
+REVOKE ALL ON FUNCTION billing.confirm_invoices(bigint[]) FROM PUBLIC;
 
 -- billing.delete_drafts deletes drafts with their tax lines and links; their
 -- documents become eligible again.  Returns the deleted drafts.
 CREATE OR REPLACE FUNCTION billing.delete_drafts(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
 BEGIN
@@ -263,10 +270,11 @@ END
 $$;
 COMMENT ON FUNCTION billing.delete_drafts(bigint[]) IS
 	'deletes drafts with their tax lines and links, all or nothing; their documents become eligible again';
+REVOKE ALL ON FUNCTION billing.delete_drafts(bigint[]) FROM PUBLIC;
 
 -- billing.quarantine_invoices sets drafts aside for checking
 CREATE OR REPLACE FUNCTION billing.quarantine_invoices(reason text, VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
 BEGIN
@@ -282,10 +290,11 @@ END
 $$;
 COMMENT ON FUNCTION billing.quarantine_invoices(text, bigint[]) IS
 	'sets drafts aside for checking, with an optional reason, all or nothing';
+REVOKE ALL ON FUNCTION billing.quarantine_invoices(text, bigint[]) FROM PUBLIC;
 
 -- billing.reject_invoices refuses drafts or quarantined invoices, with a reason
 CREATE OR REPLACE FUNCTION billing.reject_invoices(reason text, VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
 BEGIN
@@ -305,12 +314,13 @@ END
 $$;
 COMMENT ON FUNCTION billing.reject_invoices(text, bigint[]) IS
 	'rejects drafts or quarantined invoices with a reason (required), all or nothing';
+REVOKE ALL ON FUNCTION billing.reject_invoices(text, bigint[]) FROM PUBLIC;
 
 -- billing.cancel_invoices cancels unconfirmed invoices and frees their
 -- documents for a later run; a confirmed invoice is corrected by a credit
 -- note instead
 CREATE OR REPLACE FUNCTION billing.cancel_invoices(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	done billing.invoice[];
 BEGIN
@@ -329,3 +339,4 @@ END
 $$;
 COMMENT ON FUNCTION billing.cancel_invoices(bigint[]) IS
 	'cancels unconfirmed invoices, all or nothing, and frees their documents for a later run';
+REVOKE ALL ON FUNCTION billing.cancel_invoices(bigint[]) FROM PUBLIC;

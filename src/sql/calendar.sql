@@ -12,6 +12,7 @@ CREATE OR REPLACE FUNCTION billing_internal.require_due_rule_fits(billing.cycle,
 	AS 'MODULE_PATHNAME', 'billing_due_rule_require_fit' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.require_due_rule_fits(billing.cycle, billing.due_rule) IS
 	'CHECK of a schedule''s due rule: true when it fits the cycle, else an error naming the seed''s rule it breaks';
+GRANT EXECUTE ON FUNCTION billing_internal.require_due_rule_fits(billing.cycle, billing.due_rule) TO PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Calendar functions

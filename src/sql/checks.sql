@@ -26,6 +26,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.check_time_zone(text) IS
 	'CHECK of brand.time_zone: true for a named zone of pg_timezone_names, else an error naming it';
+GRANT EXECUTE ON FUNCTION billing_internal.check_time_zone(text) TO PUBLIC;
 
 -- billing_internal.check_issue_delay: a schedule's issue delay is a plain time from 0
 -- up to 28 days: no month part (a month has no fixed length), and nothing
@@ -51,6 +52,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.check_issue_delay(interval, text) IS
 	'CHECK of schedule.issue_delay: true for a time from 0 up to 28 days with no month part and no negative field, else an error naming the schedule';
+GRANT EXECUTE ON FUNCTION billing_internal.check_issue_delay(interval, text) TO PUBLIC;
 
 -- billing_internal.check_document: the per-kind rules of a document and finite
 -- amounts and rates, or an error that names the bad value (C, so bulk
@@ -59,6 +61,7 @@ CREATE OR REPLACE FUNCTION billing_internal.check_document(kind text, amount num
 	AS 'MODULE_PATHNAME', 'billing_check_document' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_document(text, numeric, numeric) IS
 	'CHECK of a document: known kind, finite amount (not negative except for deliveries), a tax rate in [0, 1) except for payments, which have none';
+GRANT EXECUTE ON FUNCTION billing_internal.check_document(text, numeric, numeric) TO PUBLIC;
 
 -- billing_internal.check_finite: true, or an error when an amount is NaN or
 -- +-Infinity (numeric accepts both), naming it as what "whose"
@@ -66,6 +69,7 @@ CREATE OR REPLACE FUNCTION billing_internal.check_finite(amount numeric, what te
 	AS 'MODULE_PATHNAME', 'billing_check_finite' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_finite(numeric, text, text) IS
 	'CHECK of an amount or balance: true unless it is NaN or Infinity, else an error naming it';
+GRANT EXECUTE ON FUNCTION billing_internal.check_finite(numeric, text, text) TO PUBLIC;
 
 -- billing_internal.check_length: true, or an error when a text has more than
 -- max_chars characters, naming the limit and quoting the value's start
@@ -73,6 +77,7 @@ CREATE OR REPLACE FUNCTION billing_internal.check_length(value text, max_chars i
 	AS 'MODULE_PATHNAME', 'billing_check_length' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_length(text, integer, text) IS
 	'CHECK of a code, name or reference: true when it has at most max_chars characters, else an error naming the limit';
+GRANT EXECUTE ON FUNCTION billing_internal.check_length(text, integer, text) TO PUBLIC;
 
 -- billing_internal.check_document_limits: a document's date, amount and tax rate are
 -- within what billing accepts (README, Limits on input): dated 2000-01-01
@@ -84,6 +89,7 @@ CREATE OR REPLACE FUNCTION billing_internal.check_document_limits(reference text
 	AS 'MODULE_PATHNAME', 'billing_check_document_limits' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_document_limits(text, date, numeric, numeric) IS
 	'CHECK of a document: dated 2000-01-01 to 2199-12-31, |amount| < 10^15, tax rate of at most 4 decimals; else an error naming the reference';
+GRANT EXECUTE ON FUNCTION billing_internal.check_document_limits(text, date, numeric, numeric) TO PUBLIC;
 
 -- billing_internal.check_amount_limit: true, or an error when |amount| is 10^15 or
 -- more, naming it as what "whose" (the same limit as document amounts)
@@ -91,3 +97,4 @@ CREATE OR REPLACE FUNCTION billing_internal.check_amount_limit(amount numeric, w
 	AS 'MODULE_PATHNAME', 'billing_check_amount_limit' LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.check_amount_limit(numeric, text, text) IS
 	'CHECK of a balance: true when |amount| < 10^15, else an error naming it';
+GRANT EXECUTE ON FUNCTION billing_internal.check_amount_limit(numeric, text, text) TO PUBLIC;

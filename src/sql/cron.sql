@@ -42,3 +42,4 @@ END
 $$;
 COMMENT ON FUNCTION billing.cron_setup(text, text, text) IS
 	'registers (or re-registers) the pg_cron job billing-issue-drafts that calls billing.issue_drafts() in database (default this one) as username (default the caller); the schedule is in UTC, default */5 * * * *; where pg_cron is not installed the error''s hint is the cron.schedule_in_database call to run in the cron database';
+REVOKE ALL ON FUNCTION billing.cron_setup(text, text, text) FROM PUBLIC;

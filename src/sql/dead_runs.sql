@@ -17,6 +17,7 @@ CREATE OR REPLACE FUNCTION billing_internal.live_run_workers(OUT run_id bigint, 
 	AS 'MODULE_PATHNAME', 'billing_live_run_workers' LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION billing_internal.live_run_workers() IS
 	'internal: the background workers of invoice runs now (backend type billing invoice run) and the run each names';
+REVOKE ALL ON FUNCTION billing_internal.live_run_workers() FROM PUBLIC;
 
 -- billing_internal.fail_run marks a run that is still queued or running failed, with
 -- the reason in its row, its log, the notifications and pg_notify (as every
@@ -36,6 +37,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.fail_run(bigint, text) IS
 	'marks a queued or running run failed with the reason (row, log line, notifications); false if it had ended';
+REVOKE ALL ON FUNCTION billing_internal.fail_run(bigint, text) FROM PUBLIC;
 
 -- billing.fail_dead_runs marks failed every queued or running run of the
 -- caller's brands that no live worker names (billing.dead_runs), and
@@ -47,7 +49,7 @@ COMMENT ON FUNCTION billing_internal.fail_run(bigint, text) IS
 -- it as the owner.  In a read-only transaction (a standby) it does
 -- nothing: the next writer's call will.
 CREATE OR REPLACE FUNCTION billing.fail_dead_runs() RETURNS integer
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run record;
 	failed integer := 0;
@@ -73,7 +75,5 @@ END
 $$;
 COMMENT ON FUNCTION billing.fail_dead_runs() IS
 	'internal: marks failed every queued or running run of the caller''s brands whose background worker is gone; called first by every run function';
+REVOKE ALL ON FUNCTION billing.fail_dead_runs() FROM PUBLIC;
 
--- fail_run could fail a live run: only the extension's own code calls it
--- (fail_dead_runs and live_run_workers too: grants.sql)
-REVOKE ALL ON FUNCTION billing_internal.fail_run(bigint, text) FROM PUBLIC;

@@ -35,6 +35,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION billing_internal.uninvoiced_documents(bigint) IS
 	'documents from since_document_id on that a run may still bill: on no invoice, not closed for good, billable (deliveries); the eligibility rule';
+GRANT EXECUTE ON FUNCTION billing_internal.uninvoiced_documents(bigint) TO PUBLIC;
 
 -- billing.uninvoiced_document: every document a run may still bill (the
 -- rule above over all documents).  It reads with the caller's rights

@@ -29,6 +29,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.schedule_check() IS
 	'trigger: refuses a duplicate code, an issue delay out of range and a due rule without its override, in a clerk''s words';
+REVOKE ALL ON FUNCTION billing_internal.schedule_check() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER schedule_check BEFORE INSERT OR UPDATE ON billing.schedule
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.schedule_check();
 
@@ -127,6 +128,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.buyer_stamp_schedule() IS
 	'trigger: fills in a buyer''s schedule_id from schedule_code or the other way round, stamps schedule_applied_at when the schedule is set or changed, and keeps a given one from a year before the schedule was created up to now';
+REVOKE ALL ON FUNCTION billing_internal.buyer_stamp_schedule() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER buyer_stamp_schedule BEFORE INSERT OR UPDATE OF schedule_id, schedule_code, schedule_applied_at
 	ON billing.buyer FOR EACH ROW EXECUTE FUNCTION billing_internal.buyer_stamp_schedule();
 
@@ -151,6 +153,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.refuse_delete_when_invoiced() IS
 	'trigger: refuses deleting a buyer or run that an invoice refers to';
+REVOKE ALL ON FUNCTION billing_internal.refuse_delete_when_invoiced() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER buyer_invoiced BEFORE DELETE ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_delete_when_invoiced('buyer_id');
 CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_run
@@ -207,6 +210,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.document_guard() IS
 	'trigger: a document on an invoice cannot be changed or deleted (the hint says how, by the invoice''s status); waits for a run of its buyer''s schedule';
+REVOKE ALL ON FUNCTION billing_internal.document_guard() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER document_guard BEFORE UPDATE OR DELETE ON billing.document
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.document_guard();
 
@@ -242,6 +246,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.document_brand() IS
 	'trigger: a new document takes its buyer''s brand (brand_id may be left out); another brand is refused naming both';
+REVOKE ALL ON FUNCTION billing_internal.document_brand() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER document_brand BEFORE INSERT ON billing.document
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.document_brand();
 COMMENT ON TRIGGER document_brand ON billing.document IS
@@ -283,6 +288,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.document_currency_check() IS
 	'trigger: once per statement, refuses document amounts finer than the brand''s currency';
+REVOKE ALL ON FUNCTION billing_internal.document_currency_check() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER document_currency_on_insert AFTER INSERT ON billing.document
 	REFERENCING NEW TABLE AS new_documents
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.document_currency_check();

@@ -22,6 +22,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION billing.dead_runs() IS
 	'internal: the caller''s brands'' queued or running runs without a live worker, for billing.health';
+REVOKE ALL ON FUNCTION billing.dead_runs() FROM PUBLIC;
 
 -- billing_internal.health_cron: whether a pg_cron job calls billing.issue_drafts()
 -- for this database.  pg_cron's table is read only where pg_cron is
@@ -70,6 +71,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.health_cron() IS
 	'internal: a missing, disabled or misdirected pg_cron job of billing.issue_drafts (when pg_cron lives in this database), for billing.health';
+REVOKE ALL ON FUNCTION billing_internal.health_cron() FROM PUBLIC;
 
 CREATE OR REPLACE VIEW billing.health WITH (security_invoker = true) AS
 -- failed runs since the schedule's last completed run
@@ -218,3 +220,4 @@ END
 $$;
 COMMENT ON FUNCTION billing.assert_healthy() IS
 	'raises (SQLSTATE 55000) listing the rows of billing.health; returns quietly when there are none';
+REVOKE ALL ON FUNCTION billing.assert_healthy() FROM PUBLIC;

@@ -17,6 +17,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION billing_internal.mail_amount(numeric, integer) IS
 	'an amount as the run mail shows it: thousands separators, the currency''s decimals; - for NULL';
+REVOKE ALL ON FUNCTION billing_internal.mail_amount(numeric, integer) FROM PUBLIC;
 
 -- billing_internal.run_mail: the subject and body of the mail about a run that has
 -- ended (read by finish_run, in its transaction, once the run row says how
@@ -89,6 +90,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.run_mail(bigint) IS
 	'subject and body (Japanese) of the mail about an ended run: schedule, period, counts, totals per tax rate, or the error';
+REVOKE ALL ON FUNCTION billing_internal.run_mail(bigint) FROM PUBLIC;
 
 -- billing_internal.mail_header: a header value as RFC 2047 encoded-words when it is
 -- not plain printable ASCII (which also keeps a line break out of the
@@ -109,6 +111,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION billing_internal.mail_header(text) IS
 	'a mail header value: as it is when printable ASCII, else RFC 2047 UTF-8 base64 encoded-words folded by CRLF';
+REVOKE ALL ON FUNCTION billing_internal.mail_header(text) FROM PUBLIC;
 
 -- billing_internal.notification_mail: the whole message the mailer sends for a
 -- notification, lines ended by CRLF.  The Message-ID is the notification's
@@ -157,25 +160,30 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.notification_mail(bigint, text, timestamptz) IS
 	'the MIME message (UTF-8, RFC 2047 headers, base64 text/plain body, CRLF lines) the mailer sends for a notification';
+REVOKE ALL ON FUNCTION billing_internal.notification_mail(bigint, text, timestamptz) FROM PUBLIC;
 
 -- The mailer (src/mailer.c)
 CREATE OR REPLACE FUNCTION billing.start_mailer() RETURNS integer
 	AS 'MODULE_PATHNAME', 'billing_start_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.start_mailer() IS
 	'starts the mailer background worker of this database (or wakes the running one); returns its pid; an error while billing.smtp_url is unset';
+REVOKE ALL ON FUNCTION billing.start_mailer() FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing.stop_mailer() RETURNS boolean
 	AS 'MODULE_PATHNAME', 'billing_stop_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing.stop_mailer() IS
 	'stops the mailer of this database after its current attempt; false when none runs';
+REVOKE ALL ON FUNCTION billing.stop_mailer() FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing_internal.wake_mailer() RETURNS void
 	AS 'MODULE_PATHNAME', 'billing_wake_mailer' LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.wake_mailer() IS
 	'internal: when this transaction commits, wakes the mailer, or starts it if none runs (nothing while billing.smtp_url is unset)';
+REVOKE ALL ON FUNCTION billing_internal.wake_mailer() FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION billing_internal.notification_queued() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'billing_notification_queued' LANGUAGE C;
 COMMENT ON FUNCTION billing_internal.notification_queued() IS
 	'trigger: a transaction that queues notifications wakes (or starts) the mailer when it commits';
+REVOKE ALL ON FUNCTION billing_internal.notification_queued() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER notification_queued AFTER INSERT ON billing.notification
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.notification_queued();
 COMMENT ON TRIGGER notification_queued ON billing.notification IS
@@ -211,3 +219,4 @@ END
 $$;
 COMMENT ON FUNCTION billing.retry_notifications(bigint[]) IS
 	'makes unsent notifications (given up, or queued by 0.2) due now with a fresh count of attempts; returns how many';
+REVOKE ALL ON FUNCTION billing.retry_notifications(bigint[]) FROM PUBLIC;

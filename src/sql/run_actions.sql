@@ -31,6 +31,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.lock_run(bigint, text) IS
 	'locks an invoice run for one of its actions, or raises an error naming the missing run';
+REVOKE ALL ON FUNCTION billing_internal.lock_run(bigint, text) FROM PUBLIC;
 
 -- billing_internal.run_step: the step a run is at, in the seed's words.  Internal
 -- (the run actions' errors); billing.run_report writes the same expression
@@ -54,6 +55,7 @@ RETURN CASE
 	END || CASE WHEN NOT enabled THEN ' (disabled)' ELSE '' END;
 COMMENT ON FUNCTION billing_internal.run_step(text, boolean, timestamptz, integer, bigint) IS
 	'the step of a run from its invoices: queued, running, drafts issued, settled (no draft or quarantined invoice left), validated, failed or cancelled';
+REVOKE ALL ON FUNCTION billing_internal.run_step(text, boolean, timestamptz, integer, bigint) FROM PUBLIC;
 
 -- billing_internal.run_step(status, enabled, validated_at): 0.2's form, the step
 -- without the invoices (never settled); the same expression, not a copy
@@ -62,6 +64,7 @@ RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE
 RETURN billing_internal.run_step(status, enabled, validated_at, 0, NULL);
 COMMENT ON FUNCTION billing_internal.run_step(text, boolean, timestamptz) IS
 	'the step of a run: queued, running, drafts issued, validated, failed or cancelled, and whether it is disabled';
+REVOKE ALL ON FUNCTION billing_internal.run_step(text, boolean, timestamptz) FROM PUBLIC;
 
 -- The phase of a running run, for every session (src/progress.c): the run
 -- driver's backend writes its run, phase and since when into a slot of
@@ -96,6 +99,7 @@ SET search_path = pg_catalog, pg_temp AS $$
 $$;
 COMMENT ON FUNCTION billing_internal.run_phases() IS
 	'the runs of the caller''s brands being driven now: run id, phase (planning, aggregating, writing invoices, writing links, done) and since when';
+GRANT EXECUTE ON FUNCTION billing_internal.run_phases() TO PUBLIC;
 
 -- billing_internal.refuse_run_action: the error for an action the run's step does not allow
 CREATE OR REPLACE FUNCTION billing_internal.refuse_run_action(r billing.invoice_run, action text, allowed text)
@@ -116,6 +120,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.refuse_run_action(billing.invoice_run, text, text) IS
 	'raises the error for a run action its step does not allow, naming the run and its step';
+REVOKE ALL ON FUNCTION billing_internal.refuse_run_action(billing.invoice_run, text, text) FROM PUBLIC;
 
 -- billing_internal.run_summary: a run as the API's run actions and
 -- issue_drafts return it (billing.run_summary; the rest is in
@@ -131,11 +136,12 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION billing_internal.run_summary(billing.invoice_run) IS
 	'internal: a run as a row of billing.run_summary (codes instead of ids, its step)';
+REVOKE ALL ON FUNCTION billing_internal.run_summary(billing.invoice_run) FROM PUBLIC;
 
 -- billing.set_run_description: the only field of a run a user may edit
 CREATE OR REPLACE FUNCTION billing.set_run_description(run_id bigint, description text)
 RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 BEGIN
@@ -152,13 +158,14 @@ END
 $$;
 COMMENT ON FUNCTION billing.set_run_description(bigint, text) IS
 	'edits the description of a run, the only field editable after creation';
+REVOKE ALL ON FUNCTION billing.set_run_description(bigint, text) FROM PUBLIC;
 
 -- billing.disable_run: a disabled run is neither executed nor processed.
 -- Queued runs (not yet executed) and runs whose drafts are issued but not
 -- validated can be disabled; there is nothing to hold in the others.
 CREATE OR REPLACE FUNCTION billing.disable_run(run_id bigint)
 RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 BEGIN
@@ -174,11 +181,12 @@ END
 $$;
 COMMENT ON FUNCTION billing.disable_run(bigint) IS
 	'disables a queued run or one with drafts issued: it is neither executed nor processed until enabled';
+REVOKE ALL ON FUNCTION billing.disable_run(bigint) FROM PUBLIC;
 
 -- billing.enable_run: the run can be executed and processed again
 CREATE OR REPLACE FUNCTION billing.enable_run(run_id bigint)
 RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 BEGIN
@@ -193,6 +201,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing.enable_run(bigint) IS 'enables a disabled run again';
+REVOKE ALL ON FUNCTION billing.enable_run(bigint) FROM PUBLIC;
 
 -- A disabled run is not picked up: whatever starts it (a background worker,
 -- issue_drafts, process_run) moves it from queued to running, and that
@@ -207,6 +216,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.refuse_disabled_run_start() IS
 	'trigger: a disabled run cannot move from queued to running';
+REVOKE ALL ON FUNCTION billing_internal.refuse_disabled_run_start() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER invoice_run_refuse_disabled_start
 	BEFORE UPDATE OF status ON billing.invoice_run
 	FOR EACH ROW WHEN (OLD.status = 'queued' AND NEW.status = 'running' AND NOT NEW.enabled)
@@ -230,6 +240,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.refuse_disabled_schedule(bigint) IS
 	'raises an error naming the schedule when it is disabled (reruns refuse disabled schedules)';
+REVOKE ALL ON FUNCTION billing_internal.refuse_disabled_schedule(bigint) FROM PUBLIC;
 
 -- billing.process_run moves a run to its next step:
 --   queued → executed now (its drafts are issued, or it fails);
@@ -241,7 +252,7 @@ COMMENT ON FUNCTION billing_internal.refuse_disabled_schedule(bigint) IS
 -- A disabled run is not processed; other steps have no next step.
 CREATE OR REPLACE FUNCTION billing.process_run(run_id bigint)
 RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 	drafts bigint[];
@@ -282,3 +293,4 @@ END
 $$;
 COMMENT ON FUNCTION billing.process_run(bigint) IS
 	'moves a run to its next step: executes a queued run; confirms every draft of a run with drafts issued (all or nothing), refusing while any is quarantined';
+REVOKE ALL ON FUNCTION billing.process_run(bigint) FROM PUBLIC;

@@ -23,6 +23,7 @@ RETURN CASE mode
 END;
 COMMENT ON FUNCTION billing_internal.round_amount(numeric, integer, text) IS
 	'an amount rounded to scale decimals by mode: down (toward zero), half_up, up (away from zero); inlined into runs';
+REVOKE ALL ON FUNCTION billing_internal.round_amount(numeric, integer, text) FROM PUBLIC;
 
 -- billing_internal.invoice_date_for: the invoice date a schedule gives a period's
 -- drafts, from its cut-off and the local date the run issues.  Inlinable
@@ -37,6 +38,7 @@ RETURN CASE WHEN cutoff IS NULL OR issue_day IS NULL THEN NULL ELSE CASE mode
 END END;
 COMMENT ON FUNCTION billing_internal.invoice_date_for(text, date, date) IS
 	'invoice date of a period''s drafts by the schedule''s invoice_date_mode, from the cut-off and the issue day';
+REVOKE ALL ON FUNCTION billing_internal.invoice_date_for(text, date, date) FROM PUBLIC;
 
 -- billing_internal.plan_scheduled_runs queues one scheduled run for every period of
 -- the schedule whose issue moment (local midnight after the cut-off plus the
@@ -105,6 +107,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.plan_scheduled_runs(bigint, timestamptz) IS
 	'queues a scheduled run for each due period of the schedule that has none; called by issue_drafts under the schedule''s lock';
+REVOKE ALL ON FUNCTION billing_internal.plan_scheduled_runs(bigint, timestamptz) FROM PUBLIC;
 
 -- billing_internal.find_schedule: a schedule by code (and brand code, needed when the
 -- code exists in several brands), or an error naming what was not found.
@@ -151,6 +154,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.find_schedule(text, text) IS
 	'internal: a schedule by code (and brand) among the calling role''s brands, or an error naming what was not found';
+REVOKE ALL ON FUNCTION billing_internal.find_schedule(text, text) FROM PUBLIC;
 
 -- billing_internal.rerun_target: what a rerun of the schedule as of as_of covers:
 -- the closed period that contains period_date, or, when that is NULL, the
@@ -224,6 +228,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.rerun_target(text, timestamptz, text, date) IS
 	'internal: the period (the closed one containing period_date, else the latest), cut-off and invoice date a rerun covers; refuses a period not closed or before the schedule came into use';
+REVOKE ALL ON FUNCTION billing_internal.rerun_target(text, timestamptz, text, date) FROM PUBLIC;
 
 -- billing_internal.plan_rerun queues a rerun of the schedule's closed period that
 -- contains period_date (NULL: the most recent one) as of as_of, for the
@@ -258,6 +263,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.plan_rerun(text, text[], timestamptz, text, date) IS
 	'queues a rerun of the schedule''s closed period containing period_date (NULL: the latest) as of as_of, checking the members to notify; returns the run id';
+REVOKE ALL ON FUNCTION billing_internal.plan_rerun(text, text[], timestamptz, text, date) FROM PUBLIC;
 
 -- billing_internal.finish_run closes a run: its row, its log line, the outbox rows
 -- for the members to notify, a pg_notify on channel billing_run, and a
@@ -344,6 +350,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.finish_run(bigint, boolean, text, integer, integer, integer, numeric, numeric, numeric) IS
 	'closes a run as completed or failed: its row, log line, notifications to members, NOTIFY billing_run and a NOTICE';
+REVOKE ALL ON FUNCTION billing_internal.finish_run(bigint, boolean, text, integer, integer, integer, numeric, numeric, numeric) FROM PUBLIC;
 
 -- billing_internal.fail_scheduled_run records that a schedule failed in issue_drafts
 -- as its failed scheduled run: the run that failed (run_id), or, when the
@@ -400,19 +407,25 @@ CREATE OR REPLACE FUNCTION billing_internal.issue_drafts_internal(as_of timestam
 	AS 'MODULE_PATHNAME', 'billing_issue_drafts_internal' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.issue_drafts_internal(timestamptz) IS
 	'makes every due scheduled run, schedule by schedule under its lock, each schedule isolated from the others, failures recorded; returns the run ids';
+REVOKE ALL ON FUNCTION billing_internal.issue_drafts_internal(timestamptz) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing_internal.issue_drafts_run(as_of timestamptz, raise_on_failure boolean) RETURNS bigint[]
 	AS 'MODULE_PATHNAME', 'billing_issue_drafts_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.issue_drafts_run(timestamptz, boolean) IS
 	'internal: issue_drafts'' driver; with raise_on_failure, a pass that meets an error is rolled back and done again, committed, by a background worker (src/run.c, src/committed.c)';
+REVOKE ALL ON FUNCTION billing_internal.issue_drafts_run(timestamptz, boolean) FROM PUBLIC;
+-- (a background worker calls it too; it writes records: billing.api_write)
 CREATE OR REPLACE FUNCTION billing_internal.run_invoice_run(run_id bigint) RETURNS boolean
-	AS 'MODULE_PATHNAME', 'billing_run_invoice_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+	AS 'MODULE_PATHNAME', 'billing_run_invoice_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE
+	SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION billing_internal.run_invoice_run(bigint) IS
 	'executes one queued invoice run under its schedule''s lock; true when it completed';
+REVOKE ALL ON FUNCTION billing_internal.run_invoice_run(bigint) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION billing_internal.start_run_worker(run_id bigint) RETURNS void
 	AS 'MODULE_PATHNAME', 'billing_start_run_worker' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.start_run_worker(bigint) IS
 	'starts a background worker that executes a queued run once this transaction commits';
+REVOKE ALL ON FUNCTION billing_internal.start_run_worker(bigint) FROM PUBLIC;
 
 -- billing_internal.record_failed_run writes a failed run as a session saw it (a row
 -- of invoice_run as jsonb, same id) and closes it by finish_run: its log
@@ -436,19 +449,23 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.record_failed_run(jsonb) IS
 	'internal: writes a failed run (an invoice_run row as jsonb) with its log line and mails; returns its id';
+REVOKE ALL ON FUNCTION billing_internal.record_failed_run(jsonb) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing_internal.commit_failed_run(run text) RETURNS bigint
 	AS 'MODULE_PATHNAME', 'billing_commit_failed_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.commit_failed_run(text) IS
 	'internal: billing_internal.record_failed_run in a background worker''s transaction of its own; returns the run id';
+REVOKE ALL ON FUNCTION billing_internal.commit_failed_run(text) FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION billing_internal.raise_error(sqlstate text, message text, detail text, hint text) RETURNS void
 	AS 'MODULE_PATHNAME', 'billing_raise_error' LANGUAGE C VOLATILE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.raise_error(text, text, text, text) IS
 	'internal: raises an error (SQLSTATE, message, detail, hint) without the CONTEXT lines of the internal functions it is raised from';
+REVOKE ALL ON FUNCTION billing_internal.raise_error(text, text, text, text) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing_internal.server_log(message text) RETURNS void
 	AS 'MODULE_PATHNAME', 'billing_server_log' LANGUAGE C VOLATILE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.server_log(text) IS
 	'internal: writes a LOG line to the server log only, never to the client (it may name every brand''s runs)';
+REVOKE ALL ON FUNCTION billing_internal.server_log(text) FROM PUBLIC;
 
 -- billing_internal.raise_failed_runs raises SQLSTATE P0001 when any of the runs
 -- failed, naming each (schedule, brand, period, run id) with its error in
@@ -495,6 +512,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.raise_failed_runs(bigint[]) IS
 	'internal: raises P0001 naming each failed run among run_ids that the caller may see; quiet when none failed';
+REVOKE ALL ON FUNCTION billing_internal.raise_failed_runs(bigint[]) FROM PUBLIC;
 
 -- billing.issue_drafts: every due scheduled run of every enabled schedule.
 -- Idempotent, and catches up on periods missed while nothing called it.
@@ -514,7 +532,7 @@ CREATE OR REPLACE FUNCTION billing.issue_drafts(as_of timestamptz DEFAULT now(),
                                                 simulate boolean DEFAULT false,
                                                 raise_on_failure boolean DEFAULT true)
 RETURNS SETOF billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_ids bigint[];
 BEGIN
@@ -566,6 +584,7 @@ END
 $$;
 COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean, boolean) IS
 	'makes the draft invoices of every period whose issue moment has come by as_of (not in the future unless simulate); idempotent, catches up; raises P0001 naming failed runs (committed) unless raise_on_failure => false';
+REVOKE ALL ON FUNCTION billing.issue_drafts(timestamptz, boolean, boolean) FROM PUBLIC;
 
 -- billing.rerun_invoice_run: re-aggregates the uninvoiced documents of a
 -- closed period of the schedule into new drafts (never into existing
@@ -585,7 +604,7 @@ CREATE OR REPLACE FUNCTION billing.rerun_invoice_run(schedule text, as_of timest
                                                      notify text[] DEFAULT '{}',
                                                      background boolean DEFAULT false,
                                                      raise_on_failure boolean DEFAULT true)
-RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_id bigint;
 	failed_run jsonb;
@@ -619,6 +638,7 @@ END
 $$;
 COMMENT ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, text[], boolean, boolean) IS
 	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; NULL when there is nothing to re-run; raises P0001 when the run fails (committed as failed) unless raise_on_failure => false';
+REVOKE ALL ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, text[], boolean, boolean) FROM PUBLIC;
 
 -- billing_internal.draft_rows: the drafts a run of one period of a schedule makes,
 -- computed and returned, writing nothing.  The one statement behind both
@@ -760,6 +780,7 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date) IS
 	'the drafts, tax lines and links a run of the period (and, from late_from, the late documents of earlier closed periods) would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
+REVOKE ALL ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date) FROM PUBLIC;
 
 -- billing_internal.make_drafts: the writing part of a run.  Writes what draft_rows
 -- returns (invoices numbered from invoice_id_seq, their tax lines, the
@@ -929,6 +950,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.preview_drafts(bigint, bigint, date, date, timestamptz, date, date) IS
 	'the drafts a run of the period would make now, one row per draft, writing nothing';
+REVOKE ALL ON FUNCTION billing_internal.preview_drafts(bigint, bigint, date, date, timestamptz, date, date) FROM PUBLIC;
 
 -- billing.preview_run: the pre-invoicing report.  What a rerun of the
 -- schedule (with the same period => date) would issue now, per buyer (per document with document
@@ -938,7 +960,7 @@ COMMENT ON FUNCTION billing_internal.preview_drafts(bigint, bigint, date, date, 
 CREATE OR REPLACE FUNCTION billing.preview_run(schedule text, as_of timestamptz DEFAULT now(),
                                     brand text DEFAULT NULL, period date DEFAULT NULL)
 RETURNS SETOF billing.preview_row
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	target record;
 BEGIN
@@ -956,6 +978,7 @@ END
 $$;
 COMMENT ON FUNCTION billing.preview_run(text, timestamptz, text, date) IS
 	'pre-invoicing report: what a rerun (of the period containing period => date, default the latest closed) would issue now, per buyer, writing nothing';
+REVOKE ALL ON FUNCTION billing.preview_run(text, timestamptz, text, date) FROM PUBLIC;
 
 -- billing.cancel_run cancels a run's unconfirmed invoices.  reopen frees
 -- their documents for a later run; otherwise the documents are closed for
@@ -964,7 +987,7 @@ COMMENT ON FUNCTION billing.preview_run(text, timestamptz, text, date) IS
 -- starts; a running one cannot be.
 CREATE OR REPLACE FUNCTION billing.cancel_run(run_id bigint, reopen boolean DEFAULT true)
 RETURNS billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp AS $$
+SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	r billing.invoice_run;
 	cancelled integer;
@@ -1034,3 +1057,4 @@ END
 $$;
 COMMENT ON FUNCTION billing.cancel_run(bigint, boolean) IS
 	'cancels a run''s unconfirmed invoices; reopen frees their documents, otherwise they are never to be invoiced';
+REVOKE ALL ON FUNCTION billing.cancel_run(bigint, boolean) FROM PUBLIC;

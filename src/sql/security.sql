@@ -18,6 +18,7 @@ CREATE OR REPLACE FUNCTION billing_internal.calling_role() RETURNS regrole
 	AS 'MODULE_PATHNAME', 'billing_calling_role' LANGUAGE C STABLE PARALLEL RESTRICTED;
 COMMENT ON FUNCTION billing_internal.calling_role() IS
 	'the role that called into billing: current_user outside any SECURITY DEFINER function (login, SET ROLE, SET SESSION AUTHORIZATION)';
+GRANT EXECUTE ON FUNCTION billing_internal.calling_role() TO PUBLIC;
 
 -- billing_internal.caller_brands: the ids of the brands the caller may see, from the
 -- grant table (grants to a role the caller is a member of count, as with
@@ -33,6 +34,7 @@ LANGUAGE sql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS
 $$;
 COMMENT ON FUNCTION billing_internal.caller_brands() IS
 	'ids of the brands the calling role may see (its grants and those of roles it is a member of); NULL: every brand (superuser, BYPASSRLS)';
+GRANT EXECUTE ON FUNCTION billing_internal.caller_brands() TO PUBLIC;
 
 -- billing.grant_brand gives a role (and its members) a brand: its rows
 -- through row level security, and its schedules, runs and invoices through
@@ -59,6 +61,7 @@ END
 $$;
 COMMENT ON FUNCTION billing.grant_brand(text, regrole) IS
 	'gives a role (and its members) a brand: its rows and its schedules, runs and invoices; false when already granted';
+REVOKE ALL ON FUNCTION billing.grant_brand(text, regrole) FROM PUBLIC;
 
 -- billing.revoke_brand takes a brand away from a role.  Returns false when
 -- the role did not have it.
@@ -78,6 +81,7 @@ END
 $$;
 COMMENT ON FUNCTION billing.revoke_brand(text, regrole) IS
 	'takes a brand away from a role; false when the role did not have it';
+REVOKE ALL ON FUNCTION billing.revoke_brand(text, regrole) FROM PUBLIC;
 
 -- runs record who asked for them: the calling role, not the owner that the
 -- run functions execute as
@@ -96,6 +100,7 @@ CREATE OR REPLACE FUNCTION billing_internal.guard_records() RETURNS trigger
 	AS 'MODULE_PATHNAME', 'billing_guard_records' LANGUAGE C;
 COMMENT ON FUNCTION billing_internal.guard_records() IS
 	'trigger: refuses writes to invoices, tax lines, links, runs and run logs outside the billing functions; logs maintenance writes';
+REVOKE ALL ON FUNCTION billing_internal.guard_records() FROM PUBLIC;
 
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('invoice');
@@ -141,37 +146,10 @@ CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.m
 
 -- The functions that write records set billing.api_write for their call
 -- (a SECURITY DEFINER function's SET clause is the only SQL its check hook
--- accepts it from; C code of the extension uses billing_allow_api_write) and run as the extension's owner with a pinned
--- search_path: a caller needs EXECUTE on them and no privilege on the
--- records.  run_invoice_run is also what a background worker calls.
--- (named without their arguments, which other releases may extend)
-ALTER FUNCTION billing.issue_drafts SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.rerun_invoice_run SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing_internal.run_invoice_run SECURITY DEFINER SET billing.api_write = on
-	SET search_path = pg_catalog, pg_temp;
-ALTER FUNCTION billing.cancel_run SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.confirm_invoices SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.delete_drafts SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.quarantine_invoices SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.reject_invoices SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.cancel_invoices SECURITY DEFINER SET billing.api_write = on;
--- marks dead background runs failed, from every run function (dead_runs.sql)
-ALTER FUNCTION billing.fail_dead_runs SECURITY DEFINER SET billing.api_write = on;
--- the run's own actions (run_actions.sql) write the run row and its log
-ALTER FUNCTION billing.set_run_description SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.disable_run SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.enable_run SECURITY DEFINER SET billing.api_write = on;
-ALTER FUNCTION billing.process_run SECURITY DEFINER SET billing.api_write = on;
--- an application that renames a buyer keeps its old version for the XML of
--- confirmed invoices without any privilege on billing.master_data_version
-ALTER FUNCTION billing_internal.keep_master_data_version SECURITY DEFINER;
--- the preview writes nothing, but reads every buyer of the schedule for the
--- caller, who needs no privilege on documents or links for it
-ALTER FUNCTION billing.preview_run SECURITY DEFINER;
--- the XML reads through internal helpers (tax_category, and
--- refuse_incomplete_xml for its error) that are no caller's to call; it
--- checks the caller's brands itself
-ALTER FUNCTION billing.invoices_xml SECURITY DEFINER;
+-- accepts it from; C code of the extension uses billing_allow_api_write)
+-- and run as the extension's owner with a pinned search_path: a caller
+-- needs EXECUTE on them and no privilege on the records.  Each says so in
+-- its own definition (SECURITY DEFINER SET billing.api_write = on).
 
 ------------------------------------------------------------------------------
 -- Brands are walls: row level security on every table that holds brand

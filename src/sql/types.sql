@@ -13,12 +13,16 @@ CREATE FUNCTION billing_internal.cycle_send(billing.cycle) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'billing_cycle_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.cycle_in(cstring) IS
 	'input function of billing.cycle: parses daily, weekly:mon, monthly:20, monthly:eom, yearly:60, yearly:eoy (any case, blanks around the colon allowed)';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_in(cstring) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_out(billing.cycle) IS
 	'output function of billing.cycle: its canonical text form';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_out(billing.cycle) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_recv(internal) IS
 	'binary input function of billing.cycle (COPY BINARY, binary protocol); refuses an invalid encoding';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_recv(internal) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_send(billing.cycle) IS
 	'binary output function of billing.cycle';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_send(billing.cycle) TO PUBLIC;
 
 CREATE TYPE billing.cycle (
 	INPUT = billing_internal.cycle_in,
@@ -45,12 +49,16 @@ CREATE FUNCTION billing_internal.due_rule_send(billing.due_rule) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'billing_due_rule_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.due_rule_in(cstring) IS
 	'input function of billing.due_rule: parses net:30, month+1:eom, month+2:10 (any case, blanks around the colon allowed)';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_in(cstring) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_out(billing.due_rule) IS
 	'output function of billing.due_rule: its canonical text form';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_out(billing.due_rule) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_recv(internal) IS
 	'binary input function of billing.due_rule (COPY BINARY, binary protocol); refuses an invalid encoding';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_recv(internal) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_send(billing.due_rule) IS
 	'binary output function of billing.due_rule';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_send(billing.due_rule) TO PUBLIC;
 
 CREATE TYPE billing.due_rule (
 	INPUT = billing_internal.due_rule_in,
@@ -98,20 +106,28 @@ CREATE FUNCTION billing_internal.cycle_hash(billing.cycle) RETURNS integer
 	AS 'hashint4' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION billing_internal.cycle_eq(billing.cycle, billing.cycle) IS
 	'implementation of the = operator of billing.cycle';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_eq(billing.cycle, billing.cycle) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_ne(billing.cycle, billing.cycle) IS
 	'implementation of the <> operator of billing.cycle';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_ne(billing.cycle, billing.cycle) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_lt(billing.cycle, billing.cycle) IS
 	'implementation of the < operator of billing.cycle';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_lt(billing.cycle, billing.cycle) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_le(billing.cycle, billing.cycle) IS
 	'implementation of the <= operator of billing.cycle';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_le(billing.cycle, billing.cycle) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_gt(billing.cycle, billing.cycle) IS
 	'implementation of the > operator of billing.cycle';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_gt(billing.cycle, billing.cycle) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_ge(billing.cycle, billing.cycle) IS
 	'implementation of the >= operator of billing.cycle';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_ge(billing.cycle, billing.cycle) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_cmp(billing.cycle, billing.cycle) IS
 	'btree comparison of billing.cycle: -1, 0 or 1; cycles order by kind (daily, weekly, monthly, yearly), then by weekday or day';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_cmp(billing.cycle, billing.cycle) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.cycle_hash(billing.cycle) IS
 	'hash of billing.cycle, for hash joins, hash aggregates and hash indexes';
+GRANT EXECUTE ON FUNCTION billing_internal.cycle_hash(billing.cycle) TO PUBLIC;
 
 CREATE OPERATOR billing.= (LEFTARG = billing.cycle, RIGHTARG = billing.cycle,
 	FUNCTION = billing_internal.cycle_eq, COMMUTATOR = OPERATOR(billing.=),
@@ -173,20 +189,28 @@ CREATE FUNCTION billing_internal.due_rule_hash(billing.due_rule) RETURNS integer
 	AS 'hashint4' LANGUAGE internal IMMUTABLE STRICT PARALLEL SAFE LEAKPROOF;
 COMMENT ON FUNCTION billing_internal.due_rule_eq(billing.due_rule, billing.due_rule) IS
 	'implementation of the = operator of billing.due_rule';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_eq(billing.due_rule, billing.due_rule) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_ne(billing.due_rule, billing.due_rule) IS
 	'implementation of the <> operator of billing.due_rule';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_ne(billing.due_rule, billing.due_rule) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_lt(billing.due_rule, billing.due_rule) IS
 	'implementation of the < operator of billing.due_rule';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_lt(billing.due_rule, billing.due_rule) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_le(billing.due_rule, billing.due_rule) IS
 	'implementation of the <= operator of billing.due_rule';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_le(billing.due_rule, billing.due_rule) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_gt(billing.due_rule, billing.due_rule) IS
 	'implementation of the > operator of billing.due_rule';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_gt(billing.due_rule, billing.due_rule) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_ge(billing.due_rule, billing.due_rule) IS
 	'implementation of the >= operator of billing.due_rule';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_ge(billing.due_rule, billing.due_rule) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_cmp(billing.due_rule, billing.due_rule) IS
 	'btree comparison of billing.due_rule: -1, 0 or 1; due rules order by kind (net, then month+N), then by months and days';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_cmp(billing.due_rule, billing.due_rule) TO PUBLIC;
 COMMENT ON FUNCTION billing_internal.due_rule_hash(billing.due_rule) IS
 	'hash of billing.due_rule, for hash joins, hash aggregates and hash indexes';
+GRANT EXECUTE ON FUNCTION billing_internal.due_rule_hash(billing.due_rule) TO PUBLIC;
 
 CREATE OPERATOR billing.= (LEFTARG = billing.due_rule, RIGHTARG = billing.due_rule,
 	FUNCTION = billing_internal.due_rule_eq, COMMUTATOR = OPERATOR(billing.=),

@@ -16,6 +16,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.buyer_opening_balance() IS
 	'trigger: a new buyer''s opening balance is its billing balance unless given';
+REVOKE ALL ON FUNCTION billing_internal.buyer_opening_balance() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER buyer_opening_balance BEFORE INSERT ON billing.buyer
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.buyer_opening_balance();
 COMMENT ON TRIGGER buyer_opening_balance ON billing.buyer IS
@@ -228,3 +229,4 @@ END
 $$;
 COMMENT ON FUNCTION billing.verify() IS
 	'checks the billing records (references, no document billed twice, invoice and tax amounts, balances, live runs): one row per violation, none when healthy';
+REVOKE ALL ON FUNCTION billing.verify() FROM PUBLIC;

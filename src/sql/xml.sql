@@ -46,6 +46,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.party_check() IS
 	'trigger: checks a brand''s or buyer''s registration number, Peppol endpoint and country, with clear errors';
+REVOKE ALL ON FUNCTION billing_internal.party_check() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER brand_party_check
 	BEFORE INSERT OR UPDATE OF registration_number, peppol_scheme, peppol_id, country ON billing.brand
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.party_check();
@@ -64,8 +65,11 @@ COMMENT ON TRIGGER buyer_party_check ON billing.buyer IS 'checks the Peppol endp
 ------------------------------------------------------------------------------
 
 -- billing_internal.keep_master_data_version: trigger that keeps the row as it was
+-- (as the owner: an application that renames a buyer keeps its old version
+-- for the XML of confirmed invoices without any privilege on
+-- billing.master_data_version)
 CREATE OR REPLACE FUNCTION billing_internal.keep_master_data_version() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
 	INSERT INTO billing.master_data_version (table_name, row_id, valid_until, data)
 	VALUES (TG_TABLE_NAME, OLD.id, now(), to_jsonb(OLD));
@@ -74,6 +78,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.keep_master_data_version() IS
 	'trigger: keeps the version of a brand, buyer or bank account that invoice XML printed, when it changes';
+REVOKE ALL ON FUNCTION billing_internal.keep_master_data_version() FROM PUBLIC;
 -- Only the columns that the XML prints, and only when they change: balance
 -- updates by confirm_invoices write nothing here.
 CREATE OR REPLACE TRIGGER brand_keep_version
@@ -133,6 +138,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.document_text_guard() IS
 	'trigger: refuses changing the reference or description of a document that is on an invoice';
+REVOKE ALL ON FUNCTION billing_internal.document_text_guard() FROM PUBLIC;
 CREATE OR REPLACE TRIGGER document_text_guard BEFORE UPDATE OF reference, description ON billing.document
 	FOR EACH ROW
 	WHEN ((OLD.reference, OLD.description) IS DISTINCT FROM (NEW.reference, NEW.description))
@@ -152,6 +158,7 @@ LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE WHEN rate = 0.08 THEN 'AA' WHEN rate = 0 THEN 'E' ELSE 'S' END;
 COMMENT ON FUNCTION billing_internal.tax_category(numeric) IS
 	'PINT JP tax category of a rate: 0.08 AA (reduced), 0 E (exempt), otherwise S (standard)';
+REVOKE ALL ON FUNCTION billing_internal.tax_category(numeric) FROM PUBLIC;
 
 -- What PINT JP needs of the master data, as the names of the fields that
 -- are missing: one definition for the XML's refusal (invoices_xml) and the
@@ -166,6 +173,7 @@ RETURN array_remove(ARRAY[
 	CASE WHEN peppol_id IS NULL THEN 'brand.peppol_scheme/peppol_id' END], NULL);
 COMMENT ON FUNCTION billing_internal.xml_missing_brand(text, text, text, text) IS
 	'the seller fields PINT JP needs that are missing, named brand.column';
+GRANT EXECUTE ON FUNCTION billing_internal.xml_missing_brand(text, text, text, text) TO PUBLIC;
 -- the buyer's, named with its code when one is given
 CREATE OR REPLACE FUNCTION billing_internal.xml_missing_buyer(address_line text, peppol_id text, buyer_code text)
 RETURNS text[] LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -176,6 +184,7 @@ RETURN array_remove(ARRAY[
 	     THEN 'buyer.peppol_scheme/peppol_id' || coalesce(' (buyer ' || buyer_code || ')', '') END], NULL);
 COMMENT ON FUNCTION billing_internal.xml_missing_buyer(text, text, text) IS
 	'the buyer fields PINT JP needs that are missing, named buyer.column (and the buyer''s code when given)';
+GRANT EXECUTE ON FUNCTION billing_internal.xml_missing_buyer(text, text, text) TO PUBLIC;
 -- the SET list that fills missing fields in, with the values (…) for a
 -- person to write: the fix billing.health gives
 CREATE OR REPLACE FUNCTION billing_internal.xml_missing_assignments(missing text[])
@@ -188,6 +197,7 @@ RETURN (SELECT string_agg(CASE f.field
         CROSS JOIN LATERAL (SELECT regexp_replace(u.name, '^(brand|buyer)\.([a-z_/]+).*$', '\2') AS field) AS f);
 COMMENT ON FUNCTION billing_internal.xml_missing_assignments(text[]) IS
 	'the SET list of an UPDATE that fills in the missing fields xml_missing_brand or xml_missing_buyer named, values left as …';
+GRANT EXECUTE ON FUNCTION billing_internal.xml_missing_assignments(text[]) TO PUBLIC;
 
 -- billing_internal.refuse_incomplete_xml: the error for an invoice whose master data
 -- lacks what the XML must carry; names every missing field at once
@@ -206,6 +216,7 @@ END
 $$;
 COMMENT ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) IS
 	'raises the error naming every master data field an invoice''s XML is missing';
+REVOKE ALL ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) FROM PUBLIC;
 
 -- billing.invoices_xml: the PINT JP XML of the given invoices that have
 -- lines (linked documents other than payments), one row each.  Set-based:
@@ -236,7 +247,7 @@ COMMENT ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) IS
 -- not exist), and the master data of the invoice's own brand.
 CREATE OR REPLACE FUNCTION billing.invoices_xml(VARIADIC invoice_ids bigint[])
 RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	brands bigint[] := billing_internal.caller_brands();
 BEGIN
@@ -418,6 +429,7 @@ END
 $$;
 COMMENT ON FUNCTION billing.invoices_xml(bigint[]) IS
 	'PINT JP XML of the given invoices that have lines, one row each; the set-based core of invoice_xml and run_xml';
+REVOKE ALL ON FUNCTION billing.invoices_xml(bigint[]) FROM PUBLIC;
 
 -- billing.invoice_xml: one invoice as a PINT JP 1.1.3 qualified invoice.
 -- Drafts, quarantined and confirmed invoices have XML; rejected and
@@ -455,6 +467,7 @@ END
 $$;
 COMMENT ON FUNCTION billing.invoice_xml(bigint) IS
 	'the invoice as Peppol PINT JP 1.1.3 XML (urn:peppol:pint:billing-1@jp-1); a confirmed one as it was when confirmed';
+REVOKE ALL ON FUNCTION billing.invoice_xml(bigint) FROM PUBLIC;
 
 -- billing.run_xml: "Generate XML for all invoices in the run": every draft,
 -- quarantined or confirmed invoice of the run that has lines, one row each
@@ -478,3 +491,4 @@ END
 $$;
 COMMENT ON FUNCTION billing.run_xml(bigint) IS
 	'the PINT JP XML of every draft, quarantined or confirmed invoice of a run that has lines, one row each';
+REVOKE ALL ON FUNCTION billing.run_xml(bigint) FROM PUBLIC;
