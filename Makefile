@@ -34,8 +34,8 @@ SQL_SOURCES = $(addprefix src/sql/, \
 # - run once: they create what a later version can only ALTER (schemas,
 #   types, tables).  An upgrade script billing--FROM--$(EXTVERSION).sql has,
 #   in place of each, the hand-written file of the same name in
-#   src/sql/updates/FROM--$(EXTVERSION)/ if there is one, and keeps their
-#   COMMENT ON and config dump statements, which are safe to repeat.
+#   src/sql/updates/FROM--$(EXTVERSION)/ if there is one: what changed in
+#   it since FROM (ALTER, CREATE, COMMENT ON, config dumps).
 SQL_RUN_ONCE = $(addprefix src/sql/, schema.sql types.sql tables.sql)
 # - re-runnable: every other source (CREATE OR REPLACE, comments, grants),
 #   run by an upgrade as it stands, so that an upgraded database gets what a

@@ -11,25 +11,16 @@
 # every source in order, with CREATE OR REPLACE written CREATE (so an
 # object made twice is an error).  An upgrade script is the same sequence, with each
 # run-once source replaced by the hand-written file of the same name in
-# UPDATE_DIR (src/sql/updates/FROM--TO/), if there is one, followed by the
-# run-once source's COMMENT ON and pg_extension_config_dump statements,
-# which are safe to repeat; every other source uses CREATE OR REPLACE and is
-# re-run as it stands.  So a function, view, trigger, comment or grant is
+# UPDATE_DIR (src/sql/updates/FROM--TO/), if there is one: what changed in
+# the source since FROM, comments and configuration dumps included, as
+# contrib's update scripts write it; every other source uses CREATE OR
+# REPLACE and is re-run as it stands.  So a function, view, trigger, comment or grant is
 # written once, and an upgraded database gets exactly what a fresh install
 # gets (test/t/003_upgrade.pl).
 set -eu
 
 mode=$1; shift
 run_once() { case " $run_once " in *" $1 "*) return 0 ;; *) return 1 ;; esac; }
-
-# repeatable_parts prints the COMMENT ON and config dump statements of a file
-repeatable_parts() {
-	awk '
-		/^(COMMENT ON|SELECT pg_catalog\.pg_extension_config_dump)/ { keep = 1 }
-		keep { print }
-		keep && /;[[:space:]]*$/ { keep = 0; print "" }
-	' "$1"
-}
 
 case $mode in
 install)
@@ -56,8 +47,6 @@ upgrade)
 		if run_once "$f"; then
 			update="$update_dir/$(basename "$f")"
 			[ -f "$update" ] && cat "$update"
-			echo "-- COMMENT ON and config dump statements of $f"
-			repeatable_parts "$f"
 		else
 			cat "$f"
 		fi

@@ -4,6 +4,8 @@
 -- triggers, CHECKs, policies and views that use them follow).  The
 -- re-runnable sources then replace them with their 0.3 definitions.
 CREATE SCHEMA billing_internal;
+COMMENT ON SCHEMA billing_internal IS
+	'internal functions of the billing extension (the API is the schema billing); not for direct use';
 
 ALTER FUNCTION billing.buyer_stamp_schedule() SET SCHEMA billing_internal;
 ALTER FUNCTION billing.caller_brands() SET SCHEMA billing_internal;

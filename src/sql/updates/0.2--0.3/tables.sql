@@ -481,3 +481,48 @@ CREATE OR REPLACE FUNCTION billing_internal.due_rule_recv(internal) RETURNS bill
 	AS 'MODULE_PATHNAME', 'billing_due_rule_recv' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 CREATE OR REPLACE FUNCTION billing_internal.due_rule_send(billing.due_rule) RETURNS bytea
 	AS 'MODULE_PATHNAME', 'billing_due_rule_send' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+
+-- == comments: what tables.sql says of the objects above that 0.2 had not, or
+-- said otherwise (the upgrade runs no run-once source; test/t/003_upgrade.pl
+-- compares every comment with a fresh install's)
+COMMENT ON COLUMN billing.brand.invoice_number_digits IS
+	'digits the counter is padded to with zeros (default 6); a larger counter is printed in full';
+COMMENT ON COLUMN billing.brand.invoice_number_prefix IS
+	'what the brand''s invoice numbers begin with (before a hyphen), at most 32 characters without spaces; NULL (the default): the brand''s code, as in ACME-2026-000123';
+COMMENT ON COLUMN billing.brand.invoice_number_yearly_reset IS
+	'true (the default): the series restarts at 1 each year of the invoice date, printed after the prefix (ACME-2026-000001); false: one series for good (ACME-000001)';
+COMMENT ON COLUMN billing.buyer.billing_balance IS
+	'what the buyer owes: the opening balance plus purchases + tax - deposit of every confirmed invoice; the next draft''s 前回御請求額; finite, less than 10^15 in magnitude';
+COMMENT ON COLUMN billing.buyer.opening_balance IS
+	'the balance the buyer started with: billing_balance as given on INSERT unless given itself; billing.verify() checks billing_balance = opening_balance + the confirmed invoices';
+COMMENT ON COLUMN billing.buyer.schedule_applied_at IS
+	'when the schedule was applied (stamped on change): drafts start with the first period issued after it; from a year before the schedule was created up to now (5 minutes of clock skew allowed)';
+COMMENT ON COLUMN billing.buyer.schedule_code IS
+	'the code of the buyer''s billing schedule: give it or schedule_id on INSERT or UPDATE, the other is filled in';
+COMMENT ON COLUMN billing.document.amount IS
+	'amount excluding tax, positive except for delivery price adjustments (the kind gives the sign on the invoice); finite, less than 10^15 in magnitude (so no sum overflows), in the currency''s minor unit';
+COMMENT ON COLUMN billing.document.document_date IS
+	'the date that counts for the period: delivery date, return date, credit note issue date, or payment confirmed date; from 2000-01-01 to 2199-12-31';
+COMMENT ON COLUMN billing.document.tax_rate IS
+	'tax rate as a fraction (0.10, 0.08, 0) from 0 up to 1, at most 4 decimals; NULL for payments';
+COMMENT ON COLUMN billing.invoice.invoice_number IS
+	'the brand''s invoice number (請求書番号, the XML''s cbc:ID), given when it is confirmed and never changed or given again; NULL before';
+COMMENT ON COLUMN billing.invoice.late_since IS
+	'the date of its earliest late document of an earlier closed period (schedule late_documents = next_run), or NULL when every document is dated in its period';
+COMMENT ON TABLE billing.invoice_series IS
+	'the counter of each brand''s invoice number series: the last number given, per brand and year';
+COMMENT ON COLUMN billing.invoice_series.brand_id IS
+	'the brand of the series';
+COMMENT ON COLUMN billing.invoice_series.last_number IS
+	'the last number given in the series (the next confirmed invoice gets the one after it)';
+COMMENT ON COLUMN billing.invoice_series.year IS
+	'the invoice date''s year the series numbers; 0: the series of a brand that never restarts';
+COMMENT ON TYPE billing.invoice_summary IS
+	'a row of an invoice action (confirm_invoices, delete_drafts, ...): the invoice, its number, buyer code, status after the action, total';
+COMMENT ON TYPE billing.preview_row IS
+	'a row of billing.preview_run: a draft a rerun would make, in the Japanese closing-date layout';
+COMMENT ON TYPE billing.run_summary IS
+	'a row of issue_drafts or of a run action (cancel_run, process_run, ...): the run, its brand and schedule codes, period, step (billing.run_report''s), drafts made, amount billed, error';
+COMMENT ON COLUMN billing.schedule.late_documents IS
+	'uninvoiced documents of earlier closed periods: rerun (default) leaves them for rerun_invoice_run(..., period => date); next_run bills them with the next scheduled run, each on its own date';
+SELECT pg_catalog.pg_extension_config_dump('billing.invoice_series', '');
