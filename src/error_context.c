@@ -89,7 +89,7 @@ trimmed_context(const char *context)
 static void
 trim_internal_context(ErrorData *edata)
 {
-	if (edata->elevel >= ERROR && edata->context != NULL && !internal_context &&
+	if (edata->elevel == ERROR && edata->context != NULL && !internal_context &&
 		strstr(edata->context, "function billing") != NULL)
 	{
 		MemoryContext oldcontext = MemoryContextSwitchTo(edata->assoc_context);

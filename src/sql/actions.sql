@@ -34,7 +34,9 @@ DECLARE
 BEGIN
 	IF invoice_ids IS NULL OR array_position(invoice_ids, NULL) IS NOT NULL THEN
 		RAISE EXCEPTION 'cannot % invoices: the selection contains NULL', action
-			USING ERRCODE = 'null_value_not_allowed', HINT = 'Pass an array of invoice ids.';
+			USING ERRCODE = 'null_value_not_allowed',
+			      HINT = format('Pass invoice ids, none of them NULL: billing.%1$s(3, 4), or billing.%1$s(VARIADIC ARRAY(SELECT ...)).',
+			                    CASE action WHEN 'delete' THEN 'delete_drafts' ELSE action || '_invoices' END);
 	END IF;
 	-- an invoice's buyer never changes, so it can be read before the lock
 	PERFORM billing_internal.lock_buyers(ARRAY(
