@@ -91,6 +91,11 @@ UPDATE billing.document SET amount = 90000 WHERE reference = 'D-1001';
 SELECT * FROM billing.delete_drafts(1);
 -- and a run that does not exist
 SELECT * FROM billing.cancel_run(42);
+-- an error reached through the caller's own function keeps the caller's
+-- frames (and none of billing's)
+CREATE FUNCTION public.close_month(run bigint) RETURNS void LANGUAGE plpgsql
+AS $$ BEGIN PERFORM billing.process_run(run); END $$;
+SELECT public.close_month(42);
 -- confirming again is not a mistake: a retry is safe
 SELECT * FROM billing.confirm_invoices(1);
 

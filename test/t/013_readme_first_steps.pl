@@ -79,5 +79,16 @@ like($node->safe_psql('shop', 'SELECT billing.invoice_xml(1)'),
 	qr{<cbc:PayableAmount currencyID="JPY">158500</cbc:PayableAmount>}, 'the XML carries the amount due');
 is($node->safe_psql('shop', 'SELECT count(*) FROM billing.verify()'), '0', 'billing.verify() finds nothing');
 
+# an API error carries no CONTEXT frame of billing's own functions, at any
+# verbosity; billing.internal_context = on shows them
+my ($ret, $out, $err);
+$node->psql('shop', "\\set VERBOSITY verbose\nSELECT billing.process_run(42);",
+	stdout => \$out, stderr => \$err, extra_params => ['-X']);
+like($err, qr/cannot process invoice run 42/, 'a mistake is an error');
+unlike($err, qr/CONTEXT|billing_internal/, 'with VERBOSITY verbose, no internal frame') or diag($err);
+$node->psql('shop', "SET billing.internal_context = on;\nSELECT billing.process_run(42);",
+	stdout => \$out, stderr => \$err, extra_params => ['-X']);
+like($err, qr/CONTEXT:.*billing_internal\.lock_run/s, 'billing.internal_context = on: the frames are shown') or diag($err);
+
 $node->stop;
 done_testing();
