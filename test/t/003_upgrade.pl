@@ -184,5 +184,29 @@ my $next = $node->safe_psql('upgraded', q{
 like($next, qr/^\S+ true$/, "a confirmation after the upgrade from $from takes the next number of its series ($next)");
 }
 
+# The DBA's grants on 0.2's API (the README's recipe) survive the update,
+# also for the functions 0.3 re-signs (reordered arguments, VARIADIC ids,
+# narrow results): the role may call the new signature, and no PUBLIC
+# grant appears.
+$node->safe_psql('postgres', 'CREATE DATABASE granted');
+$node->safe_psql('postgres', 'CREATE ROLE recipe_app');
+$node->safe_psql('granted', q{
+	CREATE EXTENSION billing VERSION '0.2';
+	GRANT EXECUTE ON FUNCTION billing.confirm_invoices(bigint[]), billing.quarantine_invoices(bigint[], text),
+		billing.delete_drafts(bigint[]), billing.cancel_run(bigint, boolean),
+		billing.rerun_invoice_run(text, text[], boolean, timestamptz, text),
+		billing.issue_drafts(timestamptz, boolean) TO recipe_app;
+	ALTER EXTENSION billing UPDATE;
+});
+is($node->safe_psql('granted', q{
+	SELECT string_agg(p.proname || ' ' || has_function_privilege('recipe_app', p.oid, 'EXECUTE')
+	                  || ' ' || has_function_privilege('public', p.oid, 'EXECUTE'), ', ' ORDER BY p.proname)
+	FROM pg_proc p WHERE p.pronamespace = 'billing'::regnamespace
+	  AND p.proname IN ('confirm_invoices', 'quarantine_invoices', 'delete_drafts', 'cancel_run',
+	                    'rerun_invoice_run', 'issue_drafts', 'reject_invoices')}),
+	'cancel_run true false, confirm_invoices true false, delete_drafts true false, issue_drafts true false, '
+	. 'quarantine_invoices true false, reject_invoices false false, rerun_invoice_run true false',
+	'the DBA\'s EXECUTE grants follow the re-signed API functions; nothing is granted to PUBLIC');
+
 $node->stop;
 done_testing();
