@@ -91,6 +91,18 @@ UPDATE billing.document SET amount = 90000 WHERE reference = 'D-1001';
 SELECT * FROM billing.delete_drafts(1);
 -- and a run that does not exist
 SELECT * FROM billing.cancel_run(42);
+-- cancelling a run whose invoice was confirmed
+SELECT * FROM billing.cancel_run(3);
+-- a rerun as of a moment to come (issue_drafts refuses it too)
+SELECT billing.rerun_invoice_run('M20', '2099-01-01', brand => 'ACME');
+-- quarantining what is not a draft
+SELECT * FROM billing.quarantine_invoices('check', 1);
+-- a period a simulated night opened (a test database) takes its late
+-- documents by a rerun, though it has not closed in real time
+SELECT count(*) AS runs FROM billing.issue_drafts('2027-01-01 00:10+09', simulate => true);
+INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+VALUES (1, 'delivery_invoice', '2026-12-10', 3000, 0.10, 'D-1201');
+SELECT billing.rerun_invoice_run('M20', brand => 'ACME', period => '2026-12-10') IS NOT NULL AS reran;
 -- an error reached through the caller's own function keeps the caller's
 -- frames (and none of billing's)
 CREATE FUNCTION public.close_month(run bigint) RETURNS void LANGUAGE plpgsql

@@ -36,8 +36,8 @@ SELECT state, message FROM err($$UPDATE billing.brand SET invoice_number_prefix 
 SELECT state, message FROM err($$UPDATE billing.brand SET invoice_number_digits = 0 WHERE code = 'NUMA'$$);
 
 -- December's drafts: no number, and no series is touched
-SELECT rerun_invoice_run('NA-EOM', as_of => '2027-01-05 10:00+09') IS NOT NULL AS ran_a;
-SELECT rerun_invoice_run('NB-EOM', as_of => '2027-01-05 10:00+09') IS NOT NULL AS ran_b;
+SELECT rerun_invoice_run('NA-EOM', as_of => '2027-01-05 10:00+09', simulate => true) IS NOT NULL AS ran_a;
+SELECT rerun_invoice_run('NB-EOM', as_of => '2027-01-05 10:00+09', simulate => true) IS NOT NULL AS ran_b;
 SELECT brand, buyer, invoice_date, status, invoice_number FROM invoice_list
 WHERE brand IN ('NUMA', 'NUMB') ORDER BY brand, buyer;
 SELECT count(*) AS series FROM invoice_series s JOIN brand br ON br.id = s.brand_id
@@ -67,8 +67,8 @@ SELECT state, message FROM err(format('SELECT billing.confirm_invoices(VARIADIC 
 SELECT invoice_number FROM confirm_invoices(VARIADIC ARRAY(SELECT invoice FROM invoice_list WHERE buyer = 'NB1'));
 
 -- January: NUMA's series restarts in 2027, NUMB's goes on
-SELECT rerun_invoice_run('NA-EOM', as_of => '2027-02-05 10:00+09') IS NOT NULL AS ran_a;
-SELECT rerun_invoice_run('NB-EOM', as_of => '2027-02-05 10:00+09') IS NOT NULL AS ran_b;
+SELECT rerun_invoice_run('NA-EOM', as_of => '2027-02-05 10:00+09', simulate => true) IS NOT NULL AS ran_a;
+SELECT rerun_invoice_run('NB-EOM', as_of => '2027-02-05 10:00+09', simulate => true) IS NOT NULL AS ran_b;
 -- a quarantined invoice is numbered when it is confirmed
 SELECT count(*) AS quarantined FROM quarantine_invoices('check', VARIADIC ARRAY(
 	SELECT invoice FROM invoice_list WHERE buyer = 'NA3' AND invoice_date = '2027-01-31'));

@@ -63,7 +63,7 @@ BEGIN
 			      DETAIL = format('Only %s invoices can be %s.',
 			                      -- (confirm takes a confirmed invoice as done, not as something to confirm)
 			                      array_to_string(array_remove(allowed, CASE action WHEN 'confirm' THEN 'confirmed' END), ' or '),
-			                      CASE action WHEN 'delete' THEN 'deleted' ELSE action || 'ed' END),
+			                      CASE action WHEN 'delete' THEN 'deleted' WHEN 'quarantine' THEN 'quarantined' WHEN 'cancel' THEN 'cancelled' ELSE action || 'ed' END),
 			      HINT = 'Nothing was changed; leave that invoice out of the selection.'
 			             || CASE WHEN bad.status = 'confirmed'
 			                     THEN ' A confirmed invoice is corrected with a credit note: record it as a credit_note document, which a later run bills.'
@@ -74,7 +74,7 @@ BEGIN
 			      DETAIL = format('Only %s invoices can be %s.',
 			                      -- (confirm takes a confirmed invoice as done, not as something to confirm)
 			                      array_to_string(array_remove(allowed, CASE action WHEN 'confirm' THEN 'confirmed' END), ' or '),
-			                      CASE action WHEN 'delete' THEN 'deleted' ELSE action || 'ed' END),
+			                      CASE action WHEN 'delete' THEN 'deleted' WHEN 'quarantine' THEN 'quarantined' WHEN 'cancel' THEN 'cancelled' ELSE action || 'ed' END),
 			      HINT = 'Nothing was changed; leave those invoices out of the selection.'
 			             || CASE WHEN bad.list LIKE '%(confirmed)%'
 			                     THEN ' A confirmed invoice is corrected with a credit note: record it as a credit_note document, which a later run bills.'

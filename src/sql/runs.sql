@@ -192,7 +192,13 @@ BEGIN
 	IF period_date IS NULL THEN
 		period := latest;
 	ELSE
-		IF NOT isfinite(period_date) OR period_date >= upper(latest) THEN
+		-- not closed yet, and no run has taken it (issue_drafts or a rerun
+		-- with simulate => true may have: its late documents are rerun)
+		IF NOT isfinite(period_date)
+		   OR (period_date >= upper(latest)
+		       AND NOT EXISTS (SELECT 1 FROM billing.invoice_run r
+		                       WHERE r.schedule_id = s.id AND r.period @> period_date
+		                         AND r.status <> 'cancelled')) THEN
 			RAISE EXCEPTION 'the period of % of billing schedule "%" has not closed yet', period_date, s.code
 				USING ERRCODE = 'invalid_parameter_value',
 				      DETAIL = format('As of %s (local date %s in %s) the most recent closed period of the schedule is %s..%s.',
@@ -603,12 +609,20 @@ CREATE OR REPLACE FUNCTION billing.rerun_invoice_run(schedule text, as_of timest
                                                      brand text DEFAULT NULL, period date DEFAULT NULL,
                                                      notify text[] DEFAULT '{}',
                                                      background boolean DEFAULT false,
+                                                     simulate boolean DEFAULT false,
                                                      raise_on_failure boolean DEFAULT true)
 RETURNS bigint LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_id bigint;
 	failed_run jsonb;
 BEGIN
+	-- as issue_drafts: a period is billed once it has closed, not before
+	IF as_of > clock_timestamp() AND NOT coalesce(simulate, false) THEN
+		RAISE EXCEPTION 'as_of % is in the future', as_of
+			USING ERRCODE = 'invalid_parameter_value',
+			      DETAIL = 'A rerun bills a period that has closed; as of a later moment it would bill one that has not.',
+			      HINT = 'Leave as_of out to mean now() (period => a date picks an earlier closed period), or pass simulate => true to rerun as of a future moment on purpose (a test database).';
+	END IF;
 	PERFORM billing.fail_dead_runs();
 	IF coalesce(background, false) THEN
 		run_id := billing_internal.plan_rerun(schedule, notify, as_of, brand, period);
@@ -636,9 +650,9 @@ BEGIN
 	RETURN run_id;
 END
 $$;
-COMMENT ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, text[], boolean, boolean) IS
-	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; NULL when there is nothing to re-run; raises P0001 when the run fails (committed as failed) unless raise_on_failure => false';
-REVOKE ALL ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, text[], boolean, boolean) FROM PUBLIC;
+COMMENT ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, text[], boolean, boolean, boolean) IS
+	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; as_of not in the future unless simulate; NULL when there is nothing to re-run; raises P0001 when the run fails (committed as failed) unless raise_on_failure => false';
+REVOKE ALL ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, text[], boolean, boolean, boolean) FROM PUBLIC;
 
 -- billing_internal.draft_rows: the drafts a run of one period of a schedule makes,
 -- computed and returned, writing nothing.  The one statement behind both
@@ -991,6 +1005,7 @@ SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_tem
 DECLARE
 	r billing.invoice_run;
 	cancelled integer;
+	confirmed bigint[];
 	visible bigint[] := billing_internal.caller_brands();
 BEGIN
 	PERFORM billing.fail_dead_runs();
@@ -1026,6 +1041,17 @@ BEGIN
 	-- cancel, and a credit note, not a cancelled run, corrects a confirmed invoice
 	IF r.validated_at IS NOT NULL THEN
 		PERFORM billing_internal.refuse_run_action(r, 'cancel', 'queued, failed, or completed and not yet validated');
+	END IF;
+	-- nor one with an invoice confirmed one by one: a cancelled run would
+	-- say nothing of it stands
+	SELECT array_agg(i.id ORDER BY i.id) INTO confirmed
+	FROM billing.invoice i WHERE i.run_id = r.id AND i.status = 'confirmed';
+	IF confirmed IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot cancel invoice run %: % of its invoices % confirmed', r.id, cardinality(confirmed),
+			CASE WHEN cardinality(confirmed) = 1 THEN 'is' ELSE 'are' END
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = format('Confirmed invoices: %s.', array_to_string(confirmed, ', ')),
+			      HINT = 'A confirmed invoice is corrected with a credit note; cancel the run''s other invoices with billing.cancel_invoices(id, ...).';
 	END IF;
 	-- the bulk actions' buyer locks (see billing_internal.lock_invoices); the
 	-- statements below re-check the status

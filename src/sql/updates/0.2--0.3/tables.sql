@@ -309,7 +309,8 @@ BEGIN
 		('billing.rerun_invoice_run(text, text[], boolean, timestamptz, text)',
 		 $new$billing.rerun_invoice_run(schedule text, as_of timestamptz DEFAULT now(),
 		      brand text DEFAULT NULL, period date DEFAULT NULL, notify text[] DEFAULT '{}',
-		      background boolean DEFAULT false, raise_on_failure boolean DEFAULT true)
+		      background boolean DEFAULT false, simulate boolean DEFAULT false,
+		      raise_on_failure boolean DEFAULT true)
 		  RETURNS bigint LANGUAGE sql AS 'SELECT NULL::bigint'$new$),
 		('billing.issue_drafts(timestamptz, boolean)',
 		 $new$billing.issue_drafts(as_of timestamptz DEFAULT now(), simulate boolean DEFAULT false,
