@@ -103,6 +103,13 @@ SELECT count(*) AS runs FROM billing.issue_drafts('2027-01-01 00:10+09', simulat
 INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
 VALUES (1, 'delivery_invoice', '2026-12-10', 3000, 0.10, 'D-1201');
 SELECT billing.rerun_invoice_run('M20', brand => 'ACME', period => '2026-12-10') IS NOT NULL AS reran;
+-- a draft set aside whose buyer lacks what its XML needs stays in the
+-- health check (quarantined is not done with)
+SELECT count(*) AS quarantined FROM billing.quarantine_invoices('check the address', VARIADIC ARRAY(
+	SELECT id FROM billing.invoice WHERE status = 'draft' AND document_count > 0));
+UPDATE billing.buyer SET address_line = NULL WHERE code = 'C001';
+SELECT severity, "check", object, detail FROM billing.health WHERE "check" = 'xml_incomplete';
+UPDATE billing.buyer SET address_line = '大阪市北区梅田1-1' WHERE code = 'C001';
 -- an error reached through the caller's own function keeps the caller's
 -- frames (and none of billing's)
 CREATE FUNCTION public.close_month(run bigint) RETURNS void LANGUAGE plpgsql

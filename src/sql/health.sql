@@ -153,18 +153,21 @@ WHERE n.next_attempt_at IS NULL AND n.sent_at IS NULL AND n.last_error IS NOT NU
 UNION ALL
 -- drafts that cannot be written as PINT JP XML, of a brand that sends it
 -- (one with a Peppol endpoint): the brand's own missing master data, one
--- row for the brand; a buyer's, one row per buyer.  Only drafts with lines
+-- row for the brand; a buyer's, one row per buyer.  Only drafts (and
+-- quarantined invoices, drafts set aside) with lines
 -- (a balance-only draft has no XML), read with the current master data (a
 -- confirmed invoice's XML reads the versions of its confirmation).
 SELECT 'warning', x.brand, 'xml_incomplete', x.object,
-       format('%s drafts (runs %s) cannot be written as XML: missing %s', x.drafts, x.runs,
+       format('%s %s (%s %s) cannot be written as XML: missing %s', x.drafts,
+              CASE WHEN x.drafts = 1 THEN 'unconfirmed invoice' ELSE 'unconfirmed invoices' END,
+              CASE WHEN x.runs LIKE '%,%' THEN 'runs' ELSE 'run' END, x.runs,
               array_to_string(x.missing, ', ')),
        x.fix
 FROM (WITH drafts AS (
           SELECT i.run_id, i.buyer_id, br.id AS brand_id
           FROM billing.invoice i
           JOIN billing.brand br ON br.id = i.brand_id
-          WHERE br.peppol_id IS NOT NULL AND i.status = 'draft' AND i.run_id IS NOT NULL
+          WHERE br.peppol_id IS NOT NULL AND i.status IN ('draft', 'quarantined') AND i.run_id IS NOT NULL
             AND EXISTS (SELECT 1 FROM billing.document_link l
                         JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
                         WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment'))
