@@ -67,7 +67,8 @@ GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.m
 	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
 	billing.master_data_version, billing.health TO regress_mx_reader;
 GRANT EXECUTE ON FUNCTION billing.preview_run, billing.invoice_xml, billing.run_xml,
-	billing.invoices_xml, billing.assert_healthy, billing.dead_runs, billing.health_cron TO regress_mx_reader;
+	billing.invoices_xml, billing.invoice_pdf, billing.run_pdf, billing.assert_healthy,
+	billing.dead_runs, billing.health_cron TO regress_mx_reader;
 GRANT INSERT, UPDATE, DELETE ON billing.buyer, billing.document TO regress_mx_app;
 GRANT USAGE ON SEQUENCE billing.buyer_id_seq, billing.document_id_seq TO regress_mx_app;
 GRANT EXECUTE ON FUNCTION billing.confirm_invoices, billing.quarantine_invoices,
@@ -106,6 +107,8 @@ INSERT INTO call VALUES
 	('billing.invoice_xml(bigint)', $$SELECT billing.invoice_xml(:confirmed)$$),
 	('billing.run_xml(bigint)', $$SELECT * FROM billing.run_xml(:run)$$),
 	('billing.invoices_xml(bigint[])', $$SELECT * FROM billing.invoices_xml(ARRAY[:confirmed, :draft]::bigint[])$$),
+	('billing.invoice_pdf(bigint)', $$SELECT length(billing.invoice_pdf(:confirmed))$$),
+	('billing.run_pdf(bigint)', $$SELECT invoice_id, length(pdf) FROM billing.run_pdf(:run)$$),
 	('billing.confirm_invoices(bigint[])', $$SELECT * FROM billing.confirm_invoices(ARRAY[:draft]::bigint[])$$),
 	('billing.quarantine_invoices(bigint[],text)', $$SELECT * FROM billing.quarantine_invoices(ARRAY[:draft]::bigint[], 'check')$$),
 	('billing.reject_invoices(bigint[],text)', $$SELECT * FROM billing.reject_invoices(ARRAY[:draft]::bigint[], 'wrong')$$),
@@ -243,6 +246,9 @@ SELECT xpath('/i:Invoice/cbc:ID/text()', billing.invoice_xml(:confirmed),
                    ARRAY['cbc', 'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2']])::text
        = format('{%s}', (SELECT invoice_number FROM billing.invoice WHERE id = :confirmed)) AS own_invoice_xml;
 SELECT count(*) AS run_xml_rows FROM billing.run_xml(:run);
+-- and its PDF
+SELECT substr(billing.invoice_pdf(:confirmed), 1, 5) = '%PDF-'::bytea AS own_invoice_pdf;
+SELECT count(*) AS run_pdf_rows FROM billing.run_pdf(:run);
 RESET ROLE;
 
 -- clean up

@@ -1,0 +1,244 @@
+-- src/sql/pdf.sql: the invoice on paper (請求書), a qualified invoice as PDF
+-- in the Japanese closing-date layout, rendered in C (src/pdf.c) from the
+-- rows and master data versions that the XML (xml.sql) reads
+
+-- billing.pdf_render: the PDF of one invoice from its data (the jsonb of
+-- billing.pdf_invoice_data).  Internal: the API functions below call it as
+-- the owner.  The same data gives the same bytes.
+CREATE OR REPLACE FUNCTION billing.pdf_render(data jsonb) RETURNS bytea
+	AS 'MODULE_PATHNAME', 'pdf_render' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION billing.pdf_render(jsonb) IS
+	'internal: renders one invoice''s data (billing.pdf_invoice_data) as an A4 PDF 請求書 with an embedded IPAex Gothic subset';
+
+-- billing.pdf_refuse_incomplete: the error for an invoice whose brand lacks
+-- what a qualified invoice must name (its legal name and registration number)
+CREATE OR REPLACE FUNCTION billing.pdf_refuse_incomplete(invoice_id bigint, missing text[]) RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	PERFORM billing.raise_error('22023',
+		format('invoice %s cannot be printed as a qualified invoice: missing %s',
+		       invoice_id, array_to_string(missing, ', ')),
+		'A qualified invoice (適格請求書) names the issuer''s legal name and registration number (T and 13 digits).',
+		'Fill them in billing.brand (drafts are issued without them; only the XML and the PDF need them).');
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION billing.pdf_refuse_incomplete(bigint, text[]) IS
+	'internal: raises the error naming the brand fields an invoice''s PDF is missing';
+
+-- billing.pdf_invoice_data: what the PDF of each given invoice prints, one
+-- jsonb each, for the invoices of the caller's brands that have lines.  The
+-- master data is the version the XML prints (billing.invoices_xml: for a
+-- confirmed invoice the version in force when it was confirmed, or the first
+-- later one complete for the XML), so the XML and the PDF of an invoice
+-- always name the same parties.  The lines are the XML's: every linked
+-- document but payments, by date, the amount signed (negative for returns
+-- and credit notes) and rounded to the currency's scale.  "created" is the
+-- PDF's creation date: the confirmation time (the invoice creation time for
+-- a draft), so that rendering again gives the same bytes.
+CREATE OR REPLACE FUNCTION billing.pdf_invoice_data(invoice_ids bigint[])
+RETURNS TABLE (invoice_id bigint, buyer_id bigint, data jsonb)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	brands bigint[] := billing.caller_brands();
+BEGIN
+	RETURN QUERY
+	WITH inv AS (
+		SELECT i.id, i.buyer_id, i.status, i.invoice_number, i.invoice_date, i.due_date, i.period,
+		       i.cutoff_date, i.currency, i.previous_billed, i.deposit, i.carried_over, i.purchases,
+		       i.tax, i.total, coalesce(i.confirmed_at, i.created_at) AS created,
+		       br.currency_scale AS scale,
+		       sb.name AS brand_name, sb.legal_name, sb.registration_number,
+		       sb.postal_code AS brand_postal_code, sb.prefecture AS brand_prefecture,
+		       sb.city AS brand_city, sb.address_line AS brand_address_line,
+		       sy.code AS buyer_code, sy.name AS buyer_name, sy.postal_code AS buyer_postal_code,
+		       sy.prefecture AS buyer_prefecture, sy.city AS buyer_city,
+		       sy.address_line AS buyer_address_line,
+		       sa.id AS account_id, sa.bank_name, sa.branch_name, sa.account_type, sa.account_number,
+		       sa.account_holder, sa.iban,
+		       ln.lines, ln.line_data, tx.tax_data
+		FROM billing.invoice i
+		JOIN billing.brand br ON br.id = i.brand_id
+		JOIN billing.buyer bu ON bu.id = i.buyer_id AND bu.brand_id = i.brand_id
+		LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id AND ba.brand_id = i.brand_id
+		-- the versions billing.invoices_xml chooses, by the same rule
+		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'brand'
+		                     AND v.row_id = i.brand_id AND v.valid_until > i.confirmed_at
+		                     AND nullif(btrim(v.data->>'legal_name'), '') IS NOT NULL
+		                     AND v.data->>'registration_number' IS NOT NULL
+		                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
+		                     AND v.data->>'peppol_id' IS NOT NULL
+		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vbr ON true
+		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'buyer'
+		                     AND v.row_id = i.buyer_id AND v.valid_until > i.confirmed_at
+		                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
+		                     AND v.data->>'peppol_id' IS NOT NULL
+		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vby ON true
+		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'bank_account'
+		                     AND v.row_id = i.bank_account_id AND v.valid_until > i.confirmed_at
+		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vba ON true
+		CROSS JOIN LATERAL jsonb_populate_record(br, coalesce(vbr.data, '{}')) AS sb
+		CROSS JOIN LATERAL jsonb_populate_record(bu, coalesce(vby.data, '{}')) AS sy
+		LEFT JOIN LATERAL jsonb_populate_record(ba, coalesce(vba.data, '{}')) AS sa ON ba.id IS NOT NULL
+		CROSS JOIN LATERAL (
+			SELECT count(*)::integer AS lines,
+			       jsonb_agg(jsonb_build_object(
+			           'date', to_char(d.document_date, 'YYYY/MM/DD'),
+			           'reference', d.reference,
+			           'kind', CASE d.kind WHEN 'delivery_invoice' THEN '納品' WHEN 'return_note' THEN '返品'
+			                               ELSE '値引' END,
+			           'item', coalesce(nullif(btrim(d.description), ''),
+			                            CASE d.kind WHEN 'delivery_invoice' THEN '納品 ' WHEN 'return_note' THEN '返品 '
+			                                        ELSE '値引 ' END || d.reference),
+			           'amount', round(CASE d.kind WHEN 'delivery_invoice' THEN d.amount ELSE -d.amount END,
+			                           br.currency_scale),
+			           'rate', CASE WHEN d.tax_rate = 0 THEN '非課税'
+			                        ELSE trim_scale(d.tax_rate * 100) || '%' END,
+			           'reduced', d.tax_rate = 0.08)
+			           ORDER BY d.document_date, d.id) AS line_data
+			FROM billing.document_link l
+			JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+			WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment'
+		) AS ln
+		CROSS JOIN LATERAL (
+			SELECT jsonb_agg(jsonb_build_object(
+			           'label', CASE WHEN t.tax_rate = 0 THEN '非課税'
+			                         ELSE trim_scale(t.tax_rate * 100) || '%対象' END,
+			           'reduced', t.tax_rate = 0.08,
+			           'taxable', round(t.taxable_amount, br.currency_scale),
+			           'tax', round(t.tax, br.currency_scale))
+			           ORDER BY t.tax_rate DESC) AS tax_data
+			FROM billing.invoice_tax_line t
+			WHERE t.buyer_id = i.buyer_id AND t.invoice_id = i.id
+		) AS tx
+		WHERE i.id = ANY (invoice_ids)
+		  AND (brands IS NULL OR i.brand_id = ANY (brands))
+	), checked AS (
+		SELECT inv.*,
+		       array_remove(ARRAY[
+		           CASE WHEN nullif(btrim(inv.legal_name), '') IS NULL THEN 'brand.legal_name' END,
+		           CASE WHEN inv.registration_number IS NULL THEN 'brand.registration_number' END],
+		           NULL) AS missing
+		FROM inv
+		WHERE inv.lines > 0
+	)
+	SELECT c.id, c.buyer_id,
+	       CASE WHEN cardinality(c.missing) > 0 THEN billing.pdf_refuse_incomplete(c.id, c.missing) ELSE
+	       jsonb_build_object(
+	           'number', coalesce(c.invoice_number, 'DRAFT-' || c.id),
+	           'draft', c.status <> 'confirmed',
+	           'invoice_date', to_char(c.invoice_date, 'YYYY"年"FMMM"月"FMDD"日"'),
+	           'due_date', to_char(c.due_date, 'YYYY"年"FMMM"月"FMDD"日"'),
+	           'period', to_char(lower(c.period), 'YYYY"年"FMMM"月"FMDD"日"') || '～'
+	                     || to_char(upper(c.period) - 1, 'YYYY"年"FMMM"月"FMDD"日"'),
+	           'cutoff_date', to_char(c.cutoff_date, 'YYYY"年"FMMM"月"FMDD"日"'),
+	           'created', to_char(c.created AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
+	           'currency', c.currency,
+	           'scale', c.scale,
+	           'brand', jsonb_build_object(
+	               'legal_name', btrim(c.legal_name), 'name', c.brand_name,
+	               'registration_number', c.registration_number,
+	               'postal_code', regexp_replace(nullif(btrim(c.brand_postal_code), ''), '^([0-9]{3})([0-9]{4})$', '\1-\2'),
+	               'address', nullif(concat_ws(' ', nullif(btrim(c.brand_prefecture), ''),
+	                                           nullif(btrim(c.brand_city), ''),
+	                                           nullif(btrim(c.brand_address_line), '')), '')),
+	           'buyer', jsonb_build_object(
+	               'name', c.buyer_name, 'code', c.buyer_code,
+	               'postal_code', regexp_replace(nullif(btrim(c.buyer_postal_code), ''), '^([0-9]{3})([0-9]{4})$', '\1-\2'),
+	               'address', nullif(concat_ws(' ', nullif(btrim(c.buyer_prefecture), ''),
+	                                           nullif(btrim(c.buyer_city), ''),
+	                                           nullif(btrim(c.buyer_address_line), '')), '')),
+	           'bank', CASE WHEN c.account_id IS NOT NULL THEN jsonb_build_object(
+	               'bank', concat_ws(' ', c.bank_name, nullif(btrim(c.branch_name), '')),
+	               'account', concat_ws(' ', CASE c.account_type WHEN 'ordinary' THEN '普通'
+	                                                        WHEN 'current' THEN '当座' ELSE '貯蓄' END,
+	                                    c.account_number),
+	               'holder', c.account_holder,
+	               'iban', nullif(btrim(c.iban), '')) END,
+	           'amounts', jsonb_build_array(round(c.previous_billed, c.scale), round(c.deposit, c.scale),
+	                                        round(c.carried_over, c.scale), round(c.purchases, c.scale),
+	                                        round(c.tax, c.scale), round(c.total, c.scale)),
+	           'lines', c.line_data,
+	           'taxes', coalesce(c.tax_data, '[]'))
+	       END
+	FROM checked c
+	ORDER BY c.id;
+END
+$$;
+COMMENT ON FUNCTION billing.pdf_invoice_data(bigint[]) IS
+	'internal: what the PDF of each given invoice of the caller''s brands prints, as jsonb: the XML''s rows and master data versions';
+
+-- billing.invoice_pdf: one invoice as a PDF 請求書.  As invoice_xml: drafts,
+-- quarantined and confirmed invoices have one; rejected and cancelled ones
+-- are not to be sent; a balance-only draft has no line; another brand's
+-- invoice is as if it did not exist.  A confirmed invoice's PDF is the same
+-- bytes every time (its master data as it was when it was confirmed, its
+-- creation date the confirmation time).  It runs as the extension's owner,
+-- so that its internal helpers are no caller's to call, and checks the
+-- caller's brands itself.
+CREATE OR REPLACE FUNCTION billing.invoice_pdf(invoice_id bigint) RETURNS bytea
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	brands bigint[] := billing.caller_brands();
+	inv record;
+	result bytea;
+BEGIN
+	SELECT i.id, i.buyer_id, i.status,
+	       (SELECT count(*) FROM billing.document_link l
+	        JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+	        WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment') AS lines
+	INTO inv
+	FROM billing.invoice i
+	WHERE i.id = invoice_pdf.invoice_id AND (brands IS NULL OR i.brand_id = ANY (brands));
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'invoice % does not exist', invoice_id
+			USING ERRCODE = 'no_data_found', HINT = 'Invoices are listed by SELECT id, status FROM billing.invoice.';
+	END IF;
+	IF inv.status IN ('rejected', 'cancelled') THEN
+		RAISE EXCEPTION 'invoice % is % and has no PDF', invoice_id, inv.status
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Only drafts, quarantined and confirmed invoices are printed.';
+	END IF;
+	IF inv.lines = 0 THEN
+		RAISE EXCEPTION 'invoice % has no documents to invoice: it carries only the buyer''s balance', invoice_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      DETAIL = 'A qualified invoice needs at least one line; payments and the carried-over balance are not lines.',
+			      HINT = 'Send the balance on a statement instead; billing.run_pdf() leaves such invoices out.';
+	END IF;
+	SELECT billing.pdf_render(x.data) INTO result FROM billing.pdf_invoice_data(ARRAY[invoice_id]) AS x;
+	RETURN result;
+END
+$$;
+COMMENT ON FUNCTION billing.invoice_pdf(bigint) IS
+	'the invoice as an A4 PDF 請求書 (qualified invoice, closing-date layout); a confirmed one byte for byte as when confirmed';
+
+-- billing.run_pdf: "Generate PDF for all invoices in the run": every draft,
+-- quarantined or confirmed invoice of the run that has lines, one row each,
+-- as run_xml.  Cancel works between invoices and between pages.
+CREATE OR REPLACE FUNCTION billing.run_pdf(run_id bigint)
+RETURNS TABLE (invoice_id bigint, buyer text, pdf bytea)
+LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	brands bigint[] := billing.caller_brands();
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r
+	               WHERE r.id = run_pdf.run_id AND (brands IS NULL OR r.brand_id = ANY (brands))) THEN
+		RAISE EXCEPTION 'invoice run % does not exist', run_id
+			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.run_report.';
+	END IF;
+	RETURN QUERY
+	SELECT x.invoice_id, b.code, billing.pdf_render(x.data)
+	FROM billing.pdf_invoice_data(ARRAY(SELECT i.id FROM billing.invoice i
+	                                    WHERE i.run_id = run_pdf.run_id
+	                                      AND i.status IN ('draft', 'quarantined', 'confirmed'))) AS x
+	JOIN billing.buyer b ON b.id = x.buyer_id
+	ORDER BY x.invoice_id;
+END
+$$;
+COMMENT ON FUNCTION billing.run_pdf(bigint) IS
+	'the PDF 請求書 of every draft, quarantined or confirmed invoice of a run that has lines, one row each';
