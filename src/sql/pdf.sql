@@ -28,10 +28,11 @@ COMMENT ON FUNCTION billing.pdf_refuse_incomplete(bigint, text[]) IS
 
 -- billing.pdf_invoice_data: what the PDF of each given invoice prints, one
 -- jsonb each, for the invoices of the caller's brands that have lines.  The
--- master data is the version the XML prints (billing.invoices_xml: for a
--- confirmed invoice the version in force when it was confirmed, or the first
--- later one complete for the XML), so the XML and the PDF of an invoice
--- always name the same parties.  The lines are the XML's: every linked
+-- rows are the XML's (billing.invoices_xml), and so is the master data of a
+-- confirmed invoice: the version in force when it was confirmed (when the
+-- XML needs more than the PDF, the XML may name a later version: its rule
+-- skips versions without a Peppol endpoint or address, which the paper
+-- does not need, so that the PDF stays the same bytes).  The lines are the XML's: every linked
 -- document but payments, by date, the amount signed (negative for returns
 -- and credit notes) and rounded to the currency's scale.  "created" is the
 -- PDF's creation date: the confirmation time (the invoice creation time for
@@ -61,20 +62,20 @@ BEGIN
 		JOIN billing.brand br ON br.id = i.brand_id
 		JOIN billing.buyer bu ON bu.id = i.buyer_id AND bu.brand_id = i.brand_id
 		LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id AND ba.brand_id = i.brand_id
-		-- the versions billing.invoices_xml chooses, by the same rule
+		-- A confirmed invoice: the master data version in force when it was
+		-- confirmed, by the rule of billing.invoices_xml, but with what the
+		-- PDF needs: a brand version without the legal name or registration
+		-- number (so the invoice had no PDF yet) gives way to the first later
+		-- one that has them; the current row when no version is later.
 		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
 		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'brand'
 		                     AND v.row_id = i.brand_id AND v.valid_until > i.confirmed_at
 		                     AND nullif(btrim(v.data->>'legal_name'), '') IS NOT NULL
 		                     AND v.data->>'registration_number' IS NOT NULL
-		                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
-		                     AND v.data->>'peppol_id' IS NOT NULL
 		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vbr ON true
 		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
 		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'buyer'
 		                     AND v.row_id = i.buyer_id AND v.valid_until > i.confirmed_at
-		                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
-		                     AND v.data->>'peppol_id' IS NOT NULL
 		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vby ON true
 		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
 		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'bank_account'
