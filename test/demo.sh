@@ -7,7 +7,8 @@
 # cluster with pg_cron preloaded, loads sample data, issues drafts, re-runs
 # after a late delivery, confirms one invoice and prints the results; ends by
 # writing a run's invoices as Peppol PINT JP XML files and validating them
-# with the official rules (../shared/pint-jp-1.1.3, or $BILLING_SHARED).
+# with the official rules (../shared/pint-jp-1.1.3, or $BILLING_SHARED),
+# and one invoice as a PDF 請求書 (billing.invoice_pdf), with its picture.
 # Then a failed run turns billing.health red, and the mails the mailer sends
 # to a local SMTP sink on 127.0.0.1 (test/mail/smtp_sink.py) are printed.
 set -euo pipefail
@@ -49,6 +50,15 @@ $PG_BIN/psql -XAtz0 -d billing_demo -c "SELECT invoice_id, xml FROM billing.run_
 ls -l "$xmldir"
 echo "== validating them with the official PINT JP 1.1.3 rules (UBL 2.1 XSD + schematron, about 4 s per file)"
 "$validate" "$xmldir"/*.xml
+
+echo
+echo "== the invoice on paper: billing.invoice_pdf() of the first confirmed invoice"
+pdfdir=$(mktemp -d /tmp/billing-demo-pdf.XXXXXX)
+inv=$($PG_BIN/psql -XAt -d billing_demo -c "SELECT min(id) FROM billing.invoice WHERE status = 'confirmed'")
+$PG_BIN/psql -XAt -d billing_demo -c "SELECT encode(billing.invoice_pdf($inv), 'base64')" | base64 -d > "$pdfdir/invoice-$inv.pdf"
+pdftoppm -png -r 80 -singlefile "$pdfdir/invoice-$inv.pdf" "$pdfdir/invoice-$inv"
+pdftotext -layout "$pdfdir/invoice-$inv.pdf" - | sed -n '1,12p'
+echo "== the PDF is $pdfdir/invoice-$inv.pdf (its picture: $pdfdir/invoice-$inv.png, the README's doc/invoice.png)"
 
 echo
 echo "== the mailer and a local SMTP sink on 127.0.0.1:$SMTP_PORT"
