@@ -360,22 +360,43 @@ pdf_add(Numeric a, Numeric b)
  *------------------------------------------------------------------------
  */
 
+static uint32
+get32(const unsigned char *p)
+{
+	return ((uint32) p[0] << 24) | ((uint32) p[1] << 16) | ((uint32) p[2] << 8) | p[3];
+}
+
+static void
+put32(unsigned char *p, uint32 v)
+{
+	p[0] = v >> 24;
+	p[1] = v >> 16;
+	p[2] = v >> 8;
+	p[3] = v;
+}
+
+#define GET16(p) ((uint16) (((p)[0] << 8) | (p)[1]))
+
 /*
- * pdf_copy_without_cmap: the font file's bytes with its cmap replaced by an
- * empty one (one format 4 segment, 0xFFFF to glyph 0), malloc'd.  cairo
- * 1.16 looks up the Unicode character of every glyph a document uses by
- * scanning the font's (3,1) cmap, 4,996 segments in IPAex Gothic: half the
- * time of a render.  The face cairo draws with is this copy, so the scan is
- * of one segment; the characters are mapped to glyphs on the original face
- * (show_text), and cairo writes the text it is given as the PDF's ToUnicode
- * map, so copying text out of the PDF works as before.
+ * pdf_font_for_cairo: the font file rewritten for drawing, malloc'd, NULL
+ * when its tables are not what a TrueType font has.  Two changes, both for
+ * time (measured on the demo invoice: 6.5 ms a render before, 2.4 ms after):
+ * - its cmap is empty (one format 4 segment, 0xFFFF to glyph 0).  cairo
+ *   1.16 looks up the Unicode character of every glyph a document uses by
+ *   scanning the font's (3,1) cmap, 4,996 segments in IPAex Gothic.  The
+ *   characters are mapped to glyphs on the original face (show_left), and
+ *   cairo writes the text it is given as the PDF's ToUnicode map, so text
+ *   copied out of the PDF is the same.
+ * - its glyphs have no hinting instructions (46% of IPAex Gothic's glyph
+ *   data): cairo embeds and compresses each document's subset, and PDF
+ *   viewers do not run TrueType hinting.  The outlines are unchanged.
  */
 static unsigned char *
-pdf_copy_without_cmap(const char *path, size_t *size_out)
+pdf_font_for_cairo(const char *path, size_t *size_out)
 {
 	static const unsigned char empty_cmap[] = {
 		0, 0, 0, 1,				/* version 0, one subtable */
-		0, 3, 0, 1, 0, 0, 0, 12,	/* platform 3 (Windows), encoding 1 (BMP), offset 12 */
+		0, 3, 0, 1, 0, 0, 0, 12,	/* platform 3 (Windows), encoding 1 (BMP), at 12 */
 		0, 4, 0, 24, 0, 0,		/* format 4, length 24, language 0 */
 		0, 2, 0, 2, 0, 0, 0, 0,	/* one segment: segCountX2, searchRange, entrySelector, rangeShift */
 		0xFF, 0xFF, 0, 0,		/* endCode 0xFFFF, reservedPad */
@@ -385,51 +406,142 @@ pdf_copy_without_cmap(const char *path, size_t *size_out)
 	};
 	FILE	   *f = fopen(path, "rb");
 	long		len;
-	size_t		padded;
-	unsigned char *buf;
+	unsigned char *in = NULL;
+	unsigned char *out = NULL;
+	unsigned char *glyf = NULL;
+	unsigned char *loca = NULL;
 	int			ntables;
-	bool		found = false;
+	const unsigned char *t_head = NULL, *t_maxp = NULL, *t_loca = NULL, *t_glyf = NULL;
+	uint32		l_loca = 0,
+				l_glyf = 0;
+	int			long_loca,
+				nglyphs;
+	size_t		glyf_len = 0,
+				out_len,
+				pos;
 
 	if (f == NULL)
 		return NULL;
-	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 12 || fseek(f, 0, SEEK_SET) != 0)
-	{
-		fclose(f);
-		return NULL;
-	}
-	padded = ((size_t) len + 3) & ~(size_t) 3;
-	buf = calloc(1, padded + sizeof(empty_cmap));
-	if (buf == NULL || fread(buf, 1, len, f) != (size_t) len)
-	{
-		free(buf);
-		fclose(f);
-		return NULL;
-	}
+	if (fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 12 || fseek(f, 0, SEEK_SET) != 0
+		|| (in = malloc(len)) == NULL || fread(in, 1, len, f) != (size_t) len)
+		goto fail;
 	fclose(f);
-	memcpy(buf + padded, empty_cmap, sizeof(empty_cmap));
-	/* the table directory: point the cmap entry at the empty one */
-	ntables = (buf[4] << 8) | buf[5];
-	for (int i = 0; i < ntables && 12 + 16 * (i + 1) <= len; i++)
-	{
-		unsigned char *e = buf + 12 + 16 * i;
+	f = NULL;
 
-		if (memcmp(e, "cmap", 4) == 0)
+	ntables = GET16(in + 4);
+	if (12 + 16 * ntables > len)
+		goto fail;
+	for (int i = 0; i < ntables; i++)
+	{
+		const unsigned char *e = in + 12 + 16 * i;
+		uint32		off = get32(e + 8),
+					l = get32(e + 12);
+
+		if (off > (uint32) len || l > (uint32) len - off)
+			goto fail;
+		if (memcmp(e, "head", 4) == 0 && l >= 54)
+			t_head = in + off;
+		else if (memcmp(e, "maxp", 4) == 0 && l >= 6)
+			t_maxp = in + off;
+		else if (memcmp(e, "loca", 4) == 0)
+			t_loca = in + off, l_loca = l;
+		else if (memcmp(e, "glyf", 4) == 0)
+			t_glyf = in + off, l_glyf = l;
+	}
+	if (!t_head || !t_maxp || !t_loca || !t_glyf)
+		goto fail;
+	long_loca = GET16(t_head + 50) != 0;
+	nglyphs = GET16(t_maxp + 4);
+	if ((uint32) (nglyphs + 1) * (long_loca ? 4 : 2) > l_loca)
+		goto fail;
+
+	/* the glyphs without instructions, and their offsets (long format) */
+	if ((glyf = malloc(l_glyf + 4 * (nglyphs + 1))) == NULL
+		|| (loca = malloc(4 * (nglyphs + 1))) == NULL)
+		goto fail;
+	for (int g = 0; g < nglyphs; g++)
+	{
+		uint32		a = long_loca ? get32(t_loca + 4 * g) : 2 * (uint32) GET16(t_loca + 2 * g);
+		uint32		b = long_loca ? get32(t_loca + 4 * g + 4) : 2 * (uint32) GET16(t_loca + 2 * g + 2);
+		const unsigned char *src = t_glyf + a;
+
+		put32(loca + 4 * g, glyf_len);
+		if (b < a || b > l_glyf)
+			goto fail;
+		if (b - a >= 12 && (int16) GET16(src) >= 0)
 		{
-			uint32		off = (uint32) padded;
-			uint32		l = sizeof(empty_cmap);
+			/* a simple glyph: header, end points, instructions, flags and points */
+			uint32		head = 10 + 2 * (uint32) GET16(src);
+			uint32		ins;
 
-			e[8] = off >> 24; e[9] = off >> 16; e[10] = off >> 8; e[11] = off;
-			e[12] = l >> 24; e[13] = l >> 16; e[14] = l >> 8; e[15] = l;
-			found = true;
+			if (head + 2 > b - a || head + 2 + (ins = GET16(src + head)) > b - a)
+				goto fail;
+			memcpy(glyf + glyf_len, src, head);
+			glyf[glyf_len + head] = glyf[glyf_len + head + 1] = 0;
+			memcpy(glyf + glyf_len + head + 2, src + head + 2 + ins, (b - a) - head - 2 - ins);
+			glyf_len += (b - a) - ins;
 		}
+		else
+		{
+			memcpy(glyf + glyf_len, src, b - a);
+			glyf_len += b - a;
+		}
+		while (glyf_len % 4 != 0)
+			glyf[glyf_len++] = 0;
 	}
-	if (!found)
+	put32(loca + 4 * nglyphs, glyf_len);
+
+	/* the font: the same tables, glyf, loca and cmap replaced */
+	out_len = 12 + 16 * ntables;
+	for (int i = 0; i < ntables; i++)
 	{
-		free(buf);
-		return NULL;
+		const unsigned char *e = in + 12 + 16 * i;
+		uint32		l = memcmp(e, "glyf", 4) == 0 ? glyf_len
+			: memcmp(e, "loca", 4) == 0 ? (uint32) (4 * (nglyphs + 1))
+			: memcmp(e, "cmap", 4) == 0 ? (uint32) sizeof(empty_cmap) : get32(e + 12);
+
+		out_len += (l + 3) & ~3;
 	}
-	*size_out = padded + sizeof(empty_cmap);
-	return buf;
+	if ((out = calloc(1, out_len)) == NULL)
+		goto fail;
+	memcpy(out, in, 12 + 16 * ntables);
+	pos = 12 + 16 * ntables;
+	for (int i = 0; i < ntables; i++)
+	{
+		unsigned char *e = out + 12 + 16 * i;
+		const unsigned char *data = in + get32(e + 8);
+		uint32		l = get32(e + 12);
+
+		if (memcmp(e, "glyf", 4) == 0)
+			data = glyf, l = glyf_len;
+		else if (memcmp(e, "loca", 4) == 0)
+			data = loca, l = 4 * (nglyphs + 1);
+		else if (memcmp(e, "cmap", 4) == 0)
+			data = empty_cmap, l = sizeof(empty_cmap);
+		memcpy(out + pos, data, l);
+		if (memcmp(e, "head", 4) == 0)
+		{
+			out[pos + 50] = 0;	/* indexToLocFormat: long */
+			out[pos + 51] = 1;
+		}
+		put32(e + 8, pos);
+		put32(e + 12, l);
+		pos += (l + 3) & ~3;
+	}
+	free(in);
+	free(glyf);
+	free(loca);
+	*size_out = out_len;
+	return out;
+
+fail:
+	if (f != NULL)
+		fclose(f);
+	free(in);
+	free(glyf);
+	free(loca);
+	free(out);
+	return NULL;
 }
 
 static void
@@ -446,7 +558,7 @@ pdf_font_error(const char *what, int err)
 /*
  * pdf_load_font opens the font once per backend: the face that maps
  * characters to glyphs and gives their advances, and the face cairo draws
- * with (the same glyphs, an empty cmap).  Kept for the backend's life.
+ * with (pdf_font_for_cairo: the same outlines, no cmap, no hinting).  Kept for the backend's life.
  */
 static void
 pdf_load_font(void)
@@ -474,7 +586,7 @@ pdf_load_font(void)
 		FT_Done_Face(face);
 		pdf_font_error("find the Unicode characters of", err);
 	}
-	if ((copy = pdf_copy_without_cmap(BILLING_PDF_FONT, &copy_size)) == NULL)
+	if ((copy = pdf_font_for_cairo(BILLING_PDF_FONT, &copy_size)) == NULL)
 	{
 		FT_Done_Face(face);
 		pdf_font_error("read the tables of", 0);
