@@ -64,6 +64,7 @@ static const double col[] = {40.0, 98.0, 190.0, 222.0, 430.0, 505.0, MARGIN_R};
 #define BODY_TOP_N	86.0		/* later pages: below the running header */
 #define BODY_BOTTOM 790.0
 #define ITEM_ROWS	3			/* a description wraps to at most 3 rows */
+#define REF_ROWS	12			/* a reference (at most 200 characters) to 12 */
 
 typedef struct PdfLine
 {
@@ -74,8 +75,11 @@ typedef struct PdfLine
 	const char *rate;
 	bool		reduced;
 	Numeric		amount;
-	int			nrows;
-	char	   *rows[ITEM_ROWS];
+	int			nrows;			/* rows the line takes: the more of the two */
+	int			nitem;
+	char	   *item_rows[ITEM_ROWS];
+	int			nref;
+	char	   *ref_rows[REF_ROWS];
 } PdfLine;
 
 typedef struct PdfTax
@@ -711,6 +715,47 @@ show_left(cairo_t *cr, double x, double y, double size, const char *s)
 	pfree(clusters);
 }
 
+/*
+ * show_fit: text from x that must stay within width: smaller, down to 6
+ * points, when it is too wide at size; cut with "…" when even that is too
+ * wide (a reference, a name that would run into the next column)
+ */
+static void
+show_fit(cairo_t *cr, double x, double y, double size, double width, const char *s)
+{
+	double		w = text_width(cr, size, s);
+	const char *p = s;
+	double		cut = 0;
+	double		ellipsis;
+
+	if (w <= width)
+	{
+		show_left(cr, x, y, size, s);
+		return;
+	}
+	if (w * 6 / size <= width)
+	{
+		show_left(cr, x, y, size * width / w, s);
+		return;
+	}
+	ellipsis = text_width(cr, 6, "…");
+	while (*p != '\0')
+	{
+		int			len = pg_utf_mblen((const unsigned char *) p);
+		char		ch[8];
+		double		cw;
+
+		memcpy(ch, p, len);
+		ch[len] = '\0';
+		cw = text_width(cr, 6, ch);
+		if (cut + cw + ellipsis > width)
+			break;
+		cut += cw;
+		p += len;
+	}
+	show_left(cr, x, y, 6, psprintf("%.*s…", (int) (p - s), s));
+}
+
 static void
 show_right(cairo_t *cr, double x, double y, double size, const char *s)
 {
@@ -751,15 +796,15 @@ box(cairo_t *cr, double x, double y, double w, double h, bool fill, double width
 /*
  * pdf_wrap breaks text into rows no wider than width: at any character
  * (Japanese has no spaces), but after a blank when a Latin word would be
- * cut.  More than ITEM_ROWS rows end the last one with "…".
+ * cut.  More than max_rows rows end the last one with "…".
  */
 static int
-pdf_wrap(cairo_t *cr, double size, const char *text, double width, char **rows)
+pdf_wrap(cairo_t *cr, double size, const char *text, double width, char **rows, int max_rows)
 {
 	const char *p = text;
 	int			n = 0;
 
-	while (*p != '\0' && n < ITEM_ROWS)
+	while (*p != '\0' && n < max_rows)
 	{
 		const char *start = p;
 		const char *last_blank = NULL;
@@ -785,7 +830,7 @@ pdf_wrap(cairo_t *cr, double size, const char *text, double width, char **rows)
 		if (*p != '\0' && last_blank != NULL && last_blank < p
 			&& isalnum((unsigned char) *p) && isalnum((unsigned char) p[-1]))
 			p = last_blank;
-		if (n == ITEM_ROWS - 1 && *p != '\0')
+		if (n == max_rows - 1 && *p != '\0')
 		{
 			/* the last row: as much as fits before "…" */
 			const char *end = start;
@@ -916,7 +961,7 @@ draw_first_header(cairo_t *cr, PdfInvoice *inv)
 {
 	double		y;
 	double		cw = (MARGIN_R - MARGIN_L) / 6;
-	char	   *rows[ITEM_ROWS];
+	char	   *rows[2];
 	int			n;
 
 	show_center(cr, PAGE_W / 2, 55, 22, "請求書");
@@ -925,7 +970,7 @@ draw_first_header(cairo_t *cr, PdfInvoice *inv)
 	show_right(cr, MARGIN_R, 95, 9, psprintf("請求日: %s", inv->invoice_date));
 
 	/* the buyer */
-	show_left(cr, MARGIN_L, 112, 14, psprintf("%s 御中", inv->buyer_name));
+	show_fit(cr, MARGIN_L, 112, 14, 300 - MARGIN_L, psprintf("%s 御中", inv->buyer_name));
 	line(cr, MARGIN_L, 117, 300, 117, 0.8);
 	y = 131;
 	if (inv->buyer_postal || inv->buyer_address)
@@ -939,7 +984,7 @@ draw_first_header(cairo_t *cr, PdfInvoice *inv)
 
 	/* the issuer */
 	y = 118;
-	show_left(cr, 340, y, 11, inv->legal_name);
+	show_fit(cr, 340, y, 11, MARGIN_R - 340, inv->legal_name);
 	y += 13;
 	if (inv->brand_postal)
 	{
@@ -948,8 +993,8 @@ draw_first_header(cairo_t *cr, PdfInvoice *inv)
 	}
 	if (inv->brand_address)
 	{
-		n = pdf_wrap(cr, 8.5, inv->brand_address, MARGIN_R - 340, rows);
-		for (int i = 0; i < n && i < 2; i++, y += 11)
+		n = pdf_wrap(cr, 8.5, inv->brand_address, MARGIN_R - 340, rows, 2);
+		for (int i = 0; i < n; i++, y += 11)
 			show_left(cr, 340, y, 8.5, rows[i]);
 	}
 	show_left(cr, 340, y + 2, 9, psprintf("登録番号: %s", inv->registration_number));
@@ -977,9 +1022,15 @@ draw_first_header(cairo_t *cr, PdfInvoice *inv)
 static void
 draw_running_header(cairo_t *cr, PdfInvoice *inv)
 {
+	char	   *buyer;
+
 	show_left(cr, MARGIN_L, 50, 13, "請求書");
 	show_left(cr, MARGIN_L + 50, 50, 9, psprintf("請求書番号: %s", inv->number));
-	show_right(cr, MARGIN_R, 50, 9, psprintf("%s 御中", inv->buyer_name));
+	buyer = psprintf("%s 御中", inv->buyer_name);
+	if (text_width(cr, 9, buyer) <= MARGIN_R - 330)
+		show_right(cr, MARGIN_R, 50, 9, buyer);
+	else
+		show_fit(cr, 330, 50, 9, MARGIN_R - 330, buyer);
 	show_right(cr, MARGIN_R, 63, 8.5, psprintf("請求日: %s", inv->invoice_date));
 	line(cr, MARGIN_L, 68, MARGIN_R, 68, 0.6);
 }
@@ -1026,7 +1077,7 @@ draw_trailer(cairo_t *cr, PdfInvoice *inv, double y)
 	y += ROW_H;
 	if (inv->has_bank)
 	{
-		show_left(cr, MARGIN_L, y + 10, 9, psprintf("振込先: %s %s", inv->bank, inv->account));
+		show_fit(cr, MARGIN_L, y + 10, 9, MARGIN_R - MARGIN_L, psprintf("振込先: %s %s", inv->bank, inv->account));
 		y += ROW_H;
 		show_left(cr, MARGIN_L + 40, y + 10, 9, psprintf("口座名義: %s", inv->holder));
 		y += ROW_H;
@@ -1043,10 +1094,11 @@ draw_line(cairo_t *cr, PdfLine *l, int scale, double y)
 {
 	draw_row_frame(cr, y, l->nrows);
 	show_left(cr, col[COL_DATE] + 3, y + 10, ROW_TEXT, l->date);
-	show_left(cr, col[COL_REF] + 3, y + 10, ROW_TEXT, l->reference);
+	for (int r = 0; r < l->nref; r++)
+		show_left(cr, col[COL_REF] + 3, y + 10 + r * ROW_H, ROW_TEXT, l->ref_rows[r]);
 	show_center(cr, (col[COL_KIND] + col[COL_ITEM]) / 2, y + 10, ROW_TEXT, l->kind);
-	for (int r = 0; r < l->nrows; r++)
-		show_left(cr, col[COL_ITEM] + 4, y + 10 + r * ROW_H, ROW_TEXT, l->rows[r]);
+	for (int r = 0; r < l->nitem; r++)
+		show_left(cr, col[COL_ITEM] + 4, y + 10 + r * ROW_H, ROW_TEXT, l->item_rows[r]);
 	show_right(cr, col[COL_RATE] - 4, y + 10, ROW_TEXT, pdf_amount(l->amount, scale));
 	show_center(cr, (col[COL_RATE] + col[COL_RATE + 1]) / 2, y + 10, ROW_TEXT,
 				l->reduced ? psprintf("%s※", l->rate) : l->rate);
@@ -1093,8 +1145,13 @@ pdf_draw(cairo_surface_t *surface, cairo_t *cr, PdfInvoice *inv)
 	cairo_set_source_rgb(cr, 0, 0, 0);
 
 	for (int i = 0; i < inv->nlines; i++)
-		inv->lines[i].nrows = pdf_wrap(cr, ROW_TEXT, inv->lines[i].item,
-									   col[COL_ITEM + 1] - col[COL_ITEM] - 8, inv->lines[i].rows);
+	{
+		PdfLine    *l = &inv->lines[i];
+
+		l->nitem = pdf_wrap(cr, ROW_TEXT, l->item, col[COL_ITEM + 1] - col[COL_ITEM] - 8, l->item_rows, ITEM_ROWS);
+		l->nref = pdf_wrap(cr, ROW_TEXT, l->reference, col[COL_KIND] - col[COL_REF] - 5, l->ref_rows, REF_ROWS);
+		l->nrows = Max(l->nitem, l->nref);
+	}
 	pages = pdf_paginate(inv, &npages);
 
 	for (int p = 0; p < npages; p++)
