@@ -38,14 +38,15 @@ REVOKE ALL ON FUNCTION billing.draft_rows, billing.round_amount, billing.invoice
 	billing.run_step(text, boolean, timestamptz, integer, bigint)
 	FROM PUBLIC;
 -- the PDF's (pdf.sql): invoice_pdf and run_pdf call them as the owner
-REVOKE ALL ON FUNCTION billing.pdf_render, billing.pdf_invoice_data, billing.pdf_refuse_incomplete FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing.pdf_render, billing.pdf_invoice_data, billing.pdf_refuse_incomplete,
+	billing.pdf_rfc2231, billing.pdf_mail_message FROM PUBLIC;
 
 -- the API: granted by the README's recipe, not to PUBLIC
 REVOKE ALL ON FUNCTION billing.issue_drafts, billing.rerun_invoice_run, billing.preview_run,
 	billing.cancel_run, billing.confirm_invoices, billing.delete_drafts,
 	billing.quarantine_invoices, billing.reject_invoices, billing.cancel_invoices,
 	billing.grant_brand, billing.revoke_brand,
-	billing.invoice_xml, billing.run_xml, billing.invoices_xml, billing.invoice_pdf, billing.run_pdf,
+	billing.invoice_xml, billing.run_xml, billing.invoices_xml, billing.invoice_pdf, billing.run_pdf, billing.mail_invoices,
 	billing.set_run_description, billing.disable_run, billing.enable_run, billing.process_run,
 	billing.assert_healthy
 	FROM PUBLIC;

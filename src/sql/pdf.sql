@@ -243,3 +243,192 @@ END
 $$;
 COMMENT ON FUNCTION billing.run_pdf(bigint) IS
 	'the PDF 請求書 of every draft, quarantined or confirmed invoice of a run that has lines, one row each';
+
+------------------------------------------------------------------------------
+-- Mailed to the buyer (issue 15 item 4): billing.mail_invoices queues one
+-- mail per confirmed invoice of a run in billing.invoice_mail; the mailer
+-- (src/mailer.c) sends each as billing.pdf_mail_message makes it: the PDF
+-- and the PINT JP XML attached, in the brand's name.
+------------------------------------------------------------------------------
+
+-- the brand wall on the mails, as on the other tables (security.sql)
+ALTER TABLE billing.invoice_mail ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.invoice_mail;
+CREATE POLICY brand_wall ON billing.invoice_mail
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+
+-- billing.pdf_rfc2231: a file name as an RFC 2231 extended parameter value
+-- (UTF-8'', the bytes outside attr-char percent-encoded)
+CREATE OR REPLACE FUNCTION billing.pdf_rfc2231(value text) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT 'UTF-8''''' OPERATOR(pg_catalog.||) coalesce(pg_catalog.string_agg(
+	           CASE WHEN pg_catalog.chr(b.b) OPERATOR(pg_catalog.~) '^[A-Za-z0-9!#$&+.^_`|~-]$'
+	                THEN pg_catalog.chr(b.b)
+	                ELSE '%' OPERATOR(pg_catalog.||) pg_catalog.upper(pg_catalog.lpad(pg_catalog.to_hex(b.b), 2, '0')) END,
+	           '' ORDER BY b.i), '')
+	FROM (SELECT pg_catalog.get_byte(pg_catalog.convert_to(value, 'UTF8'), g.i) AS b, g.i
+	      FROM pg_catalog.generate_series(0, pg_catalog.octet_length(pg_catalog.convert_to(value, 'UTF8')) OPERATOR(pg_catalog.-) 1) AS g(i)) AS b;
+END;
+COMMENT ON FUNCTION billing.pdf_rfc2231(text) IS
+	'internal: a MIME parameter value in RFC 2231 form (UTF-8'''', percent-encoded), for attachment file names';
+
+-- billing.pdf_mail_message: the whole message the mailer sends for an
+-- invoice mail, lines ended by CRLF: multipart/mixed, a Japanese text part,
+-- the PDF and the XML attached with UTF-8 file names (RFC 2231), From the
+-- brand's legal name at the mailer's address (billing.smtp_from).  The
+-- Message-ID is the invoice's, so a copy sent twice is recognisably the same.
+CREATE OR REPLACE FUNCTION billing.pdf_mail_message(invoice_id bigint, sender text, sent_at timestamptz)
+RETURNS text LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	m billing.invoice_mail;
+	inv record;
+	sender_address text;
+	domain text;
+	boundary text;
+	pdf bytea;
+	xml text;
+	body text;
+	file text;
+	crlf constant text := E'\r\n';
+BEGIN
+	SELECT * INTO m FROM billing.invoice_mail WHERE invoice_mail.invoice_id = pdf_mail_message.invoice_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'invoice % is not queued to be mailed', invoice_id
+			USING ERRCODE = 'undefined_object', HINT = 'billing.mail_invoices(run) queues a run''s confirmed invoices.';
+	END IF;
+	IF sender IS NULL OR sender !~ '@' THEN
+		RAISE EXCEPTION 'sender "%" is not a mail address', coalesce(sender, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value', HINT = 'Set billing.smtp_from to an address, or Name <address>.';
+	END IF;
+	SELECT i.invoice_number, i.invoice_date, i.due_date, i.period, i.total, i.currency, b.name AS buyer_name,
+	       coalesce(nullif(btrim(br.legal_name), ''), br.name) AS issuer, br.currency_scale,
+	       concat_ws(' ', ba.bank_name, ba.branch_name, ba.account_number) AS bank
+	INTO inv
+	FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+	JOIN billing.brand br ON br.id = i.brand_id
+	LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id
+	WHERE i.id = m.invoice_id;
+	-- what the buyer gets: the invoice as it was confirmed (invoice_pdf and
+	-- invoice_xml refuse an invoice that is no longer to be sent)
+	pdf := billing.invoice_pdf(m.invoice_id);
+	xml := '<?xml version="1.0" encoding="UTF-8"?>' || E'\n' || billing.invoice_xml(m.invoice_id)::text;
+	sender_address := coalesce(substring(sender FROM '<([^<>]+)>\s*$'), btrim(sender));
+	domain := coalesce(nullif(split_part(sender_address, '@', 2), ''), 'localhost');
+	boundary := format('=_billing_invoice_%s_%s', m.invoice_id, left(md5(pdf), 16));
+	file := '請求書_' || inv.invoice_number;
+	body := format(E'%s 御中\n\n'
+	               'いつもお世話になっております。%sです。\n'
+	               '%s〜%s分の請求書をお送りします。\n\n'
+	               '請求書番号: %s\n'
+	               '請求日: %s\n'
+	               '今回御請求額: %s %s\n'
+	               'お支払期限: %s\n'
+	               '振込先: %s\n\n'
+	               '添付ファイル:\n'
+	               '  %s.pdf（請求書）\n'
+	               '  %s.xml（適格請求書 Peppol PINT JP）\n\n'
+	               '本メールは請求システムから送信しています。\n',
+	               inv.buyer_name, inv.issuer, to_char(lower(inv.period), 'YYYY"年"FMMM"月"FMDD"日"'),
+	               to_char(upper(inv.period) - 1, 'YYYY"年"FMMM"月"FMDD"日"'),
+	               inv.invoice_number, to_char(inv.invoice_date, 'YYYY"年"FMMM"月"FMDD"日"'),
+	               billing.mail_amount(inv.total, inv.currency_scale), inv.currency,
+	               coalesce(to_char(inv.due_date, 'YYYY"年"FMMM"月"FMDD"日"'), '定めなし'),
+	               coalesce(nullif(inv.bank, ''), '登録なし'),
+	               file, file);
+	RETURN concat_ws(crlf,
+		'From: ' || billing.mail_header(inv.issuer) || ' <' || sender_address || '>',
+		'To: ' || billing.mail_header(inv.buyer_name) || ' <' || m.email || '>',
+		'Subject: ' || billing.mail_header(format('【請求書】%s %s（%s）', inv.issuer, inv.invoice_number,
+		                                          to_char(inv.invoice_date, 'YYYY"年"FMMM"月"FMDD"日"'))),
+		'Date: ' || to_char(coalesce(pdf_mail_message.sent_at, clock_timestamp()) AT TIME ZONE 'UTC',
+		                    'Dy, DD Mon YYYY HH24:MI:SS') || ' +0000',
+		format('Message-ID: <billing.invoice.%s.%s@%s>', m.invoice_id,
+		       (SELECT d.oid FROM pg_catalog.pg_database d WHERE d.datname = current_database()), domain),
+		'MIME-Version: 1.0',
+		format('Content-Type: multipart/mixed; boundary="%s"', boundary),
+		'',
+		'--' || boundary,
+		'Content-Type: text/plain; charset=UTF-8',
+		'Content-Transfer-Encoding: base64',
+		'',
+		replace(encode(convert_to(replace(body, E'\n', crlf), 'UTF8'), 'base64'), E'\n', crlf),
+		'--' || boundary,
+		format('Content-Type: application/pdf; name="invoice-%s.pdf"', m.invoice_id),
+		'Content-Disposition: attachment; filename*=' || billing.pdf_rfc2231(file || '.pdf'),
+		'Content-Transfer-Encoding: base64',
+		'',
+		replace(encode(pdf, 'base64'), E'\n', crlf),
+		'--' || boundary,
+		format('Content-Type: application/xml; charset=UTF-8; name="invoice-%s.xml"', m.invoice_id),
+		'Content-Disposition: attachment; filename*=' || billing.pdf_rfc2231(file || '.xml'),
+		'Content-Transfer-Encoding: base64',
+		'',
+		replace(encode(convert_to(xml, 'UTF8'), 'base64'), E'\n', crlf),
+		'--' || boundary || '--',
+		'');
+END
+$$;
+COMMENT ON FUNCTION billing.pdf_mail_message(bigint, text, timestamptz) IS
+	'internal: the MIME message the mailer sends for an invoice mail: text, the PDF and the PINT JP XML attached (RFC 2231 names)';
+
+-- billing.mail_invoices: "mail the run's invoices to their buyers": one
+-- mail per confirmed invoice of the run that has lines and whose buyer has
+-- an invoice e-mail address, each invoice once.  One row per confirmed
+-- invoice of the run, saying what became of it: queued, already queued,
+-- already mailed (when), no lines, no address.  An invoice whose XML cannot
+-- be written (missing master data) stops the call with the XML's error,
+-- before anything is queued.  The mailer starts when this commits.
+CREATE OR REPLACE FUNCTION billing.mail_invoices(run_id bigint)
+RETURNS TABLE (invoice_id bigint, invoice_number text, buyer text, email text, outcome text)
+LANGUAGE plpgsql VOLATILE STRICT SECURITY DEFINER PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	brands bigint[] := billing.caller_brands();
+	to_queue bigint[];
+	queued bigint[];
+BEGIN
+	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r
+	               WHERE r.id = mail_invoices.run_id AND (brands IS NULL OR r.brand_id = ANY (brands))) THEN
+		RAISE EXCEPTION 'invoice run % does not exist', run_id
+			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.run_report.';
+	END IF;
+	-- the run's confirmed invoices with lines, to a buyer with an address,
+	-- not queued before
+	to_queue := ARRAY(
+		SELECT i.id FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+		WHERE i.run_id = mail_invoices.run_id AND i.status = 'confirmed' AND b.invoice_email IS NOT NULL
+		  AND NOT EXISTS (SELECT 1 FROM billing.invoice_mail m WHERE m.invoice_id = i.id)
+		  AND EXISTS (SELECT 1 FROM billing.document_link l
+		              JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+		              WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment')
+		ORDER BY i.id);
+	-- every one can be written: the XML names what is missing, before anything is queued
+	PERFORM count(*) FROM billing.invoices_xml(to_queue);
+	WITH ins AS (
+		INSERT INTO billing.invoice_mail (invoice_id, buyer_id, brand_id, run_id, email, queued_by)
+		SELECT i.id, i.buyer_id, i.brand_id, mail_invoices.run_id, b.invoice_email, billing.calling_role()::text
+		FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+		WHERE i.id = ANY (to_queue)
+		ON CONFLICT ON CONSTRAINT invoice_mail_pkey DO NOTHING
+		RETURNING invoice_mail.invoice_id)
+	SELECT coalesce(array_agg(ins.invoice_id), '{}') INTO queued FROM ins;
+	IF cardinality(queued) > 0 THEN
+		PERFORM billing.wake_mailer();
+	END IF;
+	RETURN QUERY
+	SELECT i.id, i.invoice_number, b.code, coalesce(m.email, b.invoice_email),
+	       CASE WHEN i.id = ANY (queued) THEN 'queued'
+	            WHEN m.sent_at IS NOT NULL THEN 'already mailed ' || to_char(m.sent_at, 'YYYY-MM-DD HH24:MI:SSOF')
+	            WHEN m.invoice_id IS NOT NULL THEN 'already queued'
+	            WHEN b.invoice_email IS NULL THEN 'no invoice e-mail address: not mailed'
+	            ELSE 'no lines: not mailed' END
+	FROM billing.invoice i
+	JOIN billing.buyer b ON b.id = i.buyer_id
+	LEFT JOIN billing.invoice_mail m ON m.invoice_id = i.id
+	WHERE i.run_id = mail_invoices.run_id AND i.status = 'confirmed'
+	ORDER BY i.id;
+END
+$$;
+COMMENT ON FUNCTION billing.mail_invoices(bigint) IS
+	'queues one mail (PDF and PINT JP XML attached) per confirmed invoice of a run to its buyer''s invoice e-mail address, each invoice once';

@@ -396,3 +396,31 @@ BEGIN
 	END LOOP;
 END
 $keep_list_grants$;
+
+------------------------------------------------------------------------------
+-- == pdf: the invoice on paper, mailed to buyers (issue 15 item 4).  Buyers
+-- get an invoice e-mail address; billing.invoice_mail holds one row per
+-- invoice mailed (pdf.sql: billing.mail_invoices, the message; the mailer
+-- sends them).
+------------------------------------------------------------------------------
+ALTER TABLE billing.buyer ADD COLUMN invoice_email text CONSTRAINT buyer_invoice_email_format
+	CHECK (billing.check_length(invoice_email, 254, 'invoice e-mail address')
+	       AND invoice_email ~ '^[^@[:space:][:cntrl:]<>(),;:"]+@[^@[:space:][:cntrl:]<>(),;:"]+$');
+CREATE TABLE billing.invoice_mail (
+	invoice_id bigint PRIMARY KEY,
+	buyer_id bigint NOT NULL,
+	brand_id bigint NOT NULL,
+	run_id bigint NOT NULL,
+	email text NOT NULL,
+	queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	queued_by text NOT NULL,
+	sent_at timestamptz,
+	attempts integer NOT NULL DEFAULT 0 CONSTRAINT invoice_mail_attempts CHECK (attempts >= 0),
+	next_attempt_at timestamptz DEFAULT clock_timestamp(),
+	last_attempt_at timestamptz,
+	last_error text,
+	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL),
+	CONSTRAINT invoice_mail_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id)
+);
+CREATE INDEX invoice_mail_unsent_idx ON billing.invoice_mail (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX invoice_mail_run_idx ON billing.invoice_mail (run_id);
