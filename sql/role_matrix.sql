@@ -126,6 +126,7 @@ INSERT INTO call VALUES
 	('billing.process_run(bigint)', $$SELECT * FROM billing.process_run(:run)$$),
 	-- what every role may call: the caller, the calendar, the types
 	('billing.caller_brands()', $$SELECT billing.caller_brands()$$),
+	('billing.pdf_mailed()', $$SELECT count(*) FROM billing.pdf_mailed()$$),
 	('billing.calling_role()', $$SELECT billing.calling_role()$$),
 	('billing.run_phases()', $$SELECT * FROM billing.run_phases()$$),
 	('billing.uninvoiced_documents(bigint)', $$SELECT * FROM billing.uninvoiced_documents(0)$$),

@@ -257,6 +257,19 @@ DROP POLICY IF EXISTS brand_wall ON billing.invoice_mail;
 CREATE POLICY brand_wall ON billing.invoice_mail
 	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
 
+-- billing.pdf_mailed: when each invoice of the caller's brands was mailed,
+-- for billing.invoice_list (which reads with the caller's rights: a role
+-- that may read the list needs no privilege on billing.invoice_mail)
+CREATE OR REPLACE FUNCTION billing.pdf_mailed()
+RETURNS TABLE (invoice_id bigint, sent_at timestamptz)
+LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+	SELECT m.invoice_id, m.sent_at
+	FROM billing.invoice_mail m, (SELECT billing.caller_brands() AS ids) AS b
+	WHERE m.sent_at IS NOT NULL AND (b.ids IS NULL OR m.brand_id = ANY (b.ids))
+$$;
+COMMENT ON FUNCTION billing.pdf_mailed() IS
+	'when each invoice of the caller''s brands was mailed to its buyer (billing.invoice_list.mailed_at)';
+
 -- billing.pdf_rfc2231: a file name as an RFC 2231 extended parameter value
 -- (UTF-8'', the bytes outside attr-char percent-encoded)
 CREATE OR REPLACE FUNCTION billing.pdf_rfc2231(value text) RETURNS text

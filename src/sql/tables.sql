@@ -702,7 +702,10 @@ COMMENT ON TYPE billing.preview_row IS
 -- The invoices mailed to their buyers (billing.mail_invoices, pdf.sql): one
 -- row per invoice, so that each is mailed once.  The mailer (src/mailer.c)
 -- sends each row as billing.pdf_mail_message makes it, with the PDF and the
--- PINT JP XML attached, and keeps its attempts as for a notification.
+-- PINT JP XML attached, and keeps its attempts as for a notification.  No
+-- foreign keys, as for the invoice's own: rows are written only by
+-- mail_invoices, for invoices it just read, and invoices are never deleted
+-- once confirmed.
 CREATE TABLE billing.invoice_mail (
 	invoice_id bigint PRIMARY KEY,
 	buyer_id bigint NOT NULL,
@@ -716,8 +719,7 @@ CREATE TABLE billing.invoice_mail (
 	next_attempt_at timestamptz DEFAULT clock_timestamp(),
 	last_attempt_at timestamptz,
 	last_error text,
-	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL),
-	CONSTRAINT invoice_mail_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id)
+	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL)
 );
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice_mail', '');
 CREATE INDEX invoice_mail_unsent_idx ON billing.invoice_mail (next_attempt_at) WHERE sent_at IS NULL;

@@ -200,6 +200,11 @@ like($stderr, qr/permission denied for table invoice_mail/, 'and the mails are n
 ($ret, $stdout, $stderr) = $node->psql('postgres', "SET ROLE mail_po; SELECT billing.pdf_mail_message($inv{PM1}, 'x\@y', now())");
 like($stderr, qr/permission denied for function pdf_mail_message/, 'nor the messages to make');
 
+# an address that is not one is refused where it is written
+($ret, $stdout, $stderr) = $node->psql('postgres',
+	"UPDATE billing.buyer SET invoice_email = 'keiri\@yamada.example, boss\@x.example' WHERE code = 'PM1'");
+like($stderr, qr/buyer_invoice_email_format/, 'an invoice e-mail address is one address');
+
 # missing master data stops the call before anything is queued
 ($ret, $stdout, $stderr) = $node->psql('postgres', "SELECT * FROM billing.mail_invoices($run{PQ})");
 like($stderr, qr/invoice $inv{PQ1} cannot be written as a qualified invoice: missing .*brand\.address_line/,

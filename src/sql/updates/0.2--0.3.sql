@@ -419,8 +419,7 @@ CREATE TABLE billing.invoice_mail (
 	next_attempt_at timestamptz DEFAULT clock_timestamp(),
 	last_attempt_at timestamptz,
 	last_error text,
-	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL),
-	CONSTRAINT invoice_mail_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id)
+	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL)
 );
 CREATE INDEX invoice_mail_unsent_idx ON billing.invoice_mail (next_attempt_at) WHERE sent_at IS NULL;
 CREATE INDEX invoice_mail_run_idx ON billing.invoice_mail (run_id);
