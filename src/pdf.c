@@ -941,9 +941,22 @@ draw_row_frame(cairo_t *cr, double y, int rows)
 {
 	double		h = ROW_H * rows;
 
-	for (int c = 0; c <= 6; c++)
-		line(cr, col[c], y, col[c], y + h, c == 0 || c == 6 ? 0.6 : 0.3);
-	line(cr, col[0], y + h, col[6], y + h, 0.3);
+	/* two strokes a row: the inner rules and the bottom, then the sides */
+	for (int c = 1; c < 6; c++)
+	{
+		cairo_move_to(cr, col[c], y);
+		cairo_line_to(cr, col[c], y + h);
+	}
+	cairo_move_to(cr, col[0], y + h);
+	cairo_line_to(cr, col[6], y + h);
+	cairo_set_line_width(cr, 0.3);
+	cairo_stroke(cr);
+	cairo_move_to(cr, col[0], y);
+	cairo_line_to(cr, col[0], y + h);
+	cairo_move_to(cr, col[6], y);
+	cairo_line_to(cr, col[6], y + h);
+	cairo_set_line_width(cr, 0.6);
+	cairo_stroke(cr);
 }
 
 /* a row with only a label in the description and an amount: carries, subtotal */
