@@ -37,9 +37,13 @@ COMMENT ON FUNCTION billing.pdf_refuse_incomplete(bigint, text[]) IS
 -- and credit notes) and rounded to the currency's scale.  "created" is the
 -- PDF's creation date: the confirmation time (the invoice creation time for
 -- a draft), so that rendering again gives the same bytes.
+-- Its plan is the generic one: planned for each call of invoice_pdf, its 15
+-- relations cost 1.9 ms, six times the query (0.3 ms); the generic plan's
+-- index lookups by invoice id serve a whole run as well.
 CREATE OR REPLACE FUNCTION billing.pdf_invoice_data(invoice_ids bigint[])
 RETURNS TABLE (invoice_id bigint, buyer_id bigint, data jsonb)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
 	brands bigint[] := billing.caller_brands();
 BEGIN
