@@ -689,8 +689,8 @@ static const char *claim_sql =
 /*
  * The same claim of an invoice mail (billing.invoice_mail, pdf.sql).  Its
  * message, with the PDF and the XML, is made in a statement of its own
- * (invoice_message_sql): an error making it (an invoice cancelled since it
- * was queued) is that mail's failure, not the mailer's.
+ * (invoice_message_sql): an error making it is that mail's failure, not the
+ * mailer's.
  */
 static const char *claim_invoice_sql =
 "WITH due AS ("
@@ -741,7 +741,9 @@ report(const char *what)
 /*
  * deliver_invoice_mail sends the next due invoice mail (billing.invoice_mail);
  * false when none is due.  As a notification, but the message is made
- * after the claim, and an error making it fails that mail for good.
+ * after the claim: an error making it (billing.smtp_from not an address, an
+ * invoice no longer to be sent) is that attempt's failure, in last_error,
+ * and the mailer goes on.
  */
 static bool
 deliver_invoice_mail(CURL *curl)
@@ -781,15 +783,16 @@ deliver_invoice_mail(CURL *curl)
 		edata = CopyErrorData();
 		FlushErrorState();
 		AbortCurrentTransaction();
+		/* the abort left CurrentMemoryContext at TopMemoryContext */
+		MemoryContextSwitchTo(context);
 		error = psprintf("the message could not be made: %s", edata->message);
 		FreeErrorData(edata);
 	}
 	PG_END_TRY();
 	if (error == NULL && message[0] == NULL)
 		error = "the message could not be made: it is empty";
-	if (error != NULL)
-		permanent = true;		/* making it again would fail again */
-	else
+	/* a message not made is tried again after the backoff, as a send */
+	if (error == NULL)
 		error = send_mail(curl, row[1], message[0], &permanent);
 
 	values[0] = Int64GetDatum(id);

@@ -187,6 +187,41 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM billing.invoice_mail'), '2
 sleep 2;
 is(scalar(read_mails()), 2, 'no mail is sent twice');
 
+# a message that cannot be made fails that attempt, not the mailer: here the
+# invoice is rejected by hand (a superuser, under the maintenance switch) in
+# the transaction that queues it, so invoice_pdf refuses it; put back, the
+# next attempt sends it
+my ($number_po1) = $node->safe_psql('postgres', "SELECT invoice_number FROM billing.invoice WHERE id = $inv{PO1}");
+is($node->safe_psql('postgres', qq{
+	BEGIN;
+	SELECT outcome FROM billing.mail_invoices($run{PO});
+	SET LOCAL billing.maintenance = on;
+	UPDATE billing.invoice SET status = 'rejected', invoice_number = NULL, status_reason = 'set aside by the test'
+	WHERE id = $inv{PO1};
+	COMMIT;}), 'queued', 'another run\'s invoice is queued');
+my $err = '';
+for (1 .. 300)
+{
+	$err = $node->safe_psql('postgres', "SELECT last_error FROM billing.invoice_mail WHERE invoice_id = $inv{PO1} AND attempts > 0 AND last_error NOT LIKE '%did not finish%'");
+	last if $err ne '';
+	select(undef, undef, undef, 0.1);
+}
+like($err, qr/^the message could not be made: invoice $inv{PO1} is rejected and has no PDF/,
+	'a message that cannot be made is that attempt\'s error');
+$node->safe_psql('postgres', qq{
+	SET billing.maintenance = on;
+	UPDATE billing.invoice SET status = 'confirmed', invoice_number = '$number_po1', status_reason = NULL
+	WHERE id = $inv{PO1};});
+$sent = 0;
+for (1 .. 300)
+{
+	$sent = $node->safe_psql('postgres', "SELECT count(*) FROM billing.invoice_mail WHERE invoice_id = $inv{PO1} AND sent_at IS NOT NULL");
+	last if $sent;
+	select(undef, undef, undef, 0.1);
+}
+is($sent, '1', 'the mailer went on, and the next attempt sent it');
+is(scalar(read_mails()), 3, 'one mail more in the mailbox');
+
 # the adversary: another brand's role
 $node->safe_psql('postgres', q{
 	CREATE ROLE mail_po LOGIN;
