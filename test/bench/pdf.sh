@@ -103,4 +103,6 @@ t1=$(now)
 two_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
 echo "two sessions (invoice_pdf, half of the run each): $INVOICES invoices in ${two_s} s = $(rate "$two_s") invoices/s"
 
+# the machine's load: the figures are wall time, shared with whatever else runs
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "rate run_xml=$(rate "$xml_s")/s run_pdf=$(rate "$pdf_s")/s two_sessions=$(rate "$two_s")/s"
