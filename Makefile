@@ -23,14 +23,15 @@ OBJS = \
 	src/mailer.o \
 	src/progress.o \
 	src/spi_util.o \
-	src/error_context.o
+	src/error_context.o \
+	src/pdf.o
 
 # The install sources, src/sql/, one file per concern, in install order.
 # The install script billing--$(EXTVERSION).sql is all of them in this order
 # (src/sql/assemble.sh).  Each source is of one of two kinds:
 SQL_SOURCES = $(addprefix src/sql/, \
 	schema.sql types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
-	actions.sql xml.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql health.sql grants.sql uninstall.sql)
+	actions.sql xml.sql pdf.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql health.sql grants.sql uninstall.sql)
 # - run once: they create what a later version can only ALTER (schemas,
 #   types, tables).  An upgrade script billing--FROM--$(EXTVERSION).sql has,
 #   in place of each, the hand-written file of the same name in
@@ -51,6 +52,14 @@ DATA = $(wildcard src/sql/released/$(EXTENSION)--*.sql)
 EXTRA_CLEAN = $(EXTENSION).control
 # the mailer speaks SMTP through libcurl (src/mailer.c)
 SHLIB_LINK += -lcurl
+# the invoice PDF (src/pdf.c) draws with cairo, text in one FreeType face:
+# IPAex Gothic (Debian fonts-ipaexfont) unless BILLING_PDF_FONT names another
+PDF_PKGS = cairo cairo-pdf cairo-ft freetype2
+PG_CPPFLAGS += $(shell pkg-config --cflags $(PDF_PKGS))
+SHLIB_LINK += $(shell pkg-config --libs $(PDF_PKGS))
+ifdef BILLING_PDF_FONT
+PG_CPPFLAGS += -DBILLING_PDF_FONT='"$(BILLING_PDF_FONT)"'
+endif
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
 REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands verify role_matrix bound_bodies settings stranded health invoice_numbers first_mistakes uninstall c_conventions

@@ -51,6 +51,9 @@ SELECT id, brand_id, 'delivery_invoice', '2026-10-20', 500, 0.08, code || '-2' F
 WHERE code = 'MX3';
 -- a renamed buyer keeps the version its confirmed invoice printed
 UPDATE billing.buyer SET name = 'Buyer One' WHERE code = 'MX1';
+-- its confirmed invoice is mailed (queued: no mailer runs here)
+UPDATE billing.buyer SET invoice_email = 'mx1@buyer.example' WHERE code = 'MX1';
+SELECT buyer, email, outcome FROM billing.mail_invoices(:run);
 -- the ids the calls below name (:run, :draft, ... in their text)
 CREATE TEMP TABLE mx AS
 SELECT :run::text AS run, :confirmed::text AS confirmed, :draft::text AS draft,
@@ -65,13 +68,14 @@ GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.m
 	billing.buyer, billing.document, billing.invoice, billing.invoice_series, billing.invoice_tax_line,
 	billing.document_link, billing.invoice_run, billing.run_log, billing.notification,
 	billing.uninvoiced_document, billing.invoice_list, billing.run_report, billing.document_status,
-	billing.master_data_version, billing.health TO regress_mx_reader;
+	billing.master_data_version, billing.health, billing.invoice_mail TO regress_mx_reader;
 GRANT EXECUTE ON FUNCTION billing.preview_run, billing.invoice_xml, billing.run_xml,
-	billing.invoices_xml, billing.assert_healthy, billing.dead_runs, billing_internal.health_cron TO regress_mx_reader;
+	billing.invoices_xml, billing.invoice_pdf, billing.run_pdf, billing.assert_healthy,
+	billing.dead_runs, billing_internal.health_cron TO regress_mx_reader;
 GRANT INSERT, UPDATE, DELETE ON billing.buyer, billing.document TO regress_mx_app;
 GRANT USAGE ON SEQUENCE billing.buyer_id_seq, billing.document_id_seq TO regress_mx_app;
 GRANT EXECUTE ON FUNCTION billing.confirm_invoices, billing.quarantine_invoices,
-	billing.reject_invoices, billing.cancel_invoices, billing.delete_drafts TO regress_mx_app;
+	billing.reject_invoices, billing.cancel_invoices, billing.delete_drafts, billing.mail_invoices TO regress_mx_app;
 GRANT INSERT, UPDATE, DELETE ON billing.schedule, billing.buyer, billing.bank_account, billing.member
 	TO regress_mx_admin;
 GRANT USAGE ON SEQUENCE billing.schedule_id_seq, billing.buyer_id_seq, billing.bank_account_id_seq,
@@ -106,6 +110,9 @@ INSERT INTO call VALUES
 	('billing.invoice_xml(bigint)', $$SELECT billing.invoice_xml(:confirmed)$$),
 	('billing.run_xml(bigint)', $$SELECT * FROM billing.run_xml(:run)$$),
 	('billing.invoices_xml(bigint[])', $$SELECT * FROM billing.invoices_xml(VARIADIC ARRAY[:confirmed, :draft]::bigint[])$$),
+	('billing.invoice_pdf(bigint)', $$SELECT length(billing.invoice_pdf(:confirmed))$$),
+	('billing.run_pdf(bigint)', $$SELECT invoice_id, length(pdf) FROM billing.run_pdf(:run)$$),
+	('billing.mail_invoices(bigint)', $$SELECT * FROM billing.mail_invoices(:run)$$),
 	('billing.confirm_invoices(bigint[])', $$SELECT * FROM billing.confirm_invoices(VARIADIC ARRAY[:draft]::bigint[])$$),
 	('billing.quarantine_invoices(text,bigint[])', $$SELECT * FROM billing.quarantine_invoices('check', VARIADIC ARRAY[:draft]::bigint[])$$),
 	('billing.reject_invoices(text,bigint[])', $$SELECT * FROM billing.reject_invoices('wrong', VARIADIC ARRAY[:draft]::bigint[])$$),
@@ -119,6 +126,7 @@ INSERT INTO call VALUES
 	('billing.process_run(bigint)', $$SELECT * FROM billing.process_run(:run)$$),
 	-- what every role may call: the caller, the calendar, the types
 	('billing_internal.caller_brands()', $$SELECT billing_internal.caller_brands()$$),
+	('billing_internal.pdf_mailed()', $$SELECT count(*) FROM billing_internal.pdf_mailed()$$),
 	('billing_internal.calling_role()', $$SELECT billing_internal.calling_role()$$),
 	('billing_internal.run_phases()', $$SELECT * FROM billing_internal.run_phases()$$),
 	('billing_internal.uninvoiced_documents(bigint)', $$SELECT * FROM billing_internal.uninvoiced_documents(0)$$),
@@ -243,6 +251,9 @@ SELECT xpath('/i:Invoice/cbc:ID/text()', billing.invoice_xml(:confirmed),
                    ARRAY['cbc', 'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2']])::text
        = format('{%s}', (SELECT invoice_number FROM billing.invoice WHERE id = :confirmed)) AS own_invoice_xml;
 SELECT count(*) AS run_xml_rows FROM billing.run_xml(:run);
+-- and its PDF
+SELECT substr(billing.invoice_pdf(:confirmed), 1, 5) = '%PDF-'::bytea AS own_invoice_pdf;
+SELECT count(*) AS run_pdf_rows FROM billing.run_pdf(:run);
 RESET ROLE;
 
 -- clean up

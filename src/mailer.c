@@ -1,8 +1,9 @@
 /*-------------------------------------------------------------------------
  * mailer.c
- *	  The mailer: a background worker that drains the outbox
- *	  billing.notification over SMTP with libcurl, as pg_net drains its
- *	  request queue over HTTP.
+ *	  The mailer: a background worker that drains the outboxes
+ *	  billing.notification (members' mails about runs) and
+ *	  billing.invoice_mail (invoices to buyers, with the PDF and the XML)
+ *	  over SMTP with libcurl, as pg_net drains its request queue over HTTP.
  *
  *	  It is a dynamic worker, so the extension needs no
  *	  shared_preload_libraries: billing.start_mailer() starts it, and it is
@@ -691,6 +692,31 @@ static const char *claim_sql =
 ") SELECT c.id, c.email, c.attempts, billing_internal.notification_mail(c.id, $3, c.last_attempt_at) FROM claimed c";
 
 /*
+ * The same claim of an invoice mail (billing.invoice_mail, pdf.sql).  Its
+ * message, with the PDF and the XML, is made in a statement of its own
+ * (invoice_message_sql): an error making it is that mail's failure, not the
+ * mailer's.
+ */
+static const char *claim_invoice_sql =
+"WITH due AS ("
+"  SELECT m.invoice_id FROM billing.invoice_mail m"
+"  WHERE m.sent_at IS NULL AND m.next_attempt_at <= pg_catalog.clock_timestamp()"
+"  ORDER BY m.next_attempt_at, m.invoice_id LIMIT 1 FOR UPDATE SKIP LOCKED"
+"), claimed AS ("
+"  UPDATE billing.invoice_mail m"
+"  SET attempts = m.attempts + 1, last_attempt_at = pg_catalog.clock_timestamp(),"
+"      next_attempt_at = CASE WHEN m.attempts + 1 >= $1 THEN NULL"
+"          ELSE pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs =>"
+"               LEAST($2::float8 * 2.0::float8 ^ LEAST(m.attempts, 30), GREATEST($2::float8, 3600.0::float8))) END,"
+"      last_error = pg_catalog.format('attempt %s did not finish: the mailer stopped during it', m.attempts + 1)"
+"  FROM due WHERE m.invoice_id = due.invoice_id"
+"  RETURNING m.invoice_id, m.email, m.attempts, m.last_attempt_at"
+") SELECT c.invoice_id, c.email, c.attempts, c.last_attempt_at FROM claimed c";
+
+static const char *invoice_message_sql =
+"SELECT billing_internal.pdf_mail_message($1, $2, $3::pg_catalog.timestamptz)";
+
+/*
  * how long until the next notification falls due, in ms (at most a
  * minute); -1 when no notification waits to be sent
  */
@@ -701,8 +727,11 @@ next_due_ms(void)
 	long		ms = -1;
 
 	if (mail_sql("SELECT pg_catalog.ceil(1000 * pg_catalog.date_part('epoch',"
-				 "  pg_catalog.min(n.next_attempt_at) - pg_catalog.clock_timestamp()))::bigint"
-				 " FROM billing.notification n WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL",
+				 "  pg_catalog.min(q.at) - pg_catalog.clock_timestamp()))::bigint"
+				 " FROM (SELECT n.next_attempt_at AS at FROM billing.notification n"
+				 "       WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL"
+				 "       UNION ALL SELECT m.next_attempt_at FROM billing.invoice_mail m"
+				 "       WHERE m.sent_at IS NULL AND m.next_attempt_at IS NOT NULL) AS q",
 				 0, NULL, NULL, out, 1) && out[0] != NULL)
 		ms = Min(Max(atol(out[0]), 10), 60000);
 	return ms;
@@ -712,6 +741,85 @@ static void
 report(const char *what)
 {
 	pgstat_report_activity(STATE_RUNNING, what);
+}
+
+/*
+ * deliver_invoice_mail sends the next due invoice mail (billing.invoice_mail);
+ * false when none is due.  As a notification, but the message is made
+ * after the claim: an error making it (billing.smtp_from not an address, an
+ * invoice no longer to be sent) is that attempt's failure, in last_error,
+ * and the mailer goes on.
+ */
+static bool
+deliver_invoice_mail(CURL *curl)
+{
+	Oid			claim_types[2] = {INT4OID, INT4OID};
+	Datum		claim_values[2];
+	char	   *row[4] = {NULL, NULL, NULL, NULL};
+	Oid			msg_types[3] = {INT8OID, TEXTOID, TEXTOID};
+	Datum		msg_values[3];
+	Oid			types[3] = {INT8OID, TEXTOID, BOOLOID};
+	Datum		values[3];
+	char	   *message[1] = {NULL};
+	char	   *volatile error = NULL;
+	bool		permanent = false;
+	int64		id;
+	MemoryContext context = CurrentMemoryContext;
+
+	claim_values[0] = Int32GetDatum(mail_max_attempts);
+	claim_values[1] = Int32GetDatum(mail_retry_interval);
+	if (!mail_sql(claim_invoice_sql, 2, claim_types, claim_values, row, 4))
+		return false;
+	id = strtoi64(row[0], NULL, 10);
+	report(psprintf("billing mailer: sending invoice %s (attempt %s)", row[0], row[2]));
+
+	msg_values[0] = Int64GetDatum(id);
+	msg_values[1] = CStringGetTextDatum(smtp_from);
+	msg_values[2] = CStringGetTextDatum(row[3]);
+	PG_TRY();
+	{
+		mail_sql(invoice_message_sql, 3, msg_types, msg_values, message, 1);
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(context);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		/* the abort left CurrentMemoryContext at TopMemoryContext */
+		MemoryContextSwitchTo(context);
+		error = psprintf("the message could not be made: %s", edata->message);
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	if (error == NULL && message[0] == NULL)
+		error = "the message could not be made: it is empty";
+	/* a message not made is tried again after the backoff, as a send */
+	if (error == NULL)
+		error = send_mail(curl, row[1], message[0], &permanent);
+
+	values[0] = Int64GetDatum(id);
+	if (error == NULL)
+	{
+		mail_sql("UPDATE billing.invoice_mail SET sent_at = pg_catalog.clock_timestamp(),"
+				 " next_attempt_at = NULL, last_error = NULL WHERE invoice_id = $1",
+				 1, types, values, NULL, 0);
+		elog(DEBUG1, "billing mailer: invoice %s sent to %s", row[0], row[1]);
+	}
+	else
+	{
+		values[1] = CStringGetTextDatum(error);
+		values[2] = BoolGetDatum(permanent);
+		mail_sql("UPDATE billing.invoice_mail SET last_error = $2,"
+				 " next_attempt_at = CASE WHEN $3 THEN NULL ELSE next_attempt_at END WHERE invoice_id = $1",
+				 3, types, values, NULL, 0);
+		ereport(LOG,
+				(errmsg("billing mailer: invoice %s to %s not sent (attempt %s): %s",
+						row[0], row[1], row[2], error)));
+	}
+	return true;
 }
 
 /* deliver_one sends the next due notification; false when none is due */
@@ -731,7 +839,7 @@ deliver_one(CURL *curl)
 	claim_values[1] = Int32GetDatum(mail_retry_interval);
 	claim_values[2] = CStringGetTextDatum(smtp_from);
 	if (!mail_sql(claim_sql, 3, claim_types, claim_values, row, 4))
-		return false;
+		return deliver_invoice_mail(curl);
 	id = strtoi64(row[0], NULL, 10);
 
 	report(psprintf("billing mailer: sending notification %s (attempt %s)", row[0], row[2]));
@@ -781,7 +889,9 @@ stop_when_idle(void)
 	SPI_connect();
 	PushActiveSnapshot(GetTransactionSnapshot());
 	(void) billing_spi_exec("SELECT 1 FROM billing.notification n"
-							" WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL LIMIT 1",
+							" WHERE n.sent_at IS NULL AND n.next_attempt_at IS NOT NULL"
+							" UNION ALL SELECT 1 FROM billing.invoice_mail m"
+							" WHERE m.sent_at IS NULL AND m.next_attempt_at IS NOT NULL LIMIT 1",
 							0, NULL, NULL, NULL, true, 1, SPI_OK_SELECT, "mailer statement");
 	pending = SPI_processed > 0;
 	if (!pending)

@@ -7,9 +7,11 @@
 # cluster with pg_cron preloaded, loads sample data, issues drafts, re-runs
 # after a late delivery, confirms one invoice and prints the results; ends by
 # writing a run's invoices as Peppol PINT JP XML files and validating them
-# with the official rules (../shared/pint-jp-1.1.3, or $BILLING_SHARED).
-# Then a failed run turns billing.health red, and the mails the mailer sends
-# to a local SMTP sink on 127.0.0.1 (test/mail/smtp_sink.py) are printed.
+# with the official rules (../shared/pint-jp-1.1.3, or $BILLING_SHARED),
+# and one invoice as a PDF 請求書 (billing.invoice_pdf), with its picture.
+# Then a failed run turns billing.health red, the run's confirmed invoice is
+# mailed to its buyer, and the mails the mailer sends to a local SMTP sink on
+# 127.0.0.1 (test/mail/smtp_sink.py) are printed.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$BILLING_ROOT"
@@ -51,6 +53,15 @@ echo "== validating them with the official PINT JP 1.1.3 rules (UBL 2.1 XSD + sc
 "$validate" "$xmldir"/*.xml
 
 echo
+echo "== the invoice on paper: billing.invoice_pdf() of the first confirmed invoice"
+pdfdir=$(mktemp -d /tmp/billing-demo-pdf.XXXXXX)
+inv=$($PG_BIN/psql -XAt -d billing_demo -c "SELECT min(id) FROM billing.invoice WHERE status = 'confirmed'")
+$PG_BIN/psql -XAt -d billing_demo -c "SELECT encode(billing.invoice_pdf($inv), 'base64')" | base64 -d > "$pdfdir/invoice-$inv.pdf"
+pdftoppm -png -r 80 -singlefile "$pdfdir/invoice-$inv.pdf" "$pdfdir/invoice-$inv"
+pdftotext -layout "$pdfdir/invoice-$inv.pdf" - | sed -n '1,12p'
+echo "== the PDF is $pdfdir/invoice-$inv.pdf (its picture: $pdfdir/invoice-$inv.png, the README's doc/invoice.png)"
+
+echo
 echo "== the mailer and a local SMTP sink on 127.0.0.1:$SMTP_PORT"
 maildir=$(mktemp -d /tmp/billing-demo-mail.XXXXXX)
 py=python3; [ -x /usr/bin/python3 ] && py=/usr/bin/python3	# Debian's, with python3-aiosmtpd
@@ -60,10 +71,14 @@ for _ in $(seq 100); do [ -e "$maildir/ready" ] && break; sleep 0.1; done
 [ -e "$maildir/ready" ] || { cat "$maildir.log"; echo "demo: the SMTP sink did not start"; exit 1; }
 $PG_BIN/psql -XAt -d billing_demo -c "SELECT 'mailer pid ' || billing.start_mailer()"
 $PG_BIN/psql -X -d billing_demo -f test/demo/failure.sql
-# every notification of the demo sent (or given up), at most 30 s
+echo "== the confirmed invoices of the run mailed to their buyers, the PDF and the XML attached (billing.mail_invoices)"
+$PG_BIN/psql -X -d billing_demo -c "UPDATE billing.buyer SET invoice_email = lower(code) || '@buyer.example'" \
+	-c "SELECT * FROM billing.mail_invoices($run)"
+# every notification and invoice mail of the demo sent (or given up), at most 30 s
 for _ in $(seq 300); do
-	left=$($PG_BIN/psql -XAt -d billing_demo -c "SELECT count(*) FROM billing.notification
-		WHERE sent_at IS NULL AND next_attempt_at IS NOT NULL")
+	left=$($PG_BIN/psql -XAt -d billing_demo -c "SELECT (SELECT count(*) FROM billing.notification
+		WHERE sent_at IS NULL AND next_attempt_at IS NOT NULL) + (SELECT count(*) FROM billing.invoice_mail
+		WHERE sent_at IS NULL AND next_attempt_at IS NOT NULL)")
 	[ "$left" = 0 ] && break
 	sleep 0.1
 done
@@ -75,4 +90,6 @@ for f in sorted(pathlib.Path(sys.argv[1]).glob('*.eml')):
     print(f'--- {f.name}  To: {m["To"]}')
     print(f'Subject: {m["Subject"]}')
     print(m.get_body(('plain',)).get_content().rstrip())
+    for part in m.iter_attachments():
+        print(f'[attached: {part.get_filename()} ({part.get_content_type()}, {len(part.get_content())} bytes)]')
 PY

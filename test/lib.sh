@@ -22,12 +22,15 @@ as_pg() {
 # install_packages installs the Debian packages the build and tests need
 # (a JRE, Saxon-HE and python3 run the PINT JP rules' validate script; the
 # mailer links libcurl, and its test sends to an aiosmtpd server; cppcheck
-# checks the C sources, run_cppcheck)
+# checks the C sources, run_cppcheck; the PDF links cairo and FreeType,
+# prints in IPAex Gothic, and its test reads the PDFs with poppler-utils
+# and qpdf)
 install_packages() {
 	local want="postgresql-$PG_MAJOR postgresql-server-dev-$PG_MAJOR postgresql-$PG_MAJOR-cron
 		libipc-run-perl libxml2-utils make gcc
 		default-jre-headless libsaxonhe-java python3
-		libcurl4-openssl-dev python3-aiosmtpd cppcheck"
+		libcurl4-openssl-dev python3-aiosmtpd cppcheck
+		pkg-config libcairo2-dev libfreetype-dev fonts-ipaexfont poppler-utils qpdf"
 	local missing=""
 	for p in $want; do
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' || missing="$missing $p"

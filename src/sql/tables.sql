@@ -203,7 +203,11 @@ CREATE TABLE billing.buyer (
 	schedule_code text,
 	CONSTRAINT buyer_schedule_code_fkey FOREIGN KEY (brand_id, schedule_code)
 		REFERENCES billing.schedule (brand_id, code) ON UPDATE CASCADE,
-	CONSTRAINT buyer_schedule_code_given CHECK ((schedule_id IS NULL) = (schedule_code IS NULL))
+	CONSTRAINT buyer_schedule_code_given CHECK ((schedule_id IS NULL) = (schedule_code IS NULL)),
+	-- where the buyer's invoices are mailed (billing.mail_invoices)
+	invoice_email text CONSTRAINT buyer_invoice_email_format
+		CHECK (billing_internal.check_length(invoice_email, 254, 'invoice e-mail address')
+		       AND invoice_email ~ '^[^@[:space:][:cntrl:]<>(),;:"]+@[^@[:space:][:cntrl:]<>(),;:"]+$')
 );
 ALTER SEQUENCE billing.buyer_id_seq OWNED BY billing.buyer.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.buyer', '');
@@ -224,6 +228,7 @@ COMMENT ON COLUMN billing.buyer.default_due_rule IS 'the buyer''s payment due ru
 COMMENT ON COLUMN billing.buyer.default_bank_account_id IS 'the maker''s bank account printed on the buyer''s invoices, or NULL';
 COMMENT ON COLUMN billing.buyer.billing_balance IS 'what the buyer owes: the opening balance plus purchases + tax - deposit of every confirmed invoice; the next draft''s 前回御請求額; finite, less than 10^15 in magnitude';
 COMMENT ON COLUMN billing.buyer.opening_balance IS 'the balance the buyer started with: billing_balance as given on INSERT unless given itself; billing.verify() checks billing_balance = opening_balance + the confirmed invoices';
+COMMENT ON COLUMN billing.buyer.invoice_email IS 'the address the buyer''s invoices are mailed to (billing.mail_invoices: PDF and PINT JP XML); NULL: not mailed';
 
 CREATE SEQUENCE billing.document_id_seq;
 CREATE TABLE billing.document (
@@ -727,3 +732,42 @@ CREATE TYPE billing.run_summary AS (
 );
 COMMENT ON TYPE billing.run_summary IS
 	'a row of issue_drafts or of a run action (cancel_run, process_run, ...): the run, its brand and schedule codes, period, step (billing.run_report''s), drafts made, amount billed, error';
+
+-- The invoices mailed to their buyers (billing.mail_invoices, pdf.sql): one
+-- row per invoice, so that each is mailed once.  The mailer (src/mailer.c)
+-- sends each row as billing_internal.pdf_mail_message makes it, with the PDF and the
+-- PINT JP XML attached, and keeps its attempts as for a notification.  No
+-- foreign keys, as for the invoice's own: rows are written only by
+-- mail_invoices, for invoices it just read, and invoices are never deleted
+-- once confirmed.
+CREATE TABLE billing.invoice_mail (
+	invoice_id bigint PRIMARY KEY,
+	buyer_id bigint NOT NULL,
+	brand_id bigint NOT NULL,
+	run_id bigint NOT NULL,
+	email text NOT NULL,
+	queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	queued_by text NOT NULL,
+	sent_at timestamptz,
+	attempts integer NOT NULL DEFAULT 0 CONSTRAINT invoice_mail_attempts CHECK (attempts >= 0),
+	next_attempt_at timestamptz DEFAULT clock_timestamp(),
+	last_attempt_at timestamptz,
+	last_error text,
+	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL)
+);
+SELECT pg_catalog.pg_extension_config_dump('billing.invoice_mail', '');
+CREATE INDEX invoice_mail_unsent_idx ON billing.invoice_mail (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX invoice_mail_run_idx ON billing.invoice_mail (run_id);
+COMMENT ON TABLE billing.invoice_mail IS 'an invoice mailed to its buyer with its PDF and XML: one row per invoice (billing.mail_invoices)';
+COMMENT ON COLUMN billing.invoice_mail.invoice_id IS 'the invoice mailed; each is mailed once';
+COMMENT ON COLUMN billing.invoice_mail.buyer_id IS 'its buyer';
+COMMENT ON COLUMN billing.invoice_mail.brand_id IS 'its brand (the brand wall)';
+COMMENT ON COLUMN billing.invoice_mail.run_id IS 'the run billing.mail_invoices was called for';
+COMMENT ON COLUMN billing.invoice_mail.email IS 'the buyer''s invoice e-mail address when the mail was queued';
+COMMENT ON COLUMN billing.invoice_mail.queued_at IS 'when billing.mail_invoices queued it';
+COMMENT ON COLUMN billing.invoice_mail.queued_by IS 'the role that called billing.mail_invoices';
+COMMENT ON COLUMN billing.invoice_mail.sent_at IS 'when the SMTP server took it; NULL until then (billing.invoice_list.mailed_at)';
+COMMENT ON COLUMN billing.invoice_mail.attempts IS 'attempts to send it so far';
+COMMENT ON COLUMN billing.invoice_mail.next_attempt_at IS 'when the mailer tries next; NULL when sent or given up';
+COMMENT ON COLUMN billing.invoice_mail.last_attempt_at IS 'when the mailer last tried';
+COMMENT ON COLUMN billing.invoice_mail.last_error IS 'why the last attempt failed; NULL once sent';

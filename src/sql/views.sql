@@ -22,12 +22,14 @@ SELECT i.id AS invoice,
        i.tax,
        i.total,
        concat_ws(' ', ba.bank_name, ba.branch_name, ba.account_number) AS bank_account,
-       i.run_id AS run
+       i.run_id AS run,
+       im.sent_at AS mailed_at
 FROM billing.invoice i
 JOIN billing.buyer b ON b.id = i.buyer_id
 JOIN billing.brand br ON br.id = i.brand_id
 LEFT JOIN billing.schedule s ON s.id = i.schedule_id
-LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id;
+LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id
+LEFT JOIN billing_internal.pdf_mailed() im ON im.invoice_id = i.id;
 COMMENT ON VIEW billing.invoice_list IS
 	'invoices in the Japanese closing-date layout (請求一覧): buyer, schedule, dates, status, the six amounts, bank account';
 COMMENT ON COLUMN billing.invoice_list.invoice IS 'invoice id, what the invoice actions take';
@@ -48,6 +50,7 @@ COMMENT ON COLUMN billing.invoice_list.tax IS '消費税額: tax, rounded once p
 COMMENT ON COLUMN billing.invoice_list.total IS '今回御請求額: carried_over + purchases + tax';
 COMMENT ON COLUMN billing.invoice_list.bank_account IS 'the maker''s account to pay into (振込先): bank, branch, number; empty when none';
 COMMENT ON COLUMN billing.invoice_list.run IS 'the run that issued the invoice';
+COMMENT ON COLUMN billing.invoice_list.mailed_at IS 'when the invoice was mailed to the buyer with its PDF and XML (billing.mail_invoices); NULL: not (yet)';
 
 -- billing.run_report: the seed's execution report and statistics, one row
 -- per run.  Counts and per-rate totals are over the run's invoices as they

@@ -109,6 +109,15 @@ $node->safe_psql('source', qq{
 		SELECT min(i.id) FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
 		WHERE b.code = 'E1'));
 
+	-- the confirmed invoice was mailed to its buyer (the row mail_invoices
+	-- and the mailer leave; this brand has no master data for the XML)
+	UPDATE billing.buyer SET invoice_email = 'b1\@buyer.example' WHERE code = 'B1';
+	INSERT INTO billing.invoice_mail (invoice_id, buyer_id, brand_id, run_id, email, queued_by, queued_at,
+	                                  sent_at, attempts, next_attempt_at, last_attempt_at)
+	SELECT i.id, i.buyer_id, i.brand_id, i.run_id, 'b1\@buyer.example', 'postgres', '2026-11-21 10:00+09',
+	       '2026-11-21 10:00:05+09', 1, NULL, '2026-11-21 10:00:04+09'
+	FROM billing.invoice i WHERE i.status = 'confirmed';
+
 	-- a role with a brand, and a logged repair made under the maintenance switch
 	DROP ROLE IF EXISTS acme_reader;
 	CREATE ROLE acme_reader;
@@ -131,7 +140,7 @@ is($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice_run WHERE s
 	'every run completed');
 
 my @tables = qw(brand schedule bank_account buyer document invoice invoice_series invoice_tax_line
-	document_link invoice_run run_log member notification brand_grant master_data_version);
+	document_link invoice_run run_log member notification brand_grant master_data_version invoice_mail);
 
 # every billing table, and nothing else, is kept by pg_dump
 is($node->safe_psql('source', q{

@@ -527,3 +527,61 @@ COMMENT ON TYPE billing.run_summary IS
 COMMENT ON COLUMN billing.schedule.late_documents IS
 	'uninvoiced documents of earlier closed periods: rerun (default) leaves them for rerun_invoice_run(..., period => date); next_run bills them with the next scheduled run, each on its own date';
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice_series', '');
+
+------------------------------------------------------------------------------
+-- == pdf: the invoice on paper, mailed to buyers (issue 15 item 4).  Buyers
+-- get an invoice e-mail address; billing.invoice_mail holds one row per
+-- invoice mailed (pdf.sql: billing.mail_invoices, the message; the mailer
+-- sends them).
+------------------------------------------------------------------------------
+ALTER TABLE billing.buyer ADD COLUMN invoice_email text CONSTRAINT buyer_invoice_email_format
+	CHECK (billing_internal.check_length(invoice_email, 254, 'invoice e-mail address')
+	       AND invoice_email ~ '^[^@[:space:][:cntrl:]<>(),;:"]+@[^@[:space:][:cntrl:]<>(),;:"]+$');
+CREATE TABLE billing.invoice_mail (
+	invoice_id bigint PRIMARY KEY,
+	buyer_id bigint NOT NULL,
+	brand_id bigint NOT NULL,
+	run_id bigint NOT NULL,
+	email text NOT NULL,
+	queued_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+	queued_by text NOT NULL,
+	sent_at timestamptz,
+	attempts integer NOT NULL DEFAULT 0 CONSTRAINT invoice_mail_attempts CHECK (attempts >= 0),
+	next_attempt_at timestamptz DEFAULT clock_timestamp(),
+	last_attempt_at timestamptz,
+	last_error text,
+	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL)
+);
+CREATE INDEX invoice_mail_unsent_idx ON billing.invoice_mail (next_attempt_at) WHERE sent_at IS NULL;
+CREATE INDEX invoice_mail_run_idx ON billing.invoice_mail (run_id);
+
+-- comments of the pdf section's objects (tables.sql)
+COMMENT ON COLUMN billing.buyer.invoice_email IS
+	'the address the buyer''s invoices are mailed to (billing.mail_invoices: PDF and PINT JP XML); NULL: not mailed';
+COMMENT ON TABLE billing.invoice_mail IS
+	'an invoice mailed to its buyer with its PDF and XML: one row per invoice (billing.mail_invoices)';
+COMMENT ON COLUMN billing.invoice_mail.attempts IS
+	'attempts to send it so far';
+COMMENT ON COLUMN billing.invoice_mail.brand_id IS
+	'its brand (the brand wall)';
+COMMENT ON COLUMN billing.invoice_mail.buyer_id IS
+	'its buyer';
+COMMENT ON COLUMN billing.invoice_mail.email IS
+	'the buyer''s invoice e-mail address when the mail was queued';
+COMMENT ON COLUMN billing.invoice_mail.invoice_id IS
+	'the invoice mailed; each is mailed once';
+COMMENT ON COLUMN billing.invoice_mail.last_attempt_at IS
+	'when the mailer last tried';
+COMMENT ON COLUMN billing.invoice_mail.last_error IS
+	'why the last attempt failed; NULL once sent';
+COMMENT ON COLUMN billing.invoice_mail.next_attempt_at IS
+	'when the mailer tries next; NULL when sent or given up';
+COMMENT ON COLUMN billing.invoice_mail.queued_at IS
+	'when billing.mail_invoices queued it';
+COMMENT ON COLUMN billing.invoice_mail.queued_by IS
+	'the role that called billing.mail_invoices';
+COMMENT ON COLUMN billing.invoice_mail.run_id IS
+	'the run billing.mail_invoices was called for';
+COMMENT ON COLUMN billing.invoice_mail.sent_at IS
+	'when the SMTP server took it; NULL until then (billing.invoice_list.mailed_at)';
+SELECT pg_catalog.pg_extension_config_dump('billing.invoice_mail', '');
