@@ -74,6 +74,6 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing.fail_dead_runs() IS
-	'internal: marks failed every queued or running run of the caller''s brands whose background worker is gone; called first by every run function';
+	'marks failed every queued or running run of the caller''s brands whose background worker is gone (billing.dead_runs); every run function calls it first; returns how many';
 REVOKE ALL ON FUNCTION billing.fail_dead_runs() FROM PUBLIC;
 

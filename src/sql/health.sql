@@ -21,7 +21,7 @@ BEGIN ATOMIC
 	ORDER BY r.id;
 END;
 COMMENT ON FUNCTION billing.dead_runs() IS
-	'internal: the caller''s brands'' queued or running runs without a live worker, for billing.health';
+	'the caller''s brands'' runs committed queued or running that no live background worker names (billing.health''s dead_run check); billing.fail_dead_runs marks them failed';
 REVOKE ALL ON FUNCTION billing.dead_runs() FROM PUBLIC;
 
 -- billing_internal.health_cron: whether a pg_cron job calls billing.issue_drafts()
