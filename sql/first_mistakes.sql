@@ -115,6 +115,8 @@ UPDATE billing.buyer SET address_line = '大阪市北区梅田1-1' WHERE code = 
 CREATE FUNCTION public.close_month(run bigint) RETURNS void LANGUAGE plpgsql
 AS $$ BEGIN PERFORM billing.process_run(run); END $$;
 SELECT public.close_month(42);
+-- a severity assert_healthy does not know
+SELECT billing.assert_healthy(severity => 'error');
 -- confirming again is not a mistake: a retry is safe
 SELECT * FROM billing.confirm_invoices(1);
 

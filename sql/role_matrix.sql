@@ -103,7 +103,7 @@ END
 $$;
 INSERT INTO call VALUES
 	-- the API of the recipe
-	('billing.assert_healthy()', $$SELECT pg_temp.try_assert_healthy()$$),
+	('billing.assert_healthy(text)', $$SELECT pg_temp.try_assert_healthy()$$),
 	('billing.dead_runs()', $$SELECT count(*) FROM billing.dead_runs()$$),
 	('billing_internal.health_cron()', $$SELECT count(*) FROM billing_internal.health_cron()$$),
 	('billing.preview_run(text,timestamptz,text,date)', $$SELECT * FROM billing.preview_run('MXEOM', '2026-11-02 12:00+09', period => '2026-10-31')$$),

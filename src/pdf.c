@@ -141,6 +141,8 @@ typedef struct PdfBuffer
  *------------------------------------------------------------------------
  */
 
+static void pdf_bad_data(const char *key) pg_attribute_noreturn();
+
 static void
 pdf_bad_data(const char *key)
 {
@@ -547,6 +549,8 @@ fail:
 	free(out);
 	return NULL;
 }
+
+static void pdf_font_error(const char *what, int err) pg_attribute_noreturn();
 
 static void
 pdf_font_error(const char *what, int err)

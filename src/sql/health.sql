@@ -203,17 +203,25 @@ COMMENT ON COLUMN billing.health.detail IS 'why it is a problem';
 COMMENT ON COLUMN billing.health.fix IS 'the SQL call that fixes it, to run as it stands; for missing master data (xml_incomplete), the UPDATE whose values (…) a person fills in';
 
 -- billing.assert_healthy raises when billing.health has a row (for a second
--- pg_cron job or a monitoring system), and returns quietly otherwise.
-CREATE OR REPLACE FUNCTION billing.assert_healthy() RETURNS void
+-- pg_cron job or a monitoring system), and returns quietly otherwise; with
+-- severity => 'critical' only a critical row counts (a site that runs
+-- issue_drafts from another scheduler than pg_cron has a standing warning).
+CREATE OR REPLACE FUNCTION billing.assert_healthy(severity text DEFAULT 'warning') RETURNS void
 LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	problems integer;
 	list text;
 BEGIN
-	SELECT count(*), string_agg(format('%s %s %s %s: %s; fix: %s', h.severity, h.brand, h."check",
-	                                   h.object, h.detail, h.fix), E'\n'
+	IF severity IS NULL OR severity NOT IN ('warning', 'critical') THEN
+		RAISE EXCEPTION 'unknown severity %', coalesce(quote_literal(severity), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+			      HINT = 'Pass ''warning'' (the default: every row counts) or ''critical'' (only critical rows count).';
+	END IF;
+	SELECT count(*), string_agg(format('%s %s%s %s: %s; fix: %s', h.severity, coalesce(h.brand || ' ', ''),
+	                                   h."check", h.object, h.detail, h.fix), E'\n'
 	                            ORDER BY h.brand, h."check", h.object)
-	INTO problems, list FROM billing.health h;
+	INTO problems, list FROM billing.health h
+	WHERE assert_healthy.severity = 'warning' OR h.severity = 'critical';
 	IF problems > 0 THEN
 		RAISE EXCEPTION 'billing is not healthy: % problem(s)', problems
 			USING ERRCODE = '55000', DETAIL = list,
@@ -221,6 +229,6 @@ BEGIN
 	END IF;
 END
 $$;
-COMMENT ON FUNCTION billing.assert_healthy() IS
-	'raises (SQLSTATE 55000) listing the rows of billing.health; returns quietly when there are none';
-REVOKE ALL ON FUNCTION billing.assert_healthy() FROM PUBLIC;
+COMMENT ON FUNCTION billing.assert_healthy(text) IS
+	'raises (SQLSTATE 55000) listing the rows of billing.health (with severity => ''critical'', only the critical ones); returns quietly when there are none';
+REVOKE ALL ON FUNCTION billing.assert_healthy(text) FROM PUBLIC;

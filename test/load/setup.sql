@@ -84,7 +84,7 @@ $$;
 CREATE FUNCTION load.rerun(s integer, background boolean) RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
 	PERFORM billing.rerun_invoice_run((ARRAY['D1', 'D2', 'W', 'M'])[s], background => background,
-	                                  as_of => load.sim_now(), brand => 'LOAD');
+	                                  as_of => load.sim_now(), brand => 'LOAD', simulate => true);
 EXCEPTION WHEN OTHERS THEN
 	INSERT INTO load.error (action, state, message)
 	VALUES (CASE WHEN background THEN 'background rerun' ELSE 'rerun' END, SQLSTATE, SQLERRM);
