@@ -795,6 +795,7 @@ BEGIN ATOMIC
 		  AND b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
 		  AND b.schedule_applied_at < draft_rows.applied_before
 		  AND (draft_rows.only_buyers IS NULL OR d.buyer_id = ANY (draft_rows.only_buyers))
+		  AND (draft_rows.only_buyers IS NULL OR b.id = ANY (draft_rows.only_buyers))
 	), per_rate AS (
 		SELECT e.buyer_id, e.group_key, e.tax_rate, sum(e.net) AS net, sum(e.deposit) AS deposit,
 		       count(*) AS documents, min(e.late_date) AS late_since
