@@ -400,3 +400,103 @@ COMMENT ON TRIGGER key_never_moves ON billing.member IS 'a member''s id never ch
 COMMENT ON TRIGGER key_never_moves ON billing.notification IS 'a notification''s id never changes';
 COMMENT ON TRIGGER key_never_moves ON billing.brand_grant IS 'a grant''s key (grantee, brand_id) never changes';
 COMMENT ON TRIGGER key_never_moves ON billing.master_data_version IS 'a kept version''s id never changes';
+
+-- What a rerun reads (issue 14, tables.sql billing_internal.rerun_hint):
+-- once per statement, the buyers whose billing inputs it changed are noted
+-- with the writing transaction, so that a rerun or preview of a period
+-- reads those buyers only, not the whole period.  Noted: a document written
+-- or changed; a link deleted (delete_drafts, cancel_invoices, cancel_run
+-- reopening); an invoice that stops being live (cancelled, rejected,
+-- deleted); a buyer written whose schedule, application or brand changed,
+-- or whose balance became or stopped being zero (what makes a balance-only
+-- draft).  Not noted: what a run writes (invoices, links), and a balance
+-- that only changes its amount (a confirmation): a buyer with no reason to
+-- get a draft gets none whatever its amount.  One insert per statement,
+-- with the transition table only (never joined with another table).
+CREATE OR REPLACE FUNCTION billing_internal.note_rerun_hint() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF TG_ARGV[0] = 'no_longer_live' THEN
+		INSERT INTO billing_internal.rerun_hint (buyer_id)
+		SELECT DISTINCT c.buyer_id FROM changed_rows c
+		WHERE c.status NOT IN ('draft', 'confirmed', 'quarantined')
+		ON CONFLICT DO NOTHING;
+	ELSIF TG_ARGV[0] = 'buyer_insert' THEN
+		INSERT INTO billing_internal.rerun_hint (buyer_id)
+		SELECT c.id FROM changed_rows c
+		ON CONFLICT DO NOTHING;
+	ELSIF TG_ARGV[0] = 'buyer_update' THEN
+		INSERT INTO billing_internal.rerun_hint (buyer_id)
+		SELECT n.id FROM new_rows n JOIN old_rows o ON o.id = n.id
+		WHERE (n.billing_balance = 0) IS DISTINCT FROM (o.billing_balance = 0)
+		   OR (n.schedule_id, n.schedule_applied_at, n.brand_id)
+		      IS DISTINCT FROM (o.schedule_id, o.schedule_applied_at, o.brand_id)
+		ON CONFLICT DO NOTHING;
+	ELSE
+		INSERT INTO billing_internal.rerun_hint (buyer_id)
+		SELECT DISTINCT c.buyer_id FROM changed_rows c
+		ON CONFLICT DO NOTHING;
+	END IF;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.note_rerun_hint() IS
+	'trigger: once per statement, notes the buyers whose billing inputs it changed (billing_internal.rerun_hint), for reruns that read only those';
+REVOKE ALL ON FUNCTION billing_internal.note_rerun_hint() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER rerun_hint_on_insert AFTER INSERT ON billing.document
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.note_rerun_hint();
+CREATE OR REPLACE TRIGGER rerun_hint_on_update AFTER UPDATE ON billing.document
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.note_rerun_hint();
+CREATE OR REPLACE TRIGGER rerun_hint_on_delete AFTER DELETE ON billing.document_link
+	REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.note_rerun_hint();
+CREATE OR REPLACE TRIGGER rerun_hint_on_update AFTER UPDATE ON billing.invoice
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.note_rerun_hint('no_longer_live');
+CREATE OR REPLACE TRIGGER rerun_hint_on_delete AFTER DELETE ON billing.invoice
+	REFERENCING OLD TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.note_rerun_hint();
+CREATE OR REPLACE TRIGGER rerun_hint_on_insert AFTER INSERT ON billing.buyer
+	REFERENCING NEW TABLE AS changed_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.note_rerun_hint('buyer_insert');
+CREATE OR REPLACE TRIGGER rerun_hint_on_update AFTER UPDATE ON billing.buyer
+	REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.note_rerun_hint('buyer_update');
+COMMENT ON TRIGGER rerun_hint_on_insert ON billing.document IS 'notes the buyers of new documents for reruns (billing_internal.rerun_hint)';
+COMMENT ON TRIGGER rerun_hint_on_update ON billing.document IS 'notes the buyers of changed documents for reruns';
+COMMENT ON TRIGGER rerun_hint_on_delete ON billing.document_link IS 'notes the buyers of reopened documents for reruns';
+COMMENT ON TRIGGER rerun_hint_on_update ON billing.invoice IS 'notes the buyers of invoices cancelled or rejected for reruns';
+COMMENT ON TRIGGER rerun_hint_on_delete ON billing.invoice IS 'notes the buyers of deleted drafts for reruns';
+COMMENT ON TRIGGER rerun_hint_on_insert ON billing.buyer IS 'notes new buyers for reruns';
+COMMENT ON TRIGGER rerun_hint_on_update ON billing.buyer IS 'notes buyers whose schedule, application, brand or zero balance changed, for reruns';
+
+-- A TRUNCATE writes no hint: after one of the tables a run's reading rests
+-- on (a reset by hand, under billing.maintenance), no run's snapshot is
+-- used again and the next rerun of each period reads it whole.
+CREATE OR REPLACE FUNCTION billing_internal.forget_run_snapshots() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	DELETE FROM billing_internal.run_snapshot;
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.forget_run_snapshots() IS
+	'trigger: after a TRUNCATE of what runs read, no run''s snapshot is used by a rerun again';
+REVOKE ALL ON FUNCTION billing_internal.forget_run_snapshots() FROM PUBLIC;
+CREATE OR REPLACE TRIGGER forget_run_snapshots AFTER TRUNCATE ON billing.document
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.forget_run_snapshots();
+CREATE OR REPLACE TRIGGER forget_run_snapshots AFTER TRUNCATE ON billing.document_link
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.forget_run_snapshots();
+CREATE OR REPLACE TRIGGER forget_run_snapshots AFTER TRUNCATE ON billing.invoice
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.forget_run_snapshots();
+CREATE OR REPLACE TRIGGER forget_run_snapshots AFTER TRUNCATE ON billing.invoice_run
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.forget_run_snapshots();
+CREATE OR REPLACE TRIGGER forget_run_snapshots AFTER TRUNCATE ON billing.buyer
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.forget_run_snapshots();
+COMMENT ON TRIGGER forget_run_snapshots ON billing.document IS 'after a TRUNCATE, reruns read their periods whole';
+COMMENT ON TRIGGER forget_run_snapshots ON billing.document_link IS 'after a TRUNCATE, reruns read their periods whole';
+COMMENT ON TRIGGER forget_run_snapshots ON billing.invoice IS 'after a TRUNCATE, reruns read their periods whole';
+COMMENT ON TRIGGER forget_run_snapshots ON billing.invoice_run IS 'after a TRUNCATE, reruns read their periods whole';
+COMMENT ON TRIGGER forget_run_snapshots ON billing.buyer IS 'after a TRUNCATE, reruns read their periods whole';

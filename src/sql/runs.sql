@@ -305,6 +305,7 @@ BEGIN
 			IF NOT EXISTS (SELECT 1 FROM pg_stat_get_activity(pg_backend_pid()) AS a
 			               WHERE a.backend_type = 'billing invoice run') THEN
 				DELETE FROM billing.invoice_run AS run WHERE run.id = finish_run.run_id;
+				DELETE FROM billing_internal.run_snapshot AS rs WHERE rs.run_id = finish_run.run_id;
 				RAISE LOG 'billing: %', message;
 				IF coalesce(r.brand_id = ANY (billing_internal.caller_brands()), true) THEN
 					RAISE NOTICE '%', message USING HINT = 'No run was made; billing.document_status tells what will bill each uninvoiced document.';
@@ -654,6 +655,57 @@ COMMENT ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, tex
 	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; as_of not in the future unless simulate; NULL when there is nothing to re-run; raises P0001 when the run fails (committed as failed) unless raise_on_failure => false';
 REVOKE ALL ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, text[], boolean, boolean, boolean) FROM PUBLIC;
 
+-- billing_internal.rerun_buyers: the buyers a rerun or preview of a period
+-- must read, or NULL to read them all.  The last run of the schedule and
+-- period (cut-off) whose snapshot was kept (billing_internal.run_snapshot,
+-- written by billing_internal.make_drafts) read every buyer; since then, a
+-- buyer can have come to need a draft only by a change noted in
+-- billing_internal.rerun_hint by a transaction that snapshot did not see
+-- (committed after it, or still running then: a document numbered before
+-- the run and committed after it began is one), or by this transaction
+-- (which the snapshot sees as its own), or by being applied to the
+-- schedule between that run's applied_before and this one's.  NULL when
+-- there is no such run, when it ran in another cluster (transaction ids
+-- of a restored dump say nothing here), when hints it needs were pruned,
+-- or when more than 10,000 buyers changed (reading the period whole is
+-- then as fast).  One statement: a pruning that commits meanwhile is seen
+-- whole or not at all.  Internal.
+CREATE OR REPLACE FUNCTION billing_internal.rerun_buyers(schedule_id bigint, cutoff date, applied_before timestamptz)
+RETURNS bigint[] LANGUAGE sql STABLE PARALLEL UNSAFE
+BEGIN ATOMIC
+	WITH last_run AS MATERIALIZED (
+		SELECT rs.snapshot, rs.applied_before
+		FROM billing_internal.run_snapshot rs
+		WHERE rs.schedule_id = rerun_buyers.schedule_id AND rs.cutoff_date = rerun_buyers.cutoff
+		  AND EXISTS (SELECT 1 FROM billing.invoice_run r
+		              WHERE r.id = rs.run_id AND r.schedule_id = rs.schedule_id
+		                AND r.cutoff_date = rs.cutoff_date AND r.status IN ('completed', 'cancelled'))
+		  AND rs.system_identifier = (SELECT c.system_identifier FROM pg_control_system() AS c)
+		  AND pg_snapshot_xmin(rs.snapshot) > coalesce((SELECT h.pruned_through
+		                                                FROM billing_internal.rerun_hint_horizon h),
+		                                               '0'::xid8)
+		  AND pg_snapshot_xmax(rs.snapshot) <= pg_snapshot_xmax(pg_current_snapshot())
+		ORDER BY rs.run_id DESC
+		LIMIT 1
+	), changed AS MATERIALIZED (
+		SELECT h.buyer_id FROM billing_internal.rerun_hint h
+		WHERE h.xid >= (SELECT pg_snapshot_xmin(l.snapshot) FROM last_run l)
+		  AND (NOT pg_visible_in_snapshot(h.xid, (SELECT l.snapshot FROM last_run l))
+		       OR h.xid = pg_current_xact_id_if_assigned())
+		UNION
+		SELECT b.id FROM billing.buyer b
+		WHERE b.schedule_id = rerun_buyers.schedule_id
+		  AND b.schedule_applied_at >= (SELECT l.applied_before FROM last_run l)
+		  AND b.schedule_applied_at < rerun_buyers.applied_before
+	)
+	SELECT CASE WHEN (SELECT count(*) FROM changed) <= 10000
+	            THEN ARRAY(SELECT c.buyer_id FROM changed c ORDER BY c.buyer_id) END
+	FROM last_run;
+END;
+COMMENT ON FUNCTION billing_internal.rerun_buyers(bigint, date, timestamptz) IS
+	'the buyers a rerun or preview of the period must read: changed since the last run of the period read it; NULL: read every buyer';
+REVOKE ALL ON FUNCTION billing_internal.rerun_buyers(bigint, date, timestamptz) FROM PUBLIC;
+
 -- billing_internal.draft_rows: the drafts a run of one period of a schedule makes,
 -- computed and returned, writing nothing.  The one statement behind both
 -- the run (billing_internal.make_drafts, which writes what it returns) and the
@@ -678,6 +730,9 @@ REVOKE ALL ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, 
 -- per draft and rate, late documents included.
 -- first_document_id: no document of the period has a smaller id (see
 -- billing_internal.uninvoiced_documents); 0 looks at every link.
+-- only_buyers: the buyers to read (billing_internal.rerun_buyers: a rerun
+-- reads those changed since the last run of its period); NULL reads all.
+-- Folded away when NULL: a full run's plan is what it was.
 --
 -- The steps: cfg, the schedule's and brand's settings; buyers, the
 -- schedule's buyers, with balance_only (a draft even without documents);
@@ -700,7 +755,8 @@ CREATE OR REPLACE FUNCTION billing_internal.draft_rows(brand_id bigint, schedule
                                               day_after_cutoff date, applied_before timestamptz,
                                               cutoff date, invoice_date date,
                                               first_document_id bigint DEFAULT 0,
-                                              late_from date DEFAULT NULL)
+                                              late_from date DEFAULT NULL,
+                                              only_buyers bigint[] DEFAULT NULL)
 RETURNS TABLE (row_kind text, buyer_id bigint, group_key bigint, document_id bigint,
                tax_rate numeric, taxable_amount numeric, previous_billed numeric, deposit numeric,
                carried_over numeric, purchases numeric, tax numeric, total numeric,
@@ -725,10 +781,12 @@ BEGIN ATOMIC
 		           FROM billing.invoice i
 		           WHERE i.cutoff_date >= draft_rows.cutoff
 		             AND i.status IN ('draft', 'confirmed', 'quarantined')
+		             AND (draft_rows.only_buyers IS NULL OR i.buyer_id = ANY (draft_rows.only_buyers))
 		           GROUP BY i.buyer_id) AS live
 		  ON live.buyer_id = b.id
 		WHERE b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
 		  AND b.schedule_applied_at < draft_rows.applied_before
+		  AND (draft_rows.only_buyers IS NULL OR b.id = ANY (draft_rows.only_buyers))
 	), eligible AS MATERIALIZED (
 		SELECT d.buyer_id, d.id AS document_id, d.tax_rate,
 		       CASE d.kind WHEN 'delivery_invoice' THEN d.amount WHEN 'payment' THEN 0
@@ -750,6 +808,8 @@ BEGIN ATOMIC
 		               - (SELECT cfg.issue_delay FROM cfg))::date)))
 		  AND b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
 		  AND b.schedule_applied_at < draft_rows.applied_before
+		  AND (draft_rows.only_buyers IS NULL OR d.buyer_id = ANY (draft_rows.only_buyers))
+		  AND (draft_rows.only_buyers IS NULL OR b.id = ANY (draft_rows.only_buyers))
 	), per_rate AS (
 		SELECT e.buyer_id, e.group_key, e.tax_rate, sum(e.net) AS net, sum(e.deposit) AS deposit,
 		       count(*) AS documents, min(e.late_date) AS late_since
@@ -792,9 +852,9 @@ BEGIN ATOMIC
 	       NULL, NULL, NULL, NULL, NULL, NULL, NULL
 	FROM eligible e;
 END;
-COMMENT ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date) IS
+COMMENT ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date, bigint[]) IS
 	'the drafts, tax lines and links a run of the period (and, from late_from, the late documents of earlier closed periods) would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
-REVOKE ALL ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date) FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date, bigint[]) FROM PUBLIC;
 
 -- billing_internal.make_drafts: the writing part of a run.  Writes what draft_rows
 -- returns (invoices numbered from invoice_id_seq, their tax lines, the
@@ -832,6 +892,9 @@ DECLARE
 	currency text;
 	stale regclass;
 	late_from date;
+	run_kind text;
+	only_buyers bigint[];
+	young xid8;
 BEGIN
 	-- Statistics: a table the run reads that was never analyzed (a bulk
 	-- load just before the night's run), or that has more than doubled
@@ -852,10 +915,56 @@ BEGIN
 		EXECUTE format('ANALYZE %s', stale);
 	END LOOP;
 
+	-- The snapshot the run reads in, kept for the next rerun of the
+	-- period (billing_internal.rerun_buyers): taken before anything is
+	-- read, so what commits from now on is read again by that rerun.
+	INSERT INTO billing_internal.run_snapshot AS rs (run_id, schedule_id, cutoff_date, applied_before,
+	                                                 snapshot, system_identifier)
+	SELECT make_drafts.run_id, make_drafts.schedule_id, make_drafts.cutoff, make_drafts.applied_before,
+	       pg_current_snapshot(), c.system_identifier
+	FROM pg_control_system() AS c
+	ON CONFLICT ON CONSTRAINT run_snapshot_pkey DO UPDATE
+	SET schedule_id = excluded.schedule_id, cutoff_date = excluded.cutoff_date,
+	    applied_before = excluded.applied_before, snapshot = excluded.snapshot,
+	    system_identifier = excluded.system_identifier;
+	SELECT r.kind INTO run_kind FROM billing.invoice_run r WHERE r.id = make_drafts.run_id;
+
+	IF run_kind = 'rerun' THEN
+		-- a rerun reads the buyers changed since the period's last run,
+		-- each from its own rows (the primary keys), when there was one
+		only_buyers := billing_internal.rerun_buyers(make_drafts.schedule_id, make_drafts.cutoff,
+		                                             make_drafts.applied_before);
+	ELSE
+		-- a scheduled run prunes the rerun hints older than two months
+		-- (by transaction id, up to the oldest younger one: an index
+		-- range); a rerun whose period's last run is older reads it whole
+		SELECT h.xid INTO young FROM billing_internal.rerun_hint h
+		WHERE h.created_at >= now() - interval '2 months' ORDER BY h.xid LIMIT 1;
+		WITH gone AS (
+			DELETE FROM billing_internal.rerun_hint h
+			WHERE (young IS NULL OR h.xid < young) AND h.created_at < now() - interval '2 months'
+			RETURNING h.xid
+		)
+		UPDATE billing_internal.rerun_hint_horizon hz
+		SET pruned_through = greatest(hz.pruned_through, (SELECT max(g.xid) FROM gone g))
+		WHERE EXISTS (SELECT 1 FROM gone);
+	END IF;
+	IF only_buyers IS NOT NULL THEN
+		PERFORM billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'aggregating');
+		IF cardinality(only_buyers) = 0 THEN
+			buyers := 0; invoices := 0; documents := 0; purchases := 0; tax := 0; billed := 0;
+			RETURN;
+		END IF;
+		-- a few buyers: read by their keys, nested loops are right
+		PERFORM set_config('enable_nestloop', 'on', true);
+		first_document_id := 0;
+	END IF;
+
 	-- A scheduled run of a schedule with late_documents = next_run also
 	-- bills the uninvoiced documents of earlier closed periods, from the
 	-- first period its earliest buyer was billed in (draft_rows narrows
 	-- that per buyer); a rerun bills its own period only.
+	IF run_kind = 'scheduled' THEN
 	SELECT lower(billing.period_of(s.cycle, ((min(b.schedule_applied_at) AT TIME ZONE br.time_zone)
 	                                         - s.issue_delay)::date))
 	INTO late_from
@@ -868,12 +977,15 @@ BEGIN
 	IF late_from >= make_drafts.first_day THEN
 		late_from := NULL;
 	END IF;
+	END IF;
 
-	SELECT coalesce(min(d.id), 0) INTO first_document_id
-	FROM billing.document d
-	WHERE d.brand_id = make_drafts.brand_id
-	  AND d.document_date >= coalesce(late_from, make_drafts.first_day)
-	  AND d.document_date < make_drafts.day_after_cutoff;
+	IF only_buyers IS NULL THEN
+		SELECT coalesce(min(d.id), 0) INTO first_document_id
+		FROM billing.document d
+		WHERE d.brand_id = make_drafts.brand_id
+		  AND d.document_date >= coalesce(late_from, make_drafts.first_day)
+		  AND d.document_date < make_drafts.day_after_cutoff;
+	END IF;
 	SELECT br.currency INTO currency FROM billing.brand br WHERE br.id = make_drafts.brand_id;
 
 	-- the phase other sessions see in billing.run_report (billing_internal.set_run_phase)
@@ -882,7 +994,8 @@ BEGIN
 		SELECT * FROM billing_internal.draft_rows(make_drafts.brand_id, make_drafts.schedule_id,
 		                                 make_drafts.first_day, make_drafts.day_after_cutoff,
 		                                 make_drafts.applied_before, make_drafts.cutoff,
-		                                 make_drafts.invoice_date, first_document_id, late_from)
+		                                 make_drafts.invoice_date, first_document_id, late_from,
+		                                 only_buyers)
 	), numbered AS MATERIALIZED (
 		-- numbered by buyer, then document (nextval is evaluated after the sort)
 		SELECT nextval('billing.invoice_id_seq') AS invoice_id, r.*
@@ -939,7 +1052,8 @@ SET jit = off
 SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
-	first_document_id bigint;
+	first_document_id bigint := 0;
+	only_buyers bigint[];
 BEGIN
 	IF num_nulls(brand_id, schedule_id, first_day, day_after_cutoff, applied_before, cutoff,
 	             invoice_date) > 0 THEN
@@ -947,17 +1061,26 @@ BEGIN
 			USING ERRCODE = 'null_value_not_allowed',
 			      HINT = 'billing.preview_run(schedule) fills them in from a schedule.';
 	END IF;
-	SELECT coalesce(min(d.id), 0) INTO first_document_id
-	FROM billing.document d
-	WHERE d.brand_id = preview_drafts.brand_id AND d.document_date >= preview_drafts.first_day
-	  AND d.document_date < preview_drafts.day_after_cutoff;
+	-- what a rerun would read: the buyers changed since the period's last run
+	only_buyers := billing_internal.rerun_buyers(preview_drafts.schedule_id, preview_drafts.cutoff,
+	                                             preview_drafts.applied_before);
+	IF cardinality(only_buyers) = 0 THEN
+		RETURN;
+	ELSIF only_buyers IS NOT NULL THEN
+		PERFORM set_config('enable_nestloop', 'on', true);
+	ELSE
+		SELECT coalesce(min(d.id), 0) INTO first_document_id
+		FROM billing.document d
+		WHERE d.brand_id = preview_drafts.brand_id AND d.document_date >= preview_drafts.first_day
+		  AND d.document_date < preview_drafts.day_after_cutoff;
+	END IF;
 	RETURN QUERY
 	SELECT r.buyer_id, r.group_key, r.previous_billed, r.deposit, r.carried_over, r.purchases,
 	       r.tax, r.total, r.documents, r.due_rule, r.due_date, r.bank_account_id
 	FROM billing_internal.draft_rows(preview_drafts.brand_id, preview_drafts.schedule_id,
 	                        preview_drafts.first_day, preview_drafts.day_after_cutoff,
 	                        preview_drafts.applied_before, preview_drafts.cutoff,
-	                        preview_drafts.invoice_date, first_document_id) AS r
+	                        preview_drafts.invoice_date, first_document_id, NULL, only_buyers) AS r
 	WHERE r.row_kind = 'invoice'
 	ORDER BY r.buyer_id, r.group_key;
 END

@@ -585,3 +585,62 @@ COMMENT ON COLUMN billing.invoice_mail.run_id IS
 COMMENT ON COLUMN billing.invoice_mail.sent_at IS
 	'when the SMTP server took it; NULL until then (billing.invoice_list.mailed_at)';
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice_mail', '');
+
+-- == latework: reruns read what changed since the last run of their period (issue 14)
+-- What a rerun reads (issue 14): a rerun or preview of a period re-reads
+-- only the buyers whose documents, links, invoices or buyer row changed
+-- since the last run of that period read them, not the whole period.
+-- Each run records the snapshot it read in (run_snapshot); every change
+-- that can give a buyer a draft it did not get (a document written or
+-- changed, a link deleted: delete_drafts, cancel_invoices, cancel_run
+-- reopening; an invoice cancelled, rejected or deleted; a buyer written:
+-- its balance, its schedule) writes the buyer and the writing transaction
+-- here (statement triggers, src/sql/guards.sql).  A rerun takes the buyers
+-- written by transactions that the last run's snapshot did not see, the
+-- exact late-commit rule: a document numbered before a run but committed
+-- after it began is in a transaction that snapshot did not see, whatever
+-- its id.  A run writes no row here: the full run costs what it did.
+CREATE TABLE billing_internal.rerun_hint (
+	xid xid8 NOT NULL DEFAULT pg_catalog.pg_current_xact_id(),
+	buyer_id bigint NOT NULL,
+	created_at timestamptz NOT NULL DEFAULT now(),
+	PRIMARY KEY (xid, buyer_id)
+);
+COMMENT ON TABLE billing_internal.rerun_hint IS
+	'buyers whose billing inputs a transaction changed, for reruns that read only what changed since the last run of a period';
+COMMENT ON COLUMN billing_internal.rerun_hint.xid IS 'the writing transaction (pg_current_xact_id())';
+COMMENT ON COLUMN billing_internal.rerun_hint.buyer_id IS 'the buyer whose documents, links, invoices or row it wrote';
+COMMENT ON COLUMN billing_internal.rerun_hint.created_at IS 'when; rows older than two months are pruned by scheduled runs';
+
+-- the snapshot each run read its documents in (a row per run that made
+-- drafts; the rows of runs that made none are deleted with them)
+CREATE TABLE billing_internal.run_snapshot (
+	run_id bigint PRIMARY KEY,
+	schedule_id bigint NOT NULL,
+	cutoff_date date NOT NULL,
+	applied_before timestamptz NOT NULL,
+	snapshot pg_snapshot NOT NULL,
+	system_identifier bigint NOT NULL
+);
+CREATE INDEX run_snapshot_period_idx ON billing_internal.run_snapshot (schedule_id, cutoff_date, run_id);
+COMMENT ON TABLE billing_internal.run_snapshot IS
+	'the snapshot a run read the period in: a later rerun of the period reads only buyers changed by transactions it did not see';
+COMMENT ON COLUMN billing_internal.run_snapshot.run_id IS 'the run (billing.invoice_run)';
+COMMENT ON COLUMN billing_internal.run_snapshot.schedule_id IS 'its schedule';
+COMMENT ON COLUMN billing_internal.run_snapshot.cutoff_date IS 'its period''s cut-off';
+COMMENT ON COLUMN billing_internal.run_snapshot.applied_before IS 'the buyers it billed: schedule applied before this';
+COMMENT ON COLUMN billing_internal.run_snapshot.snapshot IS 'pg_current_snapshot() before it read the documents';
+COMMENT ON COLUMN billing_internal.run_snapshot.system_identifier IS
+	'the cluster it ran in (pg_control_system()): transaction ids of another cluster (a restore) say nothing';
+
+-- how far rerun_hint was pruned: a run whose snapshot's xmin is not above
+-- it may have lost hints, and a rerun after it reads the whole period
+CREATE TABLE billing_internal.rerun_hint_horizon (
+	only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+	pruned_through xid8
+);
+INSERT INTO billing_internal.rerun_hint_horizon (only_row, pruned_through) VALUES (true, NULL);
+COMMENT ON TABLE billing_internal.rerun_hint_horizon IS
+	'one row: the largest transaction id of a pruned rerun_hint; older run snapshots are not used';
+COMMENT ON COLUMN billing_internal.rerun_hint_horizon.only_row IS 'true: there is one row';
+COMMENT ON COLUMN billing_internal.rerun_hint_horizon.pruned_through IS 'the largest xid pruned, NULL before any pruning';
