@@ -1,4 +1,25 @@
 -- The pre-invoicing report (preview_run), background reruns, and cancel_run.
+--
+-- A database of its own: the suite shows exact run ids (its
+-- first rerun is run 1), whatever suites ran before it.
+SELECT current_database() AS suite_db \gset
+CREATE DATABASE billing_run_actions;
+\c billing_run_actions
+SET client_min_messages = warning;
+CREATE EXTENSION billing;
+RESET client_min_messages;
+-- err(q), as test_setup makes it in the suites' database
+CREATE FUNCTION public.err(q text, OUT state text, OUT message text,
+                           OUT detail text, OUT hint text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	state := 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+END
+$$;
 SET search_path = public, billing;
 SET datestyle = ISO, YMD;
 SET timezone = 'Asia/Tokyo';
@@ -71,3 +92,6 @@ FROM (VALUES ($q$SELECT billing.cancel_run(999999)$q$),
              ($q$SELECT * FROM billing.preview_run('NOPE')$q$),
              ($q$SELECT * FROM billing.preview_run('P-EOM', NULL)$q$)) AS t(q),
      err(q) AS e;
+
+\c :suite_db
+DROP DATABASE billing_run_actions;
