@@ -348,4 +348,8 @@ FROM pg_proc p WHERE p.pronamespace IN ('billing'::regnamespace, 'billing_intern
 ORDER BY p.proname;
 
 \c :suite_db
+-- (test/t/005_invoice_xml.pl keeps it, to validate its invoices' XML)
+\if :{?keep_suite_db}
+\else
 DROP DATABASE billing_issue;
+\endif

@@ -94,4 +94,8 @@ FROM (VALUES ($q$SELECT billing.cancel_run(999999)$q$),
      err(q) AS e;
 
 \c :suite_db
+-- (test/t/005_invoice_xml.pl keeps it, to validate its invoices' XML)
+\if :{?keep_suite_db}
+\else
 DROP DATABASE billing_run_actions;
+\endif
