@@ -64,11 +64,12 @@ SELECT buyer, documents, total FROM preview_run('P-EOM', '2026-11-22 10:00+09');
 -- a background rerun: it returns at once; the worker runs it once we commit
 SELECT rerun_invoice_run('P-EOM', notify => '{ito}', background => true, as_of => '2026-11-22 11:00+09') AS background_run
 \gset
+SET regress.wait_run = :'background_run';
 DO $$
 BEGIN
 	FOR i IN 1 .. 300 LOOP
 		EXIT WHEN (SELECT status FROM billing.invoice_run
-		           WHERE id = (SELECT max(id) FROM billing.invoice_run)) IN ('completed', 'failed');
+		           WHERE id = current_setting('regress.wait_run')::bigint) IN ('completed', 'failed');
 		PERFORM pg_sleep(0.1);
 	END LOOP;
 END $$;

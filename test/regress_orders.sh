@@ -22,7 +22,6 @@ export PGHOST PGPORT PGUSER=${PGUSER:-postgres}
 modes=${*:-forward reversed alone}
 
 list=$(sed -n "s/^REGRESS = //p" Makefile)
-	|| sed -n 's/^REGRESS = //p' Makefile)
 suites=$(printf '%s\n' $list | grep -vx test_setup)
 mkdir -p test/orders
 passed=0 failed=0
