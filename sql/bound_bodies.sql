@@ -105,11 +105,25 @@ SELECT pg_temp.plan_has(format('SELECT * FROM billing_internal.draft_rows(%s, %s
                                :brand, :schedule, '2026-10-01', '2026-11-01', '2026-10-31', '2026-10-31'),
                         'billing\.document d') AS reads_documents;
 
--- run_report writes run_step's expression out: the two agree on every run
-SELECT count(*) > 0 AS runs, count(*) FILTER (WHERE rr.step IS DISTINCT FROM
-           billing_internal.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
-                            rr.drafts + rr.quarantined)) AS disagree
-FROM billing.run_report rr JOIN billing.invoice_run r ON r.id = rr.run;
+-- run_report writes run_step's expression out: the two agree on every run.
+-- The suite's own runs, one in each step a run can be in after a call:
+-- drafts issued, settled (its drafts confirmed) and cancelled
+SELECT billing.rerun_invoice_run('BEOM', as_of => '2026-11-05 12:00+09', brand => 'BND') IS NOT NULL AS settled_run;
+SELECT count(*) AS confirmed FROM billing.confirm_invoices(VARIADIC ARRAY(
+	SELECT i.id FROM billing.invoice i WHERE i.brand_id = :brand AND i.status = 'draft'));
+INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+SELECT id, 'delivery_invoice', '2026-11-10', 2000, 0.08, 'BN1-2' FROM billing.buyer WHERE code = 'BN1';
+SELECT billing.rerun_invoice_run('BEOM', as_of => '2026-12-05 12:00+09', brand => 'BND') IS NOT NULL AS drafts_run;
+INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+SELECT id, 'delivery_invoice', '2026-12-10', 3000, 0.08, 'BN1-3' FROM billing.buyer WHERE code = 'BN1';
+SELECT billing.rerun_invoice_run('BEOM', as_of => '2027-01-05 12:00+09', brand => 'BND', simulate => true) AS cancelled_run \gset
+SELECT count(*) > 0 AS cancelled FROM billing.cancel_run(:cancelled_run);
+CREATE TEMP VIEW bound_steps AS
+SELECT rr.step, billing_internal.run_step(r.status, r.enabled, r.validated_at, r.invoice_count,
+                                         rr.drafts + rr.quarantined) AS run_step
+FROM billing.run_report rr JOIN billing.invoice_run r ON r.id = rr.run WHERE r.brand_id = :brand;
+SELECT step, count(*) AS runs, count(*) FILTER (WHERE step IS DISTINCT FROM run_step) AS disagree
+FROM bound_steps GROUP BY step ORDER BY step;
 
 -- clean up
 UPDATE billing.schedule SET enabled = false WHERE code = 'BEOM';

@@ -2,11 +2,33 @@
 -- problem with the call that fixes it, and billing.assert_healthy() raises
 -- while there is one.  Each problem is made for real on a brand of its own
 -- (HLT), shown, and fixed by running the row's fix text as it stands.
+--
+-- A database of its own: issue_drafts() bills every schedule of the
+-- database, and the suite shows exact run ids, whatever suites ran before it.
+
+SELECT current_database() AS suite_db \gset
+CREATE DATABASE billing_health;
+\c billing_health
+SET client_min_messages = warning;
+CREATE EXTENSION billing;
+RESET client_min_messages;
+-- err(q), as test_setup makes it in the suites' database
+CREATE FUNCTION public.err(q text, OUT state text, OUT message text,
+                           OUT detail text, OUT hint text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	state := 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+END
+$$;
 SET search_path = public, billing;
 SET datestyle = ISO, YMD;
 SET timezone = 'Asia/Tokyo';
 
-INSERT INTO brand (code, name) VALUES ('HLT', 'Health KK');
+INSERT INTO brand (code, name) VALUES ('HLT', 'Health KK'), ('HLTO', 'Health Other KK');
 INSERT INTO schedule (brand_id, code, name, cycle)
 SELECT id, 'HM', 'month end', 'monthly:eom' FROM brand WHERE code = 'HLT';
 INSERT INTO buyer (brand_id, code, name, schedule_id, schedule_applied_at, billing_balance)
@@ -25,7 +47,7 @@ SELECT pg_temp.add_doc('2026-10-10', 10000, 'H-OCT');
 CREATE ROLE regress_health_hlt NOLOGIN;
 CREATE ROLE regress_health_other NOLOGIN;
 SELECT billing.grant_brand('HLT', 'regress_health_hlt') AS granted;
-SELECT billing.grant_brand('WALLB', 'regress_health_other') AS granted;
+SELECT billing.grant_brand('HLTO', 'regress_health_other') AS granted;
 GRANT USAGE ON SCHEMA billing TO regress_health_hlt, regress_health_other;
 -- the README recipe's reader: its reads and the health check
 GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.member,
@@ -35,7 +57,7 @@ GRANT SELECT ON billing.brand, billing.schedule, billing.bank_account, billing.m
 	billing.master_data_version, billing.health TO regress_health_hlt, regress_health_other;
 GRANT EXECUTE ON FUNCTION billing.assert_healthy, billing.dead_runs, billing_internal.health_cron TO regress_health_hlt, regress_health_other;
 
--- the scheduled runs due now (other brands' due runs are made too)
+-- the scheduled runs due now
 SET client_min_messages = error;
 SELECT count(*) > 0 AS runs FROM issue_drafts();
 RESET client_min_messages;
@@ -89,7 +111,7 @@ FROM hlt ORDER BY "check";
 -- the brand wall: another brand's role sees none of HLT's rows
 SET ROLE regress_health_other;
 SELECT count(*) AS hlt_rows_seen_by_other FROM billing.health WHERE brand = 'HLT';
-SELECT count(*) AS rows_not_of_wallb FROM billing.health WHERE brand <> 'WALLB';
+SELECT count(*) AS rows_not_of_hlto FROM billing.health WHERE brand <> 'HLTO';
 RESET ROLE;
 SET ROLE regress_health_hlt;
 SELECT count(*) AS rows_seen_by_hlt, array_agg(DISTINCT brand) AS brands FROM billing.health;
@@ -176,5 +198,8 @@ REVOKE ALL ON billing.brand, billing.schedule, billing.bank_account, billing.mem
 REVOKE ALL ON FUNCTION billing.assert_healthy, billing.dead_runs, billing_internal.health_cron FROM regress_health_hlt, regress_health_other;
 REVOKE ALL ON SCHEMA billing FROM regress_health_hlt, regress_health_other;
 SELECT billing.revoke_brand('HLT', 'regress_health_hlt') AS revoked;
-SELECT billing.revoke_brand('WALLB', 'regress_health_other') AS revoked;
+SELECT billing.revoke_brand('HLTO', 'regress_health_other') AS revoked;
 DROP ROLE regress_health_hlt, regress_health_other;
+
+\c :suite_db
+DROP DATABASE billing_health;

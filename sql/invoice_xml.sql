@@ -220,18 +220,36 @@ SELECT id, brand_id, 'delivery_invoice', '2026-11-02', 700, 0.10, 'Q1-LATE' FROM
 UPDATE billing.document SET description = '付箋' WHERE reference = 'Q1-LATE';
 SELECT reference, description FROM billing.document WHERE reference = 'Q1-LATE';
 
--- Every invoice in the database that has lines (the issue and run_actions
--- stories too, once their brands and buyers have master data), read back
--- with XPath: the totals and the tax subtotals equal the invoice rows
+-- a brand in euros, tax half up to the cent, one invoice per document
+-- (issue's EURO story): E-1 10.05 * 0.10 = 1.005 -> 1.01; E-2 20.04 * 0.19
+-- = 3.8076 -> 3.81
+INSERT INTO billing.brand (code, name, time_zone, currency, currency_scale, tax_rounding)
+VALUES ('QEU', 'Euro GmbH', 'Europe/Berlin', 'EUR', 2, 'half_up');
+INSERT INTO billing.schedule (brand_id, code, name, cycle, grouping)
+SELECT id, 'QE', 'Monthly per document', 'monthly:eom', 'document' FROM billing.brand WHERE code = 'QEU';
+INSERT INTO billing.buyer (brand_id, code, name, schedule_code, schedule_applied_at)
+SELECT id, 'QE1', 'Euro Buyer', 'QE', '2026-11-02 09:00' FROM billing.brand WHERE code = 'QEU';
+INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+SELECT b.id, 'delivery_invoice', v.day, v.amount, v.rate, v.ref
+FROM billing.buyer b, (VALUES ('2026-11-03'::date, 10.05, 0.10, 'QE-1'), ('2026-11-04', 20.04, 0.19, 'QE-2')) AS v(day, amount, rate, ref)
+WHERE b.code = 'QE1';
+SELECT billing.rerun_invoice_run('QE', as_of => '2026-12-01 12:00+09', brand => 'QEU') IS NOT NULL AS ran;
+SELECT b.code, i.purchases, i.tax, i.total, i.currency
+FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id WHERE b.code = 'QE1' ORDER BY i.purchases;
+
+-- Every invoice of the suite's brands that has lines (QI's and QEU's, once
+-- they have master data), read back with XPath: the totals and the tax
+-- subtotals equal the invoice rows
 UPDATE billing.brand SET legal_name = name, registration_number = 'T' || lpad(id::text, 13, '9'),
                          address_line = '本社 ' || code, peppol_scheme = '0188', peppol_id = lpad(id::text, 13, '9')
-WHERE legal_name IS NULL;
+WHERE legal_name IS NULL AND code IN ('QI', 'QEU');
 UPDATE billing.buyer SET address_line = '本社 ' || code, peppol_scheme = '0188', peppol_id = lpad(id::text, 13, '8')
-WHERE peppol_id IS NULL;
+WHERE peppol_id IS NULL AND brand_id IN (SELECT id FROM billing.brand WHERE code IN ('QI', 'QEU'));
 CREATE TEMP TABLE every_xml AS
 SELECT i.id, i.currency, i.purchases, i.tax, billing.invoice_xml(i.id) AS doc
 FROM billing.invoice i
 WHERE i.status IN ('draft', 'quarantined', 'confirmed')
+  AND i.brand_id IN (SELECT id FROM billing.brand WHERE code IN ('QI', 'QEU'))
   AND EXISTS (SELECT 1 FROM billing.document_link l
               JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
               WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment');

@@ -1,5 +1,27 @@
 -- Issuing drafts and re-running invoice runs: the seeds' stories with
 -- amounts worked out by hand (in the comments above each check).
+--
+-- A database of its own: issue_drafts bills every schedule of the
+-- database, and the suite shows exact ids (brand 1, run 1 is its first run,
+-- invoice 3 is confirmed), whatever suites ran before it.
+SELECT current_database() AS suite_db \gset
+CREATE DATABASE billing_issue;
+\c billing_issue
+SET client_min_messages = warning;
+CREATE EXTENSION billing;
+RESET client_min_messages;
+-- err(q), as test_setup makes it in the suites' database
+CREATE FUNCTION public.err(q text, OUT state text, OUT message text,
+                           OUT detail text, OUT hint text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	state := 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+END
+$$;
 SET search_path = public, billing;
 SET datestyle = ISO, YMD;
 SET timezone = 'Asia/Tokyo';
@@ -324,3 +346,10 @@ FROM pg_proc p WHERE p.pronamespace IN ('billing'::regnamespace, 'billing_intern
   AND p.proname IN ('issue_drafts', 'rerun_invoice_run', 'confirm_invoices', 'delete_drafts',
                     'round_amount', 'cron_setup', 'check_document')
 ORDER BY p.proname;
+
+\c :suite_db
+-- (test/t/005_invoice_xml.pl keeps it, to validate its invoices' XML)
+\if :{?keep_suite_db}
+\else
+DROP DATABASE billing_issue;
+\endif

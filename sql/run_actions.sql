@@ -1,4 +1,25 @@
 -- The pre-invoicing report (preview_run), background reruns, and cancel_run.
+--
+-- A database of its own: the suite shows exact run ids (its
+-- first rerun is run 1), whatever suites ran before it.
+SELECT current_database() AS suite_db \gset
+CREATE DATABASE billing_run_actions;
+\c billing_run_actions
+SET client_min_messages = warning;
+CREATE EXTENSION billing;
+RESET client_min_messages;
+-- err(q), as test_setup makes it in the suites' database
+CREATE FUNCTION public.err(q text, OUT state text, OUT message text,
+                           OUT detail text, OUT hint text)
+LANGUAGE plpgsql AS $$
+BEGIN
+	EXECUTE q;
+	state := 'no error';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS state = RETURNED_SQLSTATE, message = MESSAGE_TEXT,
+		detail = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+END
+$$;
 SET search_path = public, billing;
 SET datestyle = ISO, YMD;
 SET timezone = 'Asia/Tokyo';
@@ -43,11 +64,12 @@ SELECT buyer, documents, total FROM preview_run('P-EOM', '2026-11-22 10:00+09');
 -- a background rerun: it returns at once; the worker runs it once we commit
 SELECT rerun_invoice_run('P-EOM', notify => '{ito}', background => true, as_of => '2026-11-22 11:00+09') AS background_run
 \gset
+SET regress.wait_run = :'background_run';
 DO $$
 BEGIN
 	FOR i IN 1 .. 300 LOOP
 		EXIT WHEN (SELECT status FROM billing.invoice_run
-		           WHERE id = (SELECT max(id) FROM billing.invoice_run)) IN ('completed', 'failed');
+		           WHERE id = current_setting('regress.wait_run')::bigint) IN ('completed', 'failed');
 		PERFORM pg_sleep(0.1);
 	END LOOP;
 END $$;
@@ -71,3 +93,10 @@ FROM (VALUES ($q$SELECT billing.cancel_run(999999)$q$),
              ($q$SELECT * FROM billing.preview_run('NOPE')$q$),
              ($q$SELECT * FROM billing.preview_run('P-EOM', NULL)$q$)) AS t(q),
      err(q) AS e;
+
+\c :suite_db
+-- (test/t/005_invoice_xml.pl keeps it, to validate its invoices' XML)
+\if :{?keep_suite_db}
+\else
+DROP DATABASE billing_run_actions;
+\endif

@@ -108,11 +108,12 @@ FROM billing.buyer b WHERE b.code = 'LK4';
 	AS background_run
 \gset
 :S
+SET regress.wait_run = :'background_run';
 DO $$
 BEGIN
 	FOR i IN 1 .. 300 LOOP
-		EXIT WHEN (SELECT status FROM billing.invoice_run r
-		           WHERE r.id = (SELECT max(id) FROM billing.invoice_run)) IN ('completed', 'failed');
+		EXIT WHEN (SELECT status FROM billing.invoice_run
+		           WHERE id = current_setting('regress.wait_run')::bigint) IN ('completed', 'failed');
 		PERFORM pg_sleep(0.1);
 	END LOOP;
 END $$;

@@ -1,5 +1,5 @@
--- Shared by the regression suites that follow (they run in one database,
--- in the order of REGRESS in the Makefile).
+-- The one setup shared by the regression suites (they run in one database;
+-- each passes alone after this one, in any order: doc/HACKING.md).
 
 -- err(q) runs q and reports the error it raised as a row: SQLSTATE,
 -- message, detail and hint (psql's verbose mode would also print C source

@@ -5,7 +5,7 @@
 #
 # Installs the Debian packages it needs, builds with warnings as errors,
 # runs cppcheck on src/ (one suite), installs the extension, starts a cluster with pg_cron preloaded, runs the
-# pg_regress suites, the isolation specs and the TAP tests, stops the cluster,
+# pg_regress suites (and again in reverse order), the isolation specs and the TAP tests, stops the cluster,
 # runs the load test with its invariants (test/load/run.sh, 15 s, on a
 # cluster of its own) and ends with one line "N passed, N failed" (exit 1 on
 # any failure).
@@ -63,6 +63,18 @@ rm -f regression.diffs output_iso/regression.diffs
 run_suite "pg_regress suites and isolation specs (make installcheck)" installcheck
 [ -f regression.diffs ] && cat regression.diffs
 [ -f output_iso/regression.diffs ] && cat output_iso/regression.diffs
+
+# the pg_regress suites again, in reverse order: one suite, failed when a
+# suite's output depends on the suites before it (test/regress_orders.sh;
+# each suite alone is its default run, not CI's)
+echo "== pg_regress suites in reverse order (test/regress_orders.sh reversed)"
+if PG_CONFIG="$PG_BIN/pg_config" bash test/regress_orders.sh reversed > test/out-regress-reversed.log 2>&1; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+	cat test/orders/reversed.diffs 2>/dev/null
+fi
+cat test/out-regress-reversed.log
 
 echo "== TAP tests (make prove_installcheck)"
 # The TAP tests run initdb, so as postgres.  They run from a copy of the
