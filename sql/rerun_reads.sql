@@ -16,15 +16,15 @@ INSERT INTO schedule (brand_id, code, name, cycle)
 SELECT id, 'RM', 'month end', 'monthly:eom' FROM brand WHERE code = 'RRD';
 INSERT INTO buyer (brand_id, code, name, schedule_code, schedule_applied_at, billing_balance)
 SELECT br.id, v.code, v.code, 'RM', v.applied::timestamptz, v.balance
-FROM brand br, (VALUES ('R1', '2026-09-01 09:00', 0), ('R2', '2026-09-01 09:00', 3000),
-                       ('R3', '2026-09-01 09:00', 0),
+FROM brand br, (VALUES ('RD1', '2026-09-01 09:00', 0), ('RD2', '2026-09-01 09:00', 3000),
+                       ('RD3', '2026-09-01 09:00', 0),
                        -- applied after the first rerun's as_of (11-05), before the later ones'
-                       ('R4', '2026-11-06 09:00', 0)) AS v(code, applied, balance)
+                       ('RD4', '2026-11-06 09:00', 0)) AS v(code, applied, balance)
 WHERE br.code = 'RRD';
 INSERT INTO document (buyer_id, kind, document_date, amount, tax_rate, reference)
 SELECT b.id, 'delivery_invoice', v.d::date, v.amount, 0.10, v.ref
-FROM buyer b JOIN (VALUES ('R1', '2026-10-03', 1000, 'RR-1'), ('R2', '2026-10-04', 2000, 'RR-2'),
-                          ('R4', '2026-10-05', 4000, 'RR-4')) AS v(buyer, d, amount, ref)
+FROM buyer b JOIN (VALUES ('RD1', '2026-10-03', 1000, 'RR-1'), ('RD2', '2026-10-04', 2000, 'RR-2'),
+                          ('RD4', '2026-10-05', 4000, 'RR-4')) AS v(buyer, d, amount, ref)
   ON v.buyer = b.code AND b.brand_id = (SELECT id FROM brand WHERE code = 'RRD');
 
 -- the buyers the next rerun of October reads, as of a time
@@ -48,39 +48,39 @@ $$;
 
 -- no run of October yet: the whole period
 SELECT pg_temp.reads('2026-11-05 10:00+09') AS reads;
--- the scheduled runs (September: nothing; October: R1 and R2), which read
+-- the scheduled runs (September: nothing; October: RD1 and RD2), which read
 -- the whole period and keep their snapshots
 SELECT schedule, period, invoices FROM issue_drafts('2026-11-01 00:06+09') WHERE brand = 'RRD' ORDER BY period;
 -- nothing changed: no one is read, nothing is made
 SELECT pg_temp.reads('2026-11-05 11:00+09') AS reads;
 SELECT pg_temp.rerun('2026-11-05 11:00+09') AS rerun;
--- R4 was applied after the first rerun's as_of: read from 11-06 09:00 on,
+-- RD4 was applied after the first rerun's as_of: read from 11-06 09:00 on,
 -- though nothing of it changed since
 SELECT pg_temp.reads('2026-11-07 10:00+09') AS reads;
 SELECT pg_temp.rerun('2026-11-07 10:00+09') AS rerun;
 
 -- a late document: its buyer only
 INSERT INTO document (buyer_id, kind, document_date, amount, tax_rate, reference)
-SELECT id, 'delivery_invoice', '2026-10-20', 500, 0.10, 'RR-3' FROM buyer WHERE code = 'R3' AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
+SELECT id, 'delivery_invoice', '2026-10-20', 500, 0.10, 'RR-3' FROM buyer WHERE code = 'RD3' AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
 SELECT pg_temp.reads('2026-11-07 11:00+09') AS reads;
 SELECT buyer, documents, total FROM preview_run('RM', as_of => '2026-11-07 11:00+09', brand => 'RRD', period => '2026-10-15');
 SELECT pg_temp.rerun('2026-11-07 11:00+09') AS rerun;
 
--- a balance that becomes non-zero (a balance-only draft): R3's, set by a
+-- a balance that becomes non-zero (a balance-only draft): RD3's, set by a
 -- repair under the maintenance switch; a balance that only changes its
--- amount (R2's) gives no reason to read R2
+-- amount (RD2's) gives no reason to read RD2
 SET billing.maintenance = on;
 UPDATE buyer SET billing_balance = billing_balance + 700, opening_balance = opening_balance + 700
-WHERE code IN ('R1', 'R2') AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
+WHERE code IN ('RD1', 'RD2') AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
 RESET billing.maintenance;
 SELECT pg_temp.reads('2026-11-07 12:00+09') AS reads;
--- (R1 has October's draft, a live invoice: no balance-only draft)
+-- (RD1 has October's draft, a live invoice: no balance-only draft)
 SELECT pg_temp.rerun('2026-11-07 12:00+09') AS rerun;
 
 -- a draft deleted: its buyer is read and billed again
 SELECT buyer, status FROM delete_drafts(VARIADIC ARRAY(
 	SELECT i.id FROM invoice i JOIN buyer b ON b.id = i.buyer_id
-	WHERE b.code = 'R2' AND i.status = 'draft' AND b.brand_id = (SELECT id FROM brand WHERE code = 'RRD')));
+	WHERE b.code = 'RD2' AND i.status = 'draft' AND b.brand_id = (SELECT id FROM brand WHERE code = 'RRD')));
 SELECT pg_temp.reads('2026-11-07 13:00+09') AS reads;
 SELECT pg_temp.rerun('2026-11-07 13:00+09') AS rerun;
 
@@ -88,11 +88,11 @@ SELECT pg_temp.rerun('2026-11-07 13:00+09') AS rerun;
 -- snapshot sees them as its own, though they come after it)
 BEGIN;
 INSERT INTO document (buyer_id, kind, document_date, amount, tax_rate, reference)
-SELECT id, 'delivery_invoice', '2026-10-21', 100, 0.10, 'RR-5' FROM buyer WHERE code = 'R1' AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
+SELECT id, 'delivery_invoice', '2026-10-21', 100, 0.10, 'RR-5' FROM buyer WHERE code = 'RD1' AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
 SELECT pg_temp.rerun('2026-11-07 14:00+09') AS rerun;
 INSERT INTO document (buyer_id, kind, document_date, amount, tax_rate, reference)
-SELECT id, 'delivery_invoice', '2026-10-22', 200, 0.10, 'RR-6' FROM buyer WHERE code = 'R4' AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
-SELECT pg_temp.reads('2026-11-07 14:00+09') ~ 'R4' AS reads_r4;
+SELECT id, 'delivery_invoice', '2026-10-22', 200, 0.10, 'RR-6' FROM buyer WHERE code = 'RD4' AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
+SELECT pg_temp.reads('2026-11-07 14:00+09') ~ 'RD4' AS reads_r4;
 SELECT pg_temp.rerun('2026-11-07 14:00+09') AS rerun;
 COMMIT;
 SELECT pg_temp.rerun('2026-11-07 15:00+09') AS rerun;
@@ -126,7 +126,7 @@ SELECT pg_temp.reads('2026-12-01 10:00+09') AS reads;
 -- a late document: the rerun reads the whole period, bills it, and is the
 -- next rerun's start
 INSERT INTO document (buyer_id, kind, document_date, amount, tax_rate, reference)
-SELECT id, 'delivery_invoice', '2026-10-23', 300, 0.10, 'RR-7' FROM buyer WHERE code = 'R3' AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
+SELECT id, 'delivery_invoice', '2026-10-23', 300, 0.10, 'RR-7' FROM buyer WHERE code = 'RD3' AND brand_id = (SELECT id FROM brand WHERE code = 'RRD');
 SELECT pg_temp.rerun('2026-12-01 10:00+09') AS rerun;
 SELECT pg_temp.reads('2026-12-01 11:00+09') AS reads;
 
