@@ -31,6 +31,8 @@ DECLARE
 	visible bigint[] := billing_internal.caller_brands();
 	missing bigint[];
 	bad record;
+	refusal_detail text;
+	refusal_hint text;
 BEGIN
 	IF invoice_ids IS NULL OR array_position(invoice_ids, NULL) IS NOT NULL THEN
 		RAISE EXCEPTION 'cannot % invoices: the selection contains NULL', action
@@ -54,32 +56,28 @@ BEGIN
 	END IF;
 	-- every invoice that cannot be acted on, named at once
 	SELECT count(*) AS n, string_agg(format('%s (%s)', i.id, i.status), ', ' ORDER BY i.id) AS list,
-	       min(i.id) AS id, min(i.status) AS status
+	       min(i.id) AS id, min(i.status) AS status, bool_or(i.status = 'confirmed') AS any_confirmed
 	INTO bad FROM billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status <> ALL (allowed);
+	IF bad.n = 0 THEN
+		RETURN;
+	END IF;
+	refusal_detail := format('Only %s invoices can be %s.',
+	                         -- (confirm takes a confirmed invoice as done, not as something to confirm)
+	                         array_to_string(array_remove(allowed, CASE action WHEN 'confirm' THEN 'confirmed' END), ' or '),
+	                         CASE action WHEN 'delete' THEN 'deleted' WHEN 'quarantine' THEN 'quarantined'
+	                                     WHEN 'cancel' THEN 'cancelled' ELSE action || 'ed' END);
+	refusal_hint := CASE WHEN bad.n = 1 THEN 'Nothing was changed; leave that invoice out of the selection.'
+	                     ELSE 'Nothing was changed; leave those invoices out of the selection.' END
+	                || CASE WHEN bad.any_confirmed
+	                        THEN ' A confirmed invoice is corrected with a credit note: record it as a credit_note document, which a later run bills.'
+	                        ELSE '' END;
 	IF bad.n = 1 THEN
 		RAISE EXCEPTION 'cannot % invoice %: it is %', action, bad.id, bad.status
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      DETAIL = format('Only %s invoices can be %s.',
-			                      -- (confirm takes a confirmed invoice as done, not as something to confirm)
-			                      array_to_string(array_remove(allowed, CASE action WHEN 'confirm' THEN 'confirmed' END), ' or '),
-			                      CASE action WHEN 'delete' THEN 'deleted' WHEN 'quarantine' THEN 'quarantined' WHEN 'cancel' THEN 'cancelled' ELSE action || 'ed' END),
-			      HINT = 'Nothing was changed; leave that invoice out of the selection.'
-			             || CASE WHEN bad.status = 'confirmed'
-			                     THEN ' A confirmed invoice is corrected with a credit note: record it as a credit_note document, which a later run bills.'
-			                     ELSE '' END;
-	ELSIF bad.n > 1 THEN
-		RAISE EXCEPTION 'cannot % invoices %', action, bad.list
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      DETAIL = format('Only %s invoices can be %s.',
-			                      -- (confirm takes a confirmed invoice as done, not as something to confirm)
-			                      array_to_string(array_remove(allowed, CASE action WHEN 'confirm' THEN 'confirmed' END), ' or '),
-			                      CASE action WHEN 'delete' THEN 'deleted' WHEN 'quarantine' THEN 'quarantined' WHEN 'cancel' THEN 'cancelled' ELSE action || 'ed' END),
-			      HINT = 'Nothing was changed; leave those invoices out of the selection.'
-			             || CASE WHEN bad.list LIKE '%(confirmed)%'
-			                     THEN ' A confirmed invoice is corrected with a credit note: record it as a credit_note document, which a later run bills.'
-			                     ELSE '' END;
+			USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = refusal_detail, HINT = refusal_hint;
 	END IF;
+	RAISE EXCEPTION 'cannot % invoices %', action, bad.list
+		USING ERRCODE = 'object_not_in_prerequisite_state', DETAIL = refusal_detail, HINT = refusal_hint;
 END
 $$;
 COMMENT ON FUNCTION billing_internal.lock_invoices(bigint[], text[], text) IS
