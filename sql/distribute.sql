@@ -18,6 +18,8 @@ SELECT * FROM err('SELECT * FROM billing.distribute()');
 SELECT * FROM err('SELECT * FROM billing.distribute(8)');
 SELECT * FROM err('SELECT * FROM billing.distribute(0)');
 SELECT * FROM err('SELECT * FROM billing.distribute(NULL)');
+-- its internal step too (the body parses: plpgsql reads it whole)
+SELECT * FROM err('SELECT billing_internal.citus_place(''billing.buyer'', 4)');
 \x off
 
 -- nothing changed

@@ -118,8 +118,10 @@ REVOKE ALL ON FUNCTION billing_internal.citus_missing() FROM PUBLIC;
 -- billing_internal.citus_place: one table of the plan placed on Citus: a
 -- reference table, or distributed by its plan's column with shard_count
 -- shards, colocated with billing.buyer; its existing rows are moved into
--- the shards (Citus copies them; the coordinator's local copy is then
--- truncated).  Called by billing.distribute() once every guarantee holds;
+-- the shards (Citus copies them; the coordinator's local copy is no longer
+-- read, and stays on disk: TRUNCATE of a record table is the guards'
+-- business, so it is left to the DBA, truncate_local_data_after_
+-- distributing_table under billing.maintenance, logged).  Called by billing.distribute() once every guarantee holds;
 -- test/citus/run.sh calls it on a throwaway database to find out what Citus
 -- refuses, table by table.
 CREATE OR REPLACE FUNCTION billing_internal.citus_place(target regclass, shard_count integer)
@@ -128,6 +130,12 @@ LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_
 DECLARE
 	p record;
 BEGIN
+	IF NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'citus') THEN
+		RAISE EXCEPTION 'placing % on Citus needs Citus: extension "citus" is not in database %',
+			coalesce(target::text, 'NULL'), quote_ident(current_database())
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'billing.distribute() is the call, on a Citus coordinator (test/citus/README.md).';
+	END IF;
 	SELECT * INTO p FROM billing_internal.citus_plan() c WHERE c.table_name = target;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'table % is not one of billing''s tables', coalesce(target::text, 'NULL')
@@ -139,12 +147,13 @@ BEGIN
 	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
 	IF p.placement = 'reference' THEN
 		PERFORM create_reference_table(target);
+	ELSIF target = 'billing.buyer'::regclass THEN
+		PERFORM create_distributed_table(target, p.distribution_column::text,
+			colocate_with => 'none', shard_count => shard_count);
 	ELSE
 		PERFORM create_distributed_table(target, p.distribution_column::text,
-			colocate_with => CASE WHEN target = 'billing.buyer'::regclass THEN 'none' ELSE 'billing.buyer' END,
-			shard_count => shard_count);
+			colocate_with => 'billing.buyer');
 	END IF;
-	PERFORM truncate_local_data_after_distributing_table(target);
 	RETURN CASE p.placement WHEN 'reference' THEN 'reference table'
 	       ELSE format('distributed by %s, %s shards, colocated with billing.buyer', p.distribution_column, shard_count) END;
 END
@@ -155,8 +164,8 @@ REVOKE ALL ON FUNCTION billing_internal.citus_place(regclass, integer) FROM PUBL
 
 -- billing.distribute: the per-buyer tables distributed by buyer (colocated,
 -- shard_count shards), the small ones reference tables; existing rows are
--- moved into the shards by Citus (copied there, the coordinator's local
--- copy then truncated).  Run once on the coordinator, as a superuser, after
+-- moved into the shards by Citus (copied there; the coordinator's local
+-- copy is no longer read, see citus_place).  Run once on the coordinator, as a superuser, after
 -- CREATE EXTENSION citus and the workers are added.  Refuses, changing
 -- nothing, without Citus, off the coordinator, when already distributed,
 -- and while any guarantee does not hold on Citus (citus_missing).
