@@ -90,10 +90,12 @@ COMMENT ON COLUMN billing.invoice_run.requested_by IS 'the role that called issu
 
 ------------------------------------------------------------------------------
 -- Records only the API can change (src/guard.c).  One statement trigger per
--- record table refuses INSERT and TRUNCATE made outside the billing
--- functions (once per statement: a run's million links pay one call) and
--- logs every write made under billing.maintenance; one row trigger refuses
--- UPDATE and DELETE, naming the invoice, run or link.
+-- record table refuses INSERT made outside the billing functions (once per
+-- statement: a run's million links pay one call) and logs every write made
+-- under billing.maintenance; another refuses TRUNCATE (never one trigger for
+-- both TRUNCATE and row events: Citus passes no ENABLE or DISABLE of such a
+-- trigger to the shards); one row trigger refuses UPDATE and DELETE, naming
+-- the invoice, run or link.
 ------------------------------------------------------------------------------
 
 CREATE OR REPLACE FUNCTION billing_internal.guard_records() RETURNS trigger
@@ -102,28 +104,40 @@ COMMENT ON FUNCTION billing_internal.guard_records() IS
 	'trigger: refuses writes to invoices, tax lines, links, runs and run logs outside the billing functions; logs maintenance writes';
 REVOKE ALL ON FUNCTION billing_internal.guard_records() FROM PUBLIC;
 
-CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON billing.invoice
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('invoice');
+CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.invoice
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('invoice');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('invoice');
-CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_tax_line
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON billing.invoice_tax_line
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('tax_line');
+CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.invoice_tax_line
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('tax_line');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_tax_line
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('tax_line');
-CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.document_link
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON billing.document_link
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('link');
+CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.document_link
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('link');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.document_link
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('link');
-CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_run
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON billing.invoice_run
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('run');
+CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.invoice_run
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('run');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_run
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('run');
-CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.run_log
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON billing.run_log
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('run_log');
+CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.run_log
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('run_log');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.run_log
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('run_log');
 -- the invoice number series move only when invoices are confirmed
-CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON billing.invoice_series
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON billing.invoice_series
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('record');
+CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.invoice_series
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('record');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_series
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('record');
@@ -139,7 +153,9 @@ CREATE OR REPLACE TRIGGER balance_guard_row BEFORE UPDATE OF billing_balance, op
 CREATE OR REPLACE TRIGGER records_guard BEFORE TRUNCATE ON billing.document
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('linked_document');
 -- the maintenance log is append-only (its rows come from the guard itself)
-CREATE OR REPLACE TRIGGER records_guard BEFORE UPDATE OR DELETE OR TRUNCATE ON billing.maintenance_log
+CREATE OR REPLACE TRIGGER records_guard BEFORE UPDATE OR DELETE ON billing.maintenance_log
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('record');
+CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.maintenance_log
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('record');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.maintenance_log
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('record');

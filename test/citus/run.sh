@@ -1,0 +1,196 @@
+#!/usr/bin/env bash
+# test/citus/run.sh: billing on Citus, one command (issue 16).
+#
+#   sudo bash test/citus/run.sh
+#
+# Needs Citus installed into the PostgreSQL 15 of BILLING_PG_BIN (built as
+# test/citus/README.md says); without it, prints "citus: skipped" and exits
+# 0.  Otherwise builds and installs billing (BILLING_CITUS_BUILD=no skips
+# that), starts one coordinator and two workers on this machine
+# (BILLING_CITUS_PORT, default 56401, and the two ports after it, under
+# BILLING_CITUS_DIR, default /tmp/billing-citus), with
+# shared_preload_libraries = 'citus,pg_cron,billing' on every node, and runs
+# its suites, each counted:
+#   nodes        CREATE EXTENSION billing on the coordinator reaches both
+#                workers (Citus propagates it), same version everywhere
+#   distribute   billing.distribute() refuses (0A000), naming every
+#                guarantee that does not hold on Citus yet, and leaves
+#                every table local with its guards on
+#   guarantees   guarantees.sql against expected/guarantees.out: direct
+#                writes, cross-brand reads as each recipe role (the README's
+#                recipe, run as written), re-keying; verify() clean
+#   isolation    the specs that matter on Citus (test/specs: the document
+#                guard, run vs run, confirm vs delete, brand walls) against
+#                the coordinator
+#   probe        what Citus refuses, table by table, when billing's tables
+#                are placed as distribute() would place them (on a
+#                throwaway database; expected/probe.out): the list the
+#                schema work has to empty (doc/citus.md)
+# and ends with "citus: N passed, N failed" (exit 1 on any failure).  The
+# nodes are stopped at the end.  BILLING_CITUS_SHARDS: shards per
+# distributed table (default 4: the machine is small).
+set -uo pipefail
+source "$(dirname "$0")/../lib.sh"
+cd "$BILLING_ROOT"
+here=test/citus
+
+if [ ! -f "$("$PG_BIN/pg_config" --sharedir)/extension/citus.control" ]; then
+	echo "citus: skipped (Citus is not installed for $PG_BIN; test/citus/README.md builds it)"
+	exit 0
+fi
+
+BASE=${BILLING_CITUS_DIR:-/tmp/billing-citus}
+PORT=${BILLING_CITUS_PORT:-56401}
+SHARDS=${BILLING_CITUS_SHARDS:-4}
+nodes="c:$PORT w1:$((PORT + 1)) w2:$((PORT + 2))"
+passed=0
+failed=0
+out=$BASE-out
+as_root rm -rf "$out"
+mkdir -p "$out"
+
+pass() { passed=$((passed + 1)); echo "ok: $1"; }
+fail() { failed=$((failed + 1)); echo "FAILED: $1"; }
+# psql_on PORT DB ...: psql as postgres over TCP on localhost (how the
+# nodes reach each other too)
+psql_on() {
+	local port=$1 db=$2
+	shift 2
+	as_pg "$PG_BIN/psql" -X -q -h localhost -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 "$@"
+}
+stop_all() {
+	for n in $nodes; do cluster_stop "$BASE-${n%%:*}"; done
+}
+
+if [ "${BILLING_CITUS_BUILD:-yes}" != no ]; then
+	build_and_install || { echo "citus: 0 passed, 1 failed"; exit 1; }
+fi
+
+echo "== starting a coordinator (port $PORT) and two workers"
+trap stop_all EXIT
+for n in $nodes; do
+	cluster_start "$BASE-${n%%:*}" "${n##*:}" "listen_addresses = 'localhost'
+shared_preload_libraries = 'citus,pg_cron,billing'
+citus.shard_count = $SHARDS
+max_connections = 60" || { echo "citus: 0 passed, 1 failed"; exit 1; }
+done
+
+# one database per purpose, Citus in it on every node, the workers added:
+# the nodes then get billing from the coordinator's CREATE EXTENSION
+make_db() {
+	local db=$1 p
+	for n in $nodes; do
+		p=${n##*:}
+		psql_on "$p" postgres -c "CREATE DATABASE $db" || return 1
+		psql_on "$p" "$db" -c "CREATE EXTENSION citus" || return 1
+	done
+	psql_on "$PORT" "$db" -c "SELECT citus_set_coordinator_host('localhost', $PORT)" \
+		-c "SELECT citus_add_node('localhost', $((PORT + 1)))" \
+		-c "SELECT citus_add_node('localhost', $((PORT + 2)))" \
+		-c "CREATE EXTENSION billing" >/dev/null
+}
+
+echo "== nodes"
+if make_db shop > "$out/nodes.log" 2>&1 && make_db probe >> "$out/nodes.log" 2>&1; then
+	versions=$(for n in $nodes; do psql_on "${n##*:}" shop -Atc \
+		"SELECT extversion FROM pg_extension WHERE extname = 'billing'"; done | sort | uniq -c | awk '{print $1 "x" $2}')
+	workers=$(psql_on "$PORT" shop -Atc "SELECT count(*) FROM citus_get_active_worker_nodes()")
+	if [ "$workers" = 2 ] && [ "$(echo "$versions" | wc -l)" = 1 ] && [ "${versions%%x*}" = 3 ]; then
+		pass "nodes: 2 workers active, billing ${versions#*x} on all 3 nodes"
+	else
+		fail "nodes: workers $workers, billing versions: $versions"
+	fi
+else
+	cat "$out/nodes.log"
+	fail "nodes: setting up the databases"
+	echo "citus: $passed passed, $failed failed"
+	exit 1
+fi
+
+echo "== distribute"
+# the refusal, its SQLSTATE and detail; then nothing of billing is a Citus
+# table and every guard trigger is still enabled
+psql_on "$PORT" shop -At > "$out/distribute.log" 2>&1 <<SQL
+\set ON_ERROR_STOP 0
+DO \$\$
+DECLARE st text; msg text; det text; hint text;
+BEGIN
+	PERFORM * FROM billing.distribute($SHARDS);
+	RAISE NOTICE 'distributed';
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL, hint = PG_EXCEPTION_HINT;
+	RAISE NOTICE E'state %\nmessage %\ndetail %\nhint %', st, msg, det, hint;
+END
+\$\$;
+SELECT 'citus tables of billing: ' || count(*) FROM pg_dist_partition d
+WHERE d.logicalrelid IN (SELECT table_name FROM billing_internal.citus_plan());
+SELECT 'guard triggers disabled: ' || count(*) FROM pg_trigger t
+WHERE t.tgfoid = 'billing_internal.guard_records'::regproc AND t.tgenabled <> 'O';
+SELECT 'missing: ' || count(*) FROM billing_internal.citus_missing();
+SQL
+cat "$out/distribute.log"
+missing=$(sed -n 's/^missing: //p' "$out/distribute.log")
+if grep -q 'state 0A000' "$out/distribute.log" \
+	&& grep -q "refuses: $missing guarantee(s)" "$out/distribute.log" \
+	&& grep -q '^citus tables of billing: 0$' "$out/distribute.log" \
+	&& grep -q '^guard triggers disabled: 0$' "$out/distribute.log"; then
+	pass "distribute: refused (0A000) naming $missing missing guarantee(s); nothing distributed, no guard off"
+else
+	fail "distribute: not refused as it should be"
+fi
+
+echo "== guarantees"
+recipe=$(sed -n '/^## Roles/,/^## /p' README.md | sed -n '/^```sql$/,/^```$/p' | sed '/^```/d')
+{
+	psql_on "$PORT" shop -f - <<<"$(cat $here/setup.sql)" \
+		&& psql_on "$PORT" shop -c "$recipe" \
+		&& psql_on "$PORT" shop -a -f - < $here/guarantees.sql
+} > "$out/guarantees.out" 2>&1
+if diff -u $here/expected/guarantees.out "$out/guarantees.out" > "$out/guarantees.diff"; then
+	pass "guarantees: direct writes, cross-brand reads as each recipe role, re-keying (expected/guarantees.out)"
+else
+	cat "$out/guarantees.diff"
+	fail "guarantees: output differs from expected/guarantees.out"
+fi
+
+echo "== isolation"
+# the specs run in a database of their own on the coordinator, with Citus in
+# it and the workers added (billing stays local: distribute() refused)
+iso="$("$PG_BIN/pg_config" --pkglibdir)/pgxs/src/test/isolation/pg_isolation_regress"
+make_db isolation_regression > "$out/iso-db.log" 2>&1 || { cat "$out/iso-db.log"; fail "isolation: database"; }
+specs="document_during_run rerun_rerun scheduled_vs_rerun confirm_vs_delete brand_isolation"
+as_root rm -rf "$BASE-iso"
+as_root mkdir -p "$BASE-iso"
+as_root cp -r test/specs test/expected "$BASE-iso/"
+as_root chown -R postgres: "$BASE-iso"
+as_pg "$iso" --use-existing --dbname=isolation_regression --host=localhost --port="$PORT" --user=postgres \
+	--inputdir="$BASE-iso" --outputdir="$BASE-iso/out" $specs > "$out/isolation.log" 2>&1
+cat "$out/isolation.log"
+ok=$(grep -cE '\.\.\. ok' "$out/isolation.log")
+bad=$(grep -cE '\.\.\. FAILED|\.\.\. failed' "$out/isolation.log")
+passed=$((passed + ok))
+failed=$((failed + bad))
+[ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && fail "isolation: no spec ran"
+[ -f "$BASE-iso/out/regression.diffs" ] && cat "$BASE-iso/out/regression.diffs"
+
+echo "== probe"
+# each table placed as billing.distribute() would, one transaction each, on
+# the throwaway database probe: what Citus refuses, and why
+steps=$(psql_on "$PORT" probe -At -c "SELECT table_name FROM billing_internal.citus_plan() ORDER BY step")
+for t in $steps; do
+	if r=$(psql_on "$PORT" probe -At -c "SELECT billing_internal.citus_place('$t', $SHARDS)" 2>"$out/probe.err"); then
+		echo "$t: $r"
+	else
+		echo "$t: $(grep -E '^(ERROR|DETAIL):' "$out/probe.err" | sed 's/^[A-Z]*: *//' | paste -sd ' ' -)"
+	fi
+done > "$out/probe.out"
+if diff -u $here/expected/probe.out "$out/probe.out" > "$out/probe.diff"; then
+	pass "probe: Citus refuses what expected/probe.out says"
+else
+	cat "$out/probe.diff"
+	fail "probe: Citus's refusals changed (expected/probe.out; update doc/citus.md too)"
+fi
+cat "$out/probe.out"
+
+echo "citus: $passed passed, $failed failed"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
