@@ -202,9 +202,15 @@ typedef struct ParallelJob
 	int64		schedule_id;
 	int64		brand_id;
 	int			state;			/* JOB_PENDING, JOB_RUNNING, JOB_ENDED */
-	dsm_segment *segment;
+	dsm_segment *segment;		/* while it runs */
 	CommittedWork *work;
 	BackgroundWorkerHandle *handle;
+	/* what it did, copied out of its segment when it ended */
+	bool		done;
+	bool		failed;
+	char	   *error;
+	int			nruns;
+	int64	   *runs;
 } ParallelJob;
 
 #define JOB_PENDING 0
@@ -235,6 +241,25 @@ start_job(ParallelJob *job, TimestampTz as_of, int lock_timeout_ms)
 	return true;
 }
 
+/* end_job copies what an ended job's worker did and frees its segment */
+static void
+end_job(ParallelJob *job)
+{
+	CommittedWork *work = job->work;
+
+	pg_read_barrier();
+	job->done = work->done;
+	job->failed = work->failed;
+	job->error = pstrdup(work->error);
+	job->nruns = work->nruns;
+	job->runs = palloc(sizeof(int64) * Max(work->nruns, 1));
+	memcpy(job->runs, work->runs, sizeof(int64) * work->nruns);
+	dsm_detach(job->segment);
+	job->segment = NULL;
+	job->work = NULL;
+	job->state = JOB_ENDED;
+}
+
 /* stop_jobs terminates the running workers and waits until they are gone */
 static void
 stop_jobs(ParallelJob *jobs, int njobs)
@@ -254,7 +279,7 @@ stop_jobs(ParallelJob *jobs, int njobs)
 
 /* runs_committed: whether the runs a worker listed exist (it committed them) */
 static bool
-runs_committed(CommittedWork *work)
+runs_committed(ParallelJob *work)
 {
 	Datum	   *ids = palloc(sizeof(Datum) * Max(work->nruns, 1));
 	Oid			types[1] = {INT8ARRAYOID};
@@ -360,7 +385,7 @@ billing_parallel_issue(TimestampTz as_of, const int64 *schedules, const int64 *b
 					continue;
 				if (GetBackgroundWorkerPid(jobs[i].handle, &pid) == BGWH_STOPPED)
 				{
-					jobs[i].state = JOB_ENDED;
+					end_job(&jobs[i]);
 					running--;
 					ended++;
 				}
@@ -389,10 +414,9 @@ billing_parallel_issue(TimestampTz as_of, const int64 *schedules, const int64 *b
 	}
 
 	ids = palloc(sizeof(Datum) * maxids);
-	pg_read_barrier();
 	for (int i = 0; i < n; i++)
 	{
-		CommittedWork *work = jobs[i].work;
+		ParallelJob *work = &jobs[i];
 		int			nrun = 0;
 		int64		failed_run = 0;
 
@@ -424,7 +448,6 @@ billing_parallel_issue(TimestampTz as_of, const int64 *schedules, const int64 *b
 			}
 			ids[nids++] = Int64GetDatum(j < nrun ? work->runs[j] : failed_run);
 		}
-		dsm_detach(jobs[i].segment);
 	}
 	return construct_array(ids, nids, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
 }
