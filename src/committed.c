@@ -12,7 +12,10 @@
  *	     (billing_commit_issue);
  *	   - a foreground rerun that failed: the worker writes the failed run,
  *	     as the caller's session saw it, with the same id
- *	     (billing_internal.commit_failed_run).
+ *	     (billing_internal.commit_failed_run);
+ *	   - issue_drafts with billing.parallel_runs > 1: a worker for each due
+ *	     schedule (type 'billing parallel run'), several at once, each
+ *	     committing its schedule's runs (billing_parallel_issue).
  *	  The caller then raises (billing_internal.raise_failed_runs).  Caller and worker
  *	  share a small dynamic shared memory segment: what to do, and the
  *	  result.  The worker logs in as the caller's login role and acts as
