@@ -12,7 +12,10 @@
  *	     (billing_commit_issue);
  *	   - a foreground rerun that failed: the worker writes the failed run,
  *	     as the caller's session saw it, with the same id
- *	     (billing_internal.commit_failed_run).
+ *	     (billing_internal.commit_failed_run);
+ *	   - issue_drafts with billing.parallel_runs > 1: a worker for each due
+ *	     schedule (type 'billing parallel run'), several at once, each
+ *	     committing its schedule's runs (billing_parallel_issue).
  *	  The caller then raises (billing_internal.raise_failed_runs).  Caller and worker
  *	  share a small dynamic shared memory segment: what to do, and the
  *	  result.  The worker logs in as the caller's login role and acts as
@@ -34,6 +37,7 @@
 #include "postmaster/bgworker.h"
 #include "storage/dsm.h"
 #include "storage/ipc.h"
+#include "storage/latch.h"
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
@@ -43,6 +47,7 @@
 #include "utils/snapmgr.h"
 #include "utils/syscache.h"
 #include "utils/timestamp.h"
+#include "utils/wait_event.h"
 
 #include "committed.h"
 #include "run.h"
@@ -55,7 +60,9 @@ PGDLLEXPORT void billing_commit_worker_main(Datum main_arg);
 typedef enum CommittedTask
 {
 	TASK_ISSUE,					/* fail_dead_runs, then issue_drafts_internal(as_of) */
-	TASK_FAILED_RUN				/* record_failed_run(input) */
+	TASK_FAILED_RUN,			/* record_failed_run(input) */
+	TASK_ISSUE_SCHEDULE,		/* fail_dead_runs, then issue_schedule_internal(as_of, schedule_id) */
+	TASK_FAIL_SCHEDULE			/* fail_scheduled_run(schedule_id, NULL, as_of, input) */
 } CommittedTask;
 
 /* the most run ids one issue can hand back (a catch-up of every schedule) */
@@ -78,6 +85,7 @@ typedef struct CommittedWork
 	Oid			current_oid;	/* current_user: the definer's owner */
 	int			lock_timeout_ms;
 	TimestampTz as_of;
+	int64		schedule_id;	/* TASK_ISSUE_SCHEDULE, TASK_FAIL_SCHEDULE */
 	/* the caller's settings that shape the runs (waits, memory) and their errors' dates */
 	char		settings[NCALLER_SETTINGS][64];
 	/* the worker's */
@@ -185,6 +193,269 @@ billing_commit_issue(TimestampTz as_of, int lock_timeout_ms)
 }
 
 /*
+ * Parallel issue (billing.parallel_runs > 1): each due schedule's runs are
+ * made by a worker of their own, in a transaction of its own, as the
+ * committed second pass makes them all; at most parallel_runs workers at
+ * once, and at most billing.max_workers_per_brand of them on the
+ * schedules of one brand.  The caller hands out the schedules in their
+ * order as workers end and waits for all.
+ */
+typedef struct ParallelJob
+{
+	int64		schedule_id;
+	int64		brand_id;
+	int			state;			/* JOB_PENDING, JOB_RUNNING, JOB_ENDED */
+	dsm_segment *segment;		/* while it runs */
+	CommittedWork *work;
+	BackgroundWorkerHandle *handle;
+	/* what it did, copied out of its segment when it ended */
+	bool		done;
+	bool		failed;
+	char	   *error;
+	int			nruns;
+	int64	   *runs;
+} ParallelJob;
+
+#define JOB_PENDING 0
+#define JOB_RUNNING 1
+#define JOB_ENDED 2
+
+/* start_job registers the worker of a job; false when no slot is free */
+static bool
+start_job(ParallelJob *job, TimestampTz as_of, int lock_timeout_ms)
+{
+	BackgroundWorker worker;
+
+	if (job->segment == NULL)
+	{
+		job->work = new_work(TASK_ISSUE_SCHEDULE, NULL, lock_timeout_ms, &job->segment);
+		job->work->as_of = as_of;
+		job->work->schedule_id = job->schedule_id;
+		/* the segment lives until this call ends, not this query */
+		dsm_pin_mapping(job->segment);
+	}
+	billing_dynamic_worker(&worker, "billing_commit_worker_main", "billing parallel run");
+	snprintf(worker.bgw_name, BGW_MAXLEN, "billing parallel run of schedule %lld for pid %d",
+			 (long long) job->schedule_id, MyProcPid);
+	worker.bgw_main_arg = UInt32GetDatum(dsm_segment_handle(job->segment));
+	if (!RegisterDynamicBackgroundWorker(&worker, &job->handle))
+		return false;
+	job->state = JOB_RUNNING;
+	return true;
+}
+
+/* end_job copies what an ended job's worker did and frees its segment */
+static void
+end_job(ParallelJob *job)
+{
+	CommittedWork *work = job->work;
+
+	pg_read_barrier();
+	job->done = work->done;
+	job->failed = work->failed;
+	job->error = pstrdup(work->error);
+	job->nruns = work->nruns;
+	job->runs = palloc(sizeof(int64) * Max(work->nruns, 1));
+	memcpy(job->runs, work->runs, sizeof(int64) * work->nruns);
+	dsm_detach(job->segment);
+	job->segment = NULL;
+	job->work = NULL;
+	job->state = JOB_ENDED;
+}
+
+/* stop_jobs terminates the running workers and waits until they are gone */
+static void
+stop_jobs(ParallelJob *jobs, int njobs)
+{
+	HOLD_INTERRUPTS();
+	for (int i = 0; i < njobs; i++)
+		if (jobs[i].state == JOB_RUNNING)
+			TerminateBackgroundWorker(jobs[i].handle);
+	for (int i = 0; i < njobs; i++)
+		if (jobs[i].state == JOB_RUNNING)
+		{
+			(void) WaitForBackgroundWorkerShutdown(jobs[i].handle);
+			jobs[i].state = JOB_ENDED;
+		}
+	RESUME_INTERRUPTS();
+}
+
+/* runs_committed: whether the runs a worker listed exist (it committed them) */
+static bool
+runs_committed(ParallelJob *work)
+{
+	Datum	   *ids = palloc(sizeof(Datum) * Max(work->nruns, 1));
+	Oid			types[1] = {INT8ARRAYOID};
+	Datum		args[1];
+	bool		isnull;
+	int64		found;
+
+	if (work->nruns == 0)
+		return false;
+	for (int i = 0; i < work->nruns; i++)
+		ids[i] = Int64GetDatum(work->runs[i]);
+	args[0] = PointerGetDatum(construct_array(ids, work->nruns, INT8OID, sizeof(int64),
+											  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+	SPI_connect();
+	(void) billing_spi_exec("SELECT count(*) FROM billing.invoice_run r WHERE r.id = ANY ($1)",
+							1, types, args, NULL, false, 1, SPI_OK_SELECT, "finding the runs of a parallel worker");
+	found = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return found == work->nruns;
+}
+
+/*
+ * billing_parallel_issue(as_of, schedules, brands, n, max_parallel,
+ * per_brand, lock_timeout_ms) makes the due runs of the n schedules, each
+ * schedule's in a worker's transaction of its own, and returns the ids of
+ * the runs made, committed, failed ones included.  A schedule whose worker
+ * stopped before it committed (terminated, or it could not log in) gets a
+ * failed run saying so, committed: nothing of its work was.  Returns NULL,
+ * having done nothing, when not even the first worker could be started
+ * (the caller then issues serially).  No free slot later, while none of
+ * this call's workers runs: an error, the schedules already done committed.
+ * A cancel of the caller terminates the workers (their work is rolled
+ * back) and is re-thrown.
+ */
+ArrayType *
+billing_parallel_issue(TimestampTz as_of, const int64 *schedules, const int64 *brands, int n,
+					   int max_parallel, int per_brand, int lock_timeout_ms)
+{
+	ParallelJob *jobs = palloc0(sizeof(ParallelJob) * n);
+	int			running = 0;
+	int			ended = 0;
+	bool		started_any = false;
+	bool		fallback = false;
+	Datum	   *ids;
+	int			nids = 0;
+	int			maxids = 16;
+
+	for (int i = 0; i < n; i++)
+	{
+		jobs[i].schedule_id = schedules[i];
+		jobs[i].brand_id = brands[i];
+	}
+	PG_TRY();
+	{
+		while (ended < n)
+		{
+			bool		no_slot = false;
+
+			/* start what the bounds allow, in the schedules' order */
+			for (int i = 0; i < n && running < max_parallel && !no_slot; i++)
+			{
+				int			of_brand = 0;
+
+				if (jobs[i].state != JOB_PENDING)
+					continue;
+				for (int j = 0; j < n; j++)
+					if (jobs[j].state == JOB_RUNNING && jobs[j].brand_id == jobs[i].brand_id)
+						of_brand++;
+				if (of_brand >= per_brand)
+					continue;
+				if (!start_job(&jobs[i], as_of, lock_timeout_ms))
+				{
+					no_slot = true;
+					break;
+				}
+				started_any = true;
+				running++;
+			}
+			if (no_slot && running == 0)
+			{
+				if (!started_any)
+				{
+					fallback = true;
+					break;
+				}
+				ereport(ERROR,
+						(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+						 errmsg("issue_drafts could not start a background worker for %d of its %d schedules: all %d slots are in use",
+								n - ended, n, max_worker_processes),
+						 errdetail("The runs of the other schedules are committed (billing.run_report); the rest were not started."),
+						 errhint("Call issue_drafts again (it catches up), raise max_worker_processes, or SET billing.parallel_runs = 1.")));
+			}
+
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 100L, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+			CHECK_FOR_INTERRUPTS();
+			for (int i = 0; i < n; i++)
+			{
+				pid_t		pid;
+
+				if (jobs[i].state != JOB_RUNNING)
+					continue;
+				if (GetBackgroundWorkerPid(jobs[i].handle, &pid) == BGWH_STOPPED)
+				{
+					end_job(&jobs[i]);
+					running--;
+					ended++;
+				}
+			}
+		}
+	}
+	PG_CATCH();
+	{
+		stop_jobs(jobs, n);
+		for (int i = 0; i < n; i++)
+			if (jobs[i].segment)
+				dsm_detach(jobs[i].segment);
+		PG_RE_THROW();
+	}
+	PG_END_TRY();
+
+	if (fallback)
+	{
+		for (int i = 0; i < n; i++)
+			if (jobs[i].segment)
+				dsm_detach(jobs[i].segment);
+		ereport(LOG_SERVER_ONLY,
+				(errmsg("billing: issue_drafts as of %s issues its schedules one after another: no background worker slot is free for billing.parallel_runs",
+						timestamptz_to_str(as_of))));
+		return NULL;
+	}
+
+	ids = palloc(sizeof(Datum) * maxids);
+	for (int i = 0; i < n; i++)
+	{
+		ParallelJob *work = &jobs[i];
+		int			nrun = 0;
+		int64		failed_run = 0;
+
+		if (work->done && !work->failed)
+			nrun = work->nruns;
+		else if (!work->done && runs_committed(work))
+			nrun = work->nruns; /* stopped after its commit */
+		else
+		{
+			/* nothing of it was committed: its failed run says why */
+			const char *why = work->done ? work->error
+				: "the background worker stopped before it committed (terminated, or it could not log in; see the server log)";
+			char	   *reason = psprintf("the schedule's parallel run did not finish: %s; nothing of it was committed", why);
+			dsm_segment *segment;
+			CommittedWork *fail = new_work(TASK_FAIL_SCHEDULE, reason, lock_timeout_ms, &segment);
+
+			fail->as_of = as_of;
+			fail->schedule_id = jobs[i].schedule_id;
+			commit_in_worker(fail, segment, "the failed run of a parallel issue");
+			failed_run = fail->run_id;
+			dsm_detach(segment);
+		}
+		for (int j = 0; j < nrun + (failed_run != 0); j++)
+		{
+			if (nids == maxids)
+			{
+				maxids *= 2;
+				ids = repalloc(ids, sizeof(Datum) * maxids);
+			}
+			ids[nids++] = Int64GetDatum(j < nrun ? work->runs[j] : failed_run);
+		}
+	}
+	return construct_array(ids, nids, INT8OID, sizeof(int64), FLOAT8PASSBYVAL, TYPALIGN_DOUBLE);
+}
+
+/*
  * billing_commit_failed_run(run jsonb as text): writes the failed
  * run (a row of billing.invoice_run as jsonb, as this session saw it
  * before rolling it back) with its log line and mails, in a worker's
@@ -230,12 +501,12 @@ keep_run_id(CommittedWork *work, Datum result)
 }
 
 /*
- * worker_statement runs one statement (of one row, one column) in a
- * transaction of its own; keep, when given, takes its result into the
- * segment before the transaction commits
+ * worker_statement runs one statement (of one row, one column) with nargs
+ * parameters in a transaction of its own; keep, when given, takes its
+ * result into the segment before the transaction commits
  */
 static void
-worker_statement(CommittedWork *work, const char *sql, Oid argtype, Datum arg,
+worker_statement(CommittedWork *work, const char *sql, int nargs, Oid *argtypes, Datum *args,
 				 void (*keep) (CommittedWork *work, Datum result))
 {
 	int			api_write_level;
@@ -243,7 +514,7 @@ worker_statement(CommittedWork *work, const char *sql, Oid argtype, Datum arg,
 
 	api_write_level = billing_worker_xact_begin();
 	pgstat_report_activity(STATE_RUNNING, sql);
-	(void) billing_spi_exec(sql, argtype == InvalidOid ? 0 : 1, &argtype, &arg, NULL, false, 0,
+	(void) billing_spi_exec(sql, nargs, argtypes, args, NULL, false, 0,
 							SPI_OK_SELECT, what);
 	billing_spi_require_rows(1, what);
 	if (keep)
@@ -307,15 +578,34 @@ billing_commit_worker_main(Datum main_arg)
 
 	PG_TRY();
 	{
-		if (work->task == TASK_ISSUE)
+		Oid			types[3] = {TIMESTAMPTZOID, INT8OID, TEXTOID};
+		Datum		args[3] = {TimestampTzGetDatum(work->as_of), Int64GetDatum(work->schedule_id),
+		CStringGetTextDatum(work->input)};
+
+		switch (work->task)
 		{
-			worker_statement(work, "SELECT billing.fail_dead_runs()", InvalidOid, (Datum) 0, NULL);
-			worker_statement(work, "SELECT billing_internal.issue_drafts_internal($1)",
-							 TIMESTAMPTZOID, TimestampTzGetDatum(work->as_of), keep_run_ids);
+			case TASK_ISSUE:
+				worker_statement(work, "SELECT billing.fail_dead_runs()", 0, NULL, NULL, NULL);
+				worker_statement(work, "SELECT billing_internal.issue_drafts_internal($1)",
+								 1, types, args, keep_run_ids);
+				break;
+			case TASK_ISSUE_SCHEDULE:
+				/* each in a transaction of its own: no lock kept from one to the next */
+				worker_statement(work, "SELECT billing.fail_dead_runs()", 0, NULL, NULL, NULL);
+				worker_statement(work, "SELECT billing_internal.analyze_stale()", 0, NULL, NULL, NULL);
+				worker_statement(work, "SELECT billing_internal.issue_schedule_internal($1, $2)",
+								 2, types, args, keep_run_ids);
+				break;
+			case TASK_FAIL_SCHEDULE:
+				worker_statement(work, "SELECT billing_internal.fail_scheduled_run(schedule_id => $2, run_id => NULL,"
+								 " as_of => $1, error => $3)",
+								 3, types, args, keep_run_id);
+				break;
+			case TASK_FAILED_RUN:
+				worker_statement(work, "SELECT billing_internal.record_failed_run($3::jsonb)",
+								 3, types, args, keep_run_id);
+				break;
 		}
-		else
-			worker_statement(work, "SELECT billing_internal.record_failed_run($1::jsonb)",
-							 TEXTOID, CStringGetTextDatum(work->input), keep_run_id);
 	}
 	PG_CATCH();
 	{

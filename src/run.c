@@ -42,6 +42,7 @@
 #include "utils/timestamp.h"
 
 #include "committed.h"
+#include "worker.h"
 #include "progress.h"
 #include "run.h"
 #include "run_v01.h"
@@ -56,6 +57,13 @@
  * none: the operator's tick role (README, billing_cron), set by a superuser
  */
 static bool report_every_brand = false;
+
+/*
+ * billing.parallel_runs: how many schedules issue_drafts issues at once,
+ * each by a background worker in a transaction of its own (committed.c);
+ * 1, the default, issues them one after another in the caller's.
+ */
+static int	parallel_runs = 1;
 
 /* billing.run_lock_wait: wait for another run of the schedule, or refuse */
 static bool run_lock_wait = true;
@@ -607,8 +615,9 @@ schedule_failed(int64 schedule_id, const char *schedule_code, int64 run_id,
  * run per due period without one, and each is executed in turn.  Each
  * schedule's planning and each run is a subtransaction: an error fails
  * that schedule (its run row says why) and the next schedule goes on; with
- * propagate, the first such error is re-thrown instead.  Returns the ids
- * of the runs it made, failed ones included.
+ * propagate, the first such error is re-thrown instead.  only_schedule:
+ * that schedule alone (a parallel issue's worker), 0 for all.  Returns the
+ * ids of the runs it made, failed ones included.
  */
 /* set when issue_all(propagate) re-throws a schedule's error (not the call's) */
 static bool schedule_error_propagated = false;
@@ -622,8 +631,10 @@ propagate_schedule_error(ErrorData *error)
 }
 
 static ArrayType *
-issue_all(TimestampTz as_of, bool propagate, BillingSqlApi api)
+issue_all(TimestampTz as_of, bool propagate, BillingSqlApi api, int64 only_schedule)
 {
+	Oid			list_types[1] = {INT8OID};
+	Datum		list_args[1] = {Int64GetDatum(only_schedule)};
 	MemoryContext callcontext = CurrentMemoryContext;
 	int64	   *schedule_ids;
 	char	  **schedule_codes;
@@ -641,8 +652,9 @@ issue_all(TimestampTz as_of, bool propagate, BillingSqlApi api)
 							" WHERE s.enabled"
 							"   AND s.id IN (SELECT b.schedule_id FROM billing.buyer b"
 							"                WHERE b.schedule_id IS NOT NULL)"
+							"   AND ($1 = 0 OR s.id = $1)"
 							" ORDER BY s.id",
-							0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT, "listing schedules");
+							1, list_types, list_args, NULL, true, 0, SPI_OK_SELECT, "listing schedules");
 	nschedules = (int) SPI_processed;
 	schedule_ids = MemoryContextAlloc(callcontext, sizeof(int64) * Max(nschedules, 1));
 	schedule_codes = MemoryContextAlloc(callcontext, sizeof(char *) * Max(nschedules, 1));
@@ -715,7 +727,28 @@ Datum
 billing_issue_drafts_internal(PG_FUNCTION_ARGS)
 {
 	refuse_snapshot_isolation();
-	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false, BILLING_SQL_0_3));
+	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false, BILLING_SQL_0_3, 0));
+}
+
+/*
+ * billing_issue_schedule_internal(as_of, schedule_id): issue_all of one
+ * schedule, its failures recorded: what a worker of a parallel issue
+ * executes, in a transaction of its own, for each schedule it is given.
+ */
+PG_FUNCTION_INFO_V1(billing_issue_schedule_internal);
+
+Datum
+billing_issue_schedule_internal(PG_FUNCTION_ARGS)
+{
+	int64		schedule_id = PG_GETARG_INT64(1);
+
+	refuse_snapshot_isolation();
+	if (schedule_id <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("schedule id must be positive, got %lld", (long long) schedule_id),
+				 errhint("Pass the id of a billing schedule.")));
+	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false, BILLING_SQL_0_3, schedule_id));
 }
 
 /*
@@ -728,7 +761,7 @@ Datum
 issue_drafts_internal(PG_FUNCTION_ARGS)
 {
 	refuse_snapshot_isolation();
-	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false, billing_released_sql_api()));
+	PG_RETURN_ARRAYTYPE_P(issue_all(PG_GETARG_TIMESTAMPTZ(0), false, billing_released_sql_api(), 0));
 }
 
 /* fail_dead_runs calls billing.fail_dead_runs() (dead_runs.sql) */
@@ -778,7 +811,48 @@ first_pass(void *arg)
 	FirstPass  *pass = (FirstPass *) arg;
 
 	fail_dead_runs();
-	pass->result = issue_all(pass->as_of, true, BILLING_SQL_0_3);
+	pass->result = issue_all(pass->as_of, true, BILLING_SQL_0_3, 0);
+}
+
+/*
+ * parallel_issue: with billing.parallel_runs > 1, the schedules in use
+ * handed to parallel workers (billing_parallel_issue), each schedule's
+ * runs committed by its worker; NULL when the call is to issue serially
+ * instead: fewer than two schedules in use, or no worker slot free.
+ */
+static ArrayType *
+parallel_issue(TimestampTz as_of)
+{
+	MemoryContext callcontext = CurrentMemoryContext;
+	int64	   *schedules;
+	int64	   *brands;
+	int			n;
+	int			search_path_level;
+
+	SPI_connect();
+	search_path_level = billing_pin_search_path();
+	(void) billing_spi_exec("SELECT s.id AS schedule_id, s.brand_id FROM billing.schedule s"
+							" WHERE s.enabled"
+							"   AND s.id IN (SELECT b.schedule_id FROM billing.buyer b"
+							"                WHERE b.schedule_id IS NOT NULL)"
+							" ORDER BY s.id",
+							0, NULL, NULL, NULL, true, 0, SPI_OK_SELECT, "listing schedules");
+	n = (int) SPI_processed;
+	schedules = MemoryContextAlloc(callcontext, sizeof(int64) * Max(n, 1));
+	brands = MemoryContextAlloc(callcontext, sizeof(int64) * Max(n, 1));
+	for (int i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		schedules[i] = DatumGetInt64(billing_spi_column(i, "schedule_id", &isnull));
+		brands[i] = DatumGetInt64(billing_spi_column(i, "brand_id", &isnull));
+	}
+	billing_unpin_search_path(search_path_level);
+	SPI_finish();
+	if (n < 2)
+		return NULL;
+	return billing_parallel_issue(as_of, schedules, brands, n, parallel_runs,
+								  billing_max_workers_per_brand(), lock_timeout_ms);
 }
 
 Datum
@@ -792,10 +866,24 @@ billing_issue_drafts_run(PG_FUNCTION_ARGS)
 	refuse_snapshot_isolation();
 	/* (a second pass would commit what a read-only caller asked for) */
 	PreventCommandIfReadOnly("issue_drafts");
+
+	/*
+	 * In parallel only from a transaction that has written nothing yet: the
+	 * workers see what is committed, and a transaction that wrote documents
+	 * holds their schedules' locks (document_guard), so it is issued
+	 * serially, in its own transaction, seeing its own writes.
+	 */
+	if (parallel_runs > 1 && !TransactionIdIsValid(GetTopTransactionIdIfAny()))
+	{
+		ArrayType  *result = parallel_issue(as_of);
+
+		if (result != NULL)
+			PG_RETURN_ARRAYTYPE_P(result);
+	}
 	if (!raise_on_failure)
 	{
 		fail_dead_runs();
-		PG_RETURN_ARRAYTYPE_P(issue_all(as_of, false, BILLING_SQL_0_3));
+		PG_RETURN_ARRAYTYPE_P(issue_all(as_of, false, BILLING_SQL_0_3, 0));
 	}
 
 	schedule_error_propagated = false;
@@ -929,6 +1017,14 @@ billing_define_run_gucs(void)
 							 PGC_USERSET,
 							 0,
 							 NULL, NULL, NULL);
+	DefineCustomIntVariable("billing.parallel_runs",
+							"How many schedules issue_drafts issues at once, each by a background worker of its own.",
+							"1 issues them one after another in the caller's transaction; above 1 each schedule's runs are committed by its worker (at most billing.max_workers_per_brand of one brand at once).",
+							&parallel_runs,
+							1, 1, 64,
+							PGC_SUSET,
+							0,
+							NULL, NULL, NULL);
 	DefineCustomBoolVariable("billing.report_every_brand",
 							 "Whether a failed run's error names every brand's failures, not only the caller's brands'.",
 							 "For the pg_cron job's role (README): ALTER ROLE billing_cron SET billing.report_every_brand = on.",

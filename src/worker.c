@@ -668,6 +668,13 @@ billing_run_worker_main(Datum main_arg)
 	proc_exit(0);
 }
 
+/* billing_max_workers_per_brand: billing.max_workers_per_brand, for committed.c */
+int
+billing_max_workers_per_brand(void)
+{
+	return max_workers_per_brand;
+}
+
 /* billing_define_worker_gucs registers the background runs' settings */
 void
 billing_define_worker_gucs(void)

@@ -10,6 +10,7 @@
 #include "postmaster/bgworker.h"
 
 extern void billing_define_worker_gucs(void);
+extern int	billing_max_workers_per_brand(void);
 extern void billing_dynamic_worker(BackgroundWorker *worker, const char *function,
 								   const char *type);
 extern int	billing_worker_xact_begin(void);

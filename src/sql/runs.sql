@@ -415,6 +415,14 @@ CREATE OR REPLACE FUNCTION billing_internal.issue_drafts_internal(as_of timestam
 COMMENT ON FUNCTION billing_internal.issue_drafts_internal(timestamptz) IS
 	'makes every due scheduled run, schedule by schedule under its lock, each schedule isolated from the others, failures recorded; returns the run ids';
 REVOKE ALL ON FUNCTION billing_internal.issue_drafts_internal(timestamptz) FROM PUBLIC;
+-- billing_internal.issue_schedule_internal: the run driver of one
+-- schedule, what each worker of a parallel issue (billing.parallel_runs)
+-- executes in a transaction of its own (src/run.c, src/committed.c)
+CREATE OR REPLACE FUNCTION billing_internal.issue_schedule_internal(as_of timestamptz, schedule_id bigint) RETURNS bigint[]
+	AS 'MODULE_PATHNAME', 'billing_issue_schedule_internal' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION billing_internal.issue_schedule_internal(timestamptz, bigint) IS
+	'makes the due scheduled runs of one schedule under its lock, failures recorded; returns the run ids (a worker of a parallel issue_drafts)';
+REVOKE ALL ON FUNCTION billing_internal.issue_schedule_internal(timestamptz, bigint) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing_internal.issue_drafts_run(as_of timestamptz, raise_on_failure boolean) RETURNS bigint[]
 	AS 'MODULE_PATHNAME', 'billing_issue_drafts_run' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.issue_drafts_run(timestamptz, boolean) IS
@@ -856,6 +864,37 @@ COMMENT ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, time
 	'the drafts, tax lines and links a run of the period (and, from late_from, the late documents of earlier closed periods) would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
 REVOKE ALL ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date, bigint[]) FROM PUBLIC;
 
+-- billing_internal.analyze_stale: a table a run reads that was never
+-- analyzed (a bulk load just before the night's run), or that has more
+-- than doubled since it was, is analyzed, when the caller may (owner or
+-- superuser).  The run's plan shape does not depend on statistics
+-- (make_drafts' SET clauses), but sort-or-hash choices and hash sizes do.
+-- Tables under 1 MB plan well without.  Called by make_drafts, and by
+-- each worker of a parallel issue in a transaction of its own first (an
+-- ANALYZE in a long run's transaction would keep another worker's waiting).
+CREATE OR REPLACE FUNCTION billing_internal.analyze_stale() RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	stale regclass;
+BEGIN
+	FOR stale IN
+		SELECT c.oid::regclass FROM pg_class c
+		WHERE c.oid IN ('billing.buyer'::regclass, 'billing.document'::regclass,
+		                'billing.document_link'::regclass)
+		  AND pg_relation_size(c.oid) > 1048576
+		  AND (c.reltuples < 0
+		       OR pg_relation_size(c.oid) > 2 * c.relpages::bigint * current_setting('block_size')::bigint)
+		  AND pg_has_role(c.relowner, 'USAGE')
+		ORDER BY c.oid
+	LOOP
+		EXECUTE format('ANALYZE %s', stale);
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.analyze_stale() IS
+	'internal: analyzes the tables a run reads (buyer, document, document_link) never analyzed or doubled since, when the caller owns them';
+REVOKE ALL ON FUNCTION billing_internal.analyze_stale() FROM PUBLIC;
+
 -- billing_internal.make_drafts: the writing part of a run.  Writes what draft_rows
 -- returns (invoices numbered from invoice_id_seq, their tax lines, the
 -- links of their documents) in one statement, one pass over the period's
@@ -890,30 +929,13 @@ AS $$
 DECLARE
 	first_document_id bigint;
 	currency text;
-	stale regclass;
 	late_from date;
 	run_kind text;
 	only_buyers bigint[];
 	young xid8;
 BEGIN
-	-- Statistics: a table the run reads that was never analyzed (a bulk
-	-- load just before the night's run), or that has more than doubled
-	-- since it was, is analyzed first, when the caller may (owner or
-	-- superuser).  The plan shape does not depend on them (the SET clauses
-	-- above), but sort-or-hash choices and hash sizes do.  Tables under
-	-- 1 MB plan well without.
-	FOR stale IN
-		SELECT c.oid::regclass FROM pg_class c
-		WHERE c.oid IN ('billing.buyer'::regclass, 'billing.document'::regclass,
-		                'billing.document_link'::regclass)
-		  AND pg_relation_size(c.oid) > 1048576
-		  AND (c.reltuples < 0
-		       OR pg_relation_size(c.oid) > 2 * c.relpages::bigint * current_setting('block_size')::bigint)
-		  AND pg_has_role(c.relowner, 'USAGE')
-		ORDER BY c.oid
-	LOOP
-		EXECUTE format('ANALYZE %s', stale);
-	END LOOP;
+	-- Statistics first (billing_internal.analyze_stale)
+	PERFORM billing_internal.analyze_stale();
 
 	-- The snapshot the run reads in, kept for the next rerun of the
 	-- period (billing_internal.rerun_buyers): taken before anything is
@@ -940,9 +962,14 @@ BEGIN
 		-- range); a rerun whose period's last run is older reads it whole
 		SELECT h.xid INTO young FROM billing_internal.rerun_hint h
 		WHERE h.created_at >= now() - interval '2 months' ORDER BY h.xid LIMIT 1;
+		-- (SKIP LOCKED: a run of another schedule in parallel may be
+		-- pruning the same hints; it does not wait for that run's commit)
 		WITH gone AS (
 			DELETE FROM billing_internal.rerun_hint h
-			WHERE (young IS NULL OR h.xid < young) AND h.created_at < now() - interval '2 months'
+			WHERE h.ctid = ANY (ARRAY(
+			        SELECT o.ctid FROM billing_internal.rerun_hint o
+			        WHERE (young IS NULL OR o.xid < young) AND o.created_at < now() - interval '2 months'
+			        FOR UPDATE SKIP LOCKED))
 			RETURNING h.xid
 		)
 		UPDATE billing_internal.rerun_hint_horizon hz

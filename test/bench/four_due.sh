@@ -10,12 +10,17 @@
 #                  caller's transaction is rolled back at the failure and a
 #                  background worker makes the four runs again, committed,
 #                  then the call raises
+#   parallel       issue_drafts with billing.parallel_runs = 4: each
+#                  schedule's runs by a background worker of its own (two
+#                  at once per brand, billing.max_workers_per_brand), its
+#                  drafts checked equal to healthy's (md5, ids apart)
 # The failing schedule is the last one planned, so failed_loud pays for
-# nearly every run twice: its worst case.  Runs stay serial on both paths
-# (a night without failure is the caller's one transaction, see README
+# nearly every run twice: its worst case.  Runs are serial on the default
+# path (a night without failure is the caller's one transaction, see README
 # "When a run fails"), so 'healthy' is the figure to compare with an older
 # build: BILLING_BENCH_BEFORE=1 times only what that build has (healthy and
 # failed_quiet, without the raise_on_failure argument).
+# BILLING_BENCH_PARALLEL_ONLY=1 times healthy and parallel only.
 #
 #   sudo bash test/bench/four_due.sh                              # 25,000 buyers per schedule
 #   sudo BILLING_BENCH_SCALE=0.2 bash test/bench/four_due.sh      # a quick try
@@ -24,7 +29,9 @@
 #   (default /tmp/billing-bench-four, 54344)
 #
 # Ends with one line
-#   ratio failed_loud/healthy=X failed_loud/failed_quiet=Y
+#   ratio failed_loud/healthy=X failed_loud/failed_quiet=Y speedup_4_schedules=Z
+# where Z is healthy's time over parallel's (the load average is printed
+# before it: other work on the cores moves it).
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$BILLING_ROOT"
@@ -95,6 +102,14 @@ time_variant() {
 	outcome=$(pq -d four_run -c "SELECT string_agg(s.code || ':' || r.status || ':' || coalesce(r.invoice_count, 0), ' ' ORDER BY s.code)
 		FROM billing.invoice_run r JOIN billing.schedule s ON s.id = r.schedule_id WHERE r.cutoff_date = '2026-10-31'")
 	printf '%-14s %8s s   %s\n' "$name" "$SECS" "$outcome"
+	# what the runs made, ids apart: invoices, tax lines, links
+	MD5=$(pq -d four_run -c "SELECT md5(string_agg(x, '|' ORDER BY x)) FROM (
+		SELECT format('i %s %s %s %s %s', b.code, i.purchases, i.tax, i.total, i.document_count) AS x
+		FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+		UNION ALL SELECT format('t %s %s %s %s', b.code, t.tax_rate, t.taxable_amount, t.tax)
+		FROM billing.invoice_tax_line t JOIN billing.buyer b ON b.id = t.buyer_id
+		UNION ALL SELECT format('l %s %s', b.code, l.document_id)
+		FROM billing.document_link l JOIN billing.buyer b ON b.id = l.buyer_id) AS t")
 }
 
 LAST=$(pq -d four_template -c "SELECT max(id) FROM billing.schedule")
@@ -102,6 +117,14 @@ CALL="SELECT count(*) FROM billing.issue_drafts('$AS_OF', simulate => true"
 echo "== issue_drafts as of $AS_OF (wall time of the call, from psql)"
 time_variant healthy NULL "$CALL)"
 HEALTHY=$SECS
+HEALTHY_MD5=$MD5
+if [ -n "${BILLING_BENCH_PARALLEL_ONLY:-}" ]; then
+	time_variant parallel NULL "SET billing.parallel_runs = 4; $CALL)"
+	[ "$MD5" = "$HEALTHY_MD5" ] || { echo "parallel: drafts differ from healthy's ($MD5 vs $HEALTHY_MD5)"; exit 1; }
+	echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+	awk -v h="$HEALTHY" -v p="$SECS" 'BEGIN { printf "ratio speedup_4_schedules=%.2f\n", h / p }'
+	exit 0
+fi
 if [ -n "$BEFORE" ]; then
 	time_variant failed_quiet "$LAST" "$CALL)"
 	exit 0
@@ -110,5 +133,9 @@ time_variant failed_quiet "$LAST" "$CALL, raise_on_failure => false)"
 QUIET=$SECS
 time_variant failed_loud "$LAST" "$CALL)"
 LOUD=$SECS
-awk -v l="$LOUD" -v h="$HEALTHY" -v q="$QUIET" \
-	'BEGIN { printf "ratio failed_loud/healthy=%.2f failed_loud/failed_quiet=%.2f\n", l / h, l / q }'
+time_variant parallel NULL "SET billing.parallel_runs = 4; $CALL)"
+PARALLEL=$SECS
+[ "$MD5" = "$HEALTHY_MD5" ] || { echo "parallel: drafts differ from healthy's ($MD5 vs $HEALTHY_MD5)"; exit 1; }
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"
+awk -v l="$LOUD" -v h="$HEALTHY" -v q="$QUIET" -v p="$PARALLEL" \
+	'BEGIN { printf "ratio failed_loud/healthy=%.2f failed_loud/failed_quiet=%.2f speedup_4_schedules=%.2f\n", l / h, l / q, h / p }'

@@ -108,9 +108,15 @@ sub wait_for_worker
 		q{SELECT pid FROM pg_stat_activity WHERE backend_type = 'billing invoice run'});
 }
 
-# wait_for_restart: the server is back after a crash
-sub wait_for_restart
+# kill_and_wait_for_restart(pid): kill -9 of a server process, then the
+# server back after its crash restart (the log line first: a connection
+# made before the postmaster saw the crash would be lost to it)
+sub kill_and_wait_for_restart
 {
+	my ($pid) = @_;
+	my $offset = -s $node->logfile;
+	kill 'KILL', $pid;
+	$node->wait_for_log(qr/all server processes terminated; reinitializing/, $offset);
 	$node->poll_query_until('postgres', 'SELECT true') or die 'the server did not come back';
 }
 
@@ -206,8 +212,7 @@ $docs = add_documents();
 $holder = hold_schedule();
 $run = request();
 my $pid = wait_for_worker($run, 'row', 'queued');
-kill 'KILL', $pid;
-wait_for_restart();
+kill_and_wait_for_restart($pid);
 quit_quietly($holder);
 is($node->safe_psql('postgres', "SELECT status FROM billing.invoice_run WHERE id = $run"), 'queued',
 	'kill -9 while waiting: the run is still queued after the restart');
@@ -223,8 +228,7 @@ $run = request();
 $pid = wait_for_worker($run, 'relation', 'running');
 is($node->safe_psql('postgres', "SELECT started_at IS NOT NULL FROM billing.invoice_run WHERE id = $run"), 't',
 	'kill -9 mid-run: others see the run running, with its start time');
-kill 'KILL', $pid;
-wait_for_restart();
+kill_and_wait_for_restart($pid);
 quit_quietly($holder);
 is($node->safe_psql('postgres', "SELECT count(*) FROM billing.issue_drafts('2026-11-01 00:00+09')"), '0',
 	'kill -9 mid-run: issue_drafts (the pg_cron tick) is the next run function called');
