@@ -8,7 +8,7 @@
  *	  lines, each query over the whole set and sorted by invoice id; the
  *	  three cursors are read side by side, a batch at a time, and merged by
  *	  invoice id.  This file only writes: the elements, in the order and
- *	  with the bytes that xmlelement, xmlforest and xmlagg gave up to 0.3
+ *	  with the bytes that xmlelement, xmlforest and xmlagg gave in 0.2
  *	  (one xmlelement per node cost 85% of a run's XML; issue 14):
  *
  *	  - element content is escaped by PostgreSQL's escape_xml (& < > and
@@ -23,8 +23,8 @@
  *	    every non-ASCII character as character references; a NULL value
  *	    leaves the attribute out.
  *
- *	  test/xml_same_bytes.sh holds every invoice of the test stories and
- *	  the demo against the xmlelement query of 0.3.
+ *	  test/t/017_xml_same_bytes.pl holds every invoice of the test stories and
+ *	  the demo against that xmlelement query (test/xml_reference.sql).
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
