@@ -50,6 +50,11 @@ PG_FUNCTION_INFO_V1(billing_invoices_xml);
 #define XML_BATCH	1000
 /* the deepest nesting of the document (Invoice/.../cac:TaxScheme is 5) */
 #define XML_DEPTH	12
+/* up to this many invoices, the queries' plans are kept (rows_open) */
+#define XML_FEW		16
+
+/* the kept plans of xml_heads, xml_lines and xml_tax_lines */
+static SPIPlanPtr kept_plans[3];
 
 /* Xml is the document being written, with its open elements */
 typedef struct Xml
@@ -225,16 +230,41 @@ typedef struct Rows
 	int64		last_id;		/* invoice id of the row read last */
 } Rows;
 
-/* rows_open opens SELECT * FROM fn($1, $2) as a cursor */
+/*
+ * rows_open opens SELECT * FROM fn($1, $2) as a cursor.  A few invoices
+ * (invoice_xml's one) use a generic plan kept for the backend: planning
+ * the three queries (inlining the functions' bodies) cost three times more
+ * than running them.  A run's thousands are planned for their array (the
+ * plan for a handful of ids looks them up one by one).
+ */
 static void
-rows_open(Rows *r, const char *what, const char *sql, Datum *args, const char *nulls)
+rows_open(Rows *r, const char *what, const char *sql, SPIPlanPtr *kept, bool few,
+		  Datum *args, const char *nulls)
 {
 	Oid			types[2] = {INT8ARRAYOID, INT8ARRAYOID};
 
 	memset(r, 0, sizeof(*r));
 	r->what = what;
 	r->last_id = PG_INT64_MIN;
-	r->portal = SPI_cursor_open_with_args(NULL, sql, 2, types, args, nulls, true, CURSOR_OPT_NO_SCROLL);
+	if (few)
+	{
+		if (*kept == NULL)
+		{
+			/* generic: planned once, for any few ids (the same plan) */
+			SPIPlanPtr	plan = SPI_prepare_cursor(sql, 2, types, CURSOR_OPT_GENERIC_PLAN);
+
+			if (plan == NULL || SPI_keepplan(plan) != 0)
+				ereport(ERROR,
+						(errcode(ERRCODE_INTERNAL_ERROR),
+						 errmsg_internal("billing: preparing \"%s\" failed: %s",
+										 sql, SPI_result_code_string(SPI_result))));
+			*kept = plan;
+		}
+		r->portal = SPI_cursor_open(NULL, *kept, args, nulls, true);
+	}
+	else
+		r->portal = SPI_cursor_open_with_args(NULL, sql, 2, types, args, nulls, true,
+											  CURSOR_OPT_NO_SCROLL);
 	if (r->portal == NULL)
 		ereport(ERROR,
 				(errcode(ERRCODE_INTERNAL_ERROR),
@@ -592,6 +622,8 @@ billing_invoices_xml(PG_FUNCTION_ARGS)
 	Xml			x;
 	Row			head;
 	Row			row;
+	ArrayType  *ids;
+	bool		few;
 	int			i;
 
 	InitMaterializedSRF(fcinfo, 0);
@@ -611,12 +643,15 @@ billing_invoices_xml(PG_FUNCTION_ARGS)
 	else
 		args[1] = SPI_datumTransfer(args[1], false, -1);
 
+	ids = DatumGetArrayTypeP(args[0]);
+	few = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)) <= XML_FEW;
+	args[0] = PointerGetDatum(ids);
 	rows_open(&heads, "billing_internal.xml_heads",
-			  "SELECT * FROM billing_internal.xml_heads($1, $2)", args, nulls);
+			  "SELECT * FROM billing_internal.xml_heads($1, $2)", &kept_plans[0], few, args, nulls);
 	rows_open(&lines, "billing_internal.xml_lines",
-			  "SELECT * FROM billing_internal.xml_lines($1, $2)", args, nulls);
+			  "SELECT * FROM billing_internal.xml_lines($1, $2)", &kept_plans[1], few, args, nulls);
 	rows_open(&taxes, "billing_internal.xml_tax_lines",
-			  "SELECT * FROM billing_internal.xml_tax_lines($1, $2)", args, nulls);
+			  "SELECT * FROM billing_internal.xml_tax_lines($1, $2)", &kept_plans[2], few, args, nulls);
 	for (i = 0; i < H_COLS; i++)
 		c.h[i] = rows_col(&heads, head_cols[i]);
 	for (i = 0; i < L_COLS; i++)
