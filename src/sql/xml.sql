@@ -222,10 +222,11 @@ COMMENT ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) IS
 REVOKE ALL ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) FROM PUBLIC;
 
 -- billing.invoices_xml: the PINT JP XML of the given invoices that have
--- lines (linked documents other than payments), one row each.  Set-based:
--- one statement for any number of invoices (run_xml passes a whole run).
--- An invoice that has no lines is left out; one whose master data lacks
--- something raises the error naming every missing field.
+-- lines (linked documents other than payments), one row each, by id.
+-- Set-based: three queries for any number of invoices (run_xml passes a
+-- whole run).  An invoice that has no lines is left out; one whose master
+-- data lacks something raises the error naming every missing field (of
+-- several such, the first by id).
 --
 -- Mapping (PINT business terms):
 --   invoice id IBT-001, invoice date IBT-002, due date IBT-009, period IBG-14;
