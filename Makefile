@@ -24,7 +24,8 @@ OBJS = \
 	src/progress.o \
 	src/spi_util.o \
 	src/error_context.o \
-	src/pdf.o
+	src/pdf.o \
+	src/invoice_xml.o
 
 # The install sources, src/sql/, one file per concern, in install order.
 # The install script billing--$(EXTVERSION).sql is all of them in this order

@@ -152,10 +152,13 @@ COMMENT ON TRIGGER document_text_guard ON billing.document IS
 
 -- billing_internal.tax_category: the UNCL5305 tax category of a Japanese consumption
 -- tax rate: the reduced rate 8% is AA, 0% is E (exempt), any other rate is
--- S (standard, 10%).  Internal (invoices_xml calls it as the owner).
+-- S (standard, 10%); NULL for NULL.  Internal (invoices_xml calls it as the
+-- owner).  Not STRICT, so that it is inlined (PostgreSQL inlines a STRICT
+-- function only when its body is strict, and a CASE is not): called as a
+-- function, it cost a plan for each of a run's lines.
 CREATE OR REPLACE FUNCTION billing_internal.tax_category(rate numeric) RETURNS text
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN CASE WHEN rate = 0.08 THEN 'AA' WHEN rate = 0 THEN 'E' ELSE 'S' END;
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE WHEN rate IS NULL THEN NULL WHEN rate = 0.08 THEN 'AA' WHEN rate = 0 THEN 'E' ELSE 'S' END;
 COMMENT ON FUNCTION billing_internal.tax_category(numeric) IS
 	'PINT JP tax category of a rate: 0.08 AA (reduced), 0 E (exempt), otherwise S (standard)';
 REVOKE ALL ON FUNCTION billing_internal.tax_category(numeric) FROM PUBLIC;
@@ -219,10 +222,11 @@ COMMENT ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) IS
 REVOKE ALL ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) FROM PUBLIC;
 
 -- billing.invoices_xml: the PINT JP XML of the given invoices that have
--- lines (linked documents other than payments), one row each.  Set-based:
--- one statement for any number of invoices (run_xml passes a whole run).
--- An invoice that has no lines is left out; one whose master data lacks
--- something raises the error naming every missing field.
+-- lines (linked documents other than payments), one row each, by id.
+-- Set-based: three queries for any number of invoices (run_xml passes a
+-- whole run).  An invoice that has no lines is left out; one whose master
+-- data lacks something raises the error naming every missing field (of
+-- several such, the first by id).
 --
 -- Mapping (PINT business terms):
 --   invoice id IBT-001, invoice date IBT-002, due date IBT-009, period IBG-14;
@@ -241,192 +245,149 @@ REVOKE ALL ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) FR
 -- XML: PINT has no field for a statement balance, and the amount due
 -- (IBT-115) is this invoice's purchases + tax.
 --
+-- The rows come from three queries over the whole set of invoices, each
+-- sorted by invoice id (billing_internal.xml_heads, xml_lines,
+-- xml_tax_lines: one pass over the invoices, their lines and their tax
+-- lines, not a lookup per invoice), and src/invoice_xml.c writes them,
+-- merged by invoice id, with PostgreSQL's own escaping into the bytes
+-- xmlelement, xmlforest and xmlagg wrote in 0.2 (test/t/017_xml_same_bytes.pl
+-- holds every invoice of the tests against that SQL).  An xmlelement per
+-- node cost 85% of run_xml's time (issue 14).
+--
 -- It runs as the extension's owner (security.sql), so that its internal
--- helpers (tax_category, refuse_incomplete_xml) are not the caller's to
+-- helpers (xml_heads, refuse_incomplete_xml, ...) are not the caller's to
 -- call: it shows only invoices of the caller's brands (as if the others did
 -- not exist), and the master data of the invoice's own brand.
+
+-- billing_internal.xml_heads: what an invoice's XML prints outside its lines and
+-- tax lines, one row per invoice of invoice_ids (of the brands, all when
+-- NULL), by id, the values as the XML writes them; missing: the master data
+-- fields PINT JP needs that are missing.  Whether an invoice has lines is
+-- xml_lines' to say (invoices_xml leaves out one without).
+CREATE OR REPLACE FUNCTION billing_internal.xml_heads(invoice_ids bigint[], brands bigint[])
+RETURNS TABLE (invoice_id bigint, buyer_id bigint, invoice_number text, issue_date date, due_date date,
+               currency text, period_start date, period_end date,
+               brand_scheme text, brand_endpoint text, brand_name text, brand_street text, brand_city text,
+               brand_zone text, brand_subentity text, brand_country text, registration_number text,
+               legal_name text,
+               buyer_scheme text, buyer_endpoint text, buyer_code text, buyer_name text, buyer_street text,
+               buyer_city text, buyer_zone text, buyer_subentity text, buyer_country text,
+               has_account boolean, account_id text, account_holder text, bank_branch text,
+               tax text, purchases text, total text, missing text[])
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT i.id, i.buyer_id, coalesce(i.invoice_number, 'DRAFT-' || i.id), i.invoice_date, i.due_date,
+	       i.currency, lower(i.period), upper(i.period) - 1,
+	       (sb.r).peppol_scheme, (sb.r).peppol_id, (sb.r).name, nullif(btrim((sb.r).address_line), ''),
+	       nullif(btrim((sb.r).city), ''), nullif(btrim((sb.r).postal_code), ''), nullif(btrim((sb.r).prefecture), ''),
+	       (sb.r).country, (sb.r).registration_number, btrim((sb.r).legal_name),
+	       (sy.r).peppol_scheme, (sy.r).peppol_id, (sy.r).code, (sy.r).name, nullif(btrim((sy.r).address_line), ''),
+	       nullif(btrim((sy.r).city), ''), nullif(btrim((sy.r).postal_code), ''), nullif(btrim((sy.r).prefecture), ''),
+	       (sy.r).country,
+	       (sa.r).id IS NOT NULL, coalesce(nullif(btrim((sa.r).iban), ''), (sa.r).account_number), (sa.r).account_holder,
+	       concat_ws(' ', (sa.r).bank_name, nullif(btrim((sa.r).branch_name), '')),
+	       round(i.tax, (sb.r).currency_scale)::text, round(i.purchases, (sb.r).currency_scale)::text,
+	       round(i.purchases + i.tax, (sb.r).currency_scale)::text,
+	       billing_internal.xml_missing_brand((sb.r).legal_name, (sb.r).registration_number, (sb.r).address_line, (sb.r).peppol_id)
+	       || billing_internal.xml_missing_buyer((sy.r).address_line, (sy.r).peppol_id, (sy.r).code)
+	FROM billing.invoice i
+	JOIN billing.brand br ON br.id = i.brand_id
+	JOIN billing.buyer bu ON bu.id = i.buyer_id AND bu.brand_id = i.brand_id
+	LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id AND ba.brand_id = i.brand_id
+	-- A confirmed invoice: the master data version in force when it was
+	-- confirmed; if that lacked what the XML needs (so it had no XML yet),
+	-- the first later version that has it; the current row when no later
+	-- version qualifies.
+	LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+	                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'brand'
+	                     AND v.row_id = i.brand_id AND v.valid_until > i.confirmed_at
+	                     AND nullif(btrim(v.data->>'legal_name'), '') IS NOT NULL
+	                     AND v.data->>'registration_number' IS NOT NULL
+	                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
+	                     AND v.data->>'peppol_id' IS NOT NULL
+	                   ORDER BY v.valid_until, v.id LIMIT 1) AS vbr ON true
+	LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+	                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'buyer'
+	                     AND v.row_id = i.buyer_id AND v.valid_until > i.confirmed_at
+	                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
+	                     AND v.data->>'peppol_id' IS NOT NULL
+	                   ORDER BY v.valid_until, v.id LIMIT 1) AS vby ON true
+	LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+	                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'bank_account'
+	                     AND v.row_id = i.bank_account_id AND v.valid_until > i.confirmed_at
+	                   ORDER BY v.valid_until, v.id LIMIT 1) AS vba ON true
+	-- (the version's fields over the row's; jsonb_populate_record only for
+	-- a version: a run's invoices rarely have one)
+	CROSS JOIN LATERAL (SELECT CASE WHEN vbr.data IS NULL THEN br ELSE jsonb_populate_record(br, vbr.data) END
+	                    OFFSET 0) AS sb (r)
+	CROSS JOIN LATERAL (SELECT CASE WHEN vby.data IS NULL THEN bu ELSE jsonb_populate_record(bu, vby.data) END
+	                    OFFSET 0) AS sy (r)
+	CROSS JOIN LATERAL (SELECT CASE WHEN ba.id IS NULL THEN NULL WHEN vba.data IS NULL THEN ba
+	                                ELSE jsonb_populate_record(ba, vba.data) END
+	                    OFFSET 0) AS sa (r)
+	WHERE i.id = ANY (invoice_ids)
+	  AND (brands IS NULL OR i.brand_id = ANY (brands))
+	ORDER BY i.id;
+END;
+COMMENT ON FUNCTION billing_internal.xml_heads(bigint[], bigint[]) IS
+	'internal: the fields of the given invoices'' XML outside their lines and tax lines, one row per invoice, by id';
+REVOKE ALL ON FUNCTION billing_internal.xml_heads(bigint[], bigint[]) FROM PUBLIC;
+
+-- billing_internal.xml_lines: the lines of the given invoices (of the brands, all
+-- when NULL): every linked document but payments, by invoice, then date;
+-- the amounts signed and rounded to the brand's scale, as text
+CREATE OR REPLACE FUNCTION billing_internal.xml_lines(invoice_ids bigint[], brands bigint[])
+RETURNS TABLE (invoice_id bigint, note text, quantity text, amount text, line_date date, reference text,
+               item_name text, tax_category text, percent text, price text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT i.id,
+	       CASE d.kind WHEN 'delivery_invoice' THEN '納品' WHEN 'return_note' THEN '返品' ELSE '値引' END,
+	       CASE WHEN s.signed < 0 THEN '-1' ELSE '1' END,
+	       round(s.signed, br.currency_scale)::text, d.document_date, d.reference,
+	       coalesce(nullif(btrim(d.description), ''),
+	                CASE d.kind WHEN 'delivery_invoice' THEN '納品 ' WHEN 'return_note' THEN '返品 '
+	                            ELSE '値引 ' END || d.reference),
+	       billing_internal.tax_category(d.tax_rate), trim_scale(d.tax_rate * 100)::text,
+	       round(abs(s.signed), br.currency_scale)::text
+	FROM billing.invoice i
+	JOIN billing.brand br ON br.id = i.brand_id
+	JOIN billing.document_link l ON l.buyer_id = i.buyer_id AND l.invoice_id = i.id
+	JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+	CROSS JOIN LATERAL (SELECT CASE d.kind WHEN 'delivery_invoice' THEN d.amount ELSE -d.amount END) AS s (signed)
+	WHERE i.id = ANY (invoice_ids)
+	  AND (brands IS NULL OR i.brand_id = ANY (brands))
+	  AND d.kind <> 'payment'
+	ORDER BY i.id, d.document_date, d.id;
+END;
+COMMENT ON FUNCTION billing_internal.xml_lines(bigint[], bigint[]) IS
+	'internal: the XML lines of the given invoices (linked documents but payments), by invoice and date';
+REVOKE ALL ON FUNCTION billing_internal.xml_lines(bigint[], bigint[]) FROM PUBLIC;
+
+-- billing_internal.xml_tax_lines: the tax breakdown of the given invoices (of the
+-- brands, all when NULL): their tax lines, by invoice, then rate from the
+-- highest, rounded to the brand's scale, as text
+CREATE OR REPLACE FUNCTION billing_internal.xml_tax_lines(invoice_ids bigint[], brands bigint[])
+RETURNS TABLE (invoice_id bigint, taxable_amount text, tax text, tax_category text, percent text)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT i.id, round(t.taxable_amount, br.currency_scale)::text, round(t.tax, br.currency_scale)::text,
+	       billing_internal.tax_category(t.tax_rate), trim_scale(t.tax_rate * 100)::text
+	FROM billing.invoice i
+	JOIN billing.brand br ON br.id = i.brand_id
+	JOIN billing.invoice_tax_line t ON t.buyer_id = i.buyer_id AND t.invoice_id = i.id
+	WHERE i.id = ANY (invoice_ids)
+	  AND (brands IS NULL OR i.brand_id = ANY (brands))
+	ORDER BY i.id, t.tax_rate DESC;
+END;
+COMMENT ON FUNCTION billing_internal.xml_tax_lines(bigint[], bigint[]) IS
+	'internal: the XML tax breakdown of the given invoices (their tax lines), by invoice and rate';
+REVOKE ALL ON FUNCTION billing_internal.xml_tax_lines(bigint[], bigint[]) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION billing.invoices_xml(VARIADIC invoice_ids bigint[])
 RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	brands bigint[] := billing_internal.caller_brands();
-BEGIN
-	RETURN QUERY
-	WITH inv AS (
-		SELECT i.*, sb.name AS brand_name, sb.legal_name, sb.registration_number,
-		       sb.postal_code AS brand_postal_code, sb.prefecture AS brand_prefecture,
-		       sb.city AS brand_city, sb.address_line AS brand_address_line,
-		       sb.country AS brand_country, sb.peppol_scheme AS brand_peppol_scheme,
-		       sb.peppol_id AS brand_peppol_id, sb.currency_scale AS scale,
-		       sy.code AS buyer_code, sy.name AS buyer_name, sy.postal_code AS buyer_postal_code,
-		       sy.prefecture AS buyer_prefecture, sy.city AS buyer_city,
-		       sy.address_line AS buyer_address_line, sy.country AS buyer_country,
-		       sy.peppol_scheme AS buyer_peppol_scheme, sy.peppol_id AS buyer_peppol_id,
-		       sa.id AS account_id, sa.bank_name, sa.branch_name, sa.account_number,
-		       sa.account_holder, sa.iban,
-		       ln.lines, ln.line_xml, tx.subtotals
-		FROM billing.invoice i
-		JOIN billing.brand br ON br.id = i.brand_id
-		JOIN billing.buyer bu ON bu.id = i.buyer_id AND bu.brand_id = i.brand_id
-		LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id AND ba.brand_id = i.brand_id
-		-- A confirmed invoice: the master data version in force when it was
-		-- confirmed; if that lacked what the XML needs (so it had no XML yet),
-		-- the first later version that has it; the current row when no later
-		-- version qualifies.
-		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
-		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'brand'
-		                     AND v.row_id = i.brand_id AND v.valid_until > i.confirmed_at
-		                     AND nullif(btrim(v.data->>'legal_name'), '') IS NOT NULL
-		                     AND v.data->>'registration_number' IS NOT NULL
-		                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
-		                     AND v.data->>'peppol_id' IS NOT NULL
-		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vbr ON true
-		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
-		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'buyer'
-		                     AND v.row_id = i.buyer_id AND v.valid_until > i.confirmed_at
-		                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
-		                     AND v.data->>'peppol_id' IS NOT NULL
-		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vby ON true
-		LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
-		                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'bank_account'
-		                     AND v.row_id = i.bank_account_id AND v.valid_until > i.confirmed_at
-		                   ORDER BY v.valid_until, v.id LIMIT 1) AS vba ON true
-		CROSS JOIN LATERAL jsonb_populate_record(br, coalesce(vbr.data, '{}')) AS sb
-		CROSS JOIN LATERAL jsonb_populate_record(bu, coalesce(vby.data, '{}')) AS sy
-		LEFT JOIN LATERAL jsonb_populate_record(ba, coalesce(vba.data, '{}')) AS sa ON ba.id IS NOT NULL
-		-- the lines: every linked document but payments, by date
-		CROSS JOIN LATERAL (
-			SELECT count(*)::integer AS lines,
-			       xmlagg(xmlelement(name "cac:InvoiceLine",
-			           xmlforest(d.line_no AS "cbc:ID", d.kind_label AS "cbc:Note"),
-			           xmlelement(name "cbc:InvoicedQuantity", xmlattributes('H87' AS "unitCode"),
-			                      CASE WHEN d.signed < 0 THEN -1 ELSE 1 END),
-			           xmlelement(name "cbc:LineExtensionAmount", xmlattributes(i.currency AS "currencyID"),
-			                      round(d.signed, br.currency_scale)),
-			           xmlelement(name "cac:InvoicePeriod",
-			               xmlforest(d.document_date AS "cbc:StartDate", d.document_date AS "cbc:EndDate")),
-			           xmlelement(name "cac:DocumentReference", xmlforest(d.reference AS "cbc:ID")),
-			           xmlelement(name "cac:Item",
-			               xmlforest(d.item_name AS "cbc:Name"),
-			               xmlelement(name "cac:ClassifiedTaxCategory",
-			                   xmlforest(billing_internal.tax_category(d.tax_rate) AS "cbc:ID",
-			                             trim_scale(d.tax_rate * 100) AS "cbc:Percent"),
-			                   xmlelement(name "cac:TaxScheme", xmlforest('VAT' AS "cbc:ID")))),
-			           xmlelement(name "cac:Price",
-			               xmlelement(name "cbc:PriceAmount", xmlattributes(i.currency AS "currencyID"),
-			                          round(abs(d.signed), br.currency_scale)),
-			               xmlelement(name "cbc:BaseQuantity", xmlattributes('H87' AS "unitCode"), 1)))
-			           ORDER BY d.line_no) AS line_xml
-			FROM (SELECT d.document_date, d.reference, d.tax_rate,
-			             CASE d.kind WHEN 'delivery_invoice' THEN d.amount ELSE -d.amount END AS signed,
-			             CASE d.kind WHEN 'delivery_invoice' THEN '納品' WHEN 'return_note' THEN '返品'
-			                         ELSE '値引' END AS kind_label,
-			             coalesce(nullif(btrim(d.description), ''),
-			                      CASE d.kind WHEN 'delivery_invoice' THEN '納品 ' WHEN 'return_note' THEN '返品 '
-			                                  ELSE '値引 ' END || d.reference) AS item_name,
-			             row_number() OVER (ORDER BY d.document_date, d.id) AS line_no
-			      FROM billing.document_link l
-			      JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
-			      WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id
-			        AND d.kind <> 'payment') AS d
-		) AS ln
-		-- the tax breakdown: the invoice's own tax lines
-		CROSS JOIN LATERAL (
-			SELECT xmlagg(xmlelement(name "cac:TaxSubtotal",
-			           xmlelement(name "cbc:TaxableAmount", xmlattributes(i.currency AS "currencyID"),
-			                      round(t.taxable_amount, br.currency_scale)),
-			           xmlelement(name "cbc:TaxAmount", xmlattributes(i.currency AS "currencyID"),
-			                      round(t.tax, br.currency_scale)),
-			           xmlelement(name "cac:TaxCategory",
-			               xmlforest(billing_internal.tax_category(t.tax_rate) AS "cbc:ID",
-			                         trim_scale(t.tax_rate * 100) AS "cbc:Percent"),
-			               xmlelement(name "cac:TaxScheme", xmlforest('VAT' AS "cbc:ID"))))
-			           ORDER BY t.tax_rate DESC) AS subtotals
-			FROM billing.invoice_tax_line t
-			WHERE t.buyer_id = i.buyer_id AND t.invoice_id = i.id
-		) AS tx
-		WHERE i.id = ANY (invoice_ids)
-		  AND (brands IS NULL OR i.brand_id = ANY (brands))
-	), checked AS (
-		SELECT inv.*,
-		       billing_internal.xml_missing_brand(inv.legal_name, inv.registration_number, inv.brand_address_line,
-		                                 inv.brand_peppol_id)
-		       || billing_internal.xml_missing_buyer(inv.buyer_address_line, inv.buyer_peppol_id, inv.buyer_code) AS missing
-		FROM inv
-		WHERE inv.lines > 0
-	)
-	SELECT c.id, c.buyer_id,
-	       CASE WHEN cardinality(c.missing) > 0 THEN billing_internal.refuse_incomplete_xml(c.id, c.missing) ELSE
-	       xmlelement(name "Invoice",
-	           xmlattributes('urn:oasis:names:specification:ubl:schema:xsd:Invoice-2' AS xmlns,
-	                         'urn:oasis:names:specification:ubl:schema:xsd:CommonAggregateComponents-2' AS "xmlns:cac",
-	                         'urn:oasis:names:specification:ubl:schema:xsd:CommonBasicComponents-2' AS "xmlns:cbc"),
-	           xmlforest('urn:peppol:pint:billing-1@jp-1' AS "cbc:CustomizationID",
-	                     'urn:peppol:bis:billing' AS "cbc:ProfileID",
-	                     coalesce(c.invoice_number, 'DRAFT-' || c.id) AS "cbc:ID",
-	                     c.invoice_date AS "cbc:IssueDate",
-	                     c.due_date AS "cbc:DueDate",
-	                     380 AS "cbc:InvoiceTypeCode",
-	                     c.currency AS "cbc:DocumentCurrencyCode"),
-	           xmlelement(name "cac:InvoicePeriod",
-	               xmlforest(lower(c.period) AS "cbc:StartDate", upper(c.period) - 1 AS "cbc:EndDate")),
-	           xmlelement(name "cac:AccountingSupplierParty", xmlelement(name "cac:Party",
-	               xmlelement(name "cbc:EndpointID", xmlattributes(c.brand_peppol_scheme AS "schemeID"),
-	                          c.brand_peppol_id),
-	               xmlelement(name "cac:PartyName", xmlforest(c.brand_name AS "cbc:Name")),
-	               xmlelement(name "cac:PostalAddress",
-	                   xmlforest(nullif(btrim(c.brand_address_line), '') AS "cbc:StreetName",
-	                             nullif(btrim(c.brand_city), '') AS "cbc:CityName",
-	                             nullif(btrim(c.brand_postal_code), '') AS "cbc:PostalZone",
-	                             nullif(btrim(c.brand_prefecture), '') AS "cbc:CountrySubentity"),
-	                   xmlelement(name "cac:Country", xmlforest(c.brand_country AS "cbc:IdentificationCode"))),
-	               xmlelement(name "cac:PartyTaxScheme",
-	                   xmlforest(c.registration_number AS "cbc:CompanyID"),
-	                   xmlelement(name "cac:TaxScheme", xmlforest('VAT' AS "cbc:ID"))),
-	               xmlelement(name "cac:PartyLegalEntity",
-	                   xmlforest(btrim(c.legal_name) AS "cbc:RegistrationName")))),
-	           xmlelement(name "cac:AccountingCustomerParty", xmlelement(name "cac:Party",
-	               xmlelement(name "cbc:EndpointID", xmlattributes(c.buyer_peppol_scheme AS "schemeID"),
-	                          c.buyer_peppol_id),
-	               xmlelement(name "cac:PartyIdentification", xmlforest(c.buyer_code AS "cbc:ID")),
-	               xmlelement(name "cac:PartyName", xmlforest(c.buyer_name AS "cbc:Name")),
-	               xmlelement(name "cac:PostalAddress",
-	                   xmlforest(nullif(btrim(c.buyer_address_line), '') AS "cbc:StreetName",
-	                             nullif(btrim(c.buyer_city), '') AS "cbc:CityName",
-	                             nullif(btrim(c.buyer_postal_code), '') AS "cbc:PostalZone",
-	                             nullif(btrim(c.buyer_prefecture), '') AS "cbc:CountrySubentity"),
-	                   xmlelement(name "cac:Country", xmlforest(c.buyer_country AS "cbc:IdentificationCode"))),
-	               xmlelement(name "cac:PartyLegalEntity",
-	                   xmlforest(c.buyer_name AS "cbc:RegistrationName")))),
-	           CASE WHEN c.account_id IS NOT NULL THEN
-	               xmlelement(name "cac:PaymentMeans",
-	                   xmlelement(name "cbc:PaymentMeansCode", xmlattributes('Credit transfer' AS name), 30),
-	                   xmlforest(coalesce(c.invoice_number, 'DRAFT-' || c.id) AS "cbc:PaymentID"),
-	                   xmlelement(name "cac:PayeeFinancialAccount",
-	                       xmlforest(coalesce(nullif(btrim(c.iban), ''), c.account_number) AS "cbc:ID",
-	                                 c.account_holder AS "cbc:Name"),
-	                       xmlelement(name "cac:FinancialInstitutionBranch",
-	                           xmlforest(concat_ws(' ', c.bank_name, nullif(btrim(c.branch_name), '')) AS "cbc:Name"))))
-	           END,
-	           xmlelement(name "cac:TaxTotal",
-	               xmlelement(name "cbc:TaxAmount", xmlattributes(c.currency AS "currencyID"),
-	                          round(c.tax, c.scale)),
-	               c.subtotals),
-	           xmlelement(name "cac:LegalMonetaryTotal",
-	               xmlelement(name "cbc:LineExtensionAmount", xmlattributes(c.currency AS "currencyID"),
-	                          round(c.purchases, c.scale)),
-	               xmlelement(name "cbc:TaxExclusiveAmount", xmlattributes(c.currency AS "currencyID"),
-	                          round(c.purchases, c.scale)),
-	               xmlelement(name "cbc:TaxInclusiveAmount", xmlattributes(c.currency AS "currencyID"),
-	                          round(c.purchases + c.tax, c.scale)),
-	               xmlelement(name "cbc:PayableAmount", xmlattributes(c.currency AS "currencyID"),
-	                          round(c.purchases + c.tax, c.scale))),
-	           c.line_xml)
-	       END
-	FROM checked c
-	ORDER BY c.id;
-END
-$$;
+LANGUAGE c STABLE PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'billing_invoices_xml';
 COMMENT ON FUNCTION billing.invoices_xml(bigint[]) IS
 	'PINT JP XML of the given invoices that have lines, one row each; the set-based core of invoice_xml and run_xml';
 REVOKE ALL ON FUNCTION billing.invoices_xml(bigint[]) FROM PUBLIC;
@@ -480,13 +441,15 @@ BEGIN
 		RAISE EXCEPTION 'invoice run % does not exist', run_id
 			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.run_report.';
 	END IF;
+	-- invoices_xml gives its rows by invoice id; the buyer's code is looked
+	-- up for each in that order (a nested loop over them: OFFSET 0 keeps
+	-- the lookup a subquery), so that the XML is not sorted again
 	RETURN QUERY
 	SELECT x.invoice_id, b.code, x.xml
 	FROM billing.invoices_xml(VARIADIC ARRAY(SELECT i.id FROM billing.invoice i
 	                                WHERE i.run_id = run_xml.run_id
 	                                  AND i.status IN ('draft', 'quarantined', 'confirmed'))) AS x
-	JOIN billing.buyer b ON b.id = x.buyer_id
-	ORDER BY x.invoice_id;
+	CROSS JOIN LATERAL (SELECT b.code FROM billing.buyer b WHERE b.id = x.buyer_id OFFSET 0) AS b;
 END
 $$;
 COMMENT ON FUNCTION billing.run_xml(bigint) IS
