@@ -23,7 +23,7 @@
  *	    every non-ASCII character as character references; a NULL value
  *	    leaves the attribute out.
  *
- *	  test/t/017_xml_same_bytes.pl holds every invoice of the test stories and
+ *	  test/t/018_xml_same_bytes.pl holds every invoice of the test stories and
  *	  the demo against that xmlelement query (test/xml_reference.sql).
  *-------------------------------------------------------------------------
  */

@@ -1,7 +1,7 @@
 -- test/xml_reference.sql: billing.invoices_xml as it was up to c172ca5 (one
 -- xmlelement per node), renamed billing_internal.invoices_xml_reference: the
 -- bytes the C writer (src/invoice_xml.c) must give.  Not part of the
--- extension: test/t/017_xml_same_bytes.pl creates it in each database it checks.
+-- extension: test/t/018_xml_same_bytes.pl creates it in each database it checks.
 -- Keep it as it is: it is the reference, not code to improve.
 CREATE OR REPLACE FUNCTION billing_internal.invoices_xml_reference(VARIADIC invoice_ids bigint[])
 RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml)

@@ -250,7 +250,7 @@ REVOKE ALL ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) FR
 -- xml_tax_lines: one pass over the invoices, their lines and their tax
 -- lines, not a lookup per invoice), and src/invoice_xml.c writes them,
 -- merged by invoice id, with PostgreSQL's own escaping into the bytes
--- xmlelement, xmlforest and xmlagg wrote in 0.2 (test/t/017_xml_same_bytes.pl
+-- xmlelement, xmlforest and xmlagg wrote in 0.2 (test/t/018_xml_same_bytes.pl
 -- holds every invoice of the tests against that SQL).  An xmlelement per
 -- node cost 85% of run_xml's time (issue 14).
 --

@@ -1,4 +1,4 @@
-# test/t/017_xml_same_bytes.pl: the XML written in C (src/invoice_xml.c) is
+# test/t/018_xml_same_bytes.pl: the XML written in C (src/invoice_xml.c) is
 # byte for byte the XML of the xmlelement query it replaced (test/xml_reference.sql,
 # billing.invoices_xml as it was at c172ca5), for every invoice of
 #   - the regression stories: every suite of the Makefile's REGRESS but
