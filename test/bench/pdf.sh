@@ -92,6 +92,7 @@ cpu_note() {
 
 # warm: the font is loaded once per backend; the tables are read once
 psql -At -d bench -c "SELECT count(*), sum(length(pdf)) FROM billing.run_pdf($run) LIMIT 1" >/dev/null
+sleep 0.5	# its backend reaped, its CPU not the next phase's
 
 c0=$(cpu); t0=$(now)
 psql -At -d bench -c "SELECT count(*) AS invoices, sum(octet_length(xml::text)) AS xml_bytes FROM billing.run_xml($run)"
