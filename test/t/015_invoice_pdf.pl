@@ -432,8 +432,8 @@ is($node->safe_psql('postgres', qq{
 
 my ($after_pcancel, $pcancel_err);
 $node->psql('postgres', qq{
-	SET statement_timeout = '150ms';
-	SELECT count(*) FROM billing.run_pdf($run{PP});
+	SET statement_timeout = '300ms';
+	SELECT count(*) FROM generate_series(1, 50), LATERAL billing.run_pdf($run{PP});
 	RESET statement_timeout;
 	SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'parallel worker';
 	SELECT md5(string_agg(md5(pdf), ',')) FROM billing.run_pdf($run{PP});
