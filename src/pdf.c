@@ -127,6 +127,7 @@ static FT_Library pdf_ft_library = NULL;
 static FT_Face pdf_ft_face = NULL;	/* maps characters, gives advances */
 static cairo_font_face_t *pdf_font = NULL;
 static uint16 *pdf_advances = NULL;	/* per glyph, font units; 0xFFFF unknown */
+static uint16 *pdf_bmp_glyphs = NULL;	/* per BMP character, its glyph (a TrueType font has at most 65535, 0 to 65534); 0xFFFF unknown */
 
 /* the PDF as cairo writes it: malloc'd, freed in PG_FINALLY */
 typedef struct PdfBuffer
@@ -606,14 +607,19 @@ pdf_load_font(void)
 		pdf_font_error("load", err);
 	}
 	pdf_advances = malloc(sizeof(uint16) * face->num_glyphs);
-	if (pdf_advances == NULL)
+	if (pdf_bmp_glyphs == NULL)
+		pdf_bmp_glyphs = malloc(sizeof(uint16) * 0x10000);
+	if (pdf_advances == NULL || pdf_bmp_glyphs == NULL)
 	{
+		free(pdf_advances);
+		pdf_advances = NULL;
 		FT_Done_Face(draw_face);
 		free(copy);
 		FT_Done_Face(face);
 		ereport(ERROR, (errcode(ERRCODE_OUT_OF_MEMORY), errmsg("out of memory")));
 	}
 	memset(pdf_advances, 0xFF, sizeof(uint16) * face->num_glyphs);
+	memset(pdf_bmp_glyphs, 0xFF, sizeof(uint16) * 0x10000);
 	font = cairo_ft_font_face_create_for_ft_face(draw_face, 0);
 	if (cairo_font_face_status(font) != CAIRO_STATUS_SUCCESS)
 	{
@@ -638,6 +644,21 @@ pdf_load_font(void)
  * Drawing
  *------------------------------------------------------------------------
  */
+
+/*
+ * a character's glyph, cached for the BMP (FT_Get_Char_Index was 2% of a
+ * render: every text is measured before it is drawn, a wrapped one
+ * character by character)
+ */
+static FT_UInt
+pdf_glyph(pg_wchar c)
+{
+	if (c >= 0x10000)
+		return FT_Get_Char_Index(pdf_ft_face, c);
+	if (pdf_bmp_glyphs[c] == 0xFFFF)
+		pdf_bmp_glyphs[c] = (uint16) FT_Get_Char_Index(pdf_ft_face, c);
+	return pdf_bmp_glyphs[c];
+}
 
 /* a glyph's advance in font units, cached */
 static int
@@ -674,7 +695,7 @@ text_glyphs(const char *s, double x, double y, double size,
 	for (const unsigned char *p = (const unsigned char *) s; *p != '\0';)
 	{
 		int			clen = pg_utf_mblen(p);
-		FT_UInt		gid = FT_Get_Char_Index(pdf_ft_face, utf8_to_unicode(p));
+		FT_UInt		gid = pdf_glyph(utf8_to_unicode(p));
 
 		if (glyphs)
 		{

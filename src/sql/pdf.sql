@@ -4,9 +4,12 @@
 
 -- billing_internal.pdf_render: the PDF of one invoice from its data (the jsonb of
 -- billing_internal.pdf_invoice_data).  Internal: the API functions below call it as
--- the owner.  The same data gives the same bytes.
+-- the owner.  The same data gives the same bytes.  Its cost is what it is:
+-- about 3.5 ms an invoice, 100000 times cpu_operator_cost (some 250 rows
+-- read), so that the planner gives a run's renders to parallel workers
+-- (run_pdf) and a handful of invoices to none.
 CREATE OR REPLACE FUNCTION billing_internal.pdf_render(data jsonb) RETURNS bytea
-	AS 'MODULE_PATHNAME', 'billing_pdf_render' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+	AS 'MODULE_PATHNAME', 'billing_pdf_render' LANGUAGE C STABLE STRICT PARALLEL SAFE COST 100000;
 COMMENT ON FUNCTION billing_internal.pdf_render(jsonb) IS
 	'internal: renders one invoice''s data (billing_internal.pdf_invoice_data) as an A4 PDF 請求書 with an embedded IPAex Gothic subset';
 REVOKE ALL ON FUNCTION billing_internal.pdf_render(jsonb) FROM PUBLIC;
@@ -29,7 +32,9 @@ COMMENT ON FUNCTION billing_internal.pdf_refuse_incomplete(bigint, text[]) IS
 REVOKE ALL ON FUNCTION billing_internal.pdf_refuse_incomplete(bigint, text[]) FROM PUBLIC;
 
 -- billing_internal.pdf_invoice_data: what the PDF of each given invoice prints, one
--- jsonb each, for the invoices of the caller's brands that have lines.  The
+-- jsonb each, for the invoices of the given brands (NULL: every brand; the
+-- callers pass billing_internal.caller_brands(), which a parallel worker
+-- cannot compute) that have lines.  The
 -- rows are the XML's (billing.invoices_xml), and so is the master data of a
 -- confirmed invoice: the version in force when it was confirmed (when the
 -- XML needs more than the PDF, the XML may name a later version: its rule
@@ -41,13 +46,13 @@ REVOKE ALL ON FUNCTION billing_internal.pdf_refuse_incomplete(bigint, text[]) FR
 -- a draft), so that rendering again gives the same bytes.
 -- Its plan is the generic one: planned for each call of invoice_pdf, its 15
 -- relations cost 1.9 ms, six times the query (0.3 ms); the generic plan's
--- index lookups by invoice id serve a whole run as well.
-CREATE OR REPLACE FUNCTION billing_internal.pdf_invoice_data(invoice_ids bigint[])
+-- index lookups by invoice id serve a whole run as well.  Parallel safe: it
+-- only reads, and run_pdf calls it once per invoice in its parallel workers
+-- (ROWS 1: the one invoice it is called with there and by invoice_pdf).
+CREATE OR REPLACE FUNCTION billing_internal.pdf_invoice_data(invoice_ids bigint[], brands bigint[])
 RETURNS TABLE (invoice_id bigint, buyer_id bigint, data jsonb)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+LANGUAGE plpgsql STABLE PARALLEL SAFE ROWS 1
 SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_generic_plan AS $$
-DECLARE
-	brands bigint[] := billing_internal.caller_brands();
 BEGIN
 	RETURN QUERY
 	WITH inv AS (
@@ -175,9 +180,23 @@ BEGIN
 	ORDER BY c.id;
 END
 $$;
-COMMENT ON FUNCTION billing_internal.pdf_invoice_data(bigint[]) IS
-	'internal: what the PDF of each given invoice of the caller''s brands prints, as jsonb: the XML''s rows and master data versions';
-REVOKE ALL ON FUNCTION billing_internal.pdf_invoice_data(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION billing_internal.pdf_invoice_data(bigint[], bigint[]) IS
+	'internal: what the PDF of each given invoice of the given brands (NULL: all) prints, as jsonb: the XML''s rows and master data versions';
+REVOKE ALL ON FUNCTION billing_internal.pdf_invoice_data(bigint[], bigint[]) FROM PUBLIC;
+
+-- billing_internal.pdf_invoice: the PDF of one invoice of the given brands, NULL
+-- when it has no lines (or is not theirs): what invoice_pdf returns and
+-- what run_pdf's parallel workers compute for each invoice of the run.
+-- Parallel safe (it reads and renders); not inlined (it has a FROM), so its
+-- cost is its own: the render's and the data's.
+CREATE OR REPLACE FUNCTION billing_internal.pdf_invoice(invoice_id bigint, brands bigint[]) RETURNS bytea
+LANGUAGE sql STABLE PARALLEL SAFE COST 100100
+BEGIN ATOMIC
+	SELECT billing_internal.pdf_render(x.data) FROM billing_internal.pdf_invoice_data(ARRAY[invoice_id], brands) AS x;
+END;
+COMMENT ON FUNCTION billing_internal.pdf_invoice(bigint, bigint[]) IS
+	'internal: the PDF of one invoice of the given brands (NULL: all), NULL when it has no lines; run_pdf calls it in parallel workers';
+REVOKE ALL ON FUNCTION billing_internal.pdf_invoice(bigint, bigint[]) FROM PUBLIC;
 
 -- billing.invoice_pdf: one invoice as a PDF 請求書.  As invoice_xml: drafts,
 -- quarantined and confirmed invoices have one; rejected and cancelled ones
@@ -193,7 +212,6 @@ SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	brands bigint[] := billing_internal.caller_brands();
 	inv record;
-	result bytea;
 BEGIN
 	SELECT i.id, i.buyer_id, i.status,
 	       (SELECT count(*) FROM billing.document_link l
@@ -217,8 +235,7 @@ BEGIN
 			      DETAIL = 'A qualified invoice needs at least one line; payments and the carried-over balance are not lines.',
 			      HINT = 'Send the balance on a statement instead; billing.run_pdf() leaves such invoices out.';
 	END IF;
-	SELECT billing_internal.pdf_render(x.data) INTO result FROM billing_internal.pdf_invoice_data(ARRAY[invoice_id]) AS x;
-	RETURN result;
+	RETURN billing_internal.pdf_invoice(invoice_id, brands);
 END
 $$;
 COMMENT ON FUNCTION billing.invoice_pdf(bigint) IS
@@ -227,11 +244,23 @@ REVOKE ALL ON FUNCTION billing.invoice_pdf(bigint) FROM PUBLIC;
 
 -- billing.run_pdf: "Generate PDF for all invoices in the run": every draft,
 -- quarantined or confirmed invoice of the run that has lines, one row each,
--- as run_xml.  Cancel works between invoices and between pages.
+-- by invoice id, as run_xml.  Cancel works between invoices and between pages.
+-- The renders run in PostgreSQL's parallel workers: a Gather Merge over a
+-- parallel scan of the run's invoices, with pdf_invoice (the data and the
+-- render, parallel safe, read only) in the workers' target list, as many
+-- workers as max_parallel_workers_per_gather gives, the leader rendering
+-- too.  The planner weighs them by pdf_invoice's cost, so a run of a few
+-- invoices is rendered by the session alone.  Planned for each call
+-- (plan_cache_mode), as the run's size decides; a run's invoices fill few
+-- pages, so the size thresholds for a parallel scan are off
+-- (min_parallel_*_scan_size: what makes workers worth it is the render),
+-- and so is JIT (the cost is the render's, not the expressions').  The
+-- brands are the caller's, computed here (in the leader) and passed on.
 CREATE OR REPLACE FUNCTION billing.run_pdf(run_id bigint)
 RETURNS TABLE (invoice_id bigint, buyer text, pdf bytea)
 LANGUAGE plpgsql STABLE STRICT SECURITY DEFINER PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp AS $$
+SET search_path = pg_catalog, pg_temp SET plan_cache_mode = force_custom_plan
+SET min_parallel_table_scan_size = 0 SET min_parallel_index_scan_size = 0 SET jit = off AS $$
 DECLARE
 	brands bigint[] := billing_internal.caller_brands();
 BEGIN
@@ -240,13 +269,23 @@ BEGIN
 		RAISE EXCEPTION 'invoice run % does not exist', run_id
 			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.run_report.';
 	END IF;
+	-- Each participant renders its share of the invoices as the parallel
+	-- scan hands them out, then sorts its PDFs by id, and Gather Merge puts
+	-- them in order (or the leader sorts what Gather brings: the planner's
+	-- choice).  Rendering after the sort would leave the workers waiting on
+	-- the merge: a worker's tuple queue (64 kB) holds two PDFs.  OFFSET 0
+	-- keeps the subquery one, so that the filter (no lines: no PDF, no row)
+	-- does not render each PDF a second time.
 	RETURN QUERY
-	SELECT x.invoice_id, b.code, billing_internal.pdf_render(x.data)
-	FROM billing_internal.pdf_invoice_data(ARRAY(SELECT i.id FROM billing.invoice i
-	                                    WHERE i.run_id = run_pdf.run_id
-	                                      AND i.status IN ('draft', 'quarantined', 'confirmed'))) AS x
-	JOIN billing.buyer b ON b.id = x.buyer_id
-	ORDER BY x.invoice_id;
+	SELECT r.invoice_id, r.buyer, r.pdf
+	FROM (SELECT i.id AS invoice_id, b.code AS buyer, billing_internal.pdf_invoice(i.id, brands) AS pdf
+	      FROM billing.invoice i
+	      JOIN billing.buyer b ON b.id = i.buyer_id
+	      WHERE i.run_id = run_pdf.run_id AND i.status IN ('draft', 'quarantined', 'confirmed')
+	        AND (brands IS NULL OR i.brand_id = ANY (brands))
+	      ORDER BY i.id OFFSET 0) AS r
+	WHERE r.pdf IS NOT NULL
+	ORDER BY r.invoice_id;
 END
 $$;
 COMMENT ON FUNCTION billing.run_pdf(bigint) IS

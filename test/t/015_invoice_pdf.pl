@@ -18,6 +18,9 @@
 #   are invoice_pdf's;
 # - no thread is left in the backend, and a cancelled render leaves the
 #   session able to render the same bytes again;
+# - run_pdf renders a run of 200 invoices in parallel workers, in id order,
+#   the bytes invoice_pdf gives, and a run of three in the session; a cancel
+#   of a parallel run leaves no worker;
 # - the adversary: another brand's role gets "does not exist" for this
 #   brand's invoice and run, and cannot call the internal helpers; a
 #   nonexistent id, NULL, a rejected invoice and missing master data are
@@ -358,6 +361,90 @@ like($cancel_err, qr/canceling statement due to statement timeout/, 'a long run 
 is($ac[0], $md5, 'the session then renders the same bytes');
 is($ac[1], '1', 'and still runs one thread');
 
+# both cores: run_pdf renders a run of many invoices in parallel workers (a
+# Gather in its plan, workers launched), in id order, each PDF the bytes
+# invoice_pdf gives (in the session), the same for a role of the brand; a
+# run of three invoices is rendered by the session alone; a cancel in the
+# middle of a parallel run leaves no worker behind and the same bytes after
+$node->safe_psql('postgres', q{
+SET timezone = 'Asia/Tokyo';
+INSERT INTO billing.brand (code, name, legal_name, registration_number)
+VALUES ('PP', 'PP Many', '株式会社ピーピー', 'T8010001000014');
+INSERT INTO billing.schedule (brand_id, code, name, cycle, override_due_rule, due_rule)
+SELECT id, 'PPEOM', 'month end', 'monthly:eom', true, 'month+1:eom' FROM billing.brand WHERE code = 'PP';
+INSERT INTO billing.buyer (brand_id, code, name, schedule_id, schedule_applied_at)
+SELECT b.id, 'PP' || g, '得意先' || g || '商会', s.id, '2026-09-01 09:00'
+FROM billing.brand b JOIN billing.schedule s ON s.brand_id = b.id, generate_series(1, 200) AS g
+WHERE b.code = 'PP';
+INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference, description)
+SELECT bu.id, 'delivery_invoice', date '2026-10-01' + k, 1000 * k + bu.id % 97, (ARRAY[0.10, 0.08])[1 + k % 2],
+       bu.code || '-' || k, '品目 ' || k
+FROM billing.buyer bu JOIN billing.brand b ON b.id = bu.brand_id, generate_series(1, 3) AS k
+WHERE b.code = 'PP';
+SELECT billing.rerun_invoice_run('PPEOM', as_of => '2026-11-02 10:00+09', brand => 'PP');
+SELECT count(*) FROM billing.confirm_invoices(VARIADIC ARRAY(
+	SELECT i.id FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+	WHERE b.code LIKE 'PP%' AND i.id % 2 = 0));
+ANALYZE billing.invoice, billing.buyer;
+});
+$run{PP} = $node->safe_psql('postgres',
+	"SELECT r.id FROM billing.invoice_run r JOIN billing.brand b ON b.id = r.brand_id WHERE b.code = 'PP'");
+
+# the plan of run_pdf's query, as auto_explain writes it (ANALYZE, no timing)
+sub run_pdf_plan
+{
+	my ($run, $min_ms) = @_;
+	my ($out, $err) = ('', '');
+	$node->psql('postgres', qq{
+		LOAD 'auto_explain';
+		SET auto_explain.log_min_duration = $min_ms;
+		SET auto_explain.log_nested_statements = on;
+		SET auto_explain.log_analyze = on;
+		SET auto_explain.log_timing = off;
+		SET auto_explain.log_level = notice;
+		SELECT count(*) FROM billing.run_pdf($run);},
+		stdout => \$out, stderr => \$err, on_error_stop => 1);
+	my ($plan) = grep { /^\s*SELECT r\.invoice_id/ } split /Query Text:/, $err;
+	return $plan // "no plan of run_pdf's query in: $err";
+}
+my $plan = run_pdf_plan($run{PP}, 50);
+like($plan, qr/Gather/, 'a run of 200 invoices is rendered under a Gather');
+like($plan, qr/Workers Launched: [1-9]/, 'by parallel workers');
+unlike(run_pdf_plan($run{PJ}, 0), qr/Gather/, 'a run of three invoices by the session alone');
+
+my $pp_ids = $node->safe_psql('postgres', qq{
+	SELECT string_agg(id::text, ',' ORDER BY id) FROM billing.invoice WHERE run_id = $run{PP}});
+my $pp_md5 = $node->safe_psql('postgres', qq{
+	SELECT md5(string_agg(md5(billing.invoice_pdf(id)), ',' ORDER BY id)) FROM billing.invoice WHERE run_id = $run{PP}});
+my ($ids, $md5s) = split /\|/, $node->safe_psql('postgres', qq{
+	SELECT string_agg(invoice_id::text, ','), md5(string_agg(md5(pdf), ',')) FROM billing.run_pdf($run{PP})});
+is($ids, $pp_ids, 'the parallel run_pdf gives one row per invoice, in id order');
+is($md5s, $pp_md5, 'each the bytes invoice_pdf gives in the session');
+$node->safe_psql('postgres', q{
+	CREATE ROLE pdf_pp LOGIN;
+	GRANT USAGE ON SCHEMA billing TO pdf_pp;
+	GRANT SELECT ON billing.invoice, billing.invoice_run, billing.brand, billing.buyer TO pdf_pp;
+	GRANT EXECUTE ON FUNCTION billing.invoice_pdf, billing.run_pdf TO pdf_pp;
+	SELECT billing.grant_brand('PP', 'pdf_pp');});
+is($node->safe_psql('postgres', qq{
+	SET ROLE pdf_pp; SELECT md5(string_agg(md5(pdf), ',')) FROM billing.run_pdf($run{PP})}),
+	$pp_md5, 'the same rows for a role of the brand (its brands reach the workers)');
+
+my ($after_pcancel, $pcancel_err);
+$node->psql('postgres', qq{
+	SET statement_timeout = '300ms';
+	SELECT count(*) FROM generate_series(1, 50), LATERAL billing.run_pdf($run{PP});
+	RESET statement_timeout;
+	SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'parallel worker';
+	SELECT md5(string_agg(md5(pdf), ',')) FROM billing.run_pdf($run{PP});
+	SELECT (regexp_match(pg_read_file('/proc/self/status'), 'Threads:\\s+(\\d+)'))[1];},
+	stdout => \$after_pcancel, stderr => \$pcancel_err, on_error_stop => 0);
+my @apc = split /\n/, $after_pcancel;
+like($pcancel_err, qr/canceling statement due to statement timeout/, 'a parallel run_pdf is cancelled');
+is($apc[0], '0', 'and leaves no parallel worker');
+is($apc[1], $pp_md5, 'the session then renders the same bytes');
+is($apc[2], '1', 'and still runs one thread');
+
 # the adversary: another brand's role
 $node->safe_psql('postgres', q{
 	CREATE ROLE pdf_px LOGIN;
@@ -378,8 +465,12 @@ is($as_px->("SELECT * FROM billing.run_pdf($run{PJ})"), "P0002: invoice run $run
 	'another brand\'s run is as if it did not exist');
 like($as_px->("SELECT billing_internal.pdf_render('{}')"), qr/^42501: permission denied for function pdf_render/,
 	'the renderer is no caller\'s to call');
-like($as_px->("SELECT * FROM billing_internal.pdf_invoice_data(ARRAY[$inv{PJ1}])"),
+like($as_px->("SELECT * FROM billing_internal.pdf_invoice_data(ARRAY[$inv{PJ1}], NULL)"),
 	qr/^42501: permission denied for function pdf_invoice_data/, 'nor the data it renders');
+like($as_px->("SELECT billing_internal.pdf_invoice($inv{PJ1}, NULL)"),
+	qr/^42501: permission denied for function pdf_invoice/, 'nor the per-invoice render run_pdf\'s workers call');
+is($as_px->("SELECT * FROM billing.run_pdf($run{PP})"), "P0002: invoice run $run{PP} does not exist",
+	'a run rendered in parallel is walled as well');
 
 # refusals
 is($node->safe_psql('postgres', 'SELECT billing.invoice_pdf(NULL) IS NULL'), 't', 'NULL gives NULL');
