@@ -333,6 +333,7 @@ printf '%-27s %8d drafts %5.2f s   (%.2f x the run that made them; backend peak 
 check "confirm_invoices: every draft confirmed" "$(pq -c "SELECT count(*) = $BUYERS AND bool_and(status = 'confirmed')
 	FROM billing.invoice")"
 BULK_MEM=$((PEAK_ANON_MB > DELETE_MEM ? PEAK_ANON_MB : DELETE_MEM))
+check "bulk actions: backend peak RssAnon $BULK_MEM MB < $MEM_GOAL MB" "$([ "$BULK_MEM" -lt "$MEM_GOAL" ] && echo t)"
 
 # ---- history: five earlier months written, issued and confirmed month by
 # month (so, as in real life, their documents have smaller ids than
