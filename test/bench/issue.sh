@@ -6,8 +6,14 @@
 #   plain_sql                  the same drafts by hand-written set-based SQL
 #                              (test/bench/issue_plain.sql) on a user-style
 #                              copy of the documents with an invoice_id column
+#   floor                      the same drafts, tax lines and links by one
+#                              statement on bare tables of the same width
+#                              and indexes (test/bench/issue_floor.sql)
 #   plpgsql_loop               the same drafts by a row-by-row PL/pgSQL loop
-#                              (on a tenth of the buyers, scaled up)
+#                              (on a tenth of the buyers, scaled up;
+#                              BILLING_BENCH_LOOP_BUYERS sets how many)
+#   delete_drafts              the unanalyzed run's drafts deleted at once
+#   confirm_invoices           issue_drafts' drafts confirmed at once
 #   issue_drafts_with_history  issue_drafts for October again, after five
 #                              earlier months (5,000,000 documents) were
 #                              issued, linked and confirmed
@@ -15,6 +21,13 @@
 #                              the load, before any ANALYZE (autovacuum off
 #                              for the extension's tables): a bulk import
 #                              just before the night's run
+#   rerun_one, rerun_none      on the history data, after October's run: a
+#                              rerun for one late document, a rerun that
+#                              finds nothing (test/bench/rerun_lib.sh, the
+#                              cases of test/bench/rerun.sh; median of five)
+#   speedup_4_schedules        with BILLING_BENCH_FOUR=1, read from
+#                              test/bench/four_due.sh's output (its own
+#                              cluster, port + 1); n/a otherwise
 # and samples the issuing backend's memory.  Each variant starts from fresh
 # data after VACUUM ANALYZE (except the unanalyzed one), what it reads and
 # writes prewarmed, and a CHECKPOINT.  Data, comparators and helpers:
@@ -27,22 +40,34 @@
 #   BILLING_BENCH_DIR, BILLING_BENCH_PORT: the cluster's directory and port
 #   (default /tmp/billing-bench-issue, 54343)
 #   BILLING_BENCH_EXTRA_CONF: more postgresql.conf lines, e.g. 'jit = off'
+#   BILLING_BENCH_HISTORY=0: skip the history case (and the reruns on it)
+#   BILLING_BENCH_FOUR=1: also run test/bench/four_due.sh for the speedup
+#   The same script times the 0.2 release: BILLING_SKIP_BUILD=1 with
+#   BILLING_PG_BIN naming a PostgreSQL where 0.2 is installed.
 #
-# Goals: issue/plain_sql <= 0.6, issue/plpgsql_loop <= 0.4, history <= 1.25,
-# unanalyzed <= 1.5, backend private memory (peak RssAnon) < 256 MB.  Ends
-# with exactly one line
-#   ratio issue/plain_sql=X issue/plpgsql_loop=Y history=Z unanalyzed=U
+# Goals: issue/plain_sql <= 0.6, issue/plpgsql_loop <= 0.4, issue/floor
+# <= 1.25, history <= 1.15, unanalyzed <= 1.5, rerun_one_ms <= 50,
+# rerun_none_ms <= 10, backend private memory (peak RssAnon) < 256 MB
+# (< 512 MB at BILLING_BENCH_SCALE=10).  Prints a line
+#   bulk confirm_invoices_s=C confirm/run=X delete_drafts_s=D delete/run=Y
+# and ends with exactly one line
+#   ratio issue/plain_sql=X issue/plpgsql_loop=Y issue/floor=F history=Z
+#         unanalyzed=U rerun_one_ms=A rerun_none_ms=B speedup_4_schedules=S
 set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$BILLING_ROOT"
+source test/bench/rerun_lib.sh
 
 SCALE=${BILLING_BENCH_SCALE:-1.0}
 BUYERS=$(awk -v s="$SCALE" 'BEGIN { n = int(100000 * s + 0.5); print (n < 100 ? 100 : n) }')
 DOCS=$((BUYERS * 10))			# ten documents per buyer and month
-LOOP_BUYERS=$((BUYERS / 10))	# the loop bills a tenth of the buyers; scaled up
+LOOP_BUYERS=${BILLING_BENCH_LOOP_BUYERS:-$((BUYERS / 10))}	# the loop bills a tenth of the buyers; scaled up
+HISTORY_ON=${BILLING_BENCH_HISTORY:-1}
+MEM_GOAL=$(awk -v s="$SCALE" 'BEGIN { print (s > 1 ? 512 : 256) }')
 HISTORY_MONTHS="05 06 07 08 09"	# issued before October in the history case
 NHISTORY=$(wc -w <<<"$HISTORY_MONTHS")
 AS_OF='2026-11-01 00:06+09'		# just after October's issue moment (11-01 00:05 JST)
+RERUN_AS_OF='2026-11-02 09:00+09'	# the reruns of October (test/bench/rerun_lib.sh)
 
 install_packages
 [ -n "${BILLING_SKIP_BUILD:-}" ] || build_and_install
@@ -160,6 +185,18 @@ FROM pg_class c WHERE c.relnamespace = 'billing'::regnamespace AND c.relkind = '
 SQL
 }
 pq -c "CREATE EXTENSION billing"
+echo "  billing $(pq -c "SELECT extversion FROM pg_extension WHERE extname = 'billing'")"
+# the bulk actions take VARIADIC arrays from 0.3 on, a plain array in 0.2
+VARIADIC=$(pq -c "SELECT CASE WHEN p.provariadic <> 0 THEN 'VARIADIC' END FROM pg_proc p
+	WHERE p.oid = 'billing.confirm_invoices(bigint[])'::regprocedure")
+# bulk ACTION STATUS: SQL calling billing.ACTION on every invoice of that status
+bulk() {
+	printf 'SELECT count(*) FROM billing.%s(%s ARRAY(SELECT i.id FROM billing.invoice i WHERE i.status = %s ORDER BY i.id));' \
+		"$1" "$VARIADIC" "'$2'"
+}
+# the extension's internal tables a run writes beside RUN_TABLES (0.3)
+RUN_INTERNAL=$(pq -c "SELECT string_agg(t, ', ') FROM unnest(ARRAY['billing_internal.run_snapshot',
+	'billing_internal.rerun_hint']) AS t WHERE to_regclass(t) IS NOT NULL")
 autovacuum off
 pq -v buyers="$BUYERS" -f test/bench/issue.sql
 pq -c "SELECT bench.load_month('2026-10-01', $DOCS)" >/dev/null
@@ -181,7 +218,19 @@ check "unanalyzed: one run, $BUYERS drafts, $DOCS links" "$(pq -c "SELECT count(
 	AND sum(document_count) = $DOCS AND (SELECT count(*) FROM billing.document_link) = $DOCS
 	AND bool_and(status = 'completed') FROM billing.invoice_run")"
 pq -c "CREATE TABLE bench.unanalyzed_invoice AS SELECT buyer_id, previous_billed, deposit, purchases, tax, total,
-	document_count FROM billing.invoice" -c "SET billing.maintenance = on" -c "TRUNCATE $RUN_TABLES" >/dev/null
+	document_count FROM billing.invoice" >/dev/null
+
+# ---- delete_drafts of the unanalyzed run's drafts, all in one call
+# (vacuumed and analyzed first: the unanalyzed case is the run's alone)
+prepare "SELECT bench.prewarm('billing.invoice', 'billing.invoice_tax_line', 'billing.document_link', 'billing.buyer')"
+measure "$(bulk delete_drafts draft)"
+DELETE_S=$SECS
+printf '%-27s %8d drafts %5.2f s   (%.2f x the run that made them; backend peak RssAnon %d MB)\n' delete_drafts \
+	"$BUYERS" "$DELETE_S" "$(awk -v a="$DELETE_S" -v b="$UNANALYZED" 'BEGIN { print a / b }')" "$PEAK_ANON_MB"
+DELETE_MEM=$PEAK_ANON_MB
+check "delete_drafts: no invoice, tax line or link left" "$(pq -c "SELECT NOT EXISTS (SELECT 1 FROM billing.invoice)
+	AND NOT EXISTS (SELECT 1 FROM billing.invoice_tax_line) AND NOT EXISTS (SELECT 1 FROM billing.document_link)")"
+pq -c "SET billing.maintenance = on" -c "TRUNCATE $RUN_TABLES${RUN_INTERNAL:+, $RUN_INTERNAL}" >/dev/null
 autovacuum on
 
 # ---- issue_drafts
@@ -236,6 +285,23 @@ check "plain SQL: same amounts as issue_drafts, buyer by buyer and rate by rate"
 	        SELECT buyer_id, tax_rate, taxable_amount, tax FROM billing.invoice_tax_line))
 	   AND (SELECT count(*) FROM bench.plain_document WHERE invoice_id IS NOT NULL) = $DOCS")"
 
+# ---- the floor: bare tables, one statement
+prepare "SELECT bench.prewarm('bench.floor_document', 'bench.floor_invoice', 'bench.floor_tax_line', 'bench.floor_link', 'billing.buyer', 'billing.schedule')"
+measure "\\i test/bench/issue_floor.sql" -v schedule=M_EOM -v first_day=2026-10-01 -v last_day=2026-10-31
+FLOOR=$SECS
+printf '%-27s %8d docs %7.2f s   (backend peak RssAnon %d MB)\n' floor "$DOCS" "$FLOOR" "$PEAK_ANON_MB"
+check "floor: same invoices and tax lines as issue_drafts, one link per document" "$(pq -c "
+	SELECT NOT EXISTS (
+	       (SELECT buyer_id, previous_billed, deposit, purchases, tax, total, document_count FROM billing.invoice
+	        EXCEPT ALL
+	        SELECT buyer_id, previous_billed, deposit, purchases, tax, total, document_count FROM bench.floor_invoice)
+	       UNION ALL
+	       (SELECT buyer_id, previous_billed, deposit, purchases, tax, total, document_count FROM bench.floor_invoice
+	        EXCEPT ALL
+	        SELECT buyer_id, previous_billed, deposit, purchases, tax, total, document_count FROM billing.invoice))
+	   AND (SELECT count(*) FROM bench.floor_tax_line) = (SELECT count(*) FROM billing.invoice_tax_line)
+	   AND (SELECT count(*) FROM bench.floor_link) = $DOCS")"
+
 # ---- PL/pgSQL loop, on a tenth of the buyers
 prepare "SELECT bench.prewarm('bench.loop_document', 'bench.loop_invoice', 'bench.loop_tax_line', 'billing.buyer', 'billing.schedule')"
 measure "SELECT bench.loop_issue('M_EOM', '2026-10-01', '2026-10-31', $LOOP_BUYERS);"
@@ -258,14 +324,33 @@ check "loop: same invoices as issue_drafts for its $LOOP_BUYERS buyers" "$(pq -c
 	        SELECT buyer_id, previous_billed, deposit, purchases, tax, total, document_count FROM bench.loop_invoice))
 	FROM bench.loop_invoice")"
 
+# ---- confirm_invoices of issue_drafts' drafts, all in one call
+prepare "SELECT bench.prewarm('billing.invoice', 'billing.buyer', 'billing.brand')"
+measure "$(bulk confirm_invoices draft)"
+CONFIRM_S=$SECS
+printf '%-27s %8d drafts %5.2f s   (%.2f x the run that made them; backend peak RssAnon %d MB)\n' confirm_invoices \
+	"$BUYERS" "$CONFIRM_S" "$(awk -v a="$CONFIRM_S" -v b="$ISSUE" 'BEGIN { print a / b }')" "$PEAK_ANON_MB"
+check "confirm_invoices: every draft confirmed" "$(pq -c "SELECT count(*) = $BUYERS AND bool_and(status = 'confirmed')
+	FROM billing.invoice")"
+BULK_MEM=$((PEAK_ANON_MB > DELETE_MEM ? PEAK_ANON_MB : DELETE_MEM))
+# (a bulk action's statements each use up to work_mem per sort, hash or
+# CTE, 64 MB here: bounded by 512 MB, not by the run's 256 MB)
+check "bulk actions: backend peak RssAnon $BULK_MEM MB < 512 MB" "$([ "$BULK_MEM" -lt 512 ] && echo t)"
+
 # ---- history: five earlier months written, issued and confirmed month by
 # month (so, as in real life, their documents have smaller ids than
 # October's), then October's same documents again
+HISTORY=""
+HISTORY_MEM=0
+RERUN_ONE=n/a
+RERUN_NONE=n/a
+if [ "$HISTORY_ON" = 1 ]; then
 echo "== history: $NHISTORY earlier months of $DOCS documents each, issued and confirmed"
 # records are reset by hand only under the maintenance switch (README, Security)
 pq -c "SET billing.maintenance = on" -c "TRUNCATE billing.invoice, billing.invoice_tax_line, billing.document_link, billing.run_log,
 	billing.notification, billing.invoice_run, billing.document, bench.plain_document, bench.plain_invoice,
-	bench.plain_tax_line, bench.loop_document, bench.loop_invoice, bench.loop_tax_line"
+	bench.plain_tax_line, bench.loop_document, bench.loop_invoice, bench.loop_tax_line, bench.floor_document,
+	bench.floor_invoice, bench.floor_tax_line, bench.floor_link${RUN_INTERNAL:+, $RUN_INTERNAL}"
 # applied after April's issue moment (05-01 00:05 JST), before May's, and
 # analyzed at once: with the statistics still saying every buyer was applied
 # in October, the run statement's estimates collapse to a row or two and it
@@ -277,8 +362,7 @@ for m in $HISTORY_MONTHS; do
 	# statistics and BRIN summaries as autovacuum keeps them between monthly runs
 	pq -c "SELECT bench.load_month('2026-$m-01', $DOCS)" -c "VACUUM ANALYZE" >/dev/null
 	pq -c "SELECT count(*) FROM billing.issue_drafts('2026-$next-01 00:06+09')" >/dev/null
-	pq -c "SELECT count(*) FROM billing.confirm_invoices(VARIADIC ARRAY(
-		SELECT i.id FROM billing.invoice i WHERE i.status = 'draft' ORDER BY i.id))" >/dev/null
+	pq -c "$(bulk confirm_invoices draft)" >/dev/null
 done
 pq -c "SELECT bench.load_month('2026-10-01', $DOCS)" >/dev/null
 echo "  $(pq -c "SELECT format('%s documents, %s links, %s invoices (%s confirmed); document %s, document_link %s; built in %s s',
@@ -303,12 +387,40 @@ check "one more run, $BUYERS drafts, $DOCS more links" "$(pq -c "SELECT count(*)
 	AND (SELECT count(*) FROM billing.document_link) = $DOCS * $((NHISTORY + 1))
 	FROM billing.invoice_run WHERE cutoff_date = '2026-10-31'")"
 
+# ---- reruns of October on the history data, as test/bench/rerun.sh times them
+declare -A R
+while IFS== read -r k v; do R[$k]=$v; done < <(rerun_cases "" 1)
+RERUN_ONE=${R[rerun_one]:-n/a}
+RERUN_NONE=${R[rerun_none]:-n/a}
+for k in preview_one rerun_one rerun_none; do printf '%-27s %10s ms   (median of five)\n' "$k" "${R[$k]:-n/a}"; done
+# (0.2 keeps a run row for a rerun that finds nothing: the sums, not the rows)
+check "six reruns made one draft of one document each" "$(pq -c "SELECT sum(invoice_count) = 6
+	AND sum(document_count) = 6 FROM billing.invoice_run WHERE kind = 'rerun'")"
+fi
+
+# ---- four schedules due at once: the speedup, from test/bench/four_due.sh
+# (its own cluster); the hook for issue 14 item 4
+FOUR=n/a
+if [ "${BILLING_BENCH_FOUR:-}" = 1 ] && [ -f test/bench/four_due.sh ]; then
+	FOUR=$(BILLING_SKIP_BUILD=1 BILLING_BENCH_PORT=$((PORT + 1)) BILLING_BENCH_DIR="$CLUSTER-four" \
+		bash test/bench/four_due.sh | tee "$WORK/four.out" | grep -o 'speedup_4_schedules=[^ ]*' | tail -1 || true)
+	sed 's/^/  four_due: /' "$WORK/four.out"
+	FOUR=${FOUR#*=}
+	[ -n "$FOUR" ] || FOUR=n/a
+fi
+
 PEAK_MEM=$((ISSUE_MEM > HISTORY_MEM ? ISSUE_MEM : HISTORY_MEM))
 PEAK_MEM=$((PEAK_MEM > UNANALYZED_MEM ? PEAK_MEM : UNANALYZED_MEM))
-printf '%-27s %8d MB   (peak RssAnon of the issuing backend, the figure compared with 256 MB)\n' \
-	'peak backend memory' "$PEAK_MEM"
-echo "== finished in $(($(date +%s) - T0)) s; goals: issue/plain_sql <= 0.60, issue/plpgsql_loop <= 0.40, history <= 1.25, unanalyzed <= 1.50, memory < 256 MB"
+printf '%-27s %8d MB   (peak RssAnon of the issuing backend, the figure compared with %d MB; bulk actions %d MB)\n' \
+	'peak backend memory' "$PEAK_MEM" "$MEM_GOAL" "$BULK_MEM"
+[ "$PEAK_MEM" -lt "$MEM_GOAL" ] || echo "  MEMORY GOAL MISSED: $PEAK_MEM MB >= $MEM_GOAL MB"
+echo "== finished in $(($(date +%s) - T0)) s; goals: issue/plain_sql <= 0.60, issue/plpgsql_loop <= 0.40, issue/floor <= 1.25," \
+	"history <= 1.15, unanalyzed <= 1.50, rerun_one_ms <= 50, rerun_none_ms <= 10, memory < $MEM_GOAL MB"
 [ "$FAILED" = 0 ] || echo "== SOME CHECKS FAILED (see above)"
-awk -v i="$ISSUE" -v p="$PLAIN" -v l="$LOOP" -v h="$HISTORY" -v u="$UNANALYZED" \
-	'BEGIN { printf "ratio issue/plain_sql=%.2f issue/plpgsql_loop=%.2f history=%.2f unanalyzed=%.2f\n", i / p, i / l, h / i, u / i }'
+awk -v c="$CONFIRM_S" -v d="$DELETE_S" -v i="$ISSUE" -v u="$UNANALYZED" \
+	'BEGIN { printf "bulk confirm_invoices_s=%.2f confirm/run=%.2f delete_drafts_s=%.2f delete/run=%.2f\n", c, c / i, d, d / u }'
+awk -v i="$ISSUE" -v p="$PLAIN" -v l="$LOOP" -v f="$FLOOR" -v h="$HISTORY" -v u="$UNANALYZED" \
+	-v r1="$RERUN_ONE" -v r0="$RERUN_NONE" -v s4="$FOUR" \
+	'BEGIN { printf "ratio issue/plain_sql=%.2f issue/plpgsql_loop=%.2f issue/floor=%.2f history=%s unanalyzed=%.2f rerun_one_ms=%s rerun_none_ms=%s speedup_4_schedules=%s\n",
+		i / p, i / l, i / f, (h == "" ? "n/a" : sprintf("%.2f", h / i)), u / i, r1, r0, s4 }'
 exit "$FAILED"

@@ -108,15 +108,31 @@ CREATE TABLE bench.loop_document (LIKE bench.plain_document INCLUDING ALL);
 CREATE TABLE bench.loop_invoice (LIKE bench.plain_invoice INCLUDING ALL);
 CREATE TABLE bench.loop_tax_line (LIKE bench.plain_tax_line INCLUDING ALL);
 
+-- The floor (issue 14 item 3): bare tables of the same columns, CHECK
+-- constraints and indexes as the extension's document, invoice, tax line
+-- and link tables (LIKE ... INCLUDING ALL), without their triggers, row
+-- level security and foreign keys, and without the run's bookkeeping (run
+-- row, log, snapshot, phases, notifications).  test/bench/issue_floor.sql
+-- writes into them what a run of the period writes: one aggregate over the
+-- period, the invoices, their tax lines, one link per document.
+CREATE TABLE bench.floor_document (LIKE billing.document INCLUDING ALL);
+CREATE SEQUENCE bench.floor_invoice_id_seq;
+CREATE TABLE bench.floor_invoice (LIKE billing.invoice INCLUDING ALL);
+ALTER TABLE bench.floor_invoice ALTER COLUMN id SET DEFAULT nextval('bench.floor_invoice_id_seq');
+CREATE TABLE bench.floor_tax_line (LIKE billing.invoice_tax_line INCLUDING ALL);
+CREATE TABLE bench.floor_link (LIKE billing.document_link INCLUDING ALL);
+
 -- bench.copy_documents: the period's documents (as loaded into
--- billing.document, same ids) into both user-style tables, uninvoiced
+-- billing.document, same ids) into the user-style tables (uninvoiced)
+-- and the floor's
 CREATE FUNCTION bench.copy_documents(first_day date, last_day date) RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
 	n bigint;
 BEGIN
 	TRUNCATE bench.plain_document, bench.plain_invoice, bench.plain_tax_line,
-	         bench.loop_document, bench.loop_invoice, bench.loop_tax_line;
+	         bench.loop_document, bench.loop_invoice, bench.loop_tax_line,
+	         bench.floor_document, bench.floor_invoice, bench.floor_tax_line, bench.floor_link;
 	INSERT INTO bench.plain_document (id, buyer_id, brand_id, kind, document_date, billable, amount,
 	                                  tax_rate, reference, never_invoice, created_at)
 	SELECT d.id, d.buyer_id, d.brand_id, d.kind, d.document_date, d.billable, d.amount,
@@ -126,6 +142,10 @@ BEGIN
 	ORDER BY d.id;
 	GET DIAGNOSTICS n = ROW_COUNT;
 	INSERT INTO bench.loop_document SELECT * FROM bench.plain_document ORDER BY id;
+	INSERT INTO bench.floor_document
+	SELECT * FROM billing.document d
+	WHERE d.document_date BETWEEN first_day AND last_day
+	ORDER BY d.id;
 	RETURN n;
 END
 $$;
@@ -154,7 +174,7 @@ DECLARE
 BEGIN
 	FOR b IN SELECT bu.id, bu.billing_balance
 	         FROM billing.buyer bu JOIN billing.schedule s ON s.id = bu.schedule_id
-	         WHERE s.code = schedule_code
+	         WHERE s.code = loop_issue.schedule_code
 	         ORDER BY bu.id LIMIT buyer_limit LOOP
 		rates := '{}';
 		nets := '{}';
