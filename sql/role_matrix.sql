@@ -126,6 +126,8 @@ INSERT INTO call VALUES
 	('billing.process_run(bigint)', $$SELECT * FROM billing.process_run(:run)$$),
 	-- what every role may call: the caller, the calendar, the types
 	('billing_internal.caller_brands()', $$SELECT billing_internal.caller_brands()$$),
+	('billing_internal.visible_brands()', $$SELECT billing_internal.visible_brands()$$),
+	('billing_internal.role_brands(oid)', $$SELECT billing_internal.role_brands(billing_internal.calling_role()::oid)$$),
 	('billing_internal.pdf_mailed()', $$SELECT count(*) FROM billing_internal.pdf_mailed()$$),
 	('billing_internal.calling_role()', $$SELECT billing_internal.calling_role()$$),
 	('billing_internal.run_phases()', $$SELECT * FROM billing_internal.run_phases()$$),

@@ -299,11 +299,7 @@ REVOKE ALL ON FUNCTION billing.run_pdf(bigint) FROM PUBLIC;
 -- and the PINT JP XML attached, in the brand's name.
 ------------------------------------------------------------------------------
 
--- the brand wall on the mails, as on the other tables (security.sql)
-ALTER TABLE billing.invoice_mail ENABLE ROW LEVEL SECURITY;
-DROP POLICY IF EXISTS brand_wall ON billing.invoice_mail;
-CREATE POLICY brand_wall ON billing.invoice_mail
-	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+-- the brand wall on the mails is in security.sql, with the others
 
 -- billing_internal.pdf_mailed: when each invoice of the caller's brands was mailed,
 -- for billing.invoice_list (which reads with the caller's rights: a role

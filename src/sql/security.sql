@@ -20,29 +20,107 @@ COMMENT ON FUNCTION billing_internal.calling_role() IS
 	'the role that called into billing: current_user outside any SECURITY DEFINER function (login, SET ROLE, SET SESSION AUTHORIZATION)';
 GRANT EXECUTE ON FUNCTION billing_internal.calling_role() TO PUBLIC;
 
--- billing_internal.caller_brands: the ids of the brands the caller may see, from the
--- grant table (grants to a role the caller is a member of count, as with
--- pg_has_role USAGE); NULL when the caller sees every brand (a superuser or
--- a role with BYPASSRLS, as row level security lets them)
+-- Each granted brand has a role of its own, billing_brand_<id>_<database
+-- tag> (src/brand_wall.c), whose members are the roles granted the brand:
+-- a role sees a brand when it has the privileges of one of them.  The
+-- brand walls read that from the catalog alone, so they read no table (on
+-- Citus a policy is evaluated on the shard, doc/citus.md).  The grant
+-- table, billing.brand_grant, is the record of who granted what and when;
+-- grant_brand and revoke_brand keep the two in step, and billing.verify()
+-- reports where they differ.
+CREATE OR REPLACE FUNCTION billing_internal.brand_role_name(brand_id bigint) RETURNS name
+	AS 'MODULE_PATHNAME', 'billing_brand_role_name' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION billing_internal.brand_role_name(bigint) IS
+	'the name of the role whose members see a brand: billing_brand_<id>_<first 8 hex digits of md5(current_database())>';
+REVOKE ALL ON FUNCTION billing_internal.brand_role_name(bigint) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION billing_internal.visible_brands() RETURNS bigint[]
+	AS 'MODULE_PATHNAME', 'billing_visible_brands' LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION billing_internal.visible_brands() IS
+	'ids of the brands current_user sees (a member of a brand''s role, or with the privileges of one): what the brand walls test; reads only the catalog';
+GRANT EXECUTE ON FUNCTION billing_internal.visible_brands() TO PUBLIC;
+
+CREATE OR REPLACE FUNCTION billing_internal.role_brands(role oid) RETURNS bigint[]
+	AS 'MODULE_PATHNAME', 'billing_role_brands' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION billing_internal.role_brands(oid) IS
+	'ids of the brands a given role sees, as visible_brands() says of current_user';
+GRANT EXECUTE ON FUNCTION billing_internal.role_brands(oid) TO PUBLIC;
+
+-- billing_internal.caller_brands: the ids of the brands the caller may see
+-- (as the brand walls say, for the calling role rather than the owner the
+-- API runs as); NULL when the caller sees every brand (a superuser or a
+-- role with BYPASSRLS, as row level security lets them)
 CREATE OR REPLACE FUNCTION billing_internal.caller_brands() RETURNS bigint[]
 LANGUAGE sql STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
 	SELECT CASE WHEN r.rolsuper OR r.rolbypassrls THEN NULL
-	            ELSE ARRAY(SELECT g.brand_id FROM billing.brand_grant g
-	                       WHERE pg_has_role(r.oid, g.grantee::oid, 'USAGE')
-	                       ORDER BY g.brand_id) END
+	            ELSE billing_internal.role_brands(r.oid) END
 	FROM pg_roles r WHERE r.oid = billing_internal.calling_role()::oid
 $$;
 COMMENT ON FUNCTION billing_internal.caller_brands() IS
 	'ids of the brands the calling role may see (its grants and those of roles it is a member of); NULL: every brand (superuser, BYPASSRLS)';
 GRANT EXECUTE ON FUNCTION billing_internal.caller_brands() TO PUBLIC;
 
+-- billing_internal.keep_brand_membership: the grantee a member of the
+-- brand's role (made NOLOGIN on first use), or not; true when it changed
+CREATE OR REPLACE FUNCTION billing_internal.keep_brand_membership(brand_id bigint, grantee oid, member boolean)
+RETURNS boolean
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	brand_role name := billing_internal.brand_role_name(brand_id);
+	brand_role_oid oid;
+	grantee_name name;
+	intruders text;
+BEGIN
+	SELECT r.rolname INTO grantee_name FROM pg_roles r WHERE r.oid = grantee;
+	IF NOT FOUND THEN
+		RETURN false;
+	END IF;
+	SELECT r.oid INTO brand_role_oid FROM pg_roles r WHERE r.rolname = brand_role;
+	IF member AND brand_role_oid IS NULL THEN
+		EXECUTE format('CREATE ROLE %I NOLOGIN', brand_role);
+		EXECUTE format('COMMENT ON ROLE %I IS %L', brand_role,
+			format('billing: its members see brand %s of database %s; made by billing.grant_brand, changed by grant_brand and revoke_brand',
+			       brand_id, current_database()));
+		SELECT r.oid INTO brand_role_oid FROM pg_roles r WHERE r.rolname = brand_role;
+	END IF;
+	-- a role made before the brand's first grant (by someone with CREATEROLE)
+	-- may hold members billing never granted: refused, not adopted
+	IF member THEN
+		SELECT string_agg(m.member::regrole::text, ', ' ORDER BY m.member::regrole::text) INTO intruders
+		FROM pg_auth_members m
+		WHERE m.roleid = brand_role_oid
+		  AND NOT EXISTS (SELECT 1 FROM billing.brand_grant g
+		                  WHERE g.brand_id = keep_brand_membership.brand_id AND g.grantee::oid = m.member);
+		IF intruders IS NOT NULL THEN
+			RAISE EXCEPTION 'role % has members that billing never granted brand %: %', brand_role,
+				(SELECT b.code FROM billing.brand b WHERE b.id = keep_brand_membership.brand_id), intruders
+				USING ERRCODE = 'object_not_in_prerequisite_state',
+				      DETAIL = 'Its members see the brand''s rows; billing.grant_brand makes its members only from billing.brand_grant.',
+				      HINT = format('REVOKE %I FROM %s; then grant again.  billing.verify() lists such memberships.', brand_role, intruders);
+		END IF;
+	END IF;
+	IF brand_role_oid IS NULL
+	   OR member = EXISTS (SELECT 1 FROM pg_auth_members m WHERE m.roleid = brand_role_oid AND m.member = grantee) THEN
+		RETURN false;
+	END IF;
+	EXECUTE format(CASE WHEN member THEN 'GRANT %I TO %I' ELSE 'REVOKE %I FROM %I' END, brand_role, grantee_name);
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.keep_brand_membership(bigint, oid, boolean) IS
+	'makes a role a member of a brand''s role (creating it) or not; true when that changed';
+REVOKE ALL ON FUNCTION billing_internal.keep_brand_membership(bigint, oid, boolean) FROM PUBLIC;
+
 -- billing.grant_brand gives a role (and its members) a brand: its rows
 -- through row level security, and its schedules, runs and invoices through
--- the functions.  Returns false when the role already had it.
+-- the functions.  Returns false when the role already had it.  Run again,
+-- it puts back a membership lost (a database renamed, roles restored
+-- elsewhere).
 CREATE OR REPLACE FUNCTION billing.grant_brand(brand text, grantee regrole) RETURNS boolean
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	granted bigint;
+	recorded boolean;
 BEGIN
 	IF grantee IS NULL THEN
 		RAISE EXCEPTION 'granting brand "%" needs a role', brand
@@ -56,7 +134,8 @@ BEGIN
 	INSERT INTO billing.brand_grant (grantee, brand_id, granted_by)
 	VALUES (grantee, granted, billing_internal.calling_role()::text)
 	ON CONFLICT ON CONSTRAINT brand_grant_pkey DO NOTHING;
-	RETURN FOUND;
+	recorded := FOUND;
+	RETURN billing_internal.keep_brand_membership(granted, grantee::oid, true) OR recorded;
 END
 $$;
 COMMENT ON FUNCTION billing.grant_brand(text, regrole) IS
@@ -69,6 +148,7 @@ CREATE OR REPLACE FUNCTION billing.revoke_brand(brand text, grantee regrole) RET
 LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	revoked bigint;
+	recorded boolean;
 BEGIN
 	SELECT b.id INTO revoked FROM billing.brand b WHERE b.code = brand;
 	IF NOT FOUND THEN
@@ -76,12 +156,43 @@ BEGIN
 			USING ERRCODE = 'undefined_object', HINT = 'Brands are listed by SELECT code, name FROM billing.brand.';
 	END IF;
 	DELETE FROM billing.brand_grant g WHERE g.grantee = revoke_brand.grantee AND g.brand_id = revoked;
-	RETURN FOUND;
+	recorded := FOUND;
+	RETURN billing_internal.keep_brand_membership(revoked, grantee::oid, false) OR recorded;
 END
 $$;
 COMMENT ON FUNCTION billing.revoke_brand(text, regrole) IS
 	'takes a brand away from a role; false when the role did not have it';
 REVOKE ALL ON FUNCTION billing.revoke_brand(text, regrole) FROM PUBLIC;
+
+-- At every install and update: the brand roles' memberships are the grant
+-- table's.  An update from 0.2 makes the roles of its grants; a new
+-- install, in a database whose earlier billing was dropped, takes the
+-- members away from the roles that install left (roles outlive DROP
+-- EXTENSION, and the new brand 1 must not open to the old brand 1's roles).
+DO $$
+DECLARE
+	g record;
+BEGIN
+	FOR g IN SELECT b.id AS brand_id, m.member
+	         FROM pg_roles r JOIN pg_auth_members m ON m.roleid = r.oid
+	         JOIN billing.brand b ON r.rolname = billing_internal.brand_role_name(b.id)
+	         WHERE NOT EXISTS (SELECT 1 FROM billing.brand_grant x
+	                           WHERE x.brand_id = b.id AND x.grantee::oid = m.member)
+	LOOP
+		PERFORM billing_internal.keep_brand_membership(g.brand_id, g.member, false);
+	END LOOP;
+	FOR g IN SELECT r.rolname AS role_name, mr.rolname AS member_name
+	         FROM pg_roles r JOIN pg_auth_members m ON m.roleid = r.oid JOIN pg_roles mr ON mr.oid = m.member
+	         WHERE r.rolname LIKE 'billing\_brand\_%\_' || left(md5(current_database()), 8)
+	           AND NOT EXISTS (SELECT 1 FROM billing.brand b WHERE r.rolname = billing_internal.brand_role_name(b.id))
+	LOOP
+		EXECUTE format('REVOKE %I FROM %I', g.role_name, g.member_name);
+	END LOOP;
+	FOR g IN SELECT x.brand_id, x.grantee FROM billing.brand_grant x LOOP
+		PERFORM billing_internal.keep_brand_membership(g.brand_id, g.grantee::oid, true);
+	END LOOP;
+END
+$$;
 
 -- runs record who asked for them: the calling role, not the owner that the
 -- run functions execute as
@@ -170,9 +281,10 @@ CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.m
 ------------------------------------------------------------------------------
 -- Brands are walls: row level security on every table that holds brand
 -- data.  A role sees (and writes, where it has the privilege) the rows of
--- the brands granted to it or to a role it is a member of.  The grants are
--- read once per query (an InitPlan: ARRAY(SELECT ...)), and the brand test
--- is then an indexable brand_id = ANY (...).  Tax lines and links hold no
+-- the brands granted to it or to a role it is a member of.  The brand test
+-- is brand_id = ANY (billing_internal.visible_brands()): no subquery and no
+-- table read (Citus refuses both in a policy), the catalog's answer cached
+-- per backend, and indexable.  Tax lines and links hold no
 -- brand: they follow their buyer; run logs and notifications follow their
 -- run, through those tables' own policies.  The extension's owner (a
 -- superuser) and BYPASSRLS roles are not subject to them, as PostgreSQL
@@ -187,47 +299,47 @@ CREATE POLICY own_grants ON billing.brand_grant FOR SELECT
 ALTER TABLE billing.brand ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.brand;
 CREATE POLICY brand_wall ON billing.brand
-	USING (id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	USING (id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.schedule ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.schedule;
 CREATE POLICY brand_wall ON billing.schedule
-	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.bank_account ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.bank_account;
 CREATE POLICY brand_wall ON billing.bank_account
-	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.member ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.member;
 CREATE POLICY brand_wall ON billing.member
-	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.buyer ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.buyer;
 CREATE POLICY brand_wall ON billing.buyer
-	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.document ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.document;
 CREATE POLICY brand_wall ON billing.document
-	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.invoice ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.invoice;
 CREATE POLICY brand_wall ON billing.invoice
-	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.invoice_run ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.invoice_run;
 CREATE POLICY brand_wall ON billing.invoice_run
-	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.invoice_series ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.invoice_series;
 CREATE POLICY brand_wall ON billing.invoice_series
-	USING (brand_id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.invoice_tax_line ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.invoice_tax_line;
@@ -249,6 +361,11 @@ DROP POLICY IF EXISTS brand_wall ON billing.notification;
 CREATE POLICY brand_wall ON billing.notification
 	USING (run_id IN (SELECT r.id FROM billing.invoice_run r));
 
+ALTER TABLE billing.invoice_mail ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.invoice_mail;
+CREATE POLICY brand_wall ON billing.invoice_mail
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
+
 -- earlier master data (xml.sql) follows the brand it belongs to: a brand's
 -- own row, or the brand_id in a buyer's or bank account's row
 ALTER TABLE billing.master_data_version ENABLE ROW LEVEL SECURITY;
@@ -256,7 +373,7 @@ DROP POLICY IF EXISTS brand_wall ON billing.master_data_version;
 CREATE POLICY brand_wall ON billing.master_data_version
 	USING (CASE table_name WHEN 'brand' THEN row_id
 	                       ELSE (data OPERATOR(pg_catalog.->>) 'brand_id')::bigint END
-	       OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT g.brand_id FROM billing.brand_grant g)));
+	       OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 COMMENT ON POLICY brand_wall ON billing.master_data_version IS 'versions of the brands granted to the role, and of their buyers and bank accounts';
 
 COMMENT ON POLICY own_grants ON billing.brand_grant IS 'a role sees the grants of the roles it is a member of';
@@ -273,3 +390,4 @@ COMMENT ON POLICY brand_wall ON billing.invoice_tax_line IS 'tax lines of the bu
 COMMENT ON POLICY brand_wall ON billing.document_link IS 'links of the buyers the role sees';
 COMMENT ON POLICY brand_wall ON billing.run_log IS 'log lines of the runs the role sees';
 COMMENT ON POLICY brand_wall ON billing.notification IS 'notifications of the runs the role sees';
+COMMENT ON POLICY brand_wall ON billing.invoice_mail IS 'mails of the brands granted to the role';

@@ -218,6 +218,34 @@ BEGIN
 	WHERE b.billing_balance <> b.opening_balance + coalesce(c.change, 0)
 	ORDER BY b.id;
 
+	-- the brand walls read the brand roles' memberships (src/sql/security.sql):
+	-- each grant is a membership, and each membership a grant
+	RETURN QUERY
+	WITH granted AS (
+		SELECT b.id AS brand_id, b.code, g.grantee::oid AS member,
+		       billing_internal.brand_role_name(b.id) AS role_name
+		FROM billing.brand_grant g JOIN billing.brand b ON b.id = g.brand_id
+	), membership AS (
+		SELECT b.id AS brand_id, b.code, a.member, r.rolname AS role_name
+		FROM billing.brand b
+		JOIN pg_roles r ON r.rolname = billing_internal.brand_role_name(b.id)
+		JOIN pg_auth_members a ON a.roleid = r.oid
+	)
+	SELECT 'a brand grant is a membership of the brand''s role, and a membership a grant', 'billing.brand_grant'::regclass,
+	       format('(%s, %s)', g.member::regrole, g.brand_id),
+	       format('role %s was granted brand %s but is not a member of role %s, so the brand walls show it nothing (SELECT billing.grant_brand(%L, %L) puts the membership back)',
+	              g.member::regrole, g.code, g.role_name, g.code, g.member::regrole::text)
+	FROM granted g
+	WHERE NOT EXISTS (SELECT 1 FROM membership m WHERE m.brand_id = g.brand_id AND m.member = g.member)
+	UNION ALL
+	SELECT 'a brand grant is a membership of the brand''s role, and a membership a grant', 'billing.brand_grant'::regclass,
+	       format('(%s, %s)', m.member::regrole, m.brand_id),
+	       format('role %s is a member of role %s, so it sees brand %s, but billing.grant_brand never granted it (REVOKE %I FROM %s, or SELECT billing.grant_brand(%L, %L))',
+	              m.member::regrole, m.role_name, m.code, m.role_name, m.member::regrole, m.code, m.member::regrole::text)
+	FROM membership m
+	WHERE NOT EXISTS (SELECT 1 FROM granted g WHERE g.brand_id = m.brand_id AND g.member = m.member)
+	ORDER BY 3;
+
 	-- a queued or running run has a live background worker
 	RETURN QUERY
 	SELECT 'a queued or running run has a live worker', 'billing.invoice_run'::regclass,
