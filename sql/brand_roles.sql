@@ -9,7 +9,7 @@
 -- named like a brand role of another database, one for a brand that does
 -- not exist); another database's brand 1; a database whose billing was
 -- dropped and installed again; and no policy left with a subquery but the
--- four tables that hold no brand_id yet.
+-- two tables that hold no brand_id yet.
 SELECT current_database() AS suite_db \gset
 CREATE DATABASE billing_brand_roles;
 \c billing_brand_roles
@@ -125,8 +125,8 @@ SELECT billing_internal.visible_brands() AS beta_sees, count(*) AS beta_buyers_a
 RESET ROLE;
 SELECT count(*) AS beta_members FROM pg_auth_members m WHERE m.roleid = billing_internal.brand_role_name(2)::regrole;
 
--- no policy reads a table but those of the four tables without brand_id
--- (tax lines, links, run logs, notifications: the next step of doc/citus.md)
+-- no policy reads a table but those of the two tables without brand_id
+-- (tax lines and links: the next step of doc/citus.md)
 SELECT p.polrelid::regclass AS still_with_a_subquery
 FROM pg_policy p JOIN pg_class c ON c.oid = p.polrelid
 WHERE c.relnamespace = 'billing'::regnamespace AND strpos(p.polqual::text, '{SUBLINK') > 0

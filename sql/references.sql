@@ -81,8 +81,9 @@ FROM unnest(ARRAY[
 	'UPDATE billing.buyer SET schedule_id = -1 WHERE code = ''RB''',
 	'INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference) SELECT id, ' || :'ref2' || ', ''delivery_invoice'', ''2026-01-12'', 1, 0.1, ''REF-X'' FROM billing.buyer WHERE code = ''RB''',
 	'UPDATE billing.document SET buyer_id = -1 WHERE reference = ''REF-D1''',
-	'INSERT INTO billing.run_log (run_id, level, message) VALUES (-1, ''info'', ''x'')',
-	'INSERT INTO billing.notification (run_id, member_id, email, subject, body) SELECT r.id, -1, ''x@x.example'', ''s'', ''b'' FROM billing.invoice_run r WHERE r.brand_id = ' || :'ref1',
+	'INSERT INTO billing.run_log (run_id, brand_id, level, message) VALUES (-1, ' || :'ref1' || ', ''info'', ''x'')',
+	'INSERT INTO billing.run_log (run_id, brand_id, level, message) SELECT r.id, ' || :'ref2' || ', ''info'', ''x'' FROM billing.invoice_run r WHERE r.brand_id = ' || :'ref1',
+	'INSERT INTO billing.notification (run_id, brand_id, member_id, email, subject, body) SELECT r.id, r.brand_id, -1, ''x@x.example'', ''s'', ''b'' FROM billing.invoice_run r WHERE r.brand_id = ' || :'ref1',
 	-- parents that are referred to
 	'DELETE FROM billing.brand WHERE code = ''REF1''',
 	'UPDATE billing.brand SET id = -7 WHERE code = ''REF2''',

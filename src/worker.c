@@ -429,7 +429,8 @@ billing_worker_xact_end(int api_write_level)
 /*
  * run_sql executes one statement about the run in a transaction of its own.
  * The statements use only what version 0.1 has too (invoice_run, run_log,
- * finish_run): a database not yet updated runs with this library.
+ * finish_run), or are chosen by the caller's SQL version (the run log's
+ * brand_id, 0.3): a database not yet updated runs with this library.
  * The worker is the extension's own code: its statements may write the run
  * row and its log (billing.api_write, see guard.c).
  */
@@ -529,7 +530,14 @@ start_under_lock(int64 run_id, int64 schedule_id, bool wait, BillingSqlApi api)
 		values[0] = Int64GetDatum(run_id);
 		values[1] = CStringGetTextDatum(psprintf("started by background worker pid %d", MyProcPid));
 		values[2] = TimestampTzGetDatum(GetCurrentTimestamp());
-		(void) billing_spi_exec("WITH started AS ("
+		/* 0.3's run log carries the run's brand; 0.1 and 0.2's has none */
+		(void) billing_spi_exec(api >= BILLING_SQL_0_3 ?
+								"WITH started AS ("
+								"  UPDATE billing.invoice_run r SET status = 'running', started_at = $3"
+								"  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id, r.brand_id)"
+								" INSERT INTO billing.run_log (run_id, brand_id, level, message)"
+								" SELECT started.id, started.brand_id, 'info', $2 FROM started" :
+								"WITH started AS ("
 								"  UPDATE billing.invoice_run r SET status = 'running', started_at = $3"
 								"  WHERE r.id = $1 AND r.status = 'queued' RETURNING r.id)"
 								" INSERT INTO billing.run_log (run_id, level, message)"
@@ -572,7 +580,11 @@ do_run(int64 run_id, TransactionId requester_xid, BillingSqlApi api)
 	started = start_under_lock(run_id, schedule_id, false, api);
 	if (started < 0)
 	{
-		run_sql("INSERT INTO billing.run_log (run_id, level, message)"
+		run_sql(api >= BILLING_SQL_0_3 ?
+				"INSERT INTO billing.run_log (run_id, brand_id, level, message)"
+				" SELECT r.id, r.brand_id, 'info', 'queued behind another run of its schedule or a document change;"
+				" waiting for the schedule''s lock' FROM billing.invoice_run r WHERE r.id = $1" :
+				"INSERT INTO billing.run_log (run_id, level, message)"
 				" VALUES ($1, 'info', 'queued behind another run of its schedule or a document change;"
 				" waiting for the schedule''s lock')",
 				run_id, NULL, NULL);

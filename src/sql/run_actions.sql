@@ -174,8 +174,8 @@ BEGIN
 		PERFORM billing_internal.refuse_run_action(r, 'disable', 'queued or has its drafts issued, and is enabled');
 	END IF;
 	UPDATE billing.invoice_run SET enabled = false WHERE id = r.id RETURNING * INTO r;
-	INSERT INTO billing.run_log (run_id, level, message)
-	VALUES (r.id, 'info', format('run disabled by %s', session_user));
+	INSERT INTO billing.run_log (run_id, brand_id, level, message)
+	VALUES (r.id, r.brand_id, 'info', format('run disabled by %s', session_user));
 	RETURN billing_internal.run_summary(r);
 END
 $$;
@@ -195,8 +195,8 @@ BEGIN
 		PERFORM billing_internal.refuse_run_action(r, 'enable', 'disabled');
 	END IF;
 	UPDATE billing.invoice_run SET enabled = true WHERE id = r.id RETURNING * INTO r;
-	INSERT INTO billing.run_log (run_id, level, message)
-	VALUES (r.id, 'info', format('run enabled by %s', session_user));
+	INSERT INTO billing.run_log (run_id, brand_id, level, message)
+	VALUES (r.id, r.brand_id, 'info', format('run enabled by %s', session_user));
 	RETURN billing_internal.run_summary(r);
 END
 $$;
@@ -286,8 +286,8 @@ BEGIN
 	-- the role that called, as requested_by records it (SET ROLE counts)
 	UPDATE billing.invoice_run SET validated_at = now(), validated_by = billing_internal.calling_role()::text
 	WHERE id = r.id RETURNING * INTO r;
-	INSERT INTO billing.run_log (run_id, level, message)
-	VALUES (r.id, 'info', format('run validated by %s: %s drafts confirmed', r.validated_by, cardinality(drafts)));
+	INSERT INTO billing.run_log (run_id, brand_id, level, message)
+	VALUES (r.id, r.brand_id, 'info', format('run validated by %s: %s drafts confirmed', r.validated_by, cardinality(drafts)));
 	RETURN billing_internal.run_summary(r);
 END
 $$;

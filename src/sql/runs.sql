@@ -334,11 +334,11 @@ BEGIN
 		message := format('%s %s of schedule "%s" for %s..%s failed, nothing was issued: %s',
 		                  CASE r.kind WHEN 'rerun' THEN 'rerun' ELSE 'scheduled run' END, r.id, s.code, lower(r.period), upper(r.period) - 1, error);
 	END IF;
-	INSERT INTO billing.run_log (run_id, level, message)
-	VALUES (r.id, CASE WHEN ok THEN 'info' ELSE 'error' END, message);
+	INSERT INTO billing.run_log (run_id, brand_id, level, message)
+	VALUES (r.id, r.brand_id, CASE WHEN ok THEN 'info' ELSE 'error' END, message);
 	-- the mail (billing_internal.run_mail, mail.sql), sent by the mailer
-	INSERT INTO billing.notification (run_id, member_id, email, subject, body)
-	SELECT r.id, m.id, m.email, mail.subject, mail.body
+	INSERT INTO billing.notification (run_id, brand_id, member_id, email, subject, body)
+	SELECT r.id, r.brand_id, m.id, m.email, mail.subject, mail.body
 	FROM billing.member m, billing_internal.run_mail(r.id) AS mail
 	WHERE m.brand_id = r.brand_id
 	  AND (m.code = ANY (r.notify) OR (r.kind = 'scheduled' AND m.notify_scheduled_runs));
@@ -1189,8 +1189,8 @@ BEGIN
 		-- its worker, if alive, finds it no longer queued and exits
 		UPDATE billing.invoice_run SET status = 'cancelled', finished_at = now()
 		WHERE id = run_id RETURNING * INTO r;
-		INSERT INTO billing.run_log (run_id, level, message)
-		VALUES (run_id, 'info', 'run cancelled before it started: nothing was issued');
+		INSERT INTO billing.run_log (run_id, brand_id, level, message)
+		VALUES (run_id, r.brand_id, 'info', 'run cancelled before it started: nothing was issued');
 		RETURN billing_internal.run_summary(r);
 	END IF;
 	IF r.status = 'cancelled' THEN
@@ -1233,8 +1233,8 @@ BEGIN
 	WHERE i.run_id = cancel_run.run_id AND i.status IN ('draft', 'quarantined', 'rejected');
 	GET DIAGNOSTICS cancelled = ROW_COUNT;
 	UPDATE billing.invoice_run SET status = 'cancelled' WHERE id = run_id RETURNING * INTO r;
-	INSERT INTO billing.run_log (run_id, level, message)
-	VALUES (run_id, 'info', format('run cancelled: %s unconfirmed invoices cancelled, documents %s',
+	INSERT INTO billing.run_log (run_id, brand_id, level, message)
+	VALUES (run_id, r.brand_id, 'info', format('run cancelled: %s unconfirmed invoices cancelled, documents %s',
 	                               cancelled, CASE WHEN coalesce(reopen, true)
 	                                               THEN 'reopened for a later run'
 	                                               ELSE 'closed: never to be invoiced' END));

@@ -285,8 +285,7 @@ CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.m
 -- is brand_id = ANY (billing_internal.visible_brands()): no subquery and no
 -- table read (Citus refuses both in a policy), the catalog's answer cached
 -- per backend, and indexable.  Tax lines and links hold no
--- brand: they follow their buyer; run logs and notifications follow their
--- run, through those tables' own policies.  The extension's owner (a
+-- brand: they follow their buyer, through its table's policy.  The extension's owner (a
 -- superuser) and BYPASSRLS roles are not subject to them, as PostgreSQL
 -- has it: runs execute as the owner and pay nothing for the walls.
 ------------------------------------------------------------------------------
@@ -354,12 +353,12 @@ CREATE POLICY brand_wall ON billing.document_link
 ALTER TABLE billing.run_log ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.run_log;
 CREATE POLICY brand_wall ON billing.run_log
-	USING (run_id IN (SELECT r.id FROM billing.invoice_run r));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.notification ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.notification;
 CREATE POLICY brand_wall ON billing.notification
-	USING (run_id IN (SELECT r.id FROM billing.invoice_run r));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.invoice_mail ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.invoice_mail;
@@ -388,6 +387,6 @@ COMMENT ON POLICY brand_wall ON billing.invoice_run IS 'rows of the brands grant
 COMMENT ON POLICY brand_wall ON billing.invoice_series IS 'the series of the brands granted to the role';
 COMMENT ON POLICY brand_wall ON billing.invoice_tax_line IS 'tax lines of the buyers the role sees';
 COMMENT ON POLICY brand_wall ON billing.document_link IS 'links of the buyers the role sees';
-COMMENT ON POLICY brand_wall ON billing.run_log IS 'log lines of the runs the role sees';
-COMMENT ON POLICY brand_wall ON billing.notification IS 'notifications of the runs the role sees';
+COMMENT ON POLICY brand_wall ON billing.run_log IS 'log lines of the runs of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.notification IS 'notifications of the runs of the brands granted to the role';
 COMMENT ON POLICY brand_wall ON billing.invoice_mail IS 'mails of the brands granted to the role';

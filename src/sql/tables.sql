@@ -310,7 +310,9 @@ CREATE TABLE billing.invoice_run (
 	enabled boolean NOT NULL DEFAULT true,
 	validated_at timestamptz,
 	validated_by text,
-	CONSTRAINT invoice_run_schedule_fkey FOREIGN KEY (brand_id, schedule_id) REFERENCES billing.schedule (brand_id, id)
+	CONSTRAINT invoice_run_schedule_fkey FOREIGN KEY (brand_id, schedule_id) REFERENCES billing.schedule (brand_id, id),
+	-- for the run logs and notifications, which carry their run's brand
+	CONSTRAINT invoice_run_brand_key UNIQUE (id, brand_id)
 );
 ALTER SEQUENCE billing.invoice_run_id_seq OWNED BY billing.invoice_run.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice_run', '');
@@ -354,8 +356,10 @@ CREATE TABLE billing.run_log (
 	logged_at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	level text NOT NULL CHECK (level IN ('info', 'warning', 'error')),
 	message text NOT NULL,
-	-- a run's log goes with it
-	CONSTRAINT run_log_run_fkey FOREIGN KEY (run_id) REFERENCES billing.invoice_run (id) ON DELETE CASCADE
+	brand_id bigint NOT NULL,
+	-- a run's log goes with it, and has its brand (for the brand wall,
+	-- which reads no other table: src/sql/security.sql)
+	CONSTRAINT run_log_run_fkey FOREIGN KEY (run_id, brand_id) REFERENCES billing.invoice_run (id, brand_id) ON DELETE CASCADE
 );
 ALTER SEQUENCE billing.run_log_id_seq OWNED BY billing.run_log.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.run_log', '');
@@ -367,6 +371,7 @@ COMMENT ON COLUMN billing.run_log.run_id IS 'the run reported on';
 COMMENT ON COLUMN billing.run_log.logged_at IS 'when the line was written';
 COMMENT ON COLUMN billing.run_log.level IS 'info, warning or error';
 COMMENT ON COLUMN billing.run_log.message IS 'what happened';
+COMMENT ON COLUMN billing.run_log.brand_id IS 'the brand of the run (its brand wall reads no other table)';
 
 CREATE SEQUENCE billing.invoice_id_seq;
 CREATE TABLE billing.invoice (
@@ -564,11 +569,13 @@ CREATE TABLE billing.notification (
 	next_attempt_at timestamptz DEFAULT clock_timestamp(),
 	last_attempt_at timestamptz,
 	last_error text,
+	brand_id bigint NOT NULL,
 	CONSTRAINT notification_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL),
 	-- one mail per member per run
 	CONSTRAINT notification_run_member_key UNIQUE (run_id, member_id),
-	-- a run's notifications go with it; a member told is kept
-	CONSTRAINT notification_run_fkey FOREIGN KEY (run_id) REFERENCES billing.invoice_run (id) ON DELETE CASCADE,
+	-- a run's notifications go with it and carry its brand (for the brand
+	-- wall); a member told is kept
+	CONSTRAINT notification_run_fkey FOREIGN KEY (run_id, brand_id) REFERENCES billing.invoice_run (id, brand_id) ON DELETE CASCADE,
 	CONSTRAINT notification_member_fkey FOREIGN KEY (member_id) REFERENCES billing.member (id)
 );
 ALTER SEQUENCE billing.notification_id_seq OWNED BY billing.notification.id;
@@ -591,6 +598,7 @@ COMMENT ON COLUMN billing.notification.attempts IS 'attempts to send it begun so
 COMMENT ON COLUMN billing.notification.next_attempt_at IS 'when the mailer tries (again); NULL: sent, or given up (see last_error; billing.retry_notifications sends it again)';
 COMMENT ON COLUMN billing.notification.last_attempt_at IS 'when the last attempt began';
 COMMENT ON COLUMN billing.notification.last_error IS 'why the last attempt failed, or NULL';
+COMMENT ON COLUMN billing.notification.brand_id IS 'the brand of the run (its brand wall reads no other table)';
 
 
 -- Which roles see which brands: one row per grant, written only by

@@ -19,6 +19,9 @@
 #   guarantees   guarantees.sql against expected/guarantees.out: direct
 #                writes, cross-brand reads as each recipe role (the README's
 #                recipe, run as written), re-keying; verify() clean
+#   walls        walls.sql against expected/walls.out: billing's brand wall
+#                on a table distributed over both workers, as the recipe
+#                roles; grant_brand's role on every node
 #   isolation    the specs that matter on Citus (test/specs: the document
 #                guard, run vs run, confirm vs delete, brand walls) against
 #                the coordinator
@@ -151,6 +154,22 @@ if diff -u $here/expected/guarantees.out "$out/guarantees.out" > "$out/guarantee
 else
 	cat "$out/guarantees.diff"
 	fail "guarantees: output differs from expected/guarantees.out"
+fi
+
+echo "== walls"
+# the brand test evaluated on the shards, and the brand roles on every node
+psql_on "$PORT" shop -a -f - < $here/walls.sql > "$out/walls.out" 2>&1
+acme_role=$(psql_on "$PORT" shop -Atc "SELECT billing_internal.brand_role_name(id) FROM billing.brand WHERE code = 'ACME'")
+# on each node: acme a member of ACME's role, and what acme_reader sees there
+roles=$(for n in $nodes; do psql_on "${n##*:}" shop -Atc \
+	"SELECT count(*) FROM pg_auth_members m JOIN pg_roles r ON r.oid = m.roleid
+	 WHERE r.rolname = '$acme_role' AND m.member = 'acme'::regrole" \
+	-c "SET ROLE acme_reader" -c "SELECT billing_internal.visible_brands()"; done | paste -sd ' ' -)
+if diff -u $here/expected/walls.out "$out/walls.out" > "$out/walls.diff" && [ "$roles" = "1 {1} 1 {1} 1 {1}" ]; then
+	pass "walls: the brand wall on a distributed table, evaluated on the workers; ACME's role and membership on all 3 nodes"
+else
+	cat "$out/walls.diff"
+	fail "walls: output differs from expected/walls.out, or ACME's role membership and acme_reader's brands per node are '$roles' (want '1 {1}' on each of 3)"
 fi
 
 echo "== isolation"

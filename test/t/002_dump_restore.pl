@@ -13,6 +13,8 @@ use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
+use Cwd qw(abs_path);
+use File::Basename qw(dirname);
 
 my $started = time;
 my $as_of = '2026-11-21 00:06+09';    # after the periods below have closed
@@ -122,6 +124,8 @@ $node->safe_psql('source', qq{
 	DROP ROLE IF EXISTS acme_reader;
 	CREATE ROLE acme_reader;
 	SELECT billing.grant_brand('ACME', 'acme_reader');
+	GRANT USAGE ON SCHEMA billing TO acme_reader;
+	GRANT SELECT ON billing.buyer TO acme_reader;
 	SET billing.maintenance = on;
 	UPDATE billing.invoice SET due_date = due_date + 1 WHERE status = 'quarantined';
 	RESET billing.maintenance;
@@ -186,6 +190,23 @@ SKIP:
 {
 	skip 'billing.verify() is not in this version', 1
 		unless $node->safe_psql('parallel', q{SELECT to_regproc('billing.verify') IS NOT NULL}) eq 't';
+	# the brands' roles are named for the database: restored into another,
+	# the walls show acme_reader nothing until the grants are made again,
+	# with the README's statement, and verify() says so until then
+	my ($regrant) = grep { /billing\.grant_brand\(b\.code, g\.grantee\)/ } split /\n/, slurp_file(abs_path(dirname(__FILE__) . '/../..') . '/README.md');
+	($regrant) = $regrant =~ /-c '([^']+)'/ if defined $regrant;
+	ok(defined $regrant, "the README's statement that makes the grants again after a restore");
+	foreach my $db ('target', 'parallel')
+	{
+		is($node->safe_psql($db, q{SELECT string_agg(key, ' ') FROM billing.verify()
+			WHERE invariant LIKE 'a brand grant is a membership%'}), '(acme_reader, 1)',
+			"$db: verify() names the grant the restore left without its membership");
+		is($node->safe_psql($db, q{SET ROLE acme_reader; SELECT count(*) FROM billing.buyer}), '0',
+			"$db: and the brand walls fail closed: acme_reader sees no buyer");
+		$node->safe_psql($db, $regrant);
+		is($node->safe_psql($db, q{SET ROLE acme_reader; SELECT count(*) > 0 FROM billing.buyer}), 't',
+			"$db: after the README's grants again, acme_reader sees ACME's buyers");
+	}
 	is($node->safe_psql('parallel', 'SELECT count(*) FROM billing.verify()'), '0',
 		'billing.verify() finds nothing wrong after the parallel restore');
 }

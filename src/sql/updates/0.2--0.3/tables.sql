@@ -644,3 +644,23 @@ COMMENT ON TABLE billing_internal.rerun_hint_horizon IS
 	'one row: the largest transaction id of a pruned rerun_hint; older run snapshots are not used';
 COMMENT ON COLUMN billing_internal.rerun_hint_horizon.only_row IS 'true: there is one row';
 COMMENT ON COLUMN billing_internal.rerun_hint_horizon.pruned_through IS 'the largest xid pruned, NULL before any pruning';
+
+-- == walls: run logs and notifications carry their run's brand, so that
+-- their brand walls read no other table (Citus refuses a policy with a
+-- subquery: issue 16, doc/citus.md).  The key (run_id, brand_id) to the
+-- run says it is the run's own brand.
+ALTER TABLE billing.invoice_run ADD CONSTRAINT invoice_run_brand_key UNIQUE (id, brand_id);
+ALTER TABLE billing.run_log ADD COLUMN brand_id bigint;
+ALTER TABLE billing.run_log DISABLE TRIGGER records_guard, DISABLE TRIGGER records_guard_row;
+UPDATE billing.run_log g SET brand_id = r.brand_id FROM billing.invoice_run r WHERE r.id = g.run_id;
+ALTER TABLE billing.run_log ENABLE TRIGGER records_guard, ENABLE TRIGGER records_guard_row;
+ALTER TABLE billing.run_log ALTER COLUMN brand_id SET NOT NULL,
+	DROP CONSTRAINT run_log_run_fkey,
+	ADD CONSTRAINT run_log_run_fkey FOREIGN KEY (run_id, brand_id) REFERENCES billing.invoice_run (id, brand_id) ON DELETE CASCADE;
+COMMENT ON COLUMN billing.run_log.brand_id IS 'the brand of the run (its brand wall reads no other table)';
+ALTER TABLE billing.notification ADD COLUMN brand_id bigint;
+UPDATE billing.notification n SET brand_id = r.brand_id FROM billing.invoice_run r WHERE r.id = n.run_id;
+ALTER TABLE billing.notification ALTER COLUMN brand_id SET NOT NULL,
+	DROP CONSTRAINT notification_run_fkey,
+	ADD CONSTRAINT notification_run_fkey FOREIGN KEY (run_id, brand_id) REFERENCES billing.invoice_run (id, brand_id) ON DELETE CASCADE;
+COMMENT ON COLUMN billing.notification.brand_id IS 'the brand of the run (its brand wall reads no other table)';
