@@ -49,6 +49,7 @@
 PG_FUNCTION_INFO_V1(billing_brand_role_name);
 PG_FUNCTION_INFO_V1(billing_visible_brands);
 PG_FUNCTION_INFO_V1(billing_role_brands);
+PG_FUNCTION_INFO_V1(billing_brand_of_role);
 
 #define BRAND_ROLE_PREFIX "billing_brand_"
 
@@ -230,4 +231,19 @@ Datum
 billing_role_brands(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_ARRAYTYPE_P(brands_of(PG_GETARG_OID(0)));
+}
+
+/*
+ * billing_internal.brand_of_role(role name): the brand whose role it is in
+ * this database, or NULL (the one reading of the name, for the install's
+ * clean-up of roles an earlier install left)
+ */
+Datum
+billing_brand_of_role(PG_FUNCTION_ARGS)
+{
+	int64		brand = brand_of_role_name(NameStr(*PG_GETARG_NAME(0)));
+
+	if (brand < 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(brand);
 }

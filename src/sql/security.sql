@@ -34,6 +34,12 @@ COMMENT ON FUNCTION billing_internal.brand_role_name(bigint) IS
 	'the name of the role whose members see a brand: billing_brand_<id>_<first 8 hex digits of md5(current_database())>';
 REVOKE ALL ON FUNCTION billing_internal.brand_role_name(bigint) FROM PUBLIC;
 
+CREATE OR REPLACE FUNCTION billing_internal.brand_of_role(role_name name) RETURNS bigint
+	AS 'MODULE_PATHNAME', 'billing_brand_of_role' LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION billing_internal.brand_of_role(name) IS
+	'the id of the brand whose role this is in the current database (brand_role_name read back), or NULL';
+REVOKE ALL ON FUNCTION billing_internal.brand_of_role(name) FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION billing_internal.visible_brands() RETURNS bigint[]
 	AS 'MODULE_PATHNAME', 'billing_visible_brands' LANGUAGE C STABLE PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.visible_brands() IS
@@ -173,18 +179,13 @@ DO $$
 DECLARE
 	g record;
 BEGIN
-	FOR g IN SELECT b.id AS brand_id, m.member
-	         FROM pg_roles r JOIN pg_auth_members m ON m.roleid = r.oid
-	         JOIN billing.brand b ON r.rolname = billing_internal.brand_role_name(b.id)
-	         WHERE NOT EXISTS (SELECT 1 FROM billing.brand_grant x
-	                           WHERE x.brand_id = b.id AND x.grantee::oid = m.member)
-	LOOP
-		PERFORM billing_internal.keep_brand_membership(g.brand_id, g.member, false);
-	END LOOP;
+	-- every member of a brand role of this database that the grant table
+	-- does not name (a brand's grants go with it: none for a brand gone)
 	FOR g IN SELECT r.rolname AS role_name, mr.rolname AS member_name
 	         FROM pg_roles r JOIN pg_auth_members m ON m.roleid = r.oid JOIN pg_roles mr ON mr.oid = m.member
-	         WHERE r.rolname LIKE 'billing\_brand\_%\_' || left(md5(current_database()), 8)
-	           AND NOT EXISTS (SELECT 1 FROM billing.brand b WHERE r.rolname = billing_internal.brand_role_name(b.id))
+	         WHERE billing_internal.brand_of_role(r.rolname) IS NOT NULL
+	           AND NOT EXISTS (SELECT 1 FROM billing.brand_grant x
+	                           WHERE x.brand_id = billing_internal.brand_of_role(r.rolname) AND x.grantee::oid = m.member)
 	LOOP
 		EXECUTE format('REVOKE %I FROM %I', g.role_name, g.member_name);
 	END LOOP;
