@@ -70,7 +70,7 @@ DELETE FROM billing.brand WHERE code = 'VFY';
 
 -- the damage: pick a confirmed invoice with documents and tax lines, and
 -- the buyer with it
-SELECT i.buyer_id AS vb, i.id AS vi, min(l.document_id) AS vd, min(t.tax_rate) AS vr
+SELECT i.buyer_id AS vb, i.id AS vi, min(l.document_id) AS vd, max(l.document_id) AS vd2, min(t.tax_rate) AS vr
 FROM billing.invoice i
 JOIN billing.document_link l ON l.buyer_id = i.buyer_id AND l.invoice_id = i.id
 JOIN billing.invoice_tax_line t ON t.buyer_id = i.buyer_id AND t.invoice_id = i.id
@@ -84,6 +84,8 @@ SET LOCAL billing.maintenance = on;
 DELETE FROM billing.document WHERE buyer_id = :vb AND id = :vd;
 -- a tax line changed by hand
 UPDATE billing.invoice_tax_line SET tax = tax + 1 WHERE buyer_id = :vb AND invoice_id = :vi AND tax_rate = :vr;
+-- a link given another brand by hand (its brand wall would show it there)
+UPDATE billing.document_link SET brand_id = brand_id + 1000 WHERE buyer_id = :vb AND document_id = :vd2;
 -- a balance changed by hand
 UPDATE billing.buyer SET billing_balance = billing_balance + 100 WHERE id = :vb;
 -- a run left running with no worker

@@ -1052,13 +1052,13 @@ BEGIN
 		       n.purchases, n.tax, n.total, n.documents, n.late_since
 		FROM numbered n WHERE (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices'))
 	), new_tax_line AS (
-		INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax)
-		SELECT t.buyer_id, n.invoice_id, t.tax_rate, t.taxable_amount, t.tax
+		INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax, brand_id)
+		SELECT t.buyer_id, n.invoice_id, t.tax_rate, t.taxable_amount, t.tax, make_drafts.brand_id
 		FROM r t JOIN numbered n ON n.buyer_id = t.buyer_id AND n.group_key = t.group_key
 		WHERE t.row_kind = 'tax_line' AND (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices'))
 	), new_link AS (
-		INSERT INTO billing.document_link (buyer_id, document_id, invoice_id)
-		SELECT l.buyer_id, l.document_id, n.invoice_id
+		INSERT INTO billing.document_link (buyer_id, document_id, invoice_id, brand_id)
+		SELECT l.buyer_id, l.document_id, n.invoice_id, make_drafts.brand_id
 		FROM r l JOIN numbered n ON n.buyer_id = l.buyer_id AND n.group_key = l.group_key
 		WHERE l.row_kind = 'link' AND (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing links'))
 	)

@@ -285,8 +285,8 @@ CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.m
 -- the brands granted to it or to a role it is a member of.  The brand test
 -- is brand_id = ANY (billing_internal.visible_brands()): no subquery and no
 -- table read (Citus refuses both in a policy), the catalog's answer cached
--- per backend, and indexable.  Tax lines and links hold no
--- brand: they follow their buyer, through its table's policy.  The extension's owner (a
+-- per backend, and indexable.  Every such table holds its rows' brand
+-- (tax lines and links their invoice's).  The extension's owner (a
 -- superuser) and BYPASSRLS roles are not subject to them, as PostgreSQL
 -- has it: runs execute as the owner and pay nothing for the walls.
 ------------------------------------------------------------------------------
@@ -344,12 +344,12 @@ CREATE POLICY brand_wall ON billing.invoice_series
 ALTER TABLE billing.invoice_tax_line ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.invoice_tax_line;
 CREATE POLICY brand_wall ON billing.invoice_tax_line
-	USING (buyer_id IN (SELECT b.id FROM billing.buyer b));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.document_link ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.document_link;
 CREATE POLICY brand_wall ON billing.document_link
-	USING (buyer_id IN (SELECT b.id FROM billing.buyer b));
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
 ALTER TABLE billing.run_log ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.run_log;

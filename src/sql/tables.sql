@@ -490,6 +490,9 @@ CREATE TABLE billing.invoice_tax_line (
 	tax_rate numeric NOT NULL,
 	taxable_amount numeric NOT NULL,
 	tax numeric NOT NULL,
+	-- the invoice's brand, for the brand wall, which reads no other table
+	-- (src/sql/security.sql); no key: billing.verify() checks it
+	brand_id bigint NOT NULL,
 	PRIMARY KEY (buyer_id, invoice_id, tax_rate)
 );
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice_tax_line', '');
@@ -499,6 +502,7 @@ COMMENT ON COLUMN billing.invoice_tax_line.invoice_id IS 'the invoice';
 COMMENT ON COLUMN billing.invoice_tax_line.tax_rate IS 'the tax rate (0.10 標準税率, 0.08 軽減税率)';
 COMMENT ON COLUMN billing.invoice_tax_line.taxable_amount IS '税抜対象額: net purchases at this rate, excluding tax';
 COMMENT ON COLUMN billing.invoice_tax_line.tax IS '消費税額 at this rate: rate × taxable_amount, rounded once by the brand''s mode';
+COMMENT ON COLUMN billing.invoice_tax_line.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
 
 -- Which invoice each document is on.  The primary key is the guarantee that
 -- no bug and no race bills a document twice.  No foreign keys: a link is
@@ -513,6 +517,9 @@ CREATE TABLE billing.document_link (
 	buyer_id bigint NOT NULL,
 	document_id bigint NOT NULL,
 	invoice_id bigint NOT NULL,
+	-- the invoice's brand, for the brand wall, which reads no other table
+	-- (src/sql/security.sql); no key: billing.verify() checks it
+	brand_id bigint NOT NULL,
 	PRIMARY KEY (buyer_id, document_id)
 );
 SELECT pg_catalog.pg_extension_config_dump('billing.document_link', '');
@@ -525,6 +532,7 @@ COMMENT ON TABLE billing.document_link IS 'the invoice each document is on; at m
 COMMENT ON COLUMN billing.document_link.buyer_id IS 'the document''s buyer';
 COMMENT ON COLUMN billing.document_link.document_id IS 'the document; the primary key lets it be on one invoice only';
 COMMENT ON COLUMN billing.document_link.invoice_id IS 'the invoice it is on';
+COMMENT ON COLUMN billing.document_link.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
 
 CREATE SEQUENCE billing.member_id_seq;
 CREATE TABLE billing.member (

@@ -54,8 +54,9 @@ BEGIN
 		), meant (child, child_columns, parent, parent_columns) AS (VALUES
 			('billing.document_link'::regclass, '{buyer_id,document_id}'::name[],
 			 'billing.document'::regclass, '{buyer_id,id}'::name[]),
-			('billing.document_link', '{buyer_id,invoice_id}', 'billing.invoice', '{buyer_id,id}'),
-			('billing.invoice_tax_line', '{buyer_id,invoice_id}', 'billing.invoice', '{buyer_id,id}'),
+			-- (with the brand: tax lines and links carry their invoice's)
+			('billing.document_link', '{buyer_id,invoice_id,brand_id}', 'billing.invoice', '{buyer_id,id,brand_id}'),
+			('billing.invoice_tax_line', '{buyer_id,invoice_id,brand_id}', 'billing.invoice', '{buyer_id,id,brand_id}'),
 			('billing.invoice', '{buyer_id}', 'billing.buyer', '{id}'),
 			('billing.invoice', '{run_id}', 'billing.invoice_run', '{id}'),
 			('billing.invoice', '{bank_account_id}', 'billing.bank_account', '{id}'),

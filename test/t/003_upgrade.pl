@@ -99,6 +99,19 @@ my ($after, $sums_after) = table_digests();
 is($after->{$_}, $before->{$_}, "table $_ keeps every row: $before->{$_}") for sort keys %$before;
 is($sums_after, $sums_before, "balances, totals, amounts and sequences are kept ($sums_before)");
 
+# tax lines and links now carry their invoice's brand (for brand walls that
+# read no other table), every one of them filled in by the update
+is($node->safe_psql('upgraded', q{
+	SELECT (SELECT count(*) FROM billing.document_link l JOIN billing.invoice i
+	        ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id AND i.brand_id = l.brand_id)
+	     = (SELECT count(*) FROM billing.document_link)
+	   AND (SELECT count(*) FROM billing.invoice_tax_line t JOIN billing.invoice i
+	        ON i.buyer_id = t.buyer_id AND i.id = t.invoice_id AND i.brand_id = t.brand_id)
+	     = (SELECT count(*) FROM billing.invoice_tax_line)
+	   AND (SELECT count(*) FROM billing.document_link) > 0
+	   AND NOT EXISTS (SELECT 1 FROM billing.verify())}), 't',
+	"$from: every tax line and link has its invoice's brand after the update, and verify() is clean");
+
 # the invoices $from confirmed are numbered, per brand and year of the
 # invoice date in the order they were confirmed, and the counters start
 # after them: a confirmation after the upgrade takes the next number

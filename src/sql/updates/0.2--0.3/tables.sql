@@ -664,3 +664,45 @@ ALTER TABLE billing.notification ALTER COLUMN brand_id SET NOT NULL,
 	DROP CONSTRAINT notification_run_fkey,
 	ADD CONSTRAINT notification_run_fkey FOREIGN KEY (run_id, brand_id) REFERENCES billing.invoice_run (id, brand_id) ON DELETE CASCADE;
 COMMENT ON COLUMN billing.notification.brand_id IS 'the brand of the run (its brand wall reads no other table)';
+
+-- == walls for tax lines and links: they carry their invoice's brand, so
+-- that their brand walls read no other table either (issue 16, plan step
+-- 1).  No key (a run writes a million links; a foreign key checks each
+-- row): billing.verify() reads it as a meant reference to the invoice.
+-- Filled from the invoice, or from the buyer for a row whose invoice is
+-- gone (verify() reports that row as before); a row with neither stops
+-- the upgrade, named.
+ALTER TABLE billing.invoice_tax_line ADD COLUMN brand_id bigint;
+ALTER TABLE billing.document_link ADD COLUMN brand_id bigint;
+ALTER TABLE billing.invoice_tax_line DISABLE TRIGGER records_guard, DISABLE TRIGGER records_guard_row;
+ALTER TABLE billing.document_link DISABLE TRIGGER records_guard, DISABLE TRIGGER records_guard_row;
+UPDATE billing.invoice_tax_line t
+SET brand_id = coalesce((SELECT i.brand_id FROM billing.invoice i WHERE i.buyer_id = t.buyer_id AND i.id = t.invoice_id),
+                        (SELECT b.brand_id FROM billing.buyer b WHERE b.id = t.buyer_id));
+UPDATE billing.document_link l
+SET brand_id = coalesce((SELECT i.brand_id FROM billing.invoice i WHERE i.buyer_id = l.buyer_id AND i.id = l.invoice_id),
+                        (SELECT b.brand_id FROM billing.buyer b WHERE b.id = l.buyer_id));
+ALTER TABLE billing.invoice_tax_line ENABLE TRIGGER records_guard, ENABLE TRIGGER records_guard_row;
+ALTER TABLE billing.document_link ENABLE TRIGGER records_guard, ENABLE TRIGGER records_guard_row;
+DO $brandless$
+DECLARE
+	bad text[];
+BEGIN
+	SELECT array_agg(r) INTO bad FROM (
+		(SELECT format('tax line (buyer %s, invoice %s, rate %s)', t.buyer_id, t.invoice_id, t.tax_rate) AS r
+		 FROM billing.invoice_tax_line t WHERE t.brand_id IS NULL ORDER BY 1 LIMIT 20)
+		UNION ALL
+		(SELECT format('link (buyer %s, document %s)', l.buyer_id, l.document_id)
+		 FROM billing.document_link l WHERE l.brand_id IS NULL ORDER BY 1 LIMIT 20)) AS x;
+	IF bad IS NOT NULL THEN
+		RAISE EXCEPTION 'cannot upgrade billing to 0.3: % tax lines or links have neither an invoice nor a buyer', cardinality(bad)
+			USING ERRCODE = 'foreign_key_violation',
+			      DETAIL = array_to_string(bad, E'\n'),
+			      HINT = 'Nothing was changed.  Delete these rows on 0.2 (under SET billing.maintenance = on, which is logged), then run ALTER EXTENSION billing UPDATE again.';
+	END IF;
+END
+$brandless$;
+ALTER TABLE billing.invoice_tax_line ALTER COLUMN brand_id SET NOT NULL;
+ALTER TABLE billing.document_link ALTER COLUMN brand_id SET NOT NULL;
+COMMENT ON COLUMN billing.invoice_tax_line.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
+COMMENT ON COLUMN billing.document_link.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
