@@ -123,25 +123,12 @@ COMMENT ON FUNCTION billing_internal.invoice_number_text(text, text, integer, bi
 	'internal: an invoice number as printed: prefix (or the brand code), -, the year and - of a yearly series, the zero-padded counter';
 REVOKE ALL ON FUNCTION billing_internal.invoice_number_text(text, text, integer, bigint, integer) FROM PUBLIC;
 
--- The actions collect the rows they changed as billing.invoice values,
--- ROW(c.*)::billing.invoice over their RETURNING i.*: the bare whole row of
--- a RETURNING CTE is an anonymous record, and aggregating those into
--- billing.invoice[] cost about 8 kB of backend memory a row (900 MB for
--- 100,000 drafts confirmed or deleted in one call, test/bench/issue.sh).
---
--- billing_internal.invoice_summary: invoices as the API's invoice actions
--- return them (billing.invoice_summary; the rest is in billing.invoice_list),
--- in id order, status as given (an action's rows say what it made of them)
-CREATE OR REPLACE FUNCTION billing_internal.invoice_summary(invoices billing.invoice[], status text DEFAULT NULL)
-RETURNS SETOF billing.invoice_summary LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-	SELECT i.id, i.invoice_number, b.code, coalesce(invoice_summary.status, i.status), i.total, i.currency
-	FROM unnest(invoices) AS i JOIN billing.buyer b ON b.id = i.buyer_id
-	ORDER BY i.id;
-END;
-COMMENT ON FUNCTION billing_internal.invoice_summary(billing.invoice[], text) IS
-	'internal: invoice rows as rows of billing.invoice_summary (buyer code, number, status, total), in id order';
-REVOKE ALL ON FUNCTION billing_internal.invoice_summary(billing.invoice[], text) FROM PUBLIC;
+-- The actions return their rows (billing.invoice_summary, in id order)
+-- straight from their RETURNING, by RETURN QUERY, whose rows and sort go
+-- to disk past work_mem, then count them (ROW_COUNT) for require_all: a
+-- call on a million invoices keeps no array of them in memory (collected
+-- as billing.invoice[], 1,000,000 deleted drafts took 1.4 GB of backend
+-- memory, test/bench/issue.sh at BILLING_BENCH_SCALE=10).
 
 -- billing.confirm_invoices turns drafts (or quarantined invoices) into
 -- billing invoices and adds purchases + tax - deposit to each buyer's
@@ -155,7 +142,7 @@ REVOKE ALL ON FUNCTION billing_internal.invoice_summary(billing.invoice[], text)
 CREATE OR REPLACE FUNCTION billing.confirm_invoices(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	done billing.invoice[];
+	done bigint;
 	already bigint[];
 	series_brand bigint[];
 	series_year integer[];
@@ -213,6 +200,7 @@ BEGIN
 		SELECT array_agg(m.brand_id), array_agg(m.year), array_agg(m.before)
 		INTO series_brand, series_year, series_before FROM moved m;
 	END IF;
+	RETURN QUERY
 	WITH numbered AS (
 		SELECT i.buyer_id, i.id,
 		       billing_internal.invoice_number_text(br.invoice_number_prefix, br.code, w.year,
@@ -229,25 +217,30 @@ BEGIN
 		                             invoice_number = n.invoice_number
 		FROM numbered n
 		WHERE i.buyer_id = n.buyer_id AND i.id = n.id AND i.status IN ('draft', 'quarantined')
-		RETURNING i.*
+		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency, i.purchases, i.tax, i.deposit
 	), balance AS (
 		UPDATE billing.buyer b SET billing_balance = b.billing_balance + c.change
 		FROM (SELECT buyer_id, sum(purchases + tax - deposit) AS change
 		      FROM confirmed GROUP BY buyer_id) AS c
 		WHERE b.id = c.buyer_id
 	)
-	SELECT array_agg(ROW(c.*)::billing.invoice ORDER BY c.id) INTO done FROM confirmed c;
+	-- with the invoices that were confirmed already, as they are
+	SELECT c.id, c.invoice_number, b.code, c.status, c.total, c.currency
+	FROM (SELECT c.id, c.invoice_number, c.buyer_id, c.status, c.total, c.currency FROM confirmed c
+	      UNION ALL
+	      SELECT i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency
+	      FROM billing.invoice i WHERE i.id = ANY (already)) AS c
+	JOIN billing.buyer b ON b.id = c.buyer_id
+	ORDER BY c.id;
+	GET DIAGNOSTICS done = ROW_COUNT;
 	-- fewer confirmed than numbered (a status changed meanwhile) is refused
 	-- with the whole call, numbers included
-	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0) + coalesce(cardinality(already), 0),
-	                            'confirm');
+	PERFORM billing_internal.require_all(invoice_ids, done, 'confirm');
 	IF already IS NOT NULL THEN
 		RAISE NOTICE '% already confirmed, left as %', 
 			CASE WHEN cardinality(already) = 1 THEN 'invoice ' || already[1] ELSE 'invoices ' || array_to_string(already, ', ') END,
 			CASE WHEN cardinality(already) = 1 THEN 'it was' ELSE 'they were' END;
 	END IF;
-	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(
-		coalesce(done, '{}') || ARRAY(SELECT i FROM billing.invoice i WHERE i.id = ANY (already)));
 END
 $$;
 COMMENT ON FUNCTION billing.confirm_invoices(bigint[]) IS
@@ -259,19 +252,22 @@ REVOKE ALL ON FUNCTION billing.confirm_invoices(bigint[]) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing.delete_drafts(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	done billing.invoice[];
+	done bigint;
 BEGIN
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft'], 'delete');
 	DELETE FROM billing.document_link l USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
 	DELETE FROM billing.invoice_tax_line t USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND t.buyer_id = i.buyer_id AND t.invoice_id = i.id;
+	RETURN QUERY
 	WITH deleted AS (
-		DELETE FROM billing.invoice i WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' RETURNING i.*
+		DELETE FROM billing.invoice i WHERE i.id = ANY (invoice_ids) AND i.status = 'draft'
+		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency
 	)
-	SELECT array_agg(ROW(d.*)::billing.invoice ORDER BY d.id) INTO done FROM deleted d;
-	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'delete');
-	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(done, 'deleted');
+	SELECT c.id, c.invoice_number, b.code, 'deleted'::text, c.total, c.currency
+	FROM deleted c JOIN billing.buyer b ON b.id = c.buyer_id ORDER BY c.id;
+	GET DIAGNOSTICS done = ROW_COUNT;
+	PERFORM billing_internal.require_all(invoice_ids, done, 'delete');
 END
 $$;
 COMMENT ON FUNCTION billing.delete_drafts(bigint[]) IS
@@ -282,16 +278,19 @@ REVOKE ALL ON FUNCTION billing.delete_drafts(bigint[]) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing.quarantine_invoices(reason text, VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	done billing.invoice[];
+	done bigint;
 BEGIN
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft'], 'quarantine');
+	RETURN QUERY
 	WITH changed AS (
 		UPDATE billing.invoice i SET status = 'quarantined', status_reason = reason
-		WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' RETURNING i.*
+		WHERE i.id = ANY (invoice_ids) AND i.status = 'draft'
+		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency
 	)
-	SELECT array_agg(ROW(c.*)::billing.invoice ORDER BY c.id) INTO done FROM changed c;
-	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'quarantine');
-	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(done);
+	SELECT c.id, c.invoice_number, b.code, c.status, c.total, c.currency
+	FROM changed c JOIN billing.buyer b ON b.id = c.buyer_id ORDER BY c.id;
+	GET DIAGNOSTICS done = ROW_COUNT;
+	PERFORM billing_internal.require_all(invoice_ids, done, 'quarantine');
 END
 $$;
 COMMENT ON FUNCTION billing.quarantine_invoices(text, bigint[]) IS
@@ -302,20 +301,23 @@ REVOKE ALL ON FUNCTION billing.quarantine_invoices(text, bigint[]) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing.reject_invoices(reason text, VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	done billing.invoice[];
+	done bigint;
 BEGIN
 	IF reason IS NULL OR btrim(reason) = '' THEN
 		RAISE EXCEPTION 'rejecting invoices needs a reason'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say why, for the record: reject_invoices(''wrong prices'', 7, 8).';
 	END IF;
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined'], 'reject');
+	RETURN QUERY
 	WITH changed AS (
 		UPDATE billing.invoice i SET status = 'rejected', status_reason = reason
-		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined') RETURNING i.*
+		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
+		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency
 	)
-	SELECT array_agg(ROW(c.*)::billing.invoice ORDER BY c.id) INTO done FROM changed c;
-	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'reject');
-	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(done);
+	SELECT c.id, c.invoice_number, b.code, c.status, c.total, c.currency
+	FROM changed c JOIN billing.buyer b ON b.id = c.buyer_id ORDER BY c.id;
+	GET DIAGNOSTICS done = ROW_COUNT;
+	PERFORM billing_internal.require_all(invoice_ids, done, 'reject');
 END
 $$;
 COMMENT ON FUNCTION billing.reject_invoices(text, bigint[]) IS
@@ -328,19 +330,22 @@ REVOKE ALL ON FUNCTION billing.reject_invoices(text, bigint[]) FROM PUBLIC;
 CREATE OR REPLACE FUNCTION billing.cancel_invoices(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
 LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	done billing.invoice[];
+	done bigint;
 BEGIN
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'rejected'], 'cancel');
 	DELETE FROM billing.document_link l USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected')
 	  AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
+	RETURN QUERY
 	WITH changed AS (
 		UPDATE billing.invoice i SET status = 'cancelled'
-		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected') RETURNING i.*
+		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected')
+		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency
 	)
-	SELECT array_agg(ROW(c.*)::billing.invoice ORDER BY c.id) INTO done FROM changed c;
-	PERFORM billing_internal.require_all(invoice_ids, coalesce(cardinality(done), 0), 'cancel');
-	RETURN QUERY SELECT * FROM billing_internal.invoice_summary(done);
+	SELECT c.id, c.invoice_number, b.code, c.status, c.total, c.currency
+	FROM changed c JOIN billing.buyer b ON b.id = c.buyer_id ORDER BY c.id;
+	GET DIAGNOSTICS done = ROW_COUNT;
+	PERFORM billing_internal.require_all(invoice_ids, done, 'cancel');
 END
 $$;
 COMMENT ON FUNCTION billing.cancel_invoices(bigint[]) IS
