@@ -121,6 +121,13 @@ CREATE TABLE bench.floor_invoice (LIKE billing.invoice INCLUDING ALL);
 ALTER TABLE bench.floor_invoice ALTER COLUMN id SET DEFAULT nextval('bench.floor_invoice_id_seq');
 CREATE TABLE bench.floor_tax_line (LIKE billing.invoice_tax_line INCLUDING ALL);
 CREATE TABLE bench.floor_link (LIKE billing.document_link INCLUDING ALL);
+-- from 0.3 on, tax lines and links carry their invoice's brand: the floor
+-- writes it too (the one brand of the benchmark, as the run writes its
+-- run's), by default, so that issue_floor.sql fits 0.2 as well
+SELECT format('ALTER TABLE %s ALTER COLUMN brand_id SET DEFAULT %s', a.attrelid::regclass, br.id)
+FROM pg_attribute a CROSS JOIN billing.brand br
+WHERE a.attrelid IN ('bench.floor_tax_line'::regclass, 'bench.floor_link'::regclass)
+  AND a.attname = 'brand_id' AND NOT a.attisdropped \gexec
 
 -- bench.copy_documents: the period's documents (as loaded into
 -- billing.document, same ids) into the user-style tables (uninvoiced)
