@@ -18,8 +18,11 @@ SELECT * FROM err('SELECT * FROM billing.distribute()');
 SELECT * FROM err('SELECT * FROM billing.distribute(8)');
 SELECT * FROM err('SELECT * FROM billing.distribute(0)');
 SELECT * FROM err('SELECT * FROM billing.distribute(NULL)');
--- its internal step too (the body parses: plpgsql reads it whole)
+-- its internal steps too (the bodies parse: plpgsql reads them whole)
 SELECT * FROM err('SELECT billing_internal.citus_place(''billing.buyer'', 4)');
+SELECT * FROM err('SELECT * FROM billing_internal.citus_place_all(4)');
+SELECT * FROM err('SELECT * FROM billing_internal.citus_place_all(4, dry_run => true)');
+SELECT * FROM err('SELECT * FROM billing_internal.citus_place_all(NULL)');
 \x off
 
 -- nothing changed
@@ -41,6 +44,8 @@ SET ROLE regress_dist_app;
 SELECT * FROM err('SELECT * FROM billing.distribute()');
 SELECT * FROM err('SELECT * FROM billing_internal.citus_place(''billing.buyer'', 4)');
 SELECT * FROM err('SELECT * FROM billing_internal.citus_missing()');
+SELECT * FROM err('SELECT * FROM billing_internal.citus_place_all(4, dry_run => true)');
+SELECT * FROM err('SELECT * FROM billing_internal.citus_keys()');
 RESET ROLE;
 DROP OWNED BY regress_dist_app;
 DROP ROLE regress_dist_app;
@@ -73,3 +78,27 @@ WHERE t.tgname = 'records_truncate_guard' ORDER BY t.tgrelid::regclass::text;
 
 -- what is missing before billing may be distributed (the refusal's detail)
 SELECT guarantee FROM billing_internal.citus_missing();
+
+-- the foreign keys citus_place_all drops and adds back: every one among the
+-- plan's tables, and each of a kind Citus allows (to a reference table, or
+-- colocated distributed -> distributed on the distribution column); a key
+-- Citus would refuse (reference -> distributed, or not on the distribution
+-- column) shows here as refused
+SELECT k.table_name, k.key_name, k.referenced,
+       CASE WHEN f.placement = 'reference' THEN r.placement || ' -> reference'
+            WHEN r.placement = 'distributed' AND f.placement = 'distributed'
+             AND EXISTS (SELECT 1 FROM pg_constraint c, unnest(c.conkey, c.confkey) AS u (a, b)
+                         WHERE c.conrelid = k.table_name AND c.conname = k.key_name
+                           AND u.a = (SELECT attnum FROM pg_attribute WHERE attrelid = k.table_name AND attname = r.distribution_column)
+                           AND u.b = (SELECT attnum FROM pg_attribute WHERE attrelid = k.referenced AND attname = f.distribution_column))
+            THEN 'distributed -> distributed, colocated on ' || r.distribution_column
+            ELSE 'refused by Citus: ' || r.placement || ' -> ' || f.placement END AS kind
+FROM billing_internal.citus_keys() k
+JOIN billing_internal.citus_plan() r ON r.table_name = k.table_name
+JOIN billing_internal.citus_plan() f ON f.table_name = k.referenced
+ORDER BY r.step, k.key_name;
+-- and no foreign key between a plan table and a table outside the plan
+SELECT c.conrelid::regclass, c.conname, c.confrelid::regclass FROM pg_constraint c
+WHERE c.contype = 'f'
+  AND (c.conrelid IN (SELECT table_name FROM billing_internal.citus_plan())
+       <> c.confrelid IN (SELECT table_name FROM billing_internal.citus_plan()));

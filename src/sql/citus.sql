@@ -154,13 +154,194 @@ BEGIN
 		PERFORM create_distributed_table(target, p.distribution_column::text,
 			colocate_with => 'billing.buyer');
 	END IF;
-	RETURN CASE p.placement WHEN 'reference' THEN 'reference table'
+	RETURN CASE WHEN p.placement = 'reference' THEN 'reference table'
+	       WHEN target = 'billing.buyer'::regclass THEN format('distributed by %s, %s shards', p.distribution_column, shard_count)
 	       ELSE format('distributed by %s, %s shards, colocated with billing.buyer', p.distribution_column, shard_count) END;
 END
 $$;
 COMMENT ON FUNCTION billing_internal.citus_place(regclass, integer) IS
 	'places one table of billing_internal.citus_plan() on Citus (reference or distributed by buyer, colocated), its rows moved into the shards; billing.distribute() calls it';
 REVOKE ALL ON FUNCTION billing_internal.citus_place(regclass, integer) FROM PUBLIC;
+
+-- billing_internal.citus_keys: the foreign keys among the plan's tables, as
+-- pg_get_constraintdef prints them (what citus_place_all drops before it
+-- places the tables and adds back after), in plan order
+CREATE OR REPLACE FUNCTION billing_internal.citus_keys(
+	OUT table_name regclass, OUT key_name name, OUT referenced regclass, OUT definition text)
+RETURNS SETOF record
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+	SELECT k.conrelid::regclass, k.conname, k.confrelid::regclass, pg_get_constraintdef(k.oid)
+	FROM pg_constraint k
+	JOIN billing_internal.citus_plan() c ON c.table_name = k.conrelid
+	WHERE k.contype = 'f'
+	ORDER BY c.step, k.conname;
+END;
+COMMENT ON FUNCTION billing_internal.citus_keys() IS
+	'the foreign keys of the tables billing.distribute() places on Citus, with their definitions: dropped before the placement and added back, validated, after it (citus_place_all)';
+REVOKE ALL ON FUNCTION billing_internal.citus_keys() FROM PUBLIC;
+
+-- billing_internal.citus_place_all: the whole foreign-key graph placed in
+-- one transaction, without Citus converting any table to a "Citus local
+-- table".  Placing a reference table that local tables refer to makes Citus
+-- convert them, and the conversion drops and re-creates the views over them,
+-- which belong to the extension ("cannot drop view billing.health because
+-- extension billing requires it").  So: every key among the plan's tables is
+-- recorded (citus_keys) and dropped, every table placed in plan order
+-- (citus_place: reference tables, buyer, the colocated per-buyer tables),
+-- and every key added back exactly as it was, validated against the rows
+-- Citus moved; Citus checks each against its rules (distributed ->
+-- reference, reference -> reference, colocated distributed -> distributed
+-- on the distribution column).  The workers' own copies of the tables (the
+-- propagated CREATE EXTENSION made them; Citus keeps them as the tables'
+-- shells) still hold the keys, so each key is dropped there first (DROP
+-- CONSTRAINT IF EXISTS, propagated now that the table is a Citus table) and
+-- then added on every node and shard.  Before it returns, the keys are
+-- compared with the recorded ones: at commit every declared key holds, or
+-- nothing was placed.  DDL after a distributed table's creation in one
+-- transaction needs Citus's sequential mode (citus.multi_shard_modify_mode,
+-- a setting of how Citus uses connections, no guarantee); it is set for the
+-- transaction.
+-- dry_run: every step is tried (each in a subtransaction of its own, a
+-- refusal recorded as its outcome, the steps after it still tried; a key
+-- whose tables were not placed is not tried), and then everything is undone:
+-- what test/citus/run.sh's probe prints.  Otherwise the first refusal is
+-- raised (with the step named) and the caller's transaction is lost.
+CREATE OR REPLACE FUNCTION billing_internal.citus_place_all(shard_count integer, dry_run boolean DEFAULT false)
+RETURNS TABLE (kind text, object text, outcome text)
+LANGUAGE plpgsql VOLATILE SECURITY DEFINER PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	key_tables regclass[];
+	key_names name[];
+	key_refs regclass[];
+	key_defs text[];
+	p record;
+	doing text;
+	r text;
+	st text;
+	msg text;
+	det text;
+	report text[] := '{}';
+	placed regclass[] := '{}';
+	messages text := current_setting('client_min_messages');
+BEGIN
+	IF shard_count IS NULL OR dry_run IS NULL THEN
+		RAISE EXCEPTION 'billing_internal.citus_place_all(%, %): no argument may be NULL',
+			coalesce(shard_count::text, 'NULL'), coalesce(dry_run::text, 'NULL')
+			USING ERRCODE = 'null_value_not_allowed',
+			      HINT = 'billing.distribute(32) is the call.';
+	END IF;
+	IF NOT EXISTS (SELECT 1 FROM pg_extension e WHERE e.extname = 'citus') THEN
+		RAISE EXCEPTION 'placing billing on Citus needs Citus: extension "citus" is not in database %', quote_ident(current_database())
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'billing.distribute() is the call, on a Citus coordinator (test/citus/README.md).';
+	END IF;
+	SELECT coalesce(array_agg(c.table_name ORDER BY n), '{}'), coalesce(array_agg(c.key_name ORDER BY n), '{}'),
+	       coalesce(array_agg(c.referenced ORDER BY n), '{}'), coalesce(array_agg(c.definition ORDER BY n), '{}')
+	INTO key_tables, key_names, key_refs, key_defs
+	FROM billing_internal.citus_keys() WITH ORDINALITY AS c (table_name, key_name, referenced, definition, n);
+	PERFORM set_config('citus.multi_shard_modify_mode', 'sequential', true);
+	BEGIN
+		-- 1. the keys dropped (the tables are still local: on this node only)
+		FOR i IN 1 .. cardinality(key_names) LOOP
+			doing := format('dropping key %I on %s', key_names[i], key_tables[i]);
+			EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', key_tables[i], key_names[i]);
+		END LOOP;
+		-- 2. the tables placed, in plan order
+		FOR p IN SELECT * FROM billing_internal.citus_plan() c ORDER BY c.step LOOP
+			doing := format('placing %s', p.table_name);
+			IF dry_run THEN
+				BEGIN
+					r := billing_internal.citus_place(p.table_name, shard_count);
+					placed := placed || p.table_name;
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+					r := 'refused: ' || msg || coalesce(' (' || nullif(det, '') || ')', '');
+				END;
+			ELSE
+				r := billing_internal.citus_place(p.table_name, shard_count);
+				placed := placed || p.table_name;
+			END IF;
+			report := report || ARRAY['table', p.table_name::text, r];
+		END LOOP;
+		-- 3. every key back as it was, on every node and shard (without
+		-- the "does not exist, skipping" of each DROP IF EXISTS)
+		PERFORM set_config('client_min_messages', 'warning', true);
+		FOR i IN 1 .. cardinality(key_names) LOOP
+			doing := format('adding key %I on %s back', key_names[i], key_tables[i]);
+			IF NOT (key_tables[i] = ANY (placed) AND key_refs[i] = ANY (placed)) THEN
+				r := format('not tried: %s was not placed',
+				            CASE WHEN key_tables[i] = ANY (placed) THEN key_refs[i] ELSE key_tables[i] END);
+			ELSIF dry_run THEN
+				BEGIN
+					EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', key_tables[i], key_names[i]);
+					EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', key_tables[i], key_names[i], key_defs[i]);
+					r := 'added back: ' || key_defs[i];
+				EXCEPTION WHEN OTHERS THEN
+					GET STACKED DIAGNOSTICS msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+					r := 'refused: ' || msg || coalesce(' (' || nullif(det, '') || ')', '');
+				END;
+			ELSE
+				EXECUTE format('ALTER TABLE %s DROP CONSTRAINT IF EXISTS %I', key_tables[i], key_names[i]);
+				EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', key_tables[i], key_names[i], key_defs[i]);
+				r := 'added back: ' || key_defs[i];
+			END IF;
+			report := report || ARRAY['key', format('%I on %s', key_names[i], key_tables[i]), r];
+		END LOOP;
+		PERFORM set_config('client_min_messages', messages, true);
+		-- 4. the keys now are the keys recorded, each validated
+		doing := 'comparing the keys with the recorded ones';
+		SELECT string_agg(format('%s on %s', d.key_name, d.table_name), ', ' ORDER BY d.table_name::text, d.key_name) INTO r
+		FROM ((SELECT c.table_name, c.key_name, c.definition FROM unnest(key_tables, key_names, key_defs) AS c (table_name, key_name, definition)
+		       EXCEPT SELECT c.table_name, c.key_name, c.definition FROM billing_internal.citus_keys() c
+		         JOIN pg_constraint o ON o.conrelid = c.table_name AND o.conname = c.key_name AND o.convalidated)
+		      UNION ALL
+		      (SELECT c.table_name, c.key_name, c.definition FROM billing_internal.citus_keys() c
+		       EXCEPT SELECT c.table_name, c.key_name, c.definition FROM unnest(key_tables, key_names, key_defs) AS c (table_name, key_name, definition))) d;
+		IF r IS NOT NULL AND NOT dry_run THEN
+			RAISE EXCEPTION 'the foreign keys differ from the ones before the placement: %', r
+				USING ERRCODE = 'integrity_constraint_violation';
+		END IF;
+		report := report || ARRAY['keys', 'all', CASE WHEN r IS NULL
+			THEN format('%s of %s held, validated, as before', cardinality(key_names), cardinality(key_names))
+			ELSE 'missing or changed: ' || r END];
+		IF dry_run THEN
+			-- the placement, as Citus records it, then everything undone
+			FOR p IN SELECT c.table_name, d.partmethod, d.colocationid,
+			                column_to_column_name(d.logicalrelid, d.partkey) AS dist_column,
+			                (SELECT count(*) FROM pg_dist_shard s WHERE s.logicalrelid = d.logicalrelid) AS shards,
+			                d.colocationid = (SELECT b.colocationid FROM pg_dist_partition b
+			                                  WHERE b.logicalrelid = 'billing.buyer'::regclass) AS with_buyer
+			         FROM billing_internal.citus_plan() c
+			         JOIN pg_dist_partition d ON d.logicalrelid = c.table_name
+			         ORDER BY c.step LOOP
+				report := report || ARRAY['citus', p.table_name::text,
+					CASE WHEN p.partmethod = 'n' THEN 'reference table'
+					     ELSE format('distributed by %s, %s shards%s', p.dist_column, p.shards,
+					                 CASE WHEN p.with_buyer AND p.table_name <> 'billing.buyer'::regclass
+					                      THEN ', colocated with billing.buyer' ELSE '' END) END];
+			END LOOP;
+			RAISE EXCEPTION USING ERRCODE = 'BL0DR';
+		END IF;
+	EXCEPTION WHEN SQLSTATE 'BL0DR' THEN
+		NULL; -- the dry run undone
+	WHEN OTHERS THEN
+		GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+		RAISE EXCEPTION 'placing billing on Citus failed %: %', doing, msg
+			USING ERRCODE = st, DETAIL = coalesce(rtrim(nullif(det, ''), '.') || '. ', '') || 'Nothing was placed and every foreign key is as it was.',
+			      HINT = 'SELECT * FROM billing_internal.citus_place_all(32, dry_run => true) tries every step and lists what Citus refuses (doc/citus.md).';
+	END;
+	FOR i IN 1 .. cardinality(report) / 3 LOOP
+		kind := report[3 * i - 2];
+		object := report[3 * i - 1];
+		outcome := report[3 * i];
+		RETURN NEXT;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.citus_place_all(integer, boolean) IS
+	'places every table of billing_internal.citus_plan() on Citus in one transaction with its foreign keys dropped and added back, validated, so that Citus converts no table to a Citus local table; dry_run tries every step, lists what Citus refuses and undoes it all';
+REVOKE ALL ON FUNCTION billing_internal.citus_place_all(integer, boolean) FROM PUBLIC;
 
 -- billing.distribute: the per-buyer tables distributed by buyer (colocated,
 -- shard_count shards), the small ones reference tables; existing rows are
@@ -210,10 +391,11 @@ BEGIN
 			      DETAIL = missing,
 			      HINT = 'Nothing was distributed and no guarantee was switched off; keep billing on one node until these are done (doc/citus.md).';
 	END IF;
-	-- every guarantee holds: place the tables, in the plan's order
-	FOR p IN SELECT * FROM billing_internal.citus_plan() c ORDER BY c.step LOOP
-		table_name := p.table_name;
-		placement := billing_internal.citus_place(p.table_name, distribute.shard_count);
+	-- every guarantee holds: place the whole foreign-key graph in one go
+	-- (keys dropped, tables placed in the plan's order, keys added back)
+	FOR p IN SELECT * FROM billing_internal.citus_place_all(distribute.shard_count) c WHERE c.kind = 'table' LOOP
+		table_name := p.object::regclass;
+		placement := p.outcome;
 		RETURN NEXT;
 	END LOOP;
 END

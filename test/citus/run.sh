@@ -25,10 +25,14 @@
 #   isolation    the specs that matter on Citus (test/specs: the document
 #                guard, run vs run, confirm vs delete, brand walls) against
 #                the coordinator
-#   probe        what Citus refuses, table by table, when billing's tables
-#                are placed as distribute() would place them (on a
-#                throwaway database; expected/probe.out): the list the
-#                schema work has to empty (doc/citus.md)
+#   probe        what Citus refuses, table by table and key by key, when
+#                billing's tables are placed as distribute() places them
+#                (billing_internal.citus_place_all, the whole foreign-key
+#                graph in one transaction, on a throwaway database with
+#                setup.sql's rows; expected/probe.out): the list the schema
+#                work has to empty (doc/citus.md); then the same without
+#                the unique keys and policies citus_missing() names, and
+#                with a key Citus must refuse
 # and ends with "citus: N passed, N failed" (exit 1 on any failure).  The
 # nodes are stopped at the end.  BILLING_CITUS_SHARDS: shards per
 # distributed table (default 4: the machine is small).
@@ -193,16 +197,111 @@ failed=$((failed + bad))
 [ -f "$BASE-iso/out/regression.diffs" ] && cat "$BASE-iso/out/regression.diffs"
 
 echo "== probe"
-# each table placed as billing.distribute() would, one transaction each, on
-# the throwaway database probe: what Citus refuses, and why
-steps=$(psql_on "$PORT" probe -At -c "SELECT table_name FROM billing_internal.citus_plan() ORDER BY step")
-for t in $steps; do
-	if r=$(psql_on "$PORT" probe -At -c "SELECT billing_internal.citus_place('$t', $SHARDS)" 2>"$out/probe.err"); then
-		echo "$t: $r"
-	else
-		echo "$t: $(grep -E '^(ERROR|DETAIL):' "$out/probe.err" | sed 's/^[A-Z]*: *//' | paste -sd ' ' -)"
-	fi
-done > "$out/probe.out"
+# on the throwaway database probe, with setup.sql's rows (Citus moves them,
+# the keys are validated against them):
+# 1. billing_internal.citus_place_all's dry run, the whole foreign-key graph
+#    as distribute() places it: each table, each key, what Citus says, and
+#    the Citus tables it made (then all undone);
+# 2. the real call, refused at its first refusal, and nothing changed after;
+# 3. the same on a schema without what citus_missing() reads from the
+#    catalog (the unique keys without the distribution column and the
+#    policies with subqueries dropped in a transaction rolled back at the
+#    end): what Citus would refuse next, and the real call's placement;
+# 4. there, a key Citus must refuse (reference table -> distributed): the
+#    dry run lists Citus's refusal, the real call refuses, nothing placed
+psql_on "$PORT" probe -f - < $here/setup.sql > "$out/probe-setup.log" 2>&1 || cat "$out/probe-setup.log"
+psql_on "$PORT" probe -At -v shards="$SHARDS" > "$out/probe.out" 2> "$out/probe.err" <<'SQL'
+\set ON_ERROR_STOP 1
+CREATE TEMP TABLE probe_log (n serial, line text);
+CREATE TEMP TABLE probe_run AS
+SELECT * FROM billing_internal.citus_place_all(:shards, dry_run => true) WITH ORDINALITY AS r (kind, object, outcome, n);
+\echo -- 1. SELECT * FROM billing_internal.citus_place_all(shards, dry_run => true)
+SELECT format('%s %s: %s', kind, object, outcome) FROM probe_run ORDER BY n;
+\echo -- 2. SELECT * FROM billing_internal.citus_place_all(shards)
+DO $$
+DECLARE st text; msg text; det text;
+BEGIN
+	PERFORM * FROM billing_internal.citus_place_all(current_setting('citus.shard_count')::integer);
+	INSERT INTO probe_log (line) VALUES ('placed');
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+	INSERT INTO probe_log (line) VALUES (format('refused %s: %s (%s)', st, msg, det));
+END
+$$;
+SELECT line FROM probe_log ORDER BY n;
+SELECT format('after it: %s Citus tables of billing, %s of %s foreign keys',
+	(SELECT count(*) FROM pg_dist_partition d WHERE d.logicalrelid IN (SELECT table_name FROM billing_internal.citus_plan())),
+	(SELECT count(*) FROM billing_internal.citus_keys() k JOIN pg_constraint c ON c.conrelid = k.table_name AND c.conname = k.key_name AND c.convalidated),
+	(SELECT count(*) FROM billing_internal.citus_keys()));
+\echo -- 3. without the unique keys and the policies citus_missing() names (dropped, then rolled back)
+BEGIN;
+TRUNCATE probe_log;
+DO $$
+DECLARE r record;
+BEGIN
+	FOR r IN SELECT DISTINCT c.table_name, con.conname
+	         FROM billing_internal.citus_plan() c
+	         JOIN pg_attribute a ON a.attrelid = c.table_name AND a.attname = c.distribution_column
+	         JOIN pg_index i ON i.indrelid = c.table_name AND i.indisunique AND NOT (a.attnum = ANY (i.indkey::int2[]))
+	         JOIN pg_constraint con ON con.conrelid = c.table_name AND con.conindid = i.indexrelid
+	         WHERE c.placement = 'distributed' ORDER BY 1, 2 LOOP
+		INSERT INTO probe_log (line) VALUES (format('dropped: unique key %s on %s', r.conname, r.table_name));
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.table_name, r.conname);
+	END LOOP;
+	FOR r IN SELECT p.polrelid::regclass AS t, p.polname FROM pg_policy p
+	         WHERE p.polrelid IN (SELECT c.table_name FROM billing_internal.citus_plan() c)
+	           AND (strpos(p.polqual::text, '{SUBLINK') > 0 OR strpos(coalesce(p.polwithcheck::text, ''), '{SUBLINK') > 0)
+	         ORDER BY 1, 2 LOOP
+		INSERT INTO probe_log (line) VALUES (format('dropped: policy %s on %s', r.polname, r.t));
+		EXECUTE format('DROP POLICY %I ON %s', r.polname, r.t);
+	END LOOP;
+END
+$$;
+SELECT line FROM probe_log ORDER BY n;
+TRUNCATE probe_run;
+INSERT INTO probe_run
+SELECT * FROM billing_internal.citus_place_all(:shards, dry_run => true) WITH ORDINALITY;
+SELECT format('%s %s: %s', kind, object, outcome) FROM probe_run
+WHERE kind = 'table' OR kind = 'keys' OR (kind = 'key' AND outcome NOT LIKE 'added back:%') ORDER BY n;
+SELECT format('key: %s of %s added back', count(*) FILTER (WHERE outcome LIKE 'added back:%'), count(*)) FROM probe_run WHERE kind = 'key';
+\echo -- the real call, in that transaction
+SAVEPOINT before_real_call;
+SELECT format('%s %s: %s', kind, object, outcome) FROM billing_internal.citus_place_all(:shards) WHERE kind = 'keys';
+SELECT format('placed: %s reference tables; distributed, colocated with billing.buyer: %s; not colocated: %s',
+	count(*) FILTER (WHERE d.partmethod = 'n'),
+	string_agg(format('%s by %s', d.logicalrelid, column_to_column_name(d.logicalrelid, d.partkey)), ', ' ORDER BY c.step)
+		FILTER (WHERE d.partmethod = 'h' AND d.colocationid = b.colocationid),
+	coalesce(string_agg(d.logicalrelid::text, ', ' ORDER BY c.step)
+		FILTER (WHERE d.partmethod = 'h' AND d.colocationid <> b.colocationid), 'none'))
+FROM pg_dist_partition d JOIN billing_internal.citus_plan() c ON c.table_name = d.logicalrelid
+CROSS JOIN (SELECT colocationid FROM pg_dist_partition WHERE logicalrelid = 'billing.buyer'::regclass) b;
+SELECT format('rows in the shards: %s brands, %s buyers, %s documents; foreign keys validated: %s of %s',
+	(SELECT count(*) FROM billing.brand), (SELECT count(*) FROM billing.buyer), (SELECT count(*) FROM billing.document),
+	(SELECT count(*) FROM billing_internal.citus_keys() k JOIN pg_constraint c ON c.conrelid = k.table_name AND c.conname = k.key_name AND c.convalidated),
+	(SELECT count(*) FROM billing_internal.citus_keys()));
+ROLLBACK TO SAVEPOINT before_real_call;
+\echo -- 4. and with a key Citus does not allow (from the reference table maintenance_log to buyer)
+ALTER TABLE billing.maintenance_log ADD COLUMN probe_buyer_id bigint
+	CONSTRAINT probe_reference_to_distributed REFERENCES billing.buyer (id);
+SELECT format('%s %s: %s', kind, object, outcome) FROM billing_internal.citus_place_all(:shards, dry_run => true)
+WHERE kind = 'keys' OR (kind = 'key' AND outcome NOT LIKE 'added back:%') OR (kind = 'table' AND outcome LIKE 'refused%');
+TRUNCATE probe_log;
+DO $$
+DECLARE st text; msg text; det text;
+BEGIN
+	PERFORM * FROM billing_internal.citus_place_all(current_setting('citus.shard_count')::integer);
+	INSERT INTO probe_log (line) VALUES ('placed');
+EXCEPTION WHEN OTHERS THEN
+	GET STACKED DIAGNOSTICS st = RETURNED_SQLSTATE, msg = MESSAGE_TEXT, det = PG_EXCEPTION_DETAIL;
+	INSERT INTO probe_log (line) VALUES (format('refused %s: %s (%s)', st, msg, det));
+END
+$$;
+SELECT line FROM probe_log ORDER BY n;
+SELECT format('after it: %s Citus tables of billing', count(*)) FROM pg_dist_partition d
+WHERE d.logicalrelid IN (SELECT table_name FROM billing_internal.citus_plan());
+ROLLBACK;
+SQL
+[ -s "$out/probe.err" ] && grep -vE '^(NOTICE|DETAIL|HINT):  ' "$out/probe.err" | grep -vE '^psql:<stdin>:[0-9]+: NOTICE:' >> "$out/probe.out"
 if diff -u $here/expected/probe.out "$out/probe.out" > "$out/probe.diff"; then
 	pass "probe: Citus refuses what expected/probe.out says"
 else
