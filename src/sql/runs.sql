@@ -1061,11 +1061,6 @@ BEGIN
 		SELECT l.buyer_id, l.document_id, n.invoice_id, make_drafts.brand_id
 		FROM r l JOIN numbered n ON n.buyer_id = l.buyer_id AND n.group_key = l.group_key
 		WHERE l.row_kind = 'link' AND (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing links'))
-		-- in the key's order: each buyer's links go in beside its earlier
-		-- months' in one pass along the index, instead of one descent to a
-		-- random leaf per document (document order); with five months
-		-- invoiced, 10% less time at a fifth of the benchmark's size
-		ORDER BY l.buyer_id, l.document_id
 	)
 	SELECT count(DISTINCT n.buyer_id)::integer, count(*)::integer,
 	       coalesce(sum(n.documents), 0)::integer, coalesce(sum(n.purchases), 0),
