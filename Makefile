@@ -26,13 +26,14 @@ OBJS = \
 	src/error_context.o \
 	src/pdf.o \
 	src/invoice_xml.o \
-	src/brand_wall.o
+	src/brand_wall.o \
+	src/ids.o
 
 # The install sources, src/sql/, one file per concern, in install order.
 # The install script billing--$(EXTVERSION).sql is all of them in this order
 # (src/sql/assemble.sh).  Each source is of one of two kinds:
 SQL_SOURCES = $(addprefix src/sql/, \
-	schema.sql types.sql calendar.sql checks.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
+	schema.sql types.sql calendar.sql checks.sql ids.sql tables.sql guards.sql eligibility.sql runs.sql dead_runs.sql \
 	actions.sql xml.sql pdf.sql run_actions.sql views.sql verify.sql mail.sql cron.sql security.sql health.sql citus.sql grants.sql uninstall.sql)
 # - run once: they create what a later version can only ALTER (schemas,
 #   types, tables).  An upgrade script billing--FROM--$(EXTVERSION).sql has,
@@ -64,7 +65,7 @@ PG_CPPFLAGS += -DBILLING_PDF_FONT='"$(BILLING_PDF_FONT)"'
 endif
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
-REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands brand_roles verify role_matrix bound_bodies settings stranded health invoice_numbers first_mistakes rerun_reads distribute uninstall c_conventions
+REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands brand_roles verify role_matrix bound_bodies settings stranded health invoice_numbers first_mistakes rerun_reads distribute node_ids uninstall c_conventions
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs live in test/specs with outputs in test/expected.

@@ -95,18 +95,28 @@ BEGIN ATOMIC
 	  AND (t.tgtype::integer & 32) <> 0 AND (t.tgtype::integer & 28) <> 0
 	HAVING count(*) > 0
 	UNION ALL
+	-- sequences: a worker's copy of a sequence counts from 1 like the
+	-- coordinator's; billing_internal.next_id gives each node its own range
+	SELECT 'sequences',
+	       'id columns defaulting to nextval(), which gives the same ids on every node (billing_internal.next_id does not): '
+	       || string_agg(format('%s.%s', d.adrelid::regclass, a.attname), ', '
+	                     ORDER BY d.adrelid::regclass::text, a.attname)
+	FROM pg_attrdef d
+	JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+	WHERE d.adrelid IN (SELECT c.table_name FROM billing_internal.citus_plan() c)
+	  AND strpos(pg_get_expr(d.adbin, d.adrelid), 'nextval(') > 0
+	HAVING count(*) > 0
+	UNION ALL
 	SELECT m.guarantee, m.missing
 	FROM (VALUES
 		(1, 'records only the API can change',
 		 'the write guard: billing.api_write is set only in the coordinator''s backend, so the guard triggers on the shards refuse the API''s own writes; no guard that works on shard connections yet'),
 		(2, 'no cross-node work in triggers',
-		 'master-data versions (keep_master_data_version writes a reference table from a shard) and the reference checks (FOR KEY SHARE on reference tables, adoption_check across shards) still run in triggers'),
+		 'master-data versions (keep_master_data_version writes a reference table from a shard), the reference checks (FOR KEY SHARE on reference tables, adoption_check across shards) and the rerun hints (note_rerun_hint, a statement trigger whose insert into the distributed rerun_hint Citus sends on without its transition table: "executor could not find named tuplestore") still run in triggers'),
 		(3, 'the document guard under concurrency',
 		 'the run''s schedule lock is taken on the coordinator, the document guard''s lock on the shard''s worker: not the same lock yet'),
 		(4, 'parallel runs',
 		 'a run updates its invoice_run row (a reference table) inside its long transaction, so runs of different schedules queue'),
-		(5, 'sequences',
-		 'ids come from sequences that start at 1 on every worker; coordinator-only writes are neither stated nor enforced'),
 		(6, 'the run and the readers plannable',
 		 'the run and the readers call parameterized SQL functions over per-buyer tables ("parameterized queries for SQL functions referencing distributed tables are not supported") and number invoices by an ordered nextval()')
 	) AS m (n, guarantee, missing);

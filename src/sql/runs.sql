@@ -1036,8 +1036,8 @@ BEGIN
 		                                 make_drafts.invoice_date, first_document_id, late_from,
 		                                 only_buyers)
 	), numbered AS MATERIALIZED (
-		-- numbered by buyer, then document (nextval is evaluated after the sort)
-		SELECT nextval('billing.invoice_id_seq') AS invoice_id, r.*
+		-- numbered by buyer, then document (next_id is evaluated after the sort)
+		SELECT billing_internal.next_id('billing.invoice_id_seq') AS invoice_id, r.*
 		FROM r WHERE r.row_kind = 'invoice'
 		ORDER BY r.buyer_id, r.group_key
 	), new_invoice AS (

@@ -15,7 +15,7 @@
 
 CREATE SEQUENCE billing.brand_id_seq;
 CREATE TABLE billing.brand (
-	id bigint PRIMARY KEY DEFAULT nextval('billing.brand_id_seq'),
+	id bigint PRIMARY KEY DEFAULT billing_internal.next_id('billing.brand_id_seq'),
 	code text NOT NULL UNIQUE CHECK (code <> ''),
 	name text NOT NULL,
 	time_zone text NOT NULL DEFAULT 'Asia/Tokyo' CHECK (billing_internal.check_time_zone(time_zone)),
@@ -68,7 +68,7 @@ COMMENT ON COLUMN billing.brand.invoice_number_digits IS 'digits the counter is 
 
 CREATE SEQUENCE billing.schedule_id_seq;
 CREATE TABLE billing.schedule (
-	id bigint PRIMARY KEY DEFAULT nextval('billing.schedule_id_seq'),
+	id bigint PRIMARY KEY DEFAULT billing_internal.next_id('billing.schedule_id_seq'),
 	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	name text NOT NULL CHECK (name <> ''),
@@ -126,7 +126,7 @@ COMMENT ON COLUMN billing.schedule.late_documents IS 'uninvoiced documents of ea
 
 CREATE SEQUENCE billing.bank_account_id_seq;
 CREATE TABLE billing.bank_account (
-	id bigint PRIMARY KEY DEFAULT nextval('billing.bank_account_id_seq'),
+	id bigint PRIMARY KEY DEFAULT billing_internal.next_id('billing.bank_account_id_seq'),
 	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	bank_name text NOT NULL,
@@ -161,7 +161,7 @@ COMMENT ON COLUMN billing.bank_account.iban IS 'IBAN, for accounts outside Japan
 
 CREATE SEQUENCE billing.buyer_id_seq;
 CREATE TABLE billing.buyer (
-	id bigint PRIMARY KEY DEFAULT nextval('billing.buyer_id_seq'),
+	id bigint PRIMARY KEY DEFAULT billing_internal.next_id('billing.buyer_id_seq'),
 	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	name text NOT NULL,
@@ -233,7 +233,7 @@ COMMENT ON COLUMN billing.buyer.invoice_email IS 'the address the buyer''s invoi
 CREATE SEQUENCE billing.document_id_seq;
 CREATE TABLE billing.document (
 	buyer_id bigint NOT NULL,
-	id bigint NOT NULL DEFAULT nextval('billing.document_id_seq'),
+	id bigint NOT NULL DEFAULT billing_internal.next_id('billing.document_id_seq'),
 	brand_id bigint NOT NULL,
 	-- delivery_invoice (delivery date), return_note (document date),
 	-- credit_note (issue date), payment (confirmed date)
@@ -280,7 +280,7 @@ COMMENT ON COLUMN billing.document.created_at IS 'when the document was recorded
 
 CREATE SEQUENCE billing.invoice_run_id_seq;
 CREATE TABLE billing.invoice_run (
-	id bigint PRIMARY KEY DEFAULT nextval('billing.invoice_run_id_seq'),
+	id bigint PRIMARY KEY DEFAULT billing_internal.next_id('billing.invoice_run_id_seq'),
 	brand_id bigint NOT NULL,
 	schedule_id bigint NOT NULL,
 	kind text NOT NULL CHECK (kind IN ('scheduled', 'rerun')),
@@ -351,7 +351,7 @@ COMMENT ON COLUMN billing.invoice_run.error IS 'why the run failed, or NULL';
 
 CREATE SEQUENCE billing.run_log_id_seq;
 CREATE TABLE billing.run_log (
-	id bigint PRIMARY KEY DEFAULT nextval('billing.run_log_id_seq'),
+	id bigint PRIMARY KEY DEFAULT billing_internal.next_id('billing.run_log_id_seq'),
 	run_id bigint NOT NULL,
 	logged_at timestamptz NOT NULL DEFAULT clock_timestamp(),
 	level text NOT NULL CHECK (level IN ('info', 'warning', 'error')),
@@ -376,7 +376,7 @@ COMMENT ON COLUMN billing.run_log.brand_id IS 'the brand of the run (its brand w
 CREATE SEQUENCE billing.invoice_id_seq;
 CREATE TABLE billing.invoice (
 	buyer_id bigint NOT NULL,
-	id bigint NOT NULL DEFAULT nextval('billing.invoice_id_seq'),
+	id bigint NOT NULL DEFAULT billing_internal.next_id('billing.invoice_id_seq'),
 	brand_id bigint NOT NULL,
 	schedule_id bigint,
 	run_id bigint,
@@ -536,7 +536,7 @@ COMMENT ON COLUMN billing.document_link.brand_id IS 'the invoice''s brand (its b
 
 CREATE SEQUENCE billing.member_id_seq;
 CREATE TABLE billing.member (
-	id bigint PRIMARY KEY DEFAULT nextval('billing.member_id_seq'),
+	id bigint PRIMARY KEY DEFAULT billing_internal.next_id('billing.member_id_seq'),
 	brand_id bigint NOT NULL,
 	code text NOT NULL CHECK (code <> ''),
 	name text NOT NULL,
@@ -562,7 +562,7 @@ COMMENT ON COLUMN billing.member.notify_scheduled_runs IS 'true: told about ever
 
 CREATE SEQUENCE billing.notification_id_seq;
 CREATE TABLE billing.notification (
-	id bigint PRIMARY KEY DEFAULT nextval('billing.notification_id_seq'),
+	id bigint PRIMARY KEY DEFAULT billing_internal.next_id('billing.notification_id_seq'),
 	run_id bigint NOT NULL,
 	member_id bigint NOT NULL,
 	email text NOT NULL,
@@ -659,7 +659,7 @@ COMMENT ON COLUMN billing.maintenance_log.query IS 'the statement as the client 
 -- gives the XML it had when it was confirmed (see src/sql/xml.sql).
 CREATE SEQUENCE billing.master_data_version_id_seq;
 CREATE TABLE billing.master_data_version (
-	id bigint PRIMARY KEY DEFAULT nextval('billing.master_data_version_id_seq'),
+	id bigint PRIMARY KEY DEFAULT billing_internal.next_id('billing.master_data_version_id_seq'),
 	table_name text NOT NULL CONSTRAINT master_data_version_table
 		CHECK (table_name IN ('brand', 'buyer', 'bank_account')),
 	row_id bigint NOT NULL,

@@ -22,6 +22,10 @@
 #   walls        walls.sql against expected/walls.out: billing's brand wall
 #                on a table distributed over both workers, as the recipe
 #                roles; grant_brand's role on every node
+#   ids          every node hands out ids of its own range: next_id's group
+#                is the node's on all 3; rows inserted through each node into
+#                a reference table and two distributed ones, placed for real
+#                on a throwaway database: every id distinct
 #   isolation    the specs that matter on Citus (test/specs: the document
 #                guard, run vs run, confirm vs delete, brand walls) against
 #                the coordinator
@@ -196,6 +200,64 @@ failed=$((failed + bad))
 [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && fail "isolation: no spec ran"
 [ -f "$BASE-iso/out/regression.diffs" ] && cat "$BASE-iso/out/regression.diffs"
 
+echo "== ids"
+# every node hands out ids of its own range (billing_internal.next_id, the
+# default of every id column): on each node of shop, the group in the id is
+# the node's; then, on the throwaway database ids with the tables placed for
+# real (committed, after dropping the unique keys citus_missing() names and
+# disabling the two rerun-hint insert triggers, which Citus cannot run on a
+# shard yet: plan step 4), bank accounts (a reference table), buyers and
+# documents (distributed) inserted with plain INSERTs through each of the
+# three nodes: every id distinct, each from the range of the node that
+# evaluated the default
+groups=$(for n in $nodes; do psql_on "${n##*:}" shop -Atc \
+	"SELECT (billing_internal.next_id('billing.document_id_seq') >> 48) = groupid FROM pg_dist_local_group"; done | paste -sd ' ' -)
+make_db ids > "$out/ids.log" 2>&1 && psql_on "$PORT" ids -f - < $here/setup.sql >> "$out/ids.log" 2>&1 \
+	&& cat $here/refused_keys.sql - <<'SQL' | psql_on "$PORT" ids -f - >> "$out/ids.log" 2>&1
+DO $$
+DECLARE r record;
+BEGIN
+	FOR r IN SELECT * FROM pg_temp.refused_unique_keys() LOOP
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.table_name, r.conname);
+	END LOOP;
+END
+$$;
+SELECT * FROM billing_internal.citus_place_all(current_setting('citus.shard_count')::integer) WHERE kind = 'keys';
+SET citus.enable_unsafe_triggers = on;
+ALTER TABLE billing.buyer DISABLE TRIGGER rerun_hint_on_insert;
+ALTER TABLE billing.document DISABLE TRIGGER rerun_hint_on_insert;
+SQL
+for n in $nodes; do
+	psql_on "${n##*:}" ids >> "$out/ids.log" 2>&1 <<SQL
+INSERT INTO billing.bank_account (brand_id, code, bank_name, account_number, account_holder)
+SELECT id, 'IDS-${n%%:*}-' || g, 'bank', '1234567', 'holder' FROM billing.brand, generate_series(1, 2) AS g WHERE code = 'ACME';
+INSERT INTO billing.buyer (brand_id, code, name, schedule_code, schedule_applied_at)
+SELECT id, 'IDS-${n%%:*}-' || g, 'inserted through ${n%%:*}', 'M20', '2026-10-01' FROM billing.brand, generate_series(1, 2) AS g WHERE code = 'ACME';
+INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+SELECT b.id, 'delivery_invoice', '2026-11-05', 500, 0.10, b.code || '-' || g
+FROM billing.buyer b, generate_series(1, 3) AS g WHERE b.code LIKE 'IDS-${n%%:*}-%';
+SQL
+done
+psql_on "$PORT" ids -At > "$out/ids.out" 2>> "$out/ids.log" <<'SQL'
+SELECT format('%s: %s rows inserted through the nodes, %s distinct ids, from node groups %s (the nodes'' groups: %s)',
+	t, count(*), count(DISTINCT id), string_agg(DISTINCT (id >> 48)::text, ','),
+	(SELECT string_agg(groupid::text, ',' ORDER BY groupid) FROM pg_dist_node WHERE noderole = 'primary'))
+FROM (SELECT 'bank_account' AS t, id FROM billing.bank_account WHERE code LIKE 'IDS-%'
+      UNION ALL SELECT 'buyer', id FROM billing.buyer WHERE code LIKE 'IDS-%'
+      UNION ALL SELECT 'document', id FROM billing.document WHERE reference LIKE 'IDS-%') AS x
+GROUP BY t ORDER BY t;
+SQL
+cat "$out/ids.out"
+want="bank_account: 6 rows inserted through the nodes, 6 distinct ids, from node groups 0,1,2 (the nodes' groups: 0,1,2)
+buyer: 6 rows inserted through the nodes, 6 distinct ids, from node groups 0,1,2 (the nodes' groups: 0,1,2)"
+if [ "$groups" = "t t t" ] && [ "$(head -2 "$out/ids.out")" = "$want" ] \
+	&& grep -qE '^document: 18 rows inserted through the nodes, 18 distinct ids, from node groups [0-9,]+ \(the nodes. groups: 0,1,2\)$' "$out/ids.out"; then
+	pass "ids: each node's ids from its own range (shop: the node's group on all 3); ids: bank accounts, buyers, documents inserted through each node, every id distinct"
+else
+	cat "$out/ids.log"
+	fail "ids: the group in next_id per node is '$groups' (want 't t t'), or ids collided (above)"
+fi
+
 echo "== probe"
 # on the throwaway database probe, with setup.sql's rows (Citus moves them,
 # the keys are validated against them):
@@ -210,7 +272,7 @@ echo "== probe"
 # 4. there, a key Citus must refuse (reference table -> distributed): the
 #    dry run lists Citus's refusal, the real call refuses, nothing placed
 psql_on "$PORT" probe -f - < $here/setup.sql > "$out/probe-setup.log" 2>&1 || cat "$out/probe-setup.log"
-psql_on "$PORT" probe -At -v shards="$SHARDS" > "$out/probe.out" 2> "$out/probe.err" <<'SQL'
+cat $here/refused_keys.sql - <<'SQL' | psql_on "$PORT" probe -At -v shards="$SHARDS" > "$out/probe.out" 2> "$out/probe.err"
 \set ON_ERROR_STOP 1
 CREATE TEMP TABLE probe_log (n serial, line text);
 -- the real call: 'placed', or the refusal as Citus gave it (a session's
@@ -244,12 +306,7 @@ TRUNCATE probe_log;
 DO $$
 DECLARE r record;
 BEGIN
-	FOR r IN SELECT DISTINCT c.table_name, con.conname
-	         FROM billing_internal.citus_plan() c
-	         JOIN pg_attribute a ON a.attrelid = c.table_name AND a.attname = c.distribution_column
-	         JOIN pg_index i ON i.indrelid = c.table_name AND i.indisunique AND NOT (a.attnum = ANY (i.indkey::int2[]))
-	         JOIN pg_constraint con ON con.conrelid = c.table_name AND con.conindid = i.indexrelid
-	         WHERE c.placement = 'distributed' ORDER BY 1, 2 LOOP
+	FOR r IN SELECT * FROM pg_temp.refused_unique_keys() LOOP
 		INSERT INTO probe_log (line) VALUES (format('dropped: unique key %s on %s', r.conname, r.table_name));
 		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.table_name, r.conname);
 	END LOOP;

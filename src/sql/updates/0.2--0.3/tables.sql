@@ -706,3 +706,18 @@ ALTER TABLE billing.invoice_tax_line ALTER COLUMN brand_id SET NOT NULL;
 ALTER TABLE billing.document_link ALTER COLUMN brand_id SET NOT NULL;
 COMMENT ON COLUMN billing.invoice_tax_line.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
 COMMENT ON COLUMN billing.document_link.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
+
+-- == ids: every id column defaults to billing_internal.next_id (src/sql/ids.sql),
+-- nextval() here, a range of its own on each Citus worker (issue 16 item 2,
+-- sequences).  The sequences and their values stay as they are.
+ALTER TABLE billing.brand ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.brand_id_seq');
+ALTER TABLE billing.schedule ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.schedule_id_seq');
+ALTER TABLE billing.bank_account ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.bank_account_id_seq');
+ALTER TABLE billing.buyer ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.buyer_id_seq');
+ALTER TABLE billing.document ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.document_id_seq');
+ALTER TABLE billing.invoice_run ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.invoice_run_id_seq');
+ALTER TABLE billing.run_log ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.run_log_id_seq');
+ALTER TABLE billing.invoice ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.invoice_id_seq');
+ALTER TABLE billing.member ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.member_id_seq');
+ALTER TABLE billing.notification ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.notification_id_seq');
+ALTER TABLE billing.master_data_version ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.master_data_version_id_seq');
