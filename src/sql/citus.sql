@@ -112,7 +112,7 @@ BEGIN ATOMIC
 		(1, 'records only the API can change',
 		 'the write guard: billing.api_write is set only in the coordinator''s backend, so the guard triggers on the shards refuse the API''s own writes; no guard that works on shard connections yet'),
 		(2, 'no cross-node work in triggers',
-		 'master-data versions (keep_master_data_version writes a reference table from a shard), the reference checks (FOR KEY SHARE on reference tables, adoption_check across shards) and the rerun hints (note_rerun_hint, a statement trigger whose insert into the distributed rerun_hint Citus sends on without its transition table: "executor could not find named tuplestore") still run in triggers'),
+		 'master-data versions (keep_master_data_version writes a reference table from a shard) and the reference checks (FOR KEY SHARE on reference tables, adoption_check across shards) still run in triggers'),
 		(3, 'the document guard under concurrency',
 		 'the run''s schedule lock is taken on the coordinator, the document guard''s lock on the shard''s worker: not the same lock yet'),
 		(4, 'parallel runs',

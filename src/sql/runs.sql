@@ -663,6 +663,28 @@ COMMENT ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, tex
 	're-aggregates uninvoiced documents of a closed period (period => a date in it; default the most recent) into new drafts; as_of not in the future unless simulate; NULL when there is nothing to re-run; raises P0001 when the run fails (committed as failed) unless raise_on_failure => false';
 REVOKE ALL ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, text[], boolean, boolean, boolean) FROM PUBLIC;
 
+-- billing_internal.on_citus: true when billing's documents are a Citus
+-- table (billing.distribute() placed them).  Reruns there read their
+-- periods whole: the rerun hints' transaction ids are each worker's own
+-- (billing_internal.note_rerun_hint notes nothing on a shard).  Read
+-- through EXECUTE, as pg_dist_partition exists only with Citus.
+CREATE OR REPLACE FUNCTION billing_internal.on_citus() RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	placed boolean;
+BEGIN
+	IF to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+		RETURN false;
+	END IF;
+	EXECUTE 'SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_dist_partition d WHERE d.logicalrelid = $1)'
+		INTO placed USING 'billing.document'::regclass;
+	RETURN placed;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.on_citus() IS
+	'true when billing''s documents are a Citus table (placed by billing.distribute()): reruns then read their periods whole';
+REVOKE ALL ON FUNCTION billing_internal.on_citus() FROM PUBLIC;
+
 -- billing_internal.rerun_buyers: the buyers a rerun or preview of a period
 -- must read, or NULL to read them all.  The last run of the schedule and
 -- period (cut-off) whose snapshot was kept (billing_internal.run_snapshot,
@@ -675,8 +697,8 @@ REVOKE ALL ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, 
 -- schedule between that run's applied_before and this one's.  NULL when
 -- there is no such run, when it ran in another cluster (transaction ids
 -- of a restored dump say nothing here), when hints it needs were pruned,
--- or when more than 10,000 buyers changed (reading the period whole is
--- then as fast).  One statement: a pruning that commits meanwhile is seen
+-- when billing is on Citus (billing_internal.on_citus), or when more than
+-- 10,000 buyers changed (reading the period whole is then as fast).  One statement: a pruning that commits meanwhile is seen
 -- whole or not at all.  Internal.
 CREATE OR REPLACE FUNCTION billing_internal.rerun_buyers(schedule_id bigint, cutoff date, applied_before timestamptz)
 RETURNS bigint[] LANGUAGE sql STABLE PARALLEL UNSAFE
@@ -693,6 +715,7 @@ BEGIN ATOMIC
 		                                                FROM billing_internal.rerun_hint_horizon h),
 		                                               '0'::xid8)
 		  AND pg_snapshot_xmax(rs.snapshot) <= pg_snapshot_xmax(pg_current_snapshot())
+		  AND NOT billing_internal.on_citus()
 		ORDER BY rs.run_id DESC
 		LIMIT 1
 	), changed AS MATERIALIZED (

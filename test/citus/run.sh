@@ -204,12 +204,12 @@ echo "== ids"
 # every node hands out ids of its own range (billing_internal.next_id, the
 # default of every id column): on each node of shop, the group in the id is
 # the node's; then, on the throwaway database ids with the tables placed for
-# real (committed, after dropping the unique keys citus_missing() names and
-# disabling the two rerun-hint insert triggers, which Citus cannot run on a
-# shard yet: plan step 4), bank accounts (a reference table), buyers and
-# documents (distributed) inserted with plain INSERTs through each of the
-# three nodes: every id distinct, each from the range of the node that
-# evaluated the default
+# real (committed, after dropping the unique keys citus_missing() names),
+# bank accounts (a reference table), buyers and documents (distributed)
+# inserted with plain INSERTs through each of the three nodes, every
+# trigger on: every id distinct, each from the range of the node that
+# evaluated the default; the rerun-hint triggers noted nothing on the
+# shards, and billing_internal.on_citus() says reruns read periods whole
 groups=$(for n in $nodes; do psql_on "${n##*:}" shop -Atc \
 	"SELECT (billing_internal.next_id('billing.document_id_seq') >> 48) = groupid FROM pg_dist_local_group"; done | paste -sd ' ' -)
 make_db ids > "$out/ids.log" 2>&1 && psql_on "$PORT" ids -f - < $here/setup.sql >> "$out/ids.log" 2>&1 \
@@ -223,9 +223,6 @@ BEGIN
 END
 $$;
 SELECT * FROM billing_internal.citus_place_all(current_setting('citus.shard_count')::integer) WHERE kind = 'keys';
-SET citus.enable_unsafe_triggers = on;
-ALTER TABLE billing.buyer DISABLE TRIGGER rerun_hint_on_insert;
-ALTER TABLE billing.document DISABLE TRIGGER rerun_hint_on_insert;
 SQL
 for n in $nodes; do
 	psql_on "${n##*:}" ids >> "$out/ids.log" 2>&1 <<SQL
@@ -246,13 +243,17 @@ FROM (SELECT 'bank_account' AS t, id FROM billing.bank_account WHERE code LIKE '
       UNION ALL SELECT 'buyer', id FROM billing.buyer WHERE code LIKE 'IDS-%'
       UNION ALL SELECT 'document', id FROM billing.document WHERE reference LIKE 'IDS-%') AS x
 GROUP BY t ORDER BY t;
+SELECT format('rerun hints noted on the shards: %s; on_citus: %s; triggers disabled: %s',
+	(SELECT count(*) FROM billing_internal.rerun_hint h JOIN billing.buyer b ON b.id = h.buyer_id WHERE b.code LIKE 'IDS-%'), billing_internal.on_citus(),
+	(SELECT count(*) FROM pg_trigger t WHERE t.tgrelid IN (SELECT table_name FROM billing_internal.citus_plan()) AND t.tgenabled = 'D'));
 SQL
 cat "$out/ids.out"
 want="bank_account: 6 rows inserted through the nodes, 6 distinct ids, from node groups 0,1,2 (the nodes' groups: 0,1,2)
 buyer: 6 rows inserted through the nodes, 6 distinct ids, from node groups 0,1,2 (the nodes' groups: 0,1,2)"
 if [ "$groups" = "t t t" ] && [ "$(head -2 "$out/ids.out")" = "$want" ] \
-	&& grep -qE '^document: 18 rows inserted through the nodes, 18 distinct ids, from node groups [0-9,]+ \(the nodes. groups: 0,1,2\)$' "$out/ids.out"; then
-	pass "ids: each node's ids from its own range (shop: the node's group on all 3); ids: bank accounts, buyers, documents inserted through each node, every id distinct"
+	&& grep -qE '^document: 18 rows inserted through the nodes, 18 distinct ids, from node groups [0-9,]+ \(the nodes. groups: 0,1,2\)$' "$out/ids.out" \
+	&& grep -qx 'rerun hints noted on the shards: 0; on_citus: t; triggers disabled: 0' "$out/ids.out"; then
+	pass "ids: each node's ids from its own range (shop: the node's group on all 3); ids: bank accounts, buyers, documents inserted through each node, every id distinct, every trigger on, no rerun hint written on a shard"
 else
 	cat "$out/ids.log"
 	fail "ids: the group in next_id per node is '$groups' (want 't t t'), or ids collided (above)"
