@@ -89,6 +89,9 @@ FROM unnest(ARRAY[
 	-- the switch the functions use, from a session
 	$q$SET billing.api_write = on$q$,
 	$q$SELECT set_config('billing.api_write', 'on', true)$q$,
+	-- under the name of a Citus node's connection, which on Citus may pass
+	-- the API's setting on to a shard (src/guard.c): no Citus here
+	$q$DO $$ BEGIN SET LOCAL application_name = 'citus_internal gpid=1'; SET LOCAL billing.api_write = on; END $$$q$,
 	format($q$DO $$ BEGIN PERFORM set_config('billing.api_write', 'on', true); UPDATE billing.invoice SET tax = 0 WHERE id = %s; END $$$q$, :r2)
 	]) WITH ORDINALITY AS t(q, n), err(q) AS e
 ORDER BY n;
@@ -116,6 +119,10 @@ SELECT count(*) AS deleted FROM delete_drafts(VARIADIC ARRAY[:r2]::bigint[]);
 RESET force_parallel_mode;
 SELECT * FROM rec ORDER BY buyer;
 SELECT current_setting('billing.api_write') AS api_write_after_call;
+-- passing the setting on to Citus's shards, by hand: without Citus it does
+-- nothing, and the setting stays off
+SELECT count(*) AS called FROM billing_internal.citus_share_api_write(true);
+SELECT current_setting('billing.api_write') AS api_write_after_sharing;
 
 -- the maintenance switch: a superuser's repair, each statement logged (the
 -- log holds every suite's repairs: this suite's are those from now on)

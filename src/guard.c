@@ -25,6 +25,13 @@
  *	  DATABASE or ALTER ROLE ... SET, GRANT SET ON PARAMETER, a placeholder
  *	  set before the library was loaded) takes effect only for a superuser.
  *
+ *	  On Citus the guard triggers fire on the shards, in sessions that a
+ *	  Citus node opened, where the API's SET clause never arrives.  The
+ *	  API passes the setting on explicitly (billing_citus_share_api_write:
+ *	  a SET LOCAL that Citus propagates to every shard connection of the
+ *	  transaction, taken back the same way), and there the check hook
+ *	  accepts it from a Citus node's connection only (from_citus_node).
+ *
  *	  What a table holds, and so what the guard says and allows, is the
  *	  trigger's argument (GuardKind), given where the trigger is created
  *	  (src/sql/security.sql), not read from the table's name.
@@ -36,6 +43,7 @@
 #include "access/htup_details.h"
 #include "access/parallel.h"
 #include "catalog/pg_type.h"
+#include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
@@ -93,6 +101,22 @@ static bool maintenance = false;
 static bool trusted_c_caller = false;
 
 /*
+ * from_citus_node: this session is a connection that a Citus node opened
+ * to this one (Citus names them "citus_internal gpid=..."), in a database
+ * with Citus, as a superuser.  Only such a session takes billing.api_write
+ * as a statement: the API's value, propagated (billing_citus_share_api_write).
+ * A superuser who connects under that name could set it too, as such a
+ * superuser could disable the guard triggers.
+ */
+static bool
+from_citus_node(void)
+{
+	return IsTransactionState() && superuser() && application_name != NULL &&
+		strncmp(application_name, "citus_internal gpid=", strlen("citus_internal gpid=")) == 0 &&
+		OidIsValid(get_extension_oid("citus", true));
+}
+
+/*
  * check_api_write accepts "on" only when applied by a SECURITY DEFINER
  * function's SET clause (or validated for one, PGC_S_TEST), or copied from
  * its leader into a parallel worker (which restores the settings before the
@@ -106,6 +130,9 @@ check_api_write(bool *newval, void **extra, GucSource source)
 	/* a SECURITY DEFINER function of a superuser: the extension's own */
 	if ((InLocalUserIdChange() && superuser()) || trusted_c_caller ||
 		InitializingParallelWorker || IsParallelWorker())
+		return true;
+	/* the API's value, passed on by a Citus node to its shard connection */
+	if (source == PGC_S_SESSION && from_citus_node())
 		return true;
 	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
 	GUC_check_errmsg("billing.api_write is set only by the billing extension's own functions");
@@ -177,6 +204,48 @@ static inline bool
 api_write_in_effect(void)
 {
 	return api_write && superuser();
+}
+
+/*
+ * billing_internal.citus_share_api_write(share boolean): on Citus, passes
+ * this call's billing.api_write on to the shard connections of the
+ * transaction (share), or takes it back (not share), as a SET LOCAL that
+ * Citus propagates (citus.propagate_set_commands = local).  Sharing needs
+ * billing.api_write in effect here, so only the API can share it; the
+ * API takes it back before it returns (an error takes it back with the
+ * subtransaction, on every node).  Without Citus it does nothing.
+ */
+PG_FUNCTION_INFO_V1(billing_citus_share_api_write);
+
+Datum
+billing_citus_share_api_write(PG_FUNCTION_ARGS)
+{
+	bool		share = PG_GETARG_BOOL(0);
+
+	if (!OidIsValid(get_extension_oid("citus", true)))
+		PG_RETURN_VOID();
+	if (share && !api_write_in_effect())
+		ereport(ERROR,
+				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+				 errmsg("billing.api_write can be shared with the shards only by the billing functions that write records"),
+				 errhint("For a logged repair, a superuser can SET billing.maintenance = on.")));
+	SPI_connect();
+	(void) billing_spi_exec("SET LOCAL citus.propagate_set_commands = local", 0, NULL, NULL, NULL, false, 0,
+							SPI_OK_UTILITY, "sharing billing.api_write with the shards");
+	trusted_c_caller = share;
+	PG_TRY();
+	{
+		(void) billing_spi_exec(share ? "SET LOCAL billing.api_write = on" : "SET LOCAL billing.api_write = off",
+								0, NULL, NULL, NULL, false, 0, SPI_OK_UTILITY,
+								"sharing billing.api_write with the shards");
+	}
+	PG_FINALLY();
+	{
+		trusted_c_caller = false;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	PG_RETURN_VOID();
 }
 
 /*

@@ -26,6 +26,11 @@
 #                is the node's on all 3; rows inserted through each node into
 #                a reference table and two distributed ones, placed for real
 #                on a throwaway database: every id distinct
+#   records      a database with a run's records placed (Citus copies them
+#                through the shards' guards, with the placement's
+#                billing.api_write passed on); records.sql against
+#                expected/records.out: every write by hand refused on the
+#                shards, the setting not to be had by hand
 #   isolation    the specs that matter on Citus (test/specs: the document
 #                guard, run vs run, confirm vs delete, brand walls) against
 #                the coordinator
@@ -200,6 +205,23 @@ failed=$((failed + bad))
 [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && fail "isolation: no spec ran"
 [ -f "$BASE-iso/out/regression.diffs" ] && cat "$BASE-iso/out/regression.diffs"
 
+# place_for_real DB: billing's tables placed on Citus for good in a
+# throwaway database, as distribute() will once citus_missing() is empty:
+# the unique keys Citus refuses dropped (plan step 2), then citus_place_all
+place_for_real() {
+	cat $here/refused_keys.sql - <<'SQL' | psql_on "$PORT" "$1" -f -
+DO $$
+DECLARE r record;
+BEGIN
+	FOR r IN SELECT * FROM pg_temp.refused_unique_keys() LOOP
+		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.table_name, r.conname);
+	END LOOP;
+END
+$$;
+SELECT * FROM billing_internal.citus_place_all(current_setting('citus.shard_count')::integer) WHERE kind = 'keys';
+SQL
+}
+
 echo "== ids"
 # every node hands out ids of its own range (billing_internal.next_id, the
 # default of every id column): on each node of shop, the group in the id is
@@ -213,17 +235,7 @@ echo "== ids"
 groups=$(for n in $nodes; do psql_on "${n##*:}" shop -Atc \
 	"SELECT (billing_internal.next_id('billing.document_id_seq') >> 48) = groupid FROM pg_dist_local_group"; done | paste -sd ' ' -)
 make_db ids > "$out/ids.log" 2>&1 && psql_on "$PORT" ids -f - < $here/setup.sql >> "$out/ids.log" 2>&1 \
-	&& cat $here/refused_keys.sql - <<'SQL' | psql_on "$PORT" ids -f - >> "$out/ids.log" 2>&1
-DO $$
-DECLARE r record;
-BEGIN
-	FOR r IN SELECT * FROM pg_temp.refused_unique_keys() LOOP
-		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.table_name, r.conname);
-	END LOOP;
-END
-$$;
-SELECT * FROM billing_internal.citus_place_all(current_setting('citus.shard_count')::integer) WHERE kind = 'keys';
-SQL
+	&& place_for_real ids >> "$out/ids.log" 2>&1
 for n in $nodes; do
 	psql_on "${n##*:}" ids >> "$out/ids.log" 2>&1 <<SQL
 INSERT INTO billing.bank_account (brand_id, code, bank_name, account_number, account_holder)
@@ -257,6 +269,30 @@ if [ "$groups" = "t t t" ] && [ "$(head -2 "$out/ids.out")" = "$want" ] \
 else
 	cat "$out/ids.log"
 	fail "ids: the group in next_id per node is '$groups' (want 't t t'), or ids collided (above)"
+fi
+
+echo "== records"
+# the write guard on the shards (plan step 3): a throwaway database with a
+# run's records placed (Citus copies them through the shards' guards, which
+# take the placement's billing.api_write, passed on); then records.sql
+# against expected/records.out: the records all there, every write by hand
+# refused on the shards, the setting not to be had by hand; on worker 1, a
+# non-superuser under Citus's connection name refused the setting too
+make_db records > "$out/records-db.log" 2>&1 && psql_on "$PORT" records -f - < $here/setup.sql >> "$out/records-db.log" 2>&1 \
+	&& psql_on "$PORT" records -c "SELECT count(*) FROM billing.issue_drafts('2026-11-21 00:06+09')" >> "$out/records-db.log" 2>&1 \
+	&& place_for_real records >> "$out/records-db.log" 2>&1
+# (shard names carry Citus's shard ids: written as <shard>)
+as_pg "$PG_BIN/psql" -X -q -h localhost -p "$PORT" -U postgres -d records -a -f - < $here/records.sql 2>&1 \
+	| sed -E 's/(billing\.[a-z_]+)_[0-9]+/\1_<shard>/g' > "$out/records.out"
+spoof=$(psql_on "$((PORT + 1))" records -v ON_ERROR_STOP=0 -c "CREATE ROLE billing_test_spoof NOLOGIN" \
+	-c "SET application_name = 'citus_internal gpid=1'" -c "SET ROLE billing_test_spoof" -c "BEGIN" \
+	-c "SET LOCAL billing.api_write = on" -c "ROLLBACK" 2>&1 | grep -c 'permission denied to set parameter "billing.api_write"')
+psql_on "$PORT" records -c "DROP ROLE IF EXISTS billing_test_spoof" >/dev/null 2>&1
+if diff -u $here/expected/records.out "$out/records.out" > "$out/records.diff" && [ "$spoof" = 1 ]; then
+	pass "records: a database with records placed through the shards' guards; every write by hand refused there (expected/records.out); a non-superuser under Citus's connection name refused the setting"
+else
+	cat "$out/records-db.log" "$out/records.diff"
+	fail "records: output differs from expected/records.out, or the spoofed setting was not refused ($spoof)"
 fi
 
 echo "== probe"
