@@ -12,6 +12,20 @@
 -- reader and no role of another brand can hold them (0.2's advisory keys
 -- on buyer buckets were a namespace any login role could squat).  Each
 -- wait is bounded by billing.lock_timeout (then SQLSTATE 55P03).
+-- billing_internal.use_run_work_mem: the bulk actions' statements (their
+-- joins, hashed id lists and transition tables) work within
+-- billing.run_work_mem, as a run does, whatever the session's work_mem: a
+-- million drafts deleted with work_mem = 64MB took 808 MB of backend
+-- memory (test/bench/issue.sh, BILLING_BENCH_SCALE=10).  Called first by
+-- each action, whose SET work_mem clause keeps the change to its call.
+CREATE OR REPLACE FUNCTION billing_internal.use_run_work_mem() RETURNS void
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+RETURN (SELECT NULL::void FROM pg_catalog.set_config('work_mem',
+        coalesce(pg_catalog.current_setting('billing.run_work_mem', true), '16MB'), true));
+COMMENT ON FUNCTION billing_internal.use_run_work_mem() IS
+	'internal: work_mem := billing.run_work_mem for the calling bulk action (whose SET work_mem clause scopes it)';
+REVOKE ALL ON FUNCTION billing_internal.use_run_work_mem() FROM PUBLIC;
+
 CREATE OR REPLACE FUNCTION billing_internal.lock_buyers(buyer_ids bigint[], action text) RETURNS void
 	AS 'MODULE_PATHNAME', 'billing_lock_buyers' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.lock_buyers(bigint[], text) IS
@@ -140,7 +154,8 @@ REVOKE ALL ON FUNCTION billing_internal.invoice_number_text(text, text, integer,
 -- rollback gives the numbers back: no gaps, no number given twice.  An
 -- invoice already confirmed keeps its number.
 CREATE OR REPLACE FUNCTION billing.confirm_invoices(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp
+SET work_mem = '16MB' AS $$
 DECLARE
 	done bigint;
 	already bigint[];
@@ -151,6 +166,7 @@ DECLARE
 	caller_lock_timeout text := current_setting('lock_timeout');
 	waited_for text;
 BEGIN
+	PERFORM billing_internal.use_run_work_mem();
 	-- a confirmed invoice is accepted as done: a retry after a lost reply
 	-- (or a selection that overlaps) confirms the rest and reports it
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'confirmed'], 'confirm');
@@ -250,10 +266,12 @@ REVOKE ALL ON FUNCTION billing.confirm_invoices(bigint[]) FROM PUBLIC;
 -- billing.delete_drafts deletes drafts with their tax lines and links; their
 -- documents become eligible again.  Returns the deleted drafts.
 CREATE OR REPLACE FUNCTION billing.delete_drafts(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp
+SET work_mem = '16MB' AS $$
 DECLARE
 	done bigint;
 BEGIN
+	PERFORM billing_internal.use_run_work_mem();
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft'], 'delete');
 	DELETE FROM billing.document_link l USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
@@ -276,10 +294,12 @@ REVOKE ALL ON FUNCTION billing.delete_drafts(bigint[]) FROM PUBLIC;
 
 -- billing.quarantine_invoices sets drafts aside for checking
 CREATE OR REPLACE FUNCTION billing.quarantine_invoices(reason text, VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp
+SET work_mem = '16MB' AS $$
 DECLARE
 	done bigint;
 BEGIN
+	PERFORM billing_internal.use_run_work_mem();
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft'], 'quarantine');
 	RETURN QUERY
 	WITH changed AS (
@@ -299,10 +319,12 @@ REVOKE ALL ON FUNCTION billing.quarantine_invoices(text, bigint[]) FROM PUBLIC;
 
 -- billing.reject_invoices refuses drafts or quarantined invoices, with a reason
 CREATE OR REPLACE FUNCTION billing.reject_invoices(reason text, VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp
+SET work_mem = '16MB' AS $$
 DECLARE
 	done bigint;
 BEGIN
+	PERFORM billing_internal.use_run_work_mem();
 	IF reason IS NULL OR btrim(reason) = '' THEN
 		RAISE EXCEPTION 'rejecting invoices needs a reason'
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Say why, for the record: reject_invoices(''wrong prices'', 7, 8).';
@@ -328,10 +350,12 @@ REVOKE ALL ON FUNCTION billing.reject_invoices(text, bigint[]) FROM PUBLIC;
 -- documents for a later run; a confirmed invoice is corrected by a credit
 -- note instead
 CREATE OR REPLACE FUNCTION billing.cancel_invoices(VARIADIC invoice_ids bigint[]) RETURNS SETOF billing.invoice_summary
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp
+SET work_mem = '16MB' AS $$
 DECLARE
 	done bigint;
 BEGIN
+	PERFORM billing_internal.use_run_work_mem();
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'rejected'], 'cancel');
 	DELETE FROM billing.document_link l USING billing.invoice i
 	WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected')
