@@ -210,14 +210,7 @@ failed=$((failed + bad))
 # the unique keys Citus refuses dropped (plan step 2), then citus_place_all
 place_for_real() {
 	cat $here/refused_keys.sql - <<'SQL' | psql_on "$PORT" "$1" -f -
-DO $$
-DECLARE r record;
-BEGIN
-	FOR r IN SELECT * FROM pg_temp.refused_unique_keys() LOOP
-		EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', r.table_name, r.conname);
-	END LOOP;
-END
-$$;
+SELECT pg_temp.drop_refused_unique_keys();
 SELECT * FROM billing_internal.citus_place_all(current_setting('citus.shard_count')::integer) WHERE kind = 'keys';
 SQL
 }
@@ -279,8 +272,19 @@ echo "== records"
 # refused on the shards, the setting not to be had by hand; on worker 1, a
 # non-superuser under Citus's connection name refused the setting too
 make_db records > "$out/records-db.log" 2>&1 && psql_on "$PORT" records -f - < $here/setup.sql >> "$out/records-db.log" 2>&1 \
-	&& psql_on "$PORT" records -c "SELECT count(*) FROM billing.issue_drafts('2026-11-21 00:06+09')" >> "$out/records-db.log" 2>&1 \
-	&& place_for_real records >> "$out/records-db.log" 2>&1
+	&& psql_on "$PORT" records -c "SELECT count(*) FROM billing.issue_drafts('2026-11-21 00:06+09')" >> "$out/records-db.log" 2>&1
+# first, in a transaction rolled back: right after a real placement (which
+# passed the setting on and took it back), a link deleted by hand is refused
+leak=$(cat $here/refused_keys.sql - <<'SQL' | psql_on "$PORT" records -v ON_ERROR_STOP=0 -f - 2>&1 | tee -a "$out/records-db.log" | grep -c 'cannot be deleted'
+BEGIN;
+SELECT pg_temp.drop_refused_unique_keys();
+SELECT kind, outcome FROM billing_internal.citus_place_all(current_setting('citus.shard_count')::integer) WHERE kind = 'keys';
+SELECT min(buyer_id) AS buyer FROM billing.document_link \gset
+DELETE FROM billing.document_link WHERE buyer_id = :buyer;
+ROLLBACK;
+SQL
+)
+place_for_real records >> "$out/records-db.log" 2>&1
 # (shard names carry Citus's shard ids: written as <shard>)
 as_pg "$PG_BIN/psql" -X -q -h localhost -p "$PORT" -U postgres -d records -a -f - < $here/records.sql 2>&1 \
 	| sed -E 's/(billing\.[a-z_]+)_[0-9]+/\1_<shard>/g' > "$out/records.out"
@@ -288,11 +292,11 @@ spoof=$(psql_on "$((PORT + 1))" records -v ON_ERROR_STOP=0 -c "CREATE ROLE billi
 	-c "SET application_name = 'citus_internal gpid=1'" -c "SET ROLE billing_test_spoof" -c "BEGIN" \
 	-c "SET LOCAL billing.api_write = on" -c "ROLLBACK" 2>&1 | grep -c 'permission denied to set parameter "billing.api_write"')
 psql_on "$PORT" records -c "DROP ROLE IF EXISTS billing_test_spoof" >/dev/null 2>&1
-if diff -u $here/expected/records.out "$out/records.out" > "$out/records.diff" && [ "$spoof" = 1 ]; then
-	pass "records: a database with records placed through the shards' guards; every write by hand refused there (expected/records.out); a non-superuser under Citus's connection name refused the setting"
+if diff -u $here/expected/records.out "$out/records.out" > "$out/records.diff" && [ "$spoof" = 1 ] && [ "$leak" = 1 ]; then
+	pass "records: a database with records placed through the shards' guards; every write by hand refused there, also right after a placement in its transaction (expected/records.out); a non-superuser under Citus's connection name refused the setting"
 else
 	cat "$out/records-db.log" "$out/records.diff"
-	fail "records: output differs from expected/records.out, or the spoofed setting was not refused ($spoof)"
+	fail "records: output differs from expected/records.out, or the spoofed setting was not refused ($spoof), or a link deleted right after the placement was not refused ($leak)"
 fi
 
 echo "== probe"
