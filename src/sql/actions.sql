@@ -58,10 +58,12 @@ BEGIN
 	PERFORM billing_internal.lock_buyers(ARRAY(
 		SELECT DISTINCT i.buyer_id FROM billing.invoice i
 		WHERE i.id = ANY (invoice_ids) AND (visible IS NULL OR i.brand_id = ANY (visible))), action);
+	-- (an anti-join, which spills past work_mem: a NOT IN subplan hashes
+	-- every selected id in memory)
 	SELECT array_agg(DISTINCT x ORDER BY x) INTO missing
 	FROM unnest(invoice_ids) AS x
-	WHERE x NOT IN (SELECT i.id FROM billing.invoice i
-	                WHERE i.id = ANY (invoice_ids) AND (visible IS NULL OR i.brand_id = ANY (visible)));
+	WHERE NOT EXISTS (SELECT 1 FROM billing.invoice i
+	                  WHERE i.id = x AND (visible IS NULL OR i.brand_id = ANY (visible)));
 	IF missing IS NOT NULL THEN
 		RAISE EXCEPTION 'cannot % invoices: %', action,
 			CASE WHEN cardinality(missing) = 1 THEN format('invoice %s does not exist', missing[1])
