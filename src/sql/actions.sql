@@ -17,11 +17,14 @@
 -- billing.run_work_mem, as a run does, whatever the session's work_mem: a
 -- million drafts deleted with work_mem = 64MB took 808 MB of backend
 -- memory (test/bench/issue.sh, BILLING_BENCH_SCALE=10).  Called first by
--- each action, whose SET work_mem clause keeps the change to its call.
+-- each action, whose SET work_mem clause keeps the change to its call;
+-- clamped to billing.max_run_work_mem, as the run driver clamps it.
 CREATE OR REPLACE FUNCTION billing_internal.use_run_work_mem() RETURNS void
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 RETURN (SELECT NULL::void FROM pg_catalog.set_config('work_mem',
-        coalesce(pg_catalog.current_setting('billing.run_work_mem', true), '16MB'), true));
+        (least(pg_catalog.pg_size_bytes(coalesce(pg_catalog.current_setting('billing.run_work_mem', true), '16MB')),
+               pg_catalog.pg_size_bytes(coalesce(pg_catalog.current_setting('billing.max_run_work_mem', true), '1GB')))
+         / 1024)::text || 'kB', true));
 COMMENT ON FUNCTION billing_internal.use_run_work_mem() IS
 	'internal: work_mem := billing.run_work_mem for the calling bulk action (whose SET work_mem clause scopes it)';
 REVOKE ALL ON FUNCTION billing_internal.use_run_work_mem() FROM PUBLIC;
