@@ -42,6 +42,10 @@ REVOKE ALL ON FUNCTION billing_internal.lock_buyers(bigint[], text) FROM PUBLIC;
 -- selection's buyers (billing_internal.lock_buyers).  No FOR UPDATE over the
 -- invoices: the actions re-check the status in their UPDATE and refuse
 -- unless every invoice moved.
+-- (The actions test a selection as i.id IN (SELECT unnest(invoice_ids)),
+-- a semi-join, not as i.id = ANY (invoice_ids): on 40,000 ids the = ANY
+-- form took 13 MB of backend memory against 5 MB, about 300 bytes an id,
+-- and a bulk action at scale 10 selects 1,000,000.)
 CREATE OR REPLACE FUNCTION billing_internal.lock_invoices(invoice_ids bigint[], allowed text[], action text)
 RETURNS void LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
@@ -60,7 +64,7 @@ BEGIN
 	-- an invoice's buyer never changes, so it can be read before the lock
 	PERFORM billing_internal.lock_buyers(ARRAY(
 		SELECT DISTINCT i.buyer_id FROM billing.invoice i
-		WHERE i.id = ANY (invoice_ids) AND (visible IS NULL OR i.brand_id = ANY (visible))), action);
+		WHERE i.id IN (SELECT unnest(invoice_ids)) AND (visible IS NULL OR i.brand_id = ANY (visible))), action);
 	-- (an anti-join, which spills past work_mem: a NOT IN subplan hashes
 	-- every selected id in memory)
 	SELECT array_agg(DISTINCT x ORDER BY x) INTO missing
@@ -77,7 +81,7 @@ BEGIN
 	SELECT count(*) AS n, string_agg(format('%s (%s)', i.id, i.status), ', ' ORDER BY i.id) AS list,
 	       min(i.id) AS id, min(i.status) AS status, bool_or(i.status = 'confirmed') AS any_confirmed
 	INTO bad FROM billing.invoice i
-	WHERE i.id = ANY (invoice_ids) AND i.status <> ALL (allowed);
+	WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status <> ALL (allowed);
 	IF bad.n = 0 THEN
 		RETURN;
 	END IF;
@@ -176,7 +180,7 @@ BEGIN
 	-- (or a selection that overlaps) confirms the rest and reports it
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'confirmed'], 'confirm');
 	SELECT array_agg(i.id ORDER BY i.id) INTO already FROM billing.invoice i
-	WHERE i.id = ANY (invoice_ids) AND i.status = 'confirmed';
+	WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status = 'confirmed';
 	-- the series of the invoices to number (an invoice's brand and date
 	-- never change), made at 0 when new, then locked in order: the lock
 	-- is the counter row's, held to the end of the transaction
@@ -186,7 +190,7 @@ BEGIN
 	FROM (SELECT i.brand_id, billing_internal.invoice_series_year(br.invoice_number_yearly_reset, i.invoice_date) AS year,
 	             count(*) AS n
 	      FROM billing.invoice i JOIN billing.brand br ON br.id = i.brand_id
-	      WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
+	      WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status IN ('draft', 'quarantined')
 	      GROUP BY 1, 2) AS w;
 	IF series_brand IS NOT NULL THEN
 		PERFORM set_config('lock_timeout', current_setting('billing.lock_timeout'), true);
@@ -232,7 +236,7 @@ BEGIN
 		JOIN unnest(series_brand, series_year, series_before) AS w(brand_id, year, before)
 		  ON w.brand_id = i.brand_id
 		 AND w.year = billing_internal.invoice_series_year(br.invoice_number_yearly_reset, i.invoice_date)
-		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
+		WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status IN ('draft', 'quarantined')
 	), confirmed AS (
 		UPDATE billing.invoice i SET status = 'confirmed', status_reason = NULL, confirmed_at = now(),
 		                             invoice_number = n.invoice_number
@@ -279,12 +283,12 @@ BEGIN
 	PERFORM billing_internal.use_run_work_mem();
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft'], 'delete');
 	DELETE FROM billing.document_link l USING billing.invoice i
-	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
+	WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status = 'draft' AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
 	DELETE FROM billing.invoice_tax_line t USING billing.invoice i
-	WHERE i.id = ANY (invoice_ids) AND i.status = 'draft' AND t.buyer_id = i.buyer_id AND t.invoice_id = i.id;
+	WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status = 'draft' AND t.buyer_id = i.buyer_id AND t.invoice_id = i.id;
 	RETURN QUERY
 	WITH deleted AS (
-		DELETE FROM billing.invoice i WHERE i.id = ANY (invoice_ids) AND i.status = 'draft'
+		DELETE FROM billing.invoice i WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status = 'draft'
 		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency
 	)
 	SELECT c.id, c.invoice_number, b.code, 'deleted'::text, c.total, c.currency
@@ -309,7 +313,7 @@ BEGIN
 	RETURN QUERY
 	WITH changed AS (
 		UPDATE billing.invoice i SET status = 'quarantined', status_reason = reason
-		WHERE i.id = ANY (invoice_ids) AND i.status = 'draft'
+		WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status = 'draft'
 		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency
 	)
 	SELECT c.id, c.invoice_number, b.code, c.status, c.total, c.currency
@@ -338,7 +342,7 @@ BEGIN
 	RETURN QUERY
 	WITH changed AS (
 		UPDATE billing.invoice i SET status = 'rejected', status_reason = reason
-		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined')
+		WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status IN ('draft', 'quarantined')
 		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency
 	)
 	SELECT c.id, c.invoice_number, b.code, c.status, c.total, c.currency
@@ -363,12 +367,12 @@ BEGIN
 	PERFORM billing_internal.use_run_work_mem();
 	PERFORM billing_internal.lock_invoices(invoice_ids, ARRAY['draft', 'quarantined', 'rejected'], 'cancel');
 	DELETE FROM billing.document_link l USING billing.invoice i
-	WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected')
+	WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status IN ('draft', 'quarantined', 'rejected')
 	  AND l.buyer_id = i.buyer_id AND l.invoice_id = i.id;
 	RETURN QUERY
 	WITH changed AS (
 		UPDATE billing.invoice i SET status = 'cancelled'
-		WHERE i.id = ANY (invoice_ids) AND i.status IN ('draft', 'quarantined', 'rejected')
+		WHERE i.id IN (SELECT unnest(invoice_ids)) AND i.status IN ('draft', 'quarantined', 'rejected')
 		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency
 	)
 	SELECT c.id, c.invoice_number, b.code, c.status, c.total, c.currency
