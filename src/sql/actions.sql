@@ -3,15 +3,6 @@
 -- and SET billing.api_write = on, in security.sql) and acts only on invoices
 -- of the caller's brands: another brand's invoice is "does not exist".
 
--- billing_internal.lock_buyers locks the buyers of a bulk action's invoices: their
--- rows, FOR NO KEY UPDATE in id order (src/run.c).  Two bulk actions on the
--- same buyer take turns, and since every action takes its buyers in the
--- same order, they cannot deadlock; a confirm's balance updates never wait
--- on another action's.  Rows that refer to a buyer (FOR KEY SHARE) do not
--- wait.  Row locks need UPDATE rights and pass row level security, so no
--- reader and no role of another brand can hold them (0.2's advisory keys
--- on buyer buckets were a namespace any login role could squat).  Each
--- wait is bounded by billing.lock_timeout (then SQLSTATE 55P03).
 -- billing_internal.use_run_work_mem: the bulk actions' statements (their
 -- joins, hashed id lists and transition tables) work within
 -- billing.run_work_mem, as a run does, whatever the session's work_mem: a
@@ -29,6 +20,15 @@ COMMENT ON FUNCTION billing_internal.use_run_work_mem() IS
 	'internal: work_mem := billing.run_work_mem for the calling bulk action (whose SET work_mem clause scopes it)';
 REVOKE ALL ON FUNCTION billing_internal.use_run_work_mem() FROM PUBLIC;
 
+-- billing_internal.lock_buyers locks the buyers of a bulk action's invoices: their
+-- rows, FOR NO KEY UPDATE in id order (src/run.c).  Two bulk actions on the
+-- same buyer take turns, and since every action takes its buyers in the
+-- same order, they cannot deadlock; a confirm's balance updates never wait
+-- on another action's.  Rows that refer to a buyer (FOR KEY SHARE) do not
+-- wait.  Row locks need UPDATE rights and pass row level security, so no
+-- reader and no role of another brand can hold them (0.2's advisory keys
+-- on buyer buckets were a namespace any login role could squat).  Each
+-- wait is bounded by billing.lock_timeout (then SQLSTATE 55P03).
 CREATE OR REPLACE FUNCTION billing_internal.lock_buyers(buyer_ids bigint[], action text) RETURNS void
 	AS 'MODULE_PATHNAME', 'billing_lock_buyers' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.lock_buyers(bigint[], text) IS
