@@ -413,16 +413,16 @@ COMMENT ON TRIGGER key_never_moves ON billing.master_data_version IS 'a kept ver
 -- that only changes its amount (a confirmation): a buyer with no reason to
 -- get a draft gets none whatever its amount.  One insert per statement,
 -- with the transition table only (never joined with another table).
--- On a Citus shard (the trigger fires on document_102008, not on
--- document) nothing is noted: a hint's transaction id is the worker's own,
--- which says nothing of a run's snapshot on the coordinator, so reruns on
--- Citus read their periods whole (billing_internal.on_citus) and no
--- trigger writes across nodes.
+-- With billing on Citus (billing_internal.on_citus; the trigger then fires
+-- on the shards) nothing is noted: a hint's transaction id is the worker's
+-- own, which says nothing of a run's snapshot on the coordinator, so
+-- reruns there read their periods whole (rerun_buyers asks the same
+-- function) and no trigger writes across nodes.
 CREATE OR REPLACE FUNCTION billing_internal.note_rerun_hint() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	IF TG_TABLE_NAME NOT IN ('document', 'document_link', 'invoice', 'buyer') THEN
-		RETURN NULL;	-- a Citus shard
+	IF billing_internal.on_citus() THEN
+		RETURN NULL;
 	END IF;
 	IF TG_ARGV[0] = 'no_longer_live' THEN
 		INSERT INTO billing_internal.rerun_hint (buyer_id)
@@ -482,13 +482,13 @@ COMMENT ON TRIGGER rerun_hint_on_update ON billing.buyer IS 'notes buyers whose 
 
 -- A TRUNCATE writes no hint: after one of the tables a run's reading rests
 -- on (a reset by hand, under billing.maintenance), no run's snapshot is
--- used again and the next rerun of each period reads it whole.  (On a
--- Citus shard nothing: reruns there read their periods whole anyway.)
+-- used again and the next rerun of each period reads it whole.  (On
+-- Citus nothing: reruns there read their periods whole anyway.)
 CREATE OR REPLACE FUNCTION billing_internal.forget_run_snapshots() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 BEGIN
-	IF TG_TABLE_NAME NOT IN ('document', 'document_link', 'invoice', 'invoice_run', 'buyer') THEN
-		RETURN NULL;	-- a Citus shard
+	IF billing_internal.on_citus() THEN
+		RETURN NULL;
 	END IF;
 	DELETE FROM billing_internal.run_snapshot;
 	RETURN NULL;

@@ -666,7 +666,7 @@ REVOKE ALL ON FUNCTION billing.rerun_invoice_run(text, timestamptz, text, date, 
 -- billing_internal.on_citus: true when billing's documents are a Citus
 -- table (billing.distribute() placed them).  Reruns there read their
 -- periods whole: the rerun hints' transaction ids are each worker's own
--- (billing_internal.note_rerun_hint notes nothing on a shard).  Read
+-- (billing_internal.note_rerun_hint notes nothing then).  Read
 -- through EXECUTE, as pg_dist_partition exists only with Citus.
 CREATE OR REPLACE FUNCTION billing_internal.on_citus() RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
