@@ -65,7 +65,7 @@ PG_CPPFLAGS += -DBILLING_PDF_FONT='"$(BILLING_PDF_FONT)"'
 endif
 
 # pg_regress suites: sql/NAME.sql with expected/NAME.out
-REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands brand_roles verify role_matrix bound_bodies settings stranded health invoice_numbers first_mistakes rerun_reads distribute node_ids uninstall c_conventions
+REGRESS = test_setup cycle due_rule calendar calendar_crosscheck fuzz issue run_actions inputs preview_equals_run records roles references keys invoice_xml run_steps clerk_views comments search_path isolation_of_brands brand_roles verify role_matrix bound_bodies settings stranded health invoice_numbers first_mistakes rerun_reads distribute node_ids uninstall c_conventions link_partitions
 REGRESS_OPTS = --load-extension=$(EXTENSION)
 
 # Isolation specs live in test/specs with outputs in test/expected.

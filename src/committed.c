@@ -15,7 +15,12 @@
  *	     (billing_internal.commit_failed_run);
  *	   - issue_drafts with billing.parallel_runs > 1: a worker for each due
  *	     schedule (type 'billing parallel run'), several at once, each
- *	     committing its schedule's runs (billing_parallel_issue).
+ *	     committing its schedule's runs (billing_parallel_issue);
+ *	   - a run whose documents' ids reach past the partitions of the links:
+ *	     the worker makes the next ones and commits at once, so that the
+ *	     run's long transaction holds no lock on the links' parent that
+ *	     the runs of other schedules would queue on
+ *	     (billing_internal.commit_link_partitions).
  *	  The caller then raises (billing_internal.raise_failed_runs).  Caller and worker
  *	  share a small dynamic shared memory segment: what to do, and the
  *	  result.  The worker logs in as the caller's login role and acts as
@@ -42,6 +47,7 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/inval.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -62,7 +68,8 @@ typedef enum CommittedTask
 	TASK_ISSUE,					/* fail_dead_runs, then issue_drafts_internal(as_of) */
 	TASK_FAILED_RUN,			/* record_failed_run(input) */
 	TASK_ISSUE_SCHEDULE,		/* fail_dead_runs, then issue_schedule_internal(as_of, schedule_id) */
-	TASK_FAIL_SCHEDULE			/* fail_scheduled_run(schedule_id, NULL, as_of, input) */
+	TASK_FAIL_SCHEDULE,			/* fail_scheduled_run(schedule_id, NULL, as_of, input) */
+	TASK_LINK_PARTITIONS		/* add_link_partitions(upto) */
 } CommittedTask;
 
 /* the most run ids one issue can hand back (a catch-up of every schedule) */
@@ -86,6 +93,7 @@ typedef struct CommittedWork
 	int			lock_timeout_ms;
 	TimestampTz as_of;
 	int64		schedule_id;	/* TASK_ISSUE_SCHEDULE, TASK_FAIL_SCHEDULE */
+	int64		upto;			/* TASK_LINK_PARTITIONS: the largest document id to cover */
 	/* the caller's settings that shape the runs (waits, memory) and their errors' dates */
 	char		settings[NCALLER_SETTINGS][64];
 	/* the worker's */
@@ -119,7 +127,7 @@ commit_in_worker(CommittedWork *work, dsm_segment *segment, const char *what)
 		ereport(ERROR,
 				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
 				 errmsg("cannot commit %s on its own: no background worker slot is free", what),
-				 errdetail("A failed run is recorded, and the runs that succeeded are kept, by a background worker of its own; all %d slots are in use.",
+				 errdetail("A failed run is recorded, the runs that succeeded are kept, and new partitions of the links are made, by a background worker of its own; all %d slots are in use.",
 						   max_worker_processes),
 				 errhint("Nothing was committed; raise max_worker_processes, or call again with raise_on_failure => false.")));
 	status = WaitForBackgroundWorkerStartup(handle, &pid);
@@ -477,6 +485,27 @@ billing_commit_failed_run(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(run_id);
 }
 
+/*
+ * billing_commit_link_partitions(largest_id): makes the partitions of
+ * billing.document_link past document id largest_id, in a worker's
+ * transaction, then takes the catalog's news, so that this transaction's
+ * next statement writes into them even if it locked the links before.
+ */
+PG_FUNCTION_INFO_V1(billing_commit_link_partitions);
+
+Datum
+billing_commit_link_partitions(PG_FUNCTION_ARGS)
+{
+	dsm_segment *segment;
+	CommittedWork *work = new_work(TASK_LINK_PARTITIONS, NULL, billing_lock_timeout_ms(), &segment);
+
+	work->upto = PG_GETARG_INT64(0);
+	commit_in_worker(work, segment, "the partitions of billing.document_link");
+	dsm_detach(segment);
+	AcceptInvalidationMessages();
+	PG_RETURN_VOID();
+}
+
 /* keep_run_ids: the run ids issue_drafts_internal returned, into the segment */
 static void
 keep_run_ids(CommittedWork *work, Datum result)
@@ -578,9 +607,9 @@ billing_commit_worker_main(Datum main_arg)
 
 	PG_TRY();
 	{
-		Oid			types[3] = {TIMESTAMPTZOID, INT8OID, TEXTOID};
-		Datum		args[3] = {TimestampTzGetDatum(work->as_of), Int64GetDatum(work->schedule_id),
-		CStringGetTextDatum(work->input)};
+		Oid			types[4] = {TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID};
+		Datum		args[4] = {TimestampTzGetDatum(work->as_of), Int64GetDatum(work->schedule_id),
+		CStringGetTextDatum(work->input), Int64GetDatum(work->upto)};
 
 		switch (work->task)
 		{
@@ -604,6 +633,10 @@ billing_commit_worker_main(Datum main_arg)
 			case TASK_FAILED_RUN:
 				worker_statement(work, "SELECT billing_internal.record_failed_run($3::jsonb)",
 								 3, types, args, keep_run_id);
+				break;
+			case TASK_LINK_PARTITIONS:
+				worker_statement(work, "SELECT billing_internal.add_link_partitions($4)",
+								 4, types, args, NULL);
 				break;
 		}
 	}

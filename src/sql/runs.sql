@@ -887,6 +887,98 @@ COMMENT ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, time
 	'the drafts, tax lines and links a run of the period (and, from late_from, the late documents of earlier closed periods) would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
 REVOKE ALL ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date, bigint[]) FROM PUBLIC;
 
+-- The partitions of the links (tables.sql): blocks of 2^20 document ids,
+-- from MINVALUE up to link_partitions_cover(), the id below which every
+-- document's link has a partition.  A run makes sure, before its statement,
+-- that they reach past its documents and the ids the sequence will soon
+-- give (make_drafts); the next blocks are made by add_link_partitions,
+-- called in a background worker's transaction of its own
+-- (commit_link_partitions): ATTACH PARTITION takes SHARE UPDATE EXCLUSIVE
+-- on the parent, which held to the end of a long run would queue the
+-- other schedules' runs behind it.  Links have no foreign keys (tables.sql),
+-- so attaching an empty partition locks nothing else.
+CREATE OR REPLACE FUNCTION billing_internal.link_partitions_cover() RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT coalesce(max(pg_catalog.substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
+	                                         'TO \(''?(-?[0-9]+)''?\)')::bigint), 0)
+	FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
+	WHERE i.inhparent OPERATOR(pg_catalog.=) 'billing.document_link'::pg_catalog.regclass;
+END;
+COMMENT ON FUNCTION billing_internal.link_partitions_cover() IS
+	'internal: every document id below this has a partition of billing.document_link for its link';
+REVOKE ALL ON FUNCTION billing_internal.link_partitions_cover() FROM PUBLIC;
+
+-- link_partitions_needed(largest_id): whether the partitions must be made
+-- further, to reach a quarter block past document id largest_id (room for
+-- the ids the sequence gives while the run starts); refused when that is
+-- more than 1024 new ones (an id far past the sequence's), before any is
+-- made
+CREATE OR REPLACE FUNCTION billing_internal.link_partitions_needed(largest_id bigint) RETURNS boolean
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	cover bigint := billing_internal.link_partitions_cover();
+	upto bigint := largest_id + 262144;
+BEGIN
+	IF upto < cover THEN
+		RETURN false;
+	END IF;
+	IF (upto >> 20) - (cover >> 20) >= 1024 THEN
+		RAISE EXCEPTION 'the link of document % would need % new partitions of billing.document_link',
+			largest_id, (upto >> 20) - (cover >> 20) + 1
+			USING ERRCODE = 'program_limit_exceeded',
+			      DETAIL = format('The links are partitioned in blocks of 1048576 document ids, made as the ids grow, at most 1024 at once; they reach id %s now.  Nothing was written.',
+			                      cover),
+			      HINT = 'Documents take their ids from billing.document_id_seq (the default of billing.document.id).  Give an imported document an id from it, not one far past its last value.';
+	END IF;
+	RETURN true;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.link_partitions_needed(bigint) IS
+	'internal: whether the partitions of billing.document_link must be made further for document id largest_id; refuses more than 1024 at once';
+REVOKE ALL ON FUNCTION billing_internal.link_partitions_needed(bigint) FROM PUBLIC;
+
+CREATE OR REPLACE FUNCTION billing_internal.add_link_partitions(largest_id bigint) RETURNS integer
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	first_block bigint;
+	last_block bigint := (largest_id + 262144) >> 20;
+	block bigint;
+	made integer := 0;
+	part text;
+BEGIN
+	-- one maker at a time: the second waits here, then finds them made
+	LOCK TABLE billing.document_link IN SHARE UPDATE EXCLUSIVE MODE;
+	IF NOT billing_internal.link_partitions_needed(largest_id) THEN
+		RETURN 0;
+	END IF;
+	first_block := billing_internal.link_partitions_cover() >> 20;
+	block := first_block;
+	WHILE block <= last_block LOOP
+		part := 'document_link_' || block;
+		-- the key and index of billing.document_link_0 (tables.sql), made
+		-- on the empty table before it is attached
+		EXECUTE format('CREATE TABLE billing.%I (LIKE billing.document_link, PRIMARY KEY (buyer_id, document_id))', part);
+		EXECUTE format('CREATE INDEX %I ON billing.%I USING brin (document_id) WITH (autosummarize = on)',
+		               part || '_document_brin', part);
+		EXECUTE format('ALTER TABLE billing.document_link ATTACH PARTITION billing.%I FOR VALUES FROM (%s) TO (%s)',
+		               part, block << 20, (block + 1) << 20);
+		PERFORM billing_internal.guard_link_partition(format('billing.%I', part)::regclass);
+		made := made + 1;
+		block := block + 1;
+	END LOOP;
+	RETURN made;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.add_link_partitions(bigint) IS
+	'internal: makes the partitions of billing.document_link up to a quarter block past document id largest_id; returns how many it made';
+REVOKE ALL ON FUNCTION billing_internal.add_link_partitions(bigint) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION billing_internal.commit_link_partitions(largest_id bigint) RETURNS void
+	AS 'MODULE_PATHNAME', 'billing_commit_link_partitions' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION billing_internal.commit_link_partitions(bigint) IS
+	'internal: billing_internal.add_link_partitions in a background worker''s transaction of its own';
+REVOKE ALL ON FUNCTION billing_internal.commit_link_partitions(bigint) FROM PUBLIC;
+
 -- billing_internal.analyze_stale: a table a run reads that was never
 -- analyzed (a bulk load just before the night's run), or that has more
 -- than doubled since it was, is analyzed, when the caller may (owner or
@@ -902,8 +994,8 @@ DECLARE
 BEGIN
 	FOR stale IN
 		SELECT c.oid::regclass FROM pg_class c
-		WHERE c.oid IN ('billing.buyer'::regclass, 'billing.document'::regclass,
-		                'billing.document_link'::regclass)
+		WHERE (c.oid IN ('billing.buyer'::regclass, 'billing.document'::regclass)
+		       OR c.oid IN (SELECT p.relid FROM pg_partition_tree('billing.document_link') p WHERE p.isleaf))
 		  AND pg_relation_size(c.oid) > 1048576
 		  AND (c.reltuples < 0
 		       OR pg_relation_size(c.oid) > 2 * c.relpages::bigint * current_setting('block_size')::bigint)
@@ -915,7 +1007,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION billing_internal.analyze_stale() IS
-	'internal: analyzes the tables a run reads (buyer, document, document_link) never analyzed or doubled since, when the caller owns them';
+	'internal: analyzes the tables a run reads (buyer, document, the partitions of document_link) never analyzed or doubled since, when the caller owns them';
 REVOKE ALL ON FUNCTION billing_internal.analyze_stale() FROM PUBLIC;
 
 -- billing_internal.make_drafts: the writing part of a run.  Writes what draft_rows
@@ -960,6 +1052,7 @@ SET plan_cache_mode = force_custom_plan
 AS $$
 DECLARE
 	first_document_id bigint;
+	last_document_id bigint;
 	currency text;
 	late_from date;
 	run_kind text;
@@ -1039,11 +1132,22 @@ BEGIN
 	END IF;
 
 	IF only_buyers IS NULL THEN
-		SELECT coalesce(min(d.id), 0) INTO first_document_id
+		SELECT coalesce(min(d.id), 0), max(d.id) INTO first_document_id, last_document_id
 		FROM billing.document d
 		WHERE d.brand_id = make_drafts.brand_id
 		  AND d.document_date >= coalesce(late_from, make_drafts.first_day)
 		  AND d.document_date < make_drafts.day_after_cutoff;
+	ELSE
+		-- a rerun's few buyers: their documents by the primary key
+		SELECT max(d.id) INTO last_document_id
+		FROM billing.document d WHERE d.buyer_id = ANY (only_buyers);
+	END IF;
+	-- the partitions of the links reach past this run's documents and the
+	-- sequence (a document committed before the statement below starts),
+	-- made in a transaction of their own
+	last_document_id := greatest(last_document_id, (SELECT s.last_value FROM billing.document_id_seq s));
+	IF billing_internal.link_partitions_needed(last_document_id) THEN
+		PERFORM billing_internal.commit_link_partitions(last_document_id);
 	END IF;
 	SELECT br.currency INTO currency FROM billing.brand br WHERE br.id = make_drafts.brand_id;
 

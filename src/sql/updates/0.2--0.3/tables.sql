@@ -721,3 +721,60 @@ ALTER TABLE billing.invoice ALTER COLUMN id SET DEFAULT billing_internal.next_id
 ALTER TABLE billing.member ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.member_id_seq');
 ALTER TABLE billing.notification ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.notification_id_seq');
 ALTER TABLE billing.master_data_version ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.master_data_version_id_seq');
+
+-- == link partitions: the links partitioned by document id (issue 14 item 2,
+-- tables.sql).  0.2's table becomes the first partition, from MINVALUE to
+-- the block past its last link, and keeps its rows, its key and its BRIN
+-- index (renamed as a partition's are named; the parent has no index).  What was the table's moves to
+-- the new parent: its grants (a DBA's GRANT of 0.2 still holds), comments,
+-- triggers and brand wall (the rerunnable sources make them on the parent;
+-- the partition's own statement guards: security.sql).  ATTACH reads the
+-- old table once to check its bound.
+ALTER TABLE billing.document_link RENAME TO document_link_0;
+ALTER INDEX billing.document_link_pkey RENAME TO document_link_0_pkey;
+ALTER INDEX billing.document_link_document_brin RENAME TO document_link_0_document_brin;
+DO $link_partitions$
+DECLARE
+	old_link regclass := 'billing.document_link_0';
+	obj record;
+	bound bigint;
+BEGIN
+	FOR obj IN SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = old_link AND NOT t.tgisinternal LOOP
+		EXECUTE format('DROP TRIGGER %I ON %s', obj.tgname, old_link);
+	END LOOP;
+	FOR obj IN SELECT p.polname FROM pg_catalog.pg_policy p WHERE p.polrelid = old_link LOOP
+		EXECUTE format('DROP POLICY %I ON %s', obj.polname, old_link);
+	END LOOP;
+	SELECT greatest(1048576, ((pg_catalog.max(l.document_id) >> 20) + 1) << 20) INTO bound
+	FROM billing.document_link_0 l;
+	CREATE TABLE billing.document_link (
+		buyer_id bigint NOT NULL,
+		document_id bigint NOT NULL,
+		invoice_id bigint NOT NULL,
+		brand_id bigint NOT NULL
+	) PARTITION BY RANGE (document_id);
+	-- the grants, to the parent; the partition keeps its owner's only
+	FOR obj IN
+		SELECT a.privilege_type, a.grantee, a.is_grantable
+		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) AS a
+		WHERE c.oid = old_link AND a.grantee <> c.relowner
+	LOOP
+		EXECUTE format('GRANT %s ON billing.document_link TO %s%s', obj.privilege_type,
+		               CASE obj.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(obj.grantee::regrole::text) END,
+		               CASE WHEN obj.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+		EXECUTE format('REVOKE %s ON %s FROM %s', obj.privilege_type, old_link,
+		               CASE obj.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(obj.grantee::regrole::text) END);
+	END LOOP;
+	EXECUTE format('ALTER TABLE billing.document_link ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)',
+	               old_link, bound);
+	EXECUTE format('COMMENT ON TABLE %s IS NULL', old_link);
+	FOR obj IN SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = old_link AND a.attnum > 0 AND NOT a.attisdropped LOOP
+		EXECUTE format('COMMENT ON COLUMN %s.%I IS NULL', old_link, obj.attname);
+	END LOOP;
+END
+$link_partitions$;
+COMMENT ON TABLE billing.document_link IS 'the invoice each document is on; at most one';
+COMMENT ON COLUMN billing.document_link.buyer_id IS 'the document''s buyer';
+COMMENT ON COLUMN billing.document_link.document_id IS 'the document; the primary key lets it be on one invoice only';
+COMMENT ON COLUMN billing.document_link.invoice_id IS 'the invoice it is on';
+COMMENT ON COLUMN billing.document_link.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
