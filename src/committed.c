@@ -46,6 +46,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
 #include "utils/memutils.h"
@@ -69,7 +70,7 @@ typedef enum CommittedTask
 	TASK_FAILED_RUN,			/* record_failed_run(input) */
 	TASK_ISSUE_SCHEDULE,		/* fail_dead_runs, then issue_schedule_internal(as_of, schedule_id) */
 	TASK_FAIL_SCHEDULE,			/* fail_scheduled_run(schedule_id, NULL, as_of, input) */
-	TASK_LINK_PARTITIONS		/* add_link_partitions(upto) */
+	TASK_LINK_PARTITIONS		/* add_link_partitions(input::bigint[]) */
 } CommittedTask;
 
 /* the most run ids one issue can hand back (a catch-up of every schedule) */
@@ -93,7 +94,6 @@ typedef struct CommittedWork
 	int			lock_timeout_ms;
 	TimestampTz as_of;
 	int64		schedule_id;	/* TASK_ISSUE_SCHEDULE, TASK_FAIL_SCHEDULE */
-	int64		upto;			/* TASK_LINK_PARTITIONS: the largest document id to cover */
 	/* the caller's settings that shape the runs (waits, memory) and their errors' dates */
 	char		settings[NCALLER_SETTINGS][64];
 	/* the worker's */
@@ -486,8 +486,8 @@ billing_commit_failed_run(PG_FUNCTION_ARGS)
 }
 
 /*
- * billing_commit_link_partitions(largest_id): makes the partitions of
- * billing.document_link past document id largest_id, in a worker's
+ * billing_commit_link_partitions(blocks bigint[]): makes the partitions of
+ * billing.document_link for these blocks of document ids, in a worker's
  * transaction, then takes the catalog's news, so that this transaction's
  * next statement writes into them even if it locked the links before.
  */
@@ -496,10 +496,11 @@ PG_FUNCTION_INFO_V1(billing_commit_link_partitions);
 Datum
 billing_commit_link_partitions(PG_FUNCTION_ARGS)
 {
+	/* (array_out caches in flinfo: called through a lookup, not directly) */
+	char	   *blocks = OidOutputFunctionCall(F_ARRAY_OUT, PG_GETARG_DATUM(0));
 	dsm_segment *segment;
-	CommittedWork *work = new_work(TASK_LINK_PARTITIONS, NULL, billing_lock_timeout_ms(), &segment);
+	CommittedWork *work = new_work(TASK_LINK_PARTITIONS, blocks, billing_lock_timeout_ms(), &segment);
 
-	work->upto = PG_GETARG_INT64(0);
 	commit_in_worker(work, segment, "the partitions of billing.document_link");
 	dsm_detach(segment);
 	AcceptInvalidationMessages();
@@ -607,9 +608,9 @@ billing_commit_worker_main(Datum main_arg)
 
 	PG_TRY();
 	{
-		Oid			types[4] = {TIMESTAMPTZOID, INT8OID, TEXTOID, INT8OID};
-		Datum		args[4] = {TimestampTzGetDatum(work->as_of), Int64GetDatum(work->schedule_id),
-		CStringGetTextDatum(work->input), Int64GetDatum(work->upto)};
+		Oid			types[3] = {TIMESTAMPTZOID, INT8OID, TEXTOID};
+		Datum		args[3] = {TimestampTzGetDatum(work->as_of), Int64GetDatum(work->schedule_id),
+		CStringGetTextDatum(work->input)};
 
 		switch (work->task)
 		{
@@ -635,8 +636,8 @@ billing_commit_worker_main(Datum main_arg)
 								 3, types, args, keep_run_id);
 				break;
 			case TASK_LINK_PARTITIONS:
-				worker_statement(work, "SELECT billing_internal.add_link_partitions($4)",
-								 4, types, args, NULL);
+				worker_statement(work, "SELECT billing_internal.add_link_partitions($3::bigint[])",
+								 3, types, args, NULL);
 				break;
 		}
 	}

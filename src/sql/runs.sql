@@ -888,73 +888,72 @@ COMMENT ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, time
 REVOKE ALL ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date, bigint[]) FROM PUBLIC;
 
 -- The partitions of the links (tables.sql): blocks of 2^20 document ids,
--- from MINVALUE up to link_partitions_cover(), the id below which every
--- document's link has a partition.  A run makes sure, before its statement,
--- that they reach past its documents and the ids the sequence will soon
--- give (make_drafts); the next blocks are made by add_link_partitions,
--- called in a background worker's transaction of its own
--- (commit_link_partitions): ATTACH PARTITION takes SHARE UPDATE EXCLUSIVE
--- on the parent, which held to the end of a long run would queue the
--- other schedules' runs behind it.  Links have no foreign keys (tables.sql),
--- so attaching an empty partition locks nothing else.
-CREATE OR REPLACE FUNCTION billing_internal.link_partitions_cover() RETURNS bigint
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
-	SELECT coalesce(max(pg_catalog.substring(pg_catalog.pg_get_expr(c.relpartbound, c.oid),
-	                                         'TO \(''?(-?[0-9]+)''?\)')::bigint), 0)
-	FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) i.inhrelid
-	WHERE i.inhparent OPERATOR(pg_catalog.=) 'billing.document_link'::pg_catalog.regclass;
-END;
-COMMENT ON FUNCTION billing_internal.link_partitions_cover() IS
-	'internal: every document id below this has a partition of billing.document_link for its link';
-REVOKE ALL ON FUNCTION billing_internal.link_partitions_cover() FROM PUBLIC;
+-- the first from MINVALUE, then one partition a block.  A run makes sure,
+-- before its statement, that the blocks of its documents have theirs, and
+-- those of the ids the sequence gives next (make_drafts); they are made by
+-- add_link_partitions, called in a background worker's transaction of its
+-- own (commit_link_partitions): ATTACH PARTITION takes SHARE UPDATE
+-- EXCLUSIVE on the parent, which held to the end of a long run would queue
+-- the other schedules' runs behind it.  Links have no foreign keys
+-- (tables.sql), so attaching an empty partition locks nothing else.  Only
+-- the blocks that documents are in are made: the ids of another node's
+-- range (billing_internal.next_id on a Citus worker) or an id given by hand
+-- far past the sequence get a partition of their own, not every block in
+-- between.
 
--- link_partitions_needed(largest_id): whether the partitions must be made
--- further, to reach a quarter block past document id largest_id (room for
--- the ids the sequence gives while the run starts); refused when that is
--- more than 1024 new ones (an id far past the sequence's), before any is
--- made
-CREATE OR REPLACE FUNCTION billing_internal.link_partitions_needed(largest_id bigint) RETURNS boolean
+-- link_partition_ranges(): each partition's ids, [lower, upper) (lower NULL:
+-- from MINVALUE)
+CREATE OR REPLACE FUNCTION billing_internal.link_partition_ranges(OUT link_partition regclass, OUT lower bigint,
+                                                                  OUT upper bigint)
+RETURNS SETOF record
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT c.oid::regclass,
+	       substring(pg_get_expr(c.relpartbound, c.oid) FROM 'FROM \(''(-?[0-9]+)''\)')::bigint,
+	       substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \(''(-?[0-9]+)''\)')::bigint
+	FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+	WHERE i.inhparent = 'billing.document_link'::regclass
+$$;
+COMMENT ON FUNCTION billing_internal.link_partition_ranges() IS
+	'internal: the document ids of each partition of billing.document_link, [lower, upper); lower NULL from MINVALUE';
+REVOKE ALL ON FUNCTION billing_internal.link_partition_ranges() FROM PUBLIC;
+
+-- missing_link_blocks(blocks): those of the blocks (document id >> 20) that
+-- no partition holds yet, each once, in order; refused when they are more
+-- than 1024, before any is made
+CREATE OR REPLACE FUNCTION billing_internal.missing_link_blocks(blocks bigint[]) RETURNS bigint[]
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	cover bigint := billing_internal.link_partitions_cover();
-	upto bigint := largest_id + 262144;
+	missing bigint[];
 BEGIN
-	IF upto < cover THEN
-		RETURN false;
-	END IF;
-	IF (upto >> 20) - (cover >> 20) >= 1024 THEN
-		RAISE EXCEPTION 'the link of document % would need % new partitions of billing.document_link',
-			largest_id, (upto >> 20) - (cover >> 20) + 1
+	SELECT coalesce(array_agg(DISTINCT b ORDER BY b), '{}') INTO missing
+	FROM unnest(blocks) AS b
+	WHERE b IS NOT NULL
+	  AND NOT EXISTS (SELECT 1 FROM billing_internal.link_partition_ranges() r
+	                  WHERE (r.lower IS NULL OR r.lower <= b << 20) AND r.upper >= (b + 1) << 20);
+	IF cardinality(missing) > 1024 THEN
+		RAISE EXCEPTION 'the links of documents in % blocks of document ids would need new partitions of billing.document_link, the first from id %',
+			cardinality(missing), missing[1] << 20
 			USING ERRCODE = 'program_limit_exceeded',
-			      DETAIL = format('The links are partitioned in blocks of 1048576 document ids, made as the ids grow, at most 1024 at once; they reach id %s now.  Nothing was written.',
-			                      cover),
-			      HINT = 'Documents take their ids from billing.document_id_seq (the default of billing.document.id).  Give an imported document an id from it, not one far past its last value.';
+			      DETAIL = 'The links are partitioned in blocks of 1048576 document ids, one partition for each block that documents are in, made as they come, at most 1024 at once.  Nothing was written.',
+			      HINT = 'Documents take their ids from billing.document_id_seq (the default of billing.document.id); give imported documents ids from it, not ids spread over a wide range.';
 	END IF;
-	RETURN true;
+	RETURN missing;
 END
 $$;
-COMMENT ON FUNCTION billing_internal.link_partitions_needed(bigint) IS
-	'internal: whether the partitions of billing.document_link must be made further for document id largest_id; refuses more than 1024 at once';
-REVOKE ALL ON FUNCTION billing_internal.link_partitions_needed(bigint) FROM PUBLIC;
+COMMENT ON FUNCTION billing_internal.missing_link_blocks(bigint[]) IS
+	'internal: the blocks of 2^20 document ids (of those given) that no partition of billing.document_link holds; refuses more than 1024';
+REVOKE ALL ON FUNCTION billing_internal.missing_link_blocks(bigint[]) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION billing_internal.add_link_partitions(largest_id bigint) RETURNS integer
+CREATE OR REPLACE FUNCTION billing_internal.add_link_partitions(blocks bigint[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	first_block bigint;
-	last_block bigint := (largest_id + 262144) >> 20;
 	block bigint;
 	made integer := 0;
 	part text;
 BEGIN
 	-- one maker at a time: the second waits here, then finds them made
 	LOCK TABLE billing.document_link IN SHARE UPDATE EXCLUSIVE MODE;
-	IF NOT billing_internal.link_partitions_needed(largest_id) THEN
-		RETURN 0;
-	END IF;
-	first_block := billing_internal.link_partitions_cover() >> 20;
-	block := first_block;
-	WHILE block <= last_block LOOP
+	FOREACH block IN ARRAY billing_internal.missing_link_blocks(blocks) LOOP
 		part := 'document_link_' || block;
 		-- the key and index of billing.document_link_0 (tables.sql), made
 		-- on the empty table before it is attached
@@ -965,19 +964,18 @@ BEGIN
 		               part, block << 20, (block + 1) << 20);
 		PERFORM billing_internal.guard_link_partition(format('billing.%I', part)::regclass);
 		made := made + 1;
-		block := block + 1;
 	END LOOP;
 	RETURN made;
 END
 $$;
-COMMENT ON FUNCTION billing_internal.add_link_partitions(bigint) IS
-	'internal: makes the partitions of billing.document_link up to a quarter block past document id largest_id; returns how many it made';
-REVOKE ALL ON FUNCTION billing_internal.add_link_partitions(bigint) FROM PUBLIC;
-CREATE OR REPLACE FUNCTION billing_internal.commit_link_partitions(largest_id bigint) RETURNS void
+COMMENT ON FUNCTION billing_internal.add_link_partitions(bigint[]) IS
+	'internal: makes the partitions of billing.document_link for the blocks of 2^20 document ids given that have none; returns how many it made';
+REVOKE ALL ON FUNCTION billing_internal.add_link_partitions(bigint[]) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION billing_internal.commit_link_partitions(blocks bigint[]) RETURNS void
 	AS 'MODULE_PATHNAME', 'billing_commit_link_partitions' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing_internal.commit_link_partitions(bigint) IS
+COMMENT ON FUNCTION billing_internal.commit_link_partitions(bigint[]) IS
 	'internal: billing_internal.add_link_partitions in a background worker''s transaction of its own';
-REVOKE ALL ON FUNCTION billing_internal.commit_link_partitions(bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION billing_internal.commit_link_partitions(bigint[]) FROM PUBLIC;
 
 -- billing_internal.analyze_stale: a table a run reads that was never
 -- analyzed (a bulk load just before the night's run), or that has more
@@ -1053,6 +1051,7 @@ AS $$
 DECLARE
 	first_document_id bigint;
 	last_document_id bigint;
+	link_blocks bigint[];
 	currency text;
 	late_from date;
 	run_kind text;
@@ -1137,17 +1136,29 @@ BEGIN
 		WHERE d.brand_id = make_drafts.brand_id
 		  AND d.document_date >= coalesce(late_from, make_drafts.first_day)
 		  AND d.document_date < make_drafts.day_after_cutoff;
+		IF (last_document_id >> 20) - (first_document_id >> 20) < 1024 THEN
+			link_blocks := ARRAY(SELECT generate_series(first_document_id >> 20, last_document_id >> 20));
+		ELSE
+			-- ids of far ranges (another node's, or given by hand): the
+			-- blocks they are in, not every one in between
+			link_blocks := ARRAY(SELECT DISTINCT d.id >> 20 FROM billing.document d
+			                     WHERE d.brand_id = make_drafts.brand_id
+			                       AND d.document_date >= coalesce(late_from, make_drafts.first_day)
+			                       AND d.document_date < make_drafts.day_after_cutoff);
+		END IF;
 	ELSE
 		-- a rerun's few buyers: their documents by the primary key
-		SELECT max(d.id) INTO last_document_id
-		FROM billing.document d WHERE d.buyer_id = ANY (only_buyers);
+		link_blocks := ARRAY(SELECT DISTINCT d.id >> 20 FROM billing.document d
+		                     WHERE d.buyer_id = ANY (only_buyers));
 	END IF;
-	-- the partitions of the links reach past this run's documents and the
-	-- sequence (a document committed before the statement below starts),
-	-- made in a transaction of their own
-	last_document_id := greatest(last_document_id, (SELECT s.last_value FROM billing.document_id_seq s));
-	IF billing_internal.link_partitions_needed(last_document_id) THEN
-		PERFORM billing_internal.commit_link_partitions(last_document_id);
+	-- the links' partitions for this run's documents and for the ids the
+	-- sequence gives next (a document committed before the statement below
+	-- starts), made in a transaction of their own
+	SELECT s.last_value INTO last_document_id FROM billing.document_id_seq s;
+	link_blocks := billing_internal.missing_link_blocks(
+		link_blocks || ARRAY(SELECT generate_series(last_document_id >> 20, (last_document_id + 262144) >> 20)));
+	IF cardinality(link_blocks) > 0 THEN
+		PERFORM billing_internal.commit_link_partitions(link_blocks);
 	END IF;
 	SELECT br.currency INTO currency FROM billing.brand br WHERE br.id = make_drafts.brand_id;
 
