@@ -123,6 +123,9 @@ SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'billing.docume
 -- a block already held is not made again, and a block below the first
 -- partition's end is the first partition's
 SELECT billing_internal.missing_link_blocks(ARRAY[-3, 0, 1, 1, 2, 1048576, 1048577]::bigint[]) AS missing;
+-- the partitions hold every block up to 2097152 without a gap (the far
+-- block is past a gap)
+SELECT billing_internal.link_partitions_reach() AS reach;
 
 -- the rest as it was: the drafts deleted (their links with them), the
 -- partitions made here taken away, the sequence set back

@@ -917,6 +917,24 @@ COMMENT ON FUNCTION billing_internal.link_partition_ranges() IS
 	'internal: the document ids of each partition of billing.document_link, [lower, upper); lower NULL from MINVALUE';
 REVOKE ALL ON FUNCTION billing_internal.link_partition_ranges() FROM PUBLIC;
 
+-- link_partitions_reach(): the id up to which the partitions hold every
+-- block, from MINVALUE on without a gap (a document below it has its link's
+-- partition; only ids from it on need looking at)
+CREATE OR REPLACE FUNCTION billing_internal.link_partitions_reach() RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+	WITH RECURSIVE ranges AS MATERIALIZED (
+		SELECT r.lower, r.upper FROM billing_internal.link_partition_ranges() r
+	), reach AS (
+		SELECT r.upper FROM ranges r WHERE r.lower IS NULL
+		UNION ALL
+		SELECT r.upper FROM ranges r JOIN reach ON r.lower = reach.upper
+	)
+	SELECT coalesce(max(reach.upper), 0) FROM reach
+$$;
+COMMENT ON FUNCTION billing_internal.link_partitions_reach() IS
+	'internal: the document id up to which the partitions of billing.document_link hold every block, from MINVALUE on';
+REVOKE ALL ON FUNCTION billing_internal.link_partitions_reach() FROM PUBLIC;
+
 -- missing_link_blocks(blocks): those of the blocks (document id >> 20) that
 -- no partition holds yet, each once, in order; refused when they are more
 -- than 1024, before any is made
@@ -1144,12 +1162,15 @@ BEGIN
 			link_blocks := ARRAY(SELECT DISTINCT d.id >> 20 FROM billing.document d
 			                     WHERE d.brand_id = make_drafts.brand_id
 			                       AND d.document_date >= coalesce(late_from, make_drafts.first_day)
-			                       AND d.document_date < make_drafts.day_after_cutoff);
+			                       AND d.document_date < make_drafts.day_after_cutoff
+			                       AND d.id >= billing_internal.link_partitions_reach());
 		END IF;
 	ELSE
-		-- a rerun's few buyers: their documents by the primary key
+		-- a rerun's few buyers: those of their documents past the blocks
+		-- held without a gap, by the primary key
 		link_blocks := ARRAY(SELECT DISTINCT d.id >> 20 FROM billing.document d
-		                     WHERE d.buyer_id = ANY (only_buyers));
+		                     WHERE d.buyer_id = ANY (only_buyers)
+		                       AND d.id >= billing_internal.link_partitions_reach());
 	END IF;
 	-- the links' partitions for this run's documents and for the ids the
 	-- sequence gives next (a document committed before the statement below

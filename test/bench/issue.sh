@@ -374,7 +374,8 @@ echo "  $(pq -c "SELECT format('%s documents, %s links, %s invoices (%s confirme
 	(SELECT count(*) FROM billing.document), (SELECT count(*) FROM billing.document_link), count(*),
 	count(*) FILTER (WHERE status = 'confirmed'),
 	pg_size_pretty(pg_total_relation_size('billing.document')),
-	pg_size_pretty(pg_total_relation_size('billing.document_link')), $(date +%s) - $H0)
+	pg_size_pretty((SELECT sum(pg_total_relation_size(p.relid)) FROM pg_partition_tree('billing.document_link') p)),
+	$(date +%s) - $H0)
 	FROM billing.invoice")"
 prepare "$PREWARM_ISSUE"
 measure "SELECT count(*) FROM billing.issue_drafts('$AS_OF');"

@@ -778,3 +778,6 @@ COMMENT ON COLUMN billing.document_link.buyer_id IS 'the document''s buyer';
 COMMENT ON COLUMN billing.document_link.document_id IS 'the document; the primary key lets it be on one invoice only';
 COMMENT ON COLUMN billing.document_link.invoice_id IS 'the invoice it is on';
 COMMENT ON COLUMN billing.document_link.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
+
+-- == invoice cut-offs: a BRIN index for the run's later-invoice test (tables.sql)
+CREATE INDEX invoice_cutoff_brin ON billing.invoice USING brin (cutoff_date) WITH (autosummarize = on);
