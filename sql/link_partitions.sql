@@ -1,4 +1,5 @@
--- The links partitioned by document id (issue 14 item 2, tables.sql):
+-- The links partitioned by document id, and the tax lines by invoice id
+-- (issue 14 item 2, tables.sql):
 -- blocks of 2^20 ids, made before a run writes into them, each with the
 -- key (buyer_id, document_id) and the guards of its parent.  Shown here:
 -- the layout of a fresh install; a rerun whose documents reach past the
@@ -33,8 +34,9 @@ LANGUAGE sql AS $$
 $$;
 SELECT * FROM pg_temp.partitions();
 SELECT count(*) AS parent_indexes FROM pg_index WHERE indrelid = 'billing.document_link'::regclass;
-SELECT link_partition, lower, upper FROM billing_internal.link_partition_ranges() ORDER BY upper;
+SELECT part, lower, upper FROM billing_internal.partition_ranges('billing.document_link') ORDER BY upper;
 CREATE TEMP TABLE seq_before AS SELECT last_value FROM billing.document_id_seq;
+CREATE TEMP TABLE invoice_seq_before AS SELECT last_value FROM billing.invoice_id_seq;
 
 INSERT INTO brand (code, name) VALUES ('LPT', 'Link Partitions KK');
 INSERT INTO schedule (brand_id, code, name, cycle)
@@ -62,7 +64,7 @@ SELECT billing.rerun_invoice_run('LM', brand => 'LPT', period => '2026-10-15', a
 \gset
 SELECT r.kind, r.invoice_count, r.document_count FROM billing.invoice_run r WHERE r.id = :rerun;
 SELECT * FROM pg_temp.partitions();
-SELECT link_partition, lower, upper FROM billing_internal.link_partition_ranges() ORDER BY upper;
+SELECT part, lower, upper FROM billing_internal.partition_ranges('billing.document_link') ORDER BY upper;
 SELECT d.reference, l.tableoid::regclass AS partition FROM document_link l JOIN document d ON d.id = l.document_id
 WHERE d.reference LIKE 'LP%' ORDER BY d.id;
 -- made at run time: not a member of the extension, owned by its owner, and
@@ -118,14 +120,34 @@ SELECT * FROM pg_temp.partitions();
 SELECT d.reference, l.tableoid::regclass AS partition FROM document_link l JOIN document d ON d.id = l.document_id
 WHERE d.reference = 'LP-FAR';
 -- more than 1024 blocks without a partition at once: refused, none made
-SELECT * FROM err($$SELECT billing_internal.add_link_partitions(ARRAY(SELECT (1 << 30) + 2 * g FROM generate_series(1, 1025) AS g))$$);
+SELECT * FROM err($$SELECT billing_internal.add_partitions('billing.document_link', ARRAY(SELECT (1 << 30) + 2 * g FROM generate_series(1, 1025) AS g))$$);
 SELECT count(*) AS partitions FROM pg_inherits WHERE inhparent = 'billing.document_link'::regclass;
 -- a block already held is not made again, and a block below the first
 -- partition's end is the first partition's
-SELECT billing_internal.missing_link_blocks(ARRAY[-3, 0, 1, 1, 2, 1048576, 1048577]::bigint[]) AS missing;
+SELECT billing_internal.missing_blocks('billing.document_link', ARRAY[-3, 0, 1, 1, 2, 1048576, 1048577]::bigint[]) AS missing;
 -- the partitions hold every block up to 2097152 without a gap (the far
 -- block is past a gap)
-SELECT billing_internal.link_partitions_reach() AS reach;
+SELECT billing_internal.partitions_reach('billing.document_link') AS reach;
+
+-- the tax lines, by invoice id in blocks of 2^17: a run makes theirs from
+-- the sequence's next invoice id on; a partition made for them is guarded
+-- as the links' are
+SELECT setval('billing.invoice_id_seq', 131071);
+INSERT INTO document (buyer_id, kind, document_date, amount, tax_rate, reference)
+SELECT b.id, 'delivery_invoice', '2026-10-13', 300, 0.08, 'LP-TAX'
+FROM buyer b WHERE b.code = 'LP2' AND b.brand_id = (SELECT id FROM brand WHERE code = 'LPT');
+SELECT billing.rerun_invoice_run('LM', brand => 'LPT', period => '2026-10-15', as_of => '2026-11-07 10:00+09') AS rerun
+\gset
+SELECT p.part, p.lower, p.upper, (SELECT count(*) FROM billing.invoice_tax_line t WHERE t.tableoid = p.part
+        AND t.brand_id = (SELECT id FROM billing.brand WHERE code = 'LPT')) AS tax_lines
+FROM billing_internal.partition_ranges('billing.invoice_tax_line') p ORDER BY p.upper;
+SELECT t.tableoid::regclass AS partition, t.tax_rate, t.taxable_amount, t.tax
+FROM billing.invoice_tax_line t JOIN billing.invoice i ON i.buyer_id = t.buyer_id AND i.id = t.invoice_id
+WHERE i.run_id = :rerun;
+SELECT * FROM pg_temp.errm('TRUNCATE billing.invoice_tax_line_1');
+SELECT * FROM pg_temp.errm('DELETE FROM billing.invoice_tax_line_1');
+SELECT * FROM pg_temp.errm($$INSERT INTO billing.invoice_tax_line_1 SELECT * FROM billing.invoice_tax_line_1$$);
+SELECT * FROM err($$SELECT billing_internal.guard_partition('billing.invoice')$$);
 
 -- the rest as it was: the drafts deleted (their links with them), the
 -- partitions made here taken away, the sequence set back
@@ -135,6 +157,10 @@ SELECT count(*) AS links_left FROM billing.document_link WHERE document_id >= 10
 ALTER TABLE billing.document_link DETACH PARTITION billing.document_link_1;
 ALTER TABLE billing.document_link DETACH PARTITION billing.document_link_1048576;
 DROP TABLE billing.document_link_1, billing.document_link_1048576;
+SELECT count(*) AS tax_lines_left FROM billing.invoice_tax_line WHERE invoice_id >= 131072;
+ALTER TABLE billing.invoice_tax_line DETACH PARTITION billing.invoice_tax_line_1;
+DROP TABLE billing.invoice_tax_line_1;
+SELECT setval('billing.invoice_id_seq', last_value) > 0 AS set_back FROM invoice_seq_before;
 DELETE FROM document WHERE reference = 'LP-FAR';
 SELECT setval('billing.document_id_seq', last_value) > 0 AS set_back FROM seq_before;
 SELECT * FROM pg_temp.partitions();

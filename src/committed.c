@@ -16,11 +16,11 @@
  *	   - issue_drafts with billing.parallel_runs > 1: a worker for each due
  *	     schedule (type 'billing parallel run'), several at once, each
  *	     committing its schedule's runs (billing_parallel_issue);
- *	   - a run whose documents' ids reach past the partitions of the links:
- *	     the worker makes the next ones and commits at once, so that the
- *	     run's long transaction holds no lock on the links' parent that
- *	     the runs of other schedules would queue on
- *	     (billing_internal.commit_link_partitions).
+ *	   - a run whose documents or invoices have ids past the partitions of
+ *	     the links or the tax lines: the worker makes the next ones and
+ *	     commits at once, so that the run's long transaction holds no lock
+ *	     on their parent that the runs of other schedules would queue on
+ *	     (billing_internal.commit_partitions).
  *	  The caller then raises (billing_internal.raise_failed_runs).  Caller and worker
  *	  share a small dynamic shared memory segment: what to do, and the
  *	  result.  The worker logs in as the caller's login role and acts as
@@ -49,6 +49,7 @@
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/resowner.h"
 #include "utils/snapmgr.h"
@@ -70,7 +71,7 @@ typedef enum CommittedTask
 	TASK_FAILED_RUN,			/* record_failed_run(input) */
 	TASK_ISSUE_SCHEDULE,		/* fail_dead_runs, then issue_schedule_internal(as_of, schedule_id) */
 	TASK_FAIL_SCHEDULE,			/* fail_scheduled_run(schedule_id, NULL, as_of, input) */
-	TASK_LINK_PARTITIONS		/* add_link_partitions(input::bigint[]) */
+	TASK_PARTITIONS				/* add_partitions(relid, input::bigint[]) */
 } CommittedTask;
 
 /* the most run ids one issue can hand back (a catch-up of every schedule) */
@@ -94,6 +95,7 @@ typedef struct CommittedWork
 	int			lock_timeout_ms;
 	TimestampTz as_of;
 	int64		schedule_id;	/* TASK_ISSUE_SCHEDULE, TASK_FAIL_SCHEDULE */
+	Oid			relid;			/* TASK_PARTITIONS: the partitioned table */
 	/* the caller's settings that shape the runs (waits, memory) and their errors' dates */
 	char		settings[NCALLER_SETTINGS][64];
 	/* the worker's */
@@ -486,22 +488,24 @@ billing_commit_failed_run(PG_FUNCTION_ARGS)
 }
 
 /*
- * billing_commit_link_partitions(blocks bigint[]): makes the partitions of
- * billing.document_link for these blocks of document ids, in a worker's
- * transaction, then takes the catalog's news, so that this transaction's
- * next statement writes into them even if it locked the links before.
+ * billing_commit_partitions(parent regclass, blocks bigint[]): makes the
+ * partitions of parent (billing.document_link, billing.invoice_tax_line)
+ * for these blocks of ids, in a worker's transaction, then takes the
+ * catalog's news, so that this transaction's next statement writes into
+ * them even if it locked the parent before.
  */
-PG_FUNCTION_INFO_V1(billing_commit_link_partitions);
+PG_FUNCTION_INFO_V1(billing_commit_partitions);
 
 Datum
-billing_commit_link_partitions(PG_FUNCTION_ARGS)
+billing_commit_partitions(PG_FUNCTION_ARGS)
 {
 	/* (array_out caches in flinfo: called through a lookup, not directly) */
-	char	   *blocks = OidOutputFunctionCall(F_ARRAY_OUT, PG_GETARG_DATUM(0));
+	char	   *blocks = OidOutputFunctionCall(F_ARRAY_OUT, PG_GETARG_DATUM(1));
 	dsm_segment *segment;
-	CommittedWork *work = new_work(TASK_LINK_PARTITIONS, blocks, billing_lock_timeout_ms(), &segment);
+	CommittedWork *work = new_work(TASK_PARTITIONS, blocks, billing_lock_timeout_ms(), &segment);
 
-	commit_in_worker(work, segment, "the partitions of billing.document_link");
+	work->relid = PG_GETARG_OID(0);
+	commit_in_worker(work, segment, psprintf("the partitions of %s", get_rel_name(work->relid)));
 	dsm_detach(segment);
 	AcceptInvalidationMessages();
 	PG_RETURN_VOID();
@@ -608,9 +612,9 @@ billing_commit_worker_main(Datum main_arg)
 
 	PG_TRY();
 	{
-		Oid			types[3] = {TIMESTAMPTZOID, INT8OID, TEXTOID};
-		Datum		args[3] = {TimestampTzGetDatum(work->as_of), Int64GetDatum(work->schedule_id),
-		CStringGetTextDatum(work->input)};
+		Oid			types[4] = {TIMESTAMPTZOID, INT8OID, TEXTOID, OIDOID};
+		Datum		args[4] = {TimestampTzGetDatum(work->as_of), Int64GetDatum(work->schedule_id),
+		CStringGetTextDatum(work->input), ObjectIdGetDatum(work->relid)};
 
 		switch (work->task)
 		{
@@ -635,9 +639,9 @@ billing_commit_worker_main(Datum main_arg)
 				worker_statement(work, "SELECT billing_internal.record_failed_run($3::jsonb)",
 								 3, types, args, keep_run_id);
 				break;
-			case TASK_LINK_PARTITIONS:
-				worker_statement(work, "SELECT billing_internal.add_link_partitions($3::bigint[])",
-								 3, types, args, NULL);
+			case TASK_PARTITIONS:
+				worker_statement(work, "SELECT billing_internal.add_partitions($4::regclass, $3::bigint[])",
+								 4, types, args, NULL);
 				break;
 		}
 	}

@@ -316,6 +316,9 @@ DECLARE
 	new_key text[] := '{}';
 	col text;
 	child text;
+	-- a partition's rows are its parent's (the links, the tax lines)
+	tbl text := coalesce((SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhparent
+	                      WHERE i.inhrelid = TG_RELID), TG_TABLE_NAME);
 BEGIN
 	FOREACH col IN ARRAY TG_ARGV LOOP
 		old_key := old_key || (old_row ->> col);
@@ -325,7 +328,7 @@ BEGIN
 		RETURN NEW;
 	END IF;
 	IF current_setting('billing.maintenance', true) = 'on' THEN
-		EXECUTE CASE TG_TABLE_NAME
+		EXECUTE CASE tbl
 			WHEN 'buyer' THEN 'SELECT ''invoice '' || i.id FROM billing.invoice i WHERE i.buyer_id = ($1).id LIMIT 1'
 			WHEN 'invoice_run' THEN 'SELECT ''invoice '' || i.id FROM billing.invoice i WHERE i.run_id = ($1).id LIMIT 1'
 			WHEN 'invoice' THEN 'SELECT ''a tax line'' FROM billing.invoice_tax_line t
@@ -335,20 +338,20 @@ BEGIN
 			ELSE 'SELECT NULL::text' END
 		INTO child USING OLD;
 		IF child IS NOT NULL THEN
-			RAISE EXCEPTION 'the key of a row of billing.% cannot change: (%) = (%): % refers to it', TG_TABLE_NAME,
+			RAISE EXCEPTION 'the key of a row of billing.% cannot change: (%) = (%): % refers to it', tbl,
 				array_to_string(TG_ARGV, ', '), array_to_string(old_key, ', ', 'NULL'), child
 				USING ERRCODE = 'foreign_key_violation',
 				      HINT = 'A key that records refer to never changes, not even under billing.maintenance.';
 		END IF;
-		IF TG_TABLE_NAME NOT IN ('invoice', 'invoice_tax_line', 'document_link', 'invoice_run', 'run_log') THEN
+		IF tbl NOT IN ('invoice', 'invoice_tax_line', 'document_link', 'invoice_run', 'run_log') THEN
 			INSERT INTO billing.maintenance_log (table_name, operation, query)
-			VALUES (TG_TABLE_NAME, 'UPDATE',
+			VALUES (tbl, 'UPDATE',
 			        format('key (%s) = (%s) changed to (%s): %s', array_to_string(TG_ARGV, ', '),
 			               array_to_string(old_key, ', '), array_to_string(new_key, ', '), current_query()));
 		END IF;
 		RETURN NEW;
 	END IF;
-	RAISE EXCEPTION 'the key of a row of billing.% cannot change: (%) = (%) would become (%)', TG_TABLE_NAME,
+	RAISE EXCEPTION 'the key of a row of billing.% cannot change: (%) = (%) would become (%)', tbl,
 		array_to_string(TG_ARGV, ', '), array_to_string(old_key, ', ', 'NULL'), array_to_string(new_key, ', ', 'NULL')
 		USING ERRCODE = 'object_not_in_prerequisite_state',
 		      DETAIL = 'Invoices, document links, runs and applications refer to rows by their keys; a key that moved would make them refer to another row.',

@@ -887,43 +887,54 @@ COMMENT ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, time
 	'the drafts, tax lines and links a run of the period (and, from late_from, the late documents of earlier closed periods) would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
 REVOKE ALL ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date, bigint[]) FROM PUBLIC;
 
--- The partitions of the links (tables.sql): blocks of 2^20 document ids,
--- the first from MINVALUE, then one partition a block.  A run makes sure,
--- before its statement, that the blocks of its documents have theirs, and
--- those of the ids the sequence gives next (make_drafts); they are made by
--- add_link_partitions, called in a background worker's transaction of its
--- own (commit_link_partitions): ATTACH PARTITION takes SHARE UPDATE
--- EXCLUSIVE on the parent, which held to the end of a long run would queue
--- the other schedules' runs behind it.  Links have no foreign keys
--- (tables.sql), so attaching an empty partition locks nothing else.  Only
--- the blocks that documents are in are made: the ids of another node's
--- range (billing_internal.next_id on a Citus worker) or an id given by hand
--- far past the sequence get a partition of their own, not every block in
--- between.
+-- The partitioned records (tables.sql): the links, by document id in
+-- blocks of 2^20, and the tax lines, by invoice id in blocks of 2^17 (about
+-- the documents and the invoices of one month of the benchmark), the first
+-- partition of each from MINVALUE, then one partition a block.  A run makes
+-- sure, before its statement, that the blocks it will write into have
+-- theirs (make_drafts): the blocks of its documents and of the ids the
+-- sequences give next.  They are made by add_partitions, called in a
+-- background worker's transaction of its own (commit_partitions): ATTACH
+-- PARTITION takes SHARE UPDATE EXCLUSIVE on the parent, which held to the
+-- end of a long run would queue the other schedules' runs behind it.
+-- Neither table has a foreign key (tables.sql), so attaching an empty
+-- partition locks nothing else.  Only the blocks that ids are in are made:
+-- the ids of another node's range (billing_internal.next_id on a Citus
+-- worker) or an id given by hand far past the sequence get a partition of
+-- their own block, not every block in between.
 
--- link_partition_ranges(): each partition's ids, [lower, upper) (lower NULL:
--- from MINVALUE)
-CREATE OR REPLACE FUNCTION billing_internal.link_partition_ranges(OUT link_partition regclass, OUT lower bigint,
-                                                                  OUT upper bigint)
+-- partition_block_bits(parent): the size of a block of parent's partitions,
+-- as a power of two
+CREATE OR REPLACE FUNCTION billing_internal.partition_block_bits(parent regclass) RETURNS integer
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+	SELECT CASE parent WHEN 'billing.document_link'::regclass THEN 20 WHEN 'billing.invoice_tax_line'::regclass THEN 17 END
+$$;
+COMMENT ON FUNCTION billing_internal.partition_block_bits(regclass) IS
+	'internal: a block of the partitions of billing.document_link (document ids) or billing.invoice_tax_line (invoice ids) holds 2^this ids';
+REVOKE ALL ON FUNCTION billing_internal.partition_block_bits(regclass) FROM PUBLIC;
+
+-- partition_ranges(parent): each partition's ids, [lower, upper) (lower
+-- NULL: from MINVALUE)
+CREATE OR REPLACE FUNCTION billing_internal.partition_ranges(parent regclass, OUT part regclass, OUT lower bigint,
+                                                             OUT upper bigint)
 RETURNS SETOF record
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 	SELECT c.oid::regclass,
 	       substring(pg_get_expr(c.relpartbound, c.oid) FROM 'FROM \(''(-?[0-9]+)''\)')::bigint,
 	       substring(pg_get_expr(c.relpartbound, c.oid) FROM 'TO \(''(-?[0-9]+)''\)')::bigint
 	FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-	WHERE i.inhparent = 'billing.document_link'::regclass
+	WHERE i.inhparent = parent
 $$;
-COMMENT ON FUNCTION billing_internal.link_partition_ranges() IS
-	'internal: the document ids of each partition of billing.document_link, [lower, upper); lower NULL from MINVALUE';
-REVOKE ALL ON FUNCTION billing_internal.link_partition_ranges() FROM PUBLIC;
+COMMENT ON FUNCTION billing_internal.partition_ranges(regclass) IS
+	'internal: the ids of each partition of a partitioned billing table, [lower, upper); lower NULL from MINVALUE';
+REVOKE ALL ON FUNCTION billing_internal.partition_ranges(regclass) FROM PUBLIC;
 
--- link_partitions_reach(): the id up to which the partitions hold every
--- block, from MINVALUE on without a gap (a document below it has its link's
--- partition; only ids from it on need looking at)
-CREATE OR REPLACE FUNCTION billing_internal.link_partitions_reach() RETURNS bigint
-LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+-- partitions_reach(parent): the id up to which the partitions hold every
+-- block, from MINVALUE on without a gap (only ids from it on need looking at)
+CREATE OR REPLACE FUNCTION billing_internal.partitions_reach(parent regclass) RETURNS bigint
+LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 	WITH RECURSIVE ranges AS MATERIALIZED (
-		SELECT r.lower, r.upper FROM billing_internal.link_partition_ranges() r
+		SELECT r.lower, r.upper FROM billing_internal.partition_ranges(parent) r
 	), reach AS (
 		SELECT r.upper FROM ranges r WHERE r.lower IS NULL
 		UNION ALL
@@ -931,69 +942,80 @@ LANGUAGE sql STABLE PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 	)
 	SELECT coalesce(max(reach.upper), 0) FROM reach
 $$;
-COMMENT ON FUNCTION billing_internal.link_partitions_reach() IS
-	'internal: the document id up to which the partitions of billing.document_link hold every block, from MINVALUE on';
-REVOKE ALL ON FUNCTION billing_internal.link_partitions_reach() FROM PUBLIC;
+COMMENT ON FUNCTION billing_internal.partitions_reach(regclass) IS
+	'internal: the id up to which the partitions of a partitioned billing table hold every block, from MINVALUE on';
+REVOKE ALL ON FUNCTION billing_internal.partitions_reach(regclass) FROM PUBLIC;
 
--- missing_link_blocks(blocks): those of the blocks (document id >> 20) that
--- no partition holds yet, each once, in order; refused when they are more
--- than 1024, before any is made
-CREATE OR REPLACE FUNCTION billing_internal.missing_link_blocks(blocks bigint[]) RETURNS bigint[]
+-- missing_blocks(parent, blocks): those of the blocks that no partition of
+-- parent holds yet, each once, in order; refused when they are more than
+-- 1024, before any is made
+CREATE OR REPLACE FUNCTION billing_internal.missing_blocks(parent regclass, blocks bigint[]) RETURNS bigint[]
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	bits integer := billing_internal.partition_block_bits(parent);
 	missing bigint[];
 BEGIN
 	SELECT coalesce(array_agg(DISTINCT b ORDER BY b), '{}') INTO missing
 	FROM unnest(blocks) AS b
 	WHERE b IS NOT NULL
-	  AND NOT EXISTS (SELECT 1 FROM billing_internal.link_partition_ranges() r
-	                  WHERE (r.lower IS NULL OR r.lower <= b << 20) AND r.upper >= (b + 1) << 20);
+	  AND NOT EXISTS (SELECT 1 FROM billing_internal.partition_ranges(parent) r
+	                  WHERE (r.lower IS NULL OR r.lower <= b << bits) AND r.upper >= (b + 1) << bits);
 	IF cardinality(missing) > 1024 THEN
-		RAISE EXCEPTION 'the links of documents in % blocks of document ids would need new partitions of billing.document_link, the first from id %',
-			cardinality(missing), missing[1] << 20
+		RAISE EXCEPTION 'the rows of % would need % new partitions of it, the first from id %',
+			parent, cardinality(missing), missing[1] << bits
 			USING ERRCODE = 'program_limit_exceeded',
-			      DETAIL = 'The links are partitioned in blocks of 1048576 document ids, one partition for each block that documents are in, made as they come, at most 1024 at once.  Nothing was written.',
-			      HINT = 'Documents take their ids from billing.document_id_seq (the default of billing.document.id); give imported documents ids from it, not ids spread over a wide range.';
+			      DETAIL = format('%s is partitioned in blocks of %s ids, one partition for each block that ids are in, made as they come, at most 1024 at once.  Nothing was written.',
+			                      parent, 1::bigint << bits),
+			      HINT = 'Documents and invoices take their ids from their sequences (billing.document_id_seq, billing.invoice_id_seq); give imported documents ids from it, not ids spread over a wide range.';
 	END IF;
 	RETURN missing;
 END
 $$;
-COMMENT ON FUNCTION billing_internal.missing_link_blocks(bigint[]) IS
-	'internal: the blocks of 2^20 document ids (of those given) that no partition of billing.document_link holds; refuses more than 1024';
-REVOKE ALL ON FUNCTION billing_internal.missing_link_blocks(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION billing_internal.missing_blocks(regclass, bigint[]) IS
+	'internal: the blocks (of those given) that no partition of a partitioned billing table holds; refuses more than 1024';
+REVOKE ALL ON FUNCTION billing_internal.missing_blocks(regclass, bigint[]) FROM PUBLIC;
 
-CREATE OR REPLACE FUNCTION billing_internal.add_link_partitions(blocks bigint[]) RETURNS integer
+CREATE OR REPLACE FUNCTION billing_internal.add_partitions(parent regclass, blocks bigint[]) RETURNS integer
 LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
+	bits integer := billing_internal.partition_block_bits(parent);
+	name text := (SELECT c.relname FROM pg_class c WHERE c.oid = parent);
 	block bigint;
 	made integer := 0;
 	part text;
 BEGIN
+	IF bits IS NULL THEN
+		RAISE EXCEPTION '% is not a partitioned billing table', parent USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	-- one maker at a time: the second waits here, then finds them made
-	LOCK TABLE billing.document_link IN SHARE UPDATE EXCLUSIVE MODE;
-	FOREACH block IN ARRAY billing_internal.missing_link_blocks(blocks) LOOP
-		part := 'document_link_' || block;
-		-- the key and index of billing.document_link_0 (tables.sql), made
-		-- on the empty table before it is attached
-		EXECUTE format('CREATE TABLE billing.%I (LIKE billing.document_link, PRIMARY KEY (buyer_id, document_id))', part);
-		EXECUTE format('CREATE INDEX %I ON billing.%I USING brin (document_id) WITH (autosummarize = on)',
-		               part || '_document_brin', part);
-		EXECUTE format('ALTER TABLE billing.document_link ATTACH PARTITION billing.%I FOR VALUES FROM (%s) TO (%s)',
-		               part, block << 20, (block + 1) << 20);
-		PERFORM billing_internal.guard_link_partition(format('billing.%I', part)::regclass);
+	EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
+	FOREACH block IN ARRAY billing_internal.missing_blocks(parent, blocks) LOOP
+		part := name || '_' || block;
+		-- the key and index of the first partition (tables.sql), made on
+		-- the empty table before it is attached
+		IF parent = 'billing.document_link'::regclass THEN
+			EXECUTE format('CREATE TABLE billing.%I (LIKE billing.document_link, PRIMARY KEY (buyer_id, document_id))', part);
+			EXECUTE format('CREATE INDEX %I ON billing.%I USING brin (document_id) WITH (autosummarize = on)',
+			               part || '_document_brin', part);
+		ELSE
+			EXECUTE format('CREATE TABLE billing.%I (LIKE billing.invoice_tax_line, PRIMARY KEY (buyer_id, invoice_id, tax_rate))', part);
+		END IF;
+		EXECUTE format('ALTER TABLE %s ATTACH PARTITION billing.%I FOR VALUES FROM (%s) TO (%s)',
+		               parent, part, block << bits, (block + 1) << bits);
+		PERFORM billing_internal.guard_partition(format('billing.%I', part)::regclass);
 		made := made + 1;
 	END LOOP;
 	RETURN made;
 END
 $$;
-COMMENT ON FUNCTION billing_internal.add_link_partitions(bigint[]) IS
-	'internal: makes the partitions of billing.document_link for the blocks of 2^20 document ids given that have none; returns how many it made';
-REVOKE ALL ON FUNCTION billing_internal.add_link_partitions(bigint[]) FROM PUBLIC;
-CREATE OR REPLACE FUNCTION billing_internal.commit_link_partitions(blocks bigint[]) RETURNS void
-	AS 'MODULE_PATHNAME', 'billing_commit_link_partitions' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing_internal.commit_link_partitions(bigint[]) IS
-	'internal: billing_internal.add_link_partitions in a background worker''s transaction of its own';
-REVOKE ALL ON FUNCTION billing_internal.commit_link_partitions(bigint[]) FROM PUBLIC;
+COMMENT ON FUNCTION billing_internal.add_partitions(regclass, bigint[]) IS
+	'internal: makes the partitions of a partitioned billing table for the blocks given that have none; returns how many it made';
+REVOKE ALL ON FUNCTION billing_internal.add_partitions(regclass, bigint[]) FROM PUBLIC;
+CREATE OR REPLACE FUNCTION billing_internal.commit_partitions(parent regclass, blocks bigint[]) RETURNS void
+	AS 'MODULE_PATHNAME', 'billing_commit_partitions' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION billing_internal.commit_partitions(regclass, bigint[]) IS
+	'internal: billing_internal.add_partitions in a background worker''s transaction of its own';
+REVOKE ALL ON FUNCTION billing_internal.commit_partitions(regclass, bigint[]) FROM PUBLIC;
 
 -- billing_internal.analyze_stale: a table a run reads that was never
 -- analyzed (a bulk load just before the night's run), or that has more
@@ -1070,6 +1092,9 @@ DECLARE
 	first_document_id bigint;
 	last_document_id bigint;
 	link_blocks bigint[];
+	first_invoice_id bigint;
+	last_invoice_id bigint;
+	tax_line_blocks bigint[];
 	currency text;
 	late_from date;
 	run_kind text;
@@ -1163,23 +1188,38 @@ BEGIN
 			                     WHERE d.brand_id = make_drafts.brand_id
 			                       AND d.document_date >= coalesce(late_from, make_drafts.first_day)
 			                       AND d.document_date < make_drafts.day_after_cutoff
-			                       AND d.id >= billing_internal.link_partitions_reach());
+			                       AND d.id >= billing_internal.partitions_reach('billing.document_link'));
 		END IF;
 	ELSE
 		-- a rerun's few buyers: those of their documents past the blocks
 		-- held without a gap, by the primary key
 		link_blocks := ARRAY(SELECT DISTINCT d.id >> 20 FROM billing.document d
 		                     WHERE d.buyer_id = ANY (only_buyers)
-		                       AND d.id >= billing_internal.link_partitions_reach());
+		                       AND d.id >= billing_internal.partitions_reach('billing.document_link'));
 	END IF;
 	-- the links' partitions for this run's documents and for the ids the
 	-- sequence gives next (a document committed before the statement below
 	-- starts), made in a transaction of their own
 	SELECT s.last_value INTO last_document_id FROM billing.document_id_seq s;
-	link_blocks := billing_internal.missing_link_blocks(
+	link_blocks := billing_internal.missing_blocks('billing.document_link',
 		link_blocks || ARRAY(SELECT generate_series(last_document_id >> 20, (last_document_id + 262144) >> 20)));
 	IF cardinality(link_blocks) > 0 THEN
-		PERFORM billing_internal.commit_link_partitions(link_blocks);
+		PERFORM billing_internal.commit_partitions('billing.document_link', link_blocks);
+	END IF;
+	-- and the tax lines': the invoice ids from the sequence's next on, for
+	-- four times the buyers there are (this run's drafts and those of runs
+	-- of other schedules numbered meanwhile; the statistics, just refreshed
+	-- when they were stale, count at least half of them; a table too small
+	-- to be analyzed is counted)
+	SELECT s.last_value,
+	       s.last_value + 64 + 4 * CASE WHEN c.reltuples >= 0 THEN c.reltuples::bigint
+	                                    ELSE (SELECT count(*) FROM billing.buyer) END
+	INTO first_invoice_id, last_invoice_id
+	FROM billing.invoice_id_seq s, pg_class c WHERE c.oid = 'billing.buyer'::regclass;
+	tax_line_blocks := billing_internal.missing_blocks('billing.invoice_tax_line',
+		ARRAY(SELECT generate_series(first_invoice_id >> 17, last_invoice_id >> 17)));
+	IF cardinality(tax_line_blocks) > 0 THEN
+		PERFORM billing_internal.commit_partitions('billing.invoice_tax_line', tax_line_blocks);
 	END IF;
 	SELECT br.currency INTO currency FROM billing.brand br WHERE br.id = make_drafts.brand_id;
 

@@ -234,38 +234,49 @@ CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.docu
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('link');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.document_link
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('link');
--- A partition of the links (tables.sql) takes the row triggers of
--- billing.document_link as clones, but not its statement triggers, which
+-- A partition of the links or the tax lines (tables.sql) takes the row
+-- triggers of its parent as clones, but not its statement triggers, which
 -- fire only for a statement naming the parent: these are a partition's
 -- own, so that an INSERT or TRUNCATE naming the partition is refused as one
 -- naming the parent is (and logged under billing.maintenance, as a restore
 -- writes each partition's rows).  Row security on, with no policy: a role
--- given the partition by a GRANT still reads nothing of it; the links are
--- read through billing.document_link and its brand wall.  Made for each
--- partition when it is made (billing_internal.add_link_partitions), and
--- below for those there are.
-CREATE OR REPLACE FUNCTION billing_internal.guard_link_partition(link_partition regclass) RETURNS void
-LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+-- given the partition by a GRANT still reads nothing of it; the rows are
+-- read through the parent and its brand wall.  Made for each partition when
+-- it is made (billing_internal.add_partitions), and below for those there
+-- are.
+CREATE OR REPLACE FUNCTION billing_internal.guard_partition(part regclass) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
-	bound text := (SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c WHERE c.oid = link_partition);
+	parent regclass := (SELECT i.inhparent FROM pg_inherits i WHERE i.inhrelid = part);
+	kind text := CASE parent WHEN 'billing.document_link'::regclass THEN 'link'
+	                         WHEN 'billing.invoice_tax_line'::regclass THEN 'tax_line' END;
+	bound text := (SELECT pg_get_expr(c.relpartbound, c.oid) FROM pg_class c WHERE c.oid = part);
 BEGIN
+	IF kind IS NULL THEN
+		RAISE EXCEPTION '% is not a partition of billing.document_link or billing.invoice_tax_line', part
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
 	EXECUTE format('CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON %s'
-	               ' FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records(''link'')', link_partition);
+	               ' FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records(%L)', part, kind);
 	EXECUTE format('CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON %s'
-	               ' FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records(''link'')', link_partition);
-	EXECUTE format('CREATE OR REPLACE TRIGGER forget_run_snapshots AFTER TRUNCATE ON %s'
-	               ' FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.forget_run_snapshots()', link_partition);
-	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', link_partition);
-	EXECUTE format('COMMENT ON TABLE %s IS %L', link_partition,
-	               'the links of the documents whose ids are ' || lower(bound)
-	               || ' (a partition of billing.document_link: read and written through it)');
+	               ' FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records(%L)', part, kind);
+	IF kind = 'link' THEN
+		EXECUTE format('CREATE OR REPLACE TRIGGER forget_run_snapshots AFTER TRUNCATE ON %s'
+		               ' FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.forget_run_snapshots()', part);
+	END IF;
+	EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', part);
+	EXECUTE format('COMMENT ON TABLE %s IS %L', part,
+	               format('the %s whose %s are %s (a partition of %s: read and written through it)',
+	                      CASE kind WHEN 'link' THEN 'links of the documents' ELSE 'tax lines of the invoices' END,
+	                      'ids', lower(bound), parent));
 END
 $$;
-COMMENT ON FUNCTION billing_internal.guard_link_partition(regclass) IS
-	'internal: gives a partition of billing.document_link the statement guards of its parent, and row security with no policy';
-REVOKE ALL ON FUNCTION billing_internal.guard_link_partition(regclass) FROM PUBLIC;
-SELECT billing_internal.guard_link_partition(i.inhrelid::regclass)
-FROM pg_inherits i WHERE i.inhparent = 'billing.document_link'::regclass ORDER BY i.inhrelid;
+COMMENT ON FUNCTION billing_internal.guard_partition(regclass) IS
+	'internal: gives a partition of billing.document_link or billing.invoice_tax_line the statement guards of its parent, and row security with no policy';
+REVOKE ALL ON FUNCTION billing_internal.guard_partition(regclass) FROM PUBLIC;
+SELECT billing_internal.guard_partition(i.inhrelid::regclass)
+FROM pg_inherits i WHERE i.inhparent IN ('billing.document_link'::regclass, 'billing.invoice_tax_line'::regclass)
+ORDER BY i.inhrelid;
 CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON billing.invoice_run
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('run');
 CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.invoice_run

@@ -489,7 +489,12 @@ COMMENT ON COLUMN billing.invoice_series.brand_id IS 'the brand of the series';
 COMMENT ON COLUMN billing.invoice_series.year IS 'the invoice date''s year the series numbers; 0: the series of a brand that never restarts';
 COMMENT ON COLUMN billing.invoice_series.last_number IS 'the last number given in the series (the next confirmed invoice gets the one after it)';
 
--- Tax per invoice and rate, rounded once per rate (Japan's qualified invoice rule)
+-- Tax per invoice and rate, rounded once per rate (Japan's qualified invoice rule).
+-- Partitioned by invoice id in blocks of 2^17 ids, for the reason the links
+-- are (below): a run's tax lines land under every buyer's earlier ones,
+-- and in one key over years they touch every leaf page (7,942 full-page
+-- images in a run beside five months of history).  The key
+-- (buyer_id, invoice_id, tax_rate) is each partition's, as the links' is.
 CREATE TABLE billing.invoice_tax_line (
 	buyer_id bigint NOT NULL,
 	invoice_id bigint NOT NULL,
@@ -498,10 +503,11 @@ CREATE TABLE billing.invoice_tax_line (
 	tax numeric NOT NULL,
 	-- the invoice's brand, for the brand wall, which reads no other table
 	-- (src/sql/security.sql); no key: billing.verify() checks it
-	brand_id bigint NOT NULL,
-	PRIMARY KEY (buyer_id, invoice_id, tax_rate)
-);
-SELECT pg_catalog.pg_extension_config_dump('billing.invoice_tax_line', '');
+	brand_id bigint NOT NULL
+) PARTITION BY RANGE (invoice_id);
+CREATE TABLE billing.invoice_tax_line_0 PARTITION OF billing.invoice_tax_line
+	(PRIMARY KEY (buyer_id, invoice_id, tax_rate)) FOR VALUES FROM (MINVALUE) TO (131072);
+SELECT pg_catalog.pg_extension_config_dump('billing.invoice_tax_line_0', '');
 COMMENT ON TABLE billing.invoice_tax_line IS 'per invoice and tax rate: taxable amount and tax, rounded once';
 COMMENT ON COLUMN billing.invoice_tax_line.buyer_id IS 'the invoice''s buyer';
 COMMENT ON COLUMN billing.invoice_tax_line.invoice_id IS 'the invoice';
@@ -527,7 +533,7 @@ COMMENT ON COLUMN billing.invoice_tax_line.brand_id IS 'the invoice''s brand (it
 -- (a run beside five earlier months took 1.2 to 1.4 times as long;
 -- test/bench/README.md).  The next blocks are made before a run writes
 -- into them, in a transaction of their own
--- (billing_internal.add_link_partitions).  Each partition has the primary
+-- (billing_internal.add_partitions).  Each partition has the primary
 -- key (buyer_id, document_id) of its own, and a document id is in one
 -- partition only, so the key is unique over all of them.  It is declared
 -- on each partition, not on the parent, because pg_dump cannot restore a

@@ -781,3 +781,59 @@ COMMENT ON COLUMN billing.document_link.brand_id IS 'the invoice''s brand (its b
 
 -- == invoice cut-offs: a BRIN index for the run's later-invoice test (tables.sql)
 CREATE INDEX invoice_cutoff_brin ON billing.invoice USING brin (cutoff_date) WITH (autosummarize = on);
+
+-- == tax line partitions: the tax lines partitioned by invoice id (issue 14
+-- item 2, tables.sql), as the links are above: 0.2's table becomes the
+-- first partition, from MINVALUE to the block past its last invoice, with
+-- its rows and key; its grants, comments, triggers and brand wall move to
+-- the new parent.
+ALTER TABLE billing.invoice_tax_line RENAME TO invoice_tax_line_0;
+ALTER INDEX billing.invoice_tax_line_pkey RENAME TO invoice_tax_line_0_pkey;
+DO $tax_line_partitions$
+DECLARE
+	old_line regclass := 'billing.invoice_tax_line_0';
+	obj record;
+	bound bigint;
+BEGIN
+	FOR obj IN SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = old_line AND NOT t.tgisinternal LOOP
+		EXECUTE format('DROP TRIGGER %I ON %s', obj.tgname, old_line);
+	END LOOP;
+	FOR obj IN SELECT p.polname FROM pg_catalog.pg_policy p WHERE p.polrelid = old_line LOOP
+		EXECUTE format('DROP POLICY %I ON %s', obj.polname, old_line);
+	END LOOP;
+	SELECT greatest(131072, ((pg_catalog.max(t.invoice_id) >> 17) + 1) << 17) INTO bound
+	FROM billing.invoice_tax_line_0 t;
+	CREATE TABLE billing.invoice_tax_line (
+		buyer_id bigint NOT NULL,
+		invoice_id bigint NOT NULL,
+		tax_rate numeric NOT NULL,
+		taxable_amount numeric NOT NULL,
+		tax numeric NOT NULL,
+		brand_id bigint NOT NULL
+	) PARTITION BY RANGE (invoice_id);
+	FOR obj IN
+		SELECT a.privilege_type, a.grantee, a.is_grantable
+		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) AS a
+		WHERE c.oid = old_line AND a.grantee <> c.relowner
+	LOOP
+		EXECUTE format('GRANT %s ON billing.invoice_tax_line TO %s%s', obj.privilege_type,
+		               CASE obj.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(obj.grantee::regrole::text) END,
+		               CASE WHEN obj.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+		EXECUTE format('REVOKE %s ON %s FROM %s', obj.privilege_type, old_line,
+		               CASE obj.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(obj.grantee::regrole::text) END);
+	END LOOP;
+	EXECUTE format('ALTER TABLE billing.invoice_tax_line ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)',
+	               old_line, bound);
+	EXECUTE format('COMMENT ON TABLE %s IS NULL', old_line);
+	FOR obj IN SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = old_line AND a.attnum > 0 AND NOT a.attisdropped LOOP
+		EXECUTE format('COMMENT ON COLUMN %s.%I IS NULL', old_line, obj.attname);
+	END LOOP;
+END
+$tax_line_partitions$;
+COMMENT ON TABLE billing.invoice_tax_line IS 'per invoice and tax rate: taxable amount and tax, rounded once';
+COMMENT ON COLUMN billing.invoice_tax_line.buyer_id IS 'the invoice''s buyer';
+COMMENT ON COLUMN billing.invoice_tax_line.invoice_id IS 'the invoice';
+COMMENT ON COLUMN billing.invoice_tax_line.tax_rate IS 'the tax rate (0.10 標準税率, 0.08 軽減税率)';
+COMMENT ON COLUMN billing.invoice_tax_line.taxable_amount IS '税抜対象額: net purchases at this rate, excluding tax';
+COMMENT ON COLUMN billing.invoice_tax_line.tax IS '消費税額 at this rate: rate × taxable_amount, rounded once by the brand''s mode';
+COMMENT ON COLUMN billing.invoice_tax_line.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
