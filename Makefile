@@ -7,6 +7,7 @@ EXTVERSION = 0.3
 MODULE_big = billing
 OBJS = \
 	src/billing.o \
+	src/partitions.o \
 	src/textform.o \
 	src/cycle.o \
 	src/due_rule.o \

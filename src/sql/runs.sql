@@ -930,47 +930,18 @@ COMMENT ON FUNCTION billing_internal.partition_ranges(regclass) IS
 REVOKE ALL ON FUNCTION billing_internal.partition_ranges(regclass) FROM PUBLIC;
 
 -- partitions_reach(parent): the id up to which the partitions hold every
--- block, from MINVALUE on without a gap (only ids from it on need looking at)
+-- block, from MINVALUE on without a gap (only ids from it on need looking
+-- at); missing_blocks(parent, blocks): those of the blocks that no partition
+-- of parent holds yet, each once, in order, refused when they are more than
+-- 1024 (54000), before any is made.  Both read the partition descriptor of
+-- the relation cache (src/partitions.c).
 CREATE OR REPLACE FUNCTION billing_internal.partitions_reach(parent regclass) RETURNS bigint
-LANGUAGE sql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-	WITH RECURSIVE ranges AS MATERIALIZED (
-		SELECT r.lower, r.upper FROM billing_internal.partition_ranges(parent) r
-	), reach AS (
-		SELECT r.upper FROM ranges r WHERE r.lower IS NULL
-		UNION ALL
-		SELECT r.upper FROM ranges r JOIN reach ON r.lower = reach.upper
-	)
-	SELECT coalesce(max(reach.upper), 0) FROM reach
-$$;
+	AS 'MODULE_PATHNAME', 'billing_partitions_reach' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.partitions_reach(regclass) IS
 	'internal: the id up to which the partitions of a partitioned billing table hold every block, from MINVALUE on';
 REVOKE ALL ON FUNCTION billing_internal.partitions_reach(regclass) FROM PUBLIC;
-
--- missing_blocks(parent, blocks): those of the blocks that no partition of
--- parent holds yet, each once, in order; refused when they are more than
--- 1024, before any is made
 CREATE OR REPLACE FUNCTION billing_internal.missing_blocks(parent regclass, blocks bigint[]) RETURNS bigint[]
-LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-DECLARE
-	bits integer := billing_internal.partition_block_bits(parent);
-	missing bigint[];
-BEGIN
-	SELECT coalesce(array_agg(DISTINCT b ORDER BY b), '{}') INTO missing
-	FROM unnest(blocks) AS b
-	WHERE b IS NOT NULL
-	  AND NOT EXISTS (SELECT 1 FROM billing_internal.partition_ranges(parent) r
-	                  WHERE (r.lower IS NULL OR r.lower <= b << bits) AND r.upper >= (b + 1) << bits);
-	IF cardinality(missing) > 1024 THEN
-		RAISE EXCEPTION 'the rows of % would need % new partitions of it, the first from id %',
-			parent, cardinality(missing), missing[1] << bits
-			USING ERRCODE = 'program_limit_exceeded',
-			      DETAIL = format('%s is partitioned in blocks of %s ids, one partition for each block that ids are in, made as they come, at most 1024 at once.  Nothing was written.',
-			                      parent, 1::bigint << bits),
-			      HINT = 'Documents and invoices take their ids from their sequences (billing.document_id_seq, billing.invoice_id_seq); give imported documents ids from it, not ids spread over a wide range.';
-	END IF;
-	RETURN missing;
-END
-$$;
+	AS 'MODULE_PATHNAME', 'billing_missing_blocks' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.missing_blocks(regclass, bigint[]) IS
 	'internal: the blocks (of those given) that no partition of a partitioned billing table holds; refuses more than 1024';
 REVOKE ALL ON FUNCTION billing_internal.missing_blocks(regclass, bigint[]) FROM PUBLIC;
