@@ -436,12 +436,6 @@ CREATE INDEX invoice_id_idx ON billing.invoice (id);
 CREATE INDEX invoice_run_idx ON billing.invoice (run_id);
 -- the invoices of a bank account, for its foreign key when the account is deleted
 CREATE INDEX invoice_bank_account_idx ON billing.invoice (bank_account_id);
--- a run's buyers with a live invoice of its cut-off or a later one
--- (draft_rows): invoices are written run by run, so their cut-offs grow
--- along the table, and a BRIN index reads the last runs' pages only, not
--- every invoice ever issued (a seq scan of 500,000 invoices in each run
--- with five months of history; test/bench/issue.sh)
-CREATE INDEX invoice_cutoff_brin ON billing.invoice USING brin (cutoff_date) WITH (autosummarize = on);
 COMMENT ON TABLE billing.invoice IS 'draft and billing invoices in the Japanese closing-date layout';
 COMMENT ON COLUMN billing.invoice.buyer_id IS 'the buyer billed';
 COMMENT ON COLUMN billing.invoice.id IS 'invoice id, unique; the bulk actions take arrays of them';

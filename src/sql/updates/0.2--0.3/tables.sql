@@ -779,9 +779,6 @@ COMMENT ON COLUMN billing.document_link.document_id IS 'the document; the primar
 COMMENT ON COLUMN billing.document_link.invoice_id IS 'the invoice it is on';
 COMMENT ON COLUMN billing.document_link.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
 
--- == invoice cut-offs: a BRIN index for the run's later-invoice test (tables.sql)
-CREATE INDEX invoice_cutoff_brin ON billing.invoice USING brin (cutoff_date) WITH (autosummarize = on);
-
 -- == tax line partitions: the tax lines partitioned by invoice id (issue 14
 -- item 2, tables.sql), as the links are above: 0.2's table becomes the
 -- first partition, from MINVALUE to the block past its last invoice, with
