@@ -128,7 +128,7 @@ billing_missing_blocks(PG_FUNCTION_ARGS)
 		if (i > 0 && want[i] == want[i - 1])
 			continue;
 		/* a block past the int8 ids: no id is in it */
-		if (want[i] > (PG_INT64_MAX >> bits) - 1 || want[i] < (PG_INT64_MIN >> bits))
+		if (want[i] > (PG_INT64_MAX >> bits) - 1 || want[i] < -(PG_INT64_MAX >> bits) - 1)
 			continue;
 		lo = want[i] * ((int64) 1 << bits);
 		hi = (want[i] + 1) * ((int64) 1 << bits);
