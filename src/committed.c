@@ -58,6 +58,7 @@
 #include "utils/wait_event.h"
 
 #include "committed.h"
+#include "partitions.h"
 #include "run.h"
 #include "search_path.h"
 #include "spi_util.h"
@@ -490,19 +491,27 @@ billing_commit_failed_run(PG_FUNCTION_ARGS)
 /*
  * billing_commit_partitions(parent regclass, blocks bigint[]): makes the
  * partitions of parent (billing.document_link, billing.invoice_tax_line)
- * for these blocks of ids, in a worker's transaction, then takes the
- * catalog's news, so that this transaction's next statement writes into
- * them even if it locked the parent before.
+ * for those of these blocks of ids that none holds, in a worker's
+ * transaction, then takes the catalog's news, so that this transaction's
+ * next statement writes into them even if it locked the parent before.
+ * When every block has its partition (nearly every run) no worker starts;
+ * too many missing at once are refused here, in the caller (54000).
  */
 PG_FUNCTION_INFO_V1(billing_commit_partitions);
 
 Datum
 billing_commit_partitions(PG_FUNCTION_ARGS)
 {
-	/* (array_out caches in flinfo: called through a lookup, not directly) */
-	char	   *blocks = OidOutputFunctionCall(F_ARRAY_OUT, PG_GETARG_DATUM(1));
+	Datum		missing = DirectFunctionCall2(billing_missing_blocks, PG_GETARG_DATUM(0), PG_GETARG_DATUM(1));
+	char	   *blocks;
 	dsm_segment *segment;
-	CommittedWork *work = new_work(TASK_PARTITIONS, blocks, billing_lock_timeout_ms(), &segment);
+	CommittedWork *work;
+
+	if (ArrayGetNItems(ARR_NDIM(DatumGetArrayTypeP(missing)), ARR_DIMS(DatumGetArrayTypeP(missing))) == 0)
+		PG_RETURN_VOID();
+	/* (array_out caches in flinfo: called through a lookup, not directly) */
+	blocks = OidOutputFunctionCall(F_ARRAY_OUT, missing);
+	work = new_work(TASK_PARTITIONS, blocks, billing_lock_timeout_ms(), &segment);
 
 	work->relid = PG_GETARG_OID(0);
 	commit_in_worker(work, segment, psprintf("the partitions of %s", get_rel_name(work->relid)));

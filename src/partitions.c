@@ -22,12 +22,14 @@
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 
+#include "partitions.h"
+
 /* more missing blocks than this at once: refused (an id far past the sequence) */
 #define MAX_NEW_PARTITIONS 1024
 
 /*
  * block_bits: the size of a block of parent's partitions, as a power of two
- * (billing_internal.partition_block_bits says the same)
+ * (billing_internal.partition_block_bits, below, for the SQL)
  */
 static int
 block_bits(Relation rel)
@@ -70,6 +72,22 @@ range_holds(PartitionBoundInfo b, int64 lo, int64 hi)
 			return b->indexes[i] >= 0 && hi <= bound;
 	}
 	return false;
+}
+
+/*
+ * billing_internal.partition_block_bits(parent regclass): block_bits, for
+ * add_partitions and the run (make_drafts)
+ */
+PG_FUNCTION_INFO_V1(billing_partition_block_bits);
+
+Datum
+billing_partition_block_bits(PG_FUNCTION_ARGS)
+{
+	Relation	rel = relation_open(PG_GETARG_OID(0), AccessShareLock);
+	int			bits = block_bits(rel);
+
+	relation_close(rel, AccessShareLock);
+	PG_RETURN_INT32(bits);
 }
 
 static PartitionBoundInfo

@@ -905,10 +905,9 @@ REVOKE ALL ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, t
 
 -- partition_block_bits(parent): the size of a block of parent's partitions,
 -- as a power of two
+-- (src/partitions.c, which missing_blocks and partitions_reach use too)
 CREATE OR REPLACE FUNCTION billing_internal.partition_block_bits(parent regclass) RETURNS integer
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
-	SELECT CASE parent WHEN 'billing.document_link'::regclass THEN 20 WHEN 'billing.invoice_tax_line'::regclass THEN 17 END
-$$;
+	AS 'MODULE_PATHNAME', 'billing_partition_block_bits' LANGUAGE C STABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION billing_internal.partition_block_bits(regclass) IS
 	'internal: a block of the partitions of billing.document_link (document ids) or billing.invoice_tax_line (invoice ids) holds 2^this ids';
 REVOKE ALL ON FUNCTION billing_internal.partition_block_bits(regclass) FROM PUBLIC;
@@ -955,9 +954,6 @@ DECLARE
 	made integer := 0;
 	part text;
 BEGIN
-	IF bits IS NULL THEN
-		RAISE EXCEPTION '% is not a partitioned billing table', parent USING ERRCODE = 'invalid_parameter_value';
-	END IF;
 	-- one maker at a time: the second waits here, then finds them made
 	EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
 	FOREACH block IN ARRAY billing_internal.missing_blocks(parent, blocks) LOOP
@@ -985,7 +981,7 @@ REVOKE ALL ON FUNCTION billing_internal.add_partitions(regclass, bigint[]) FROM 
 CREATE OR REPLACE FUNCTION billing_internal.commit_partitions(parent regclass, blocks bigint[]) RETURNS void
 	AS 'MODULE_PATHNAME', 'billing_commit_partitions' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION billing_internal.commit_partitions(regclass, bigint[]) IS
-	'internal: billing_internal.add_partitions in a background worker''s transaction of its own';
+	'internal: billing_internal.add_partitions in a background worker''s transaction of its own, for those of the blocks no partition holds (none: nothing is done)';
 REVOKE ALL ON FUNCTION billing_internal.commit_partitions(regclass, bigint[]) FROM PUBLIC;
 
 -- billing_internal.analyze_stale: a table a run reads that was never
@@ -1063,9 +1059,10 @@ DECLARE
 	first_document_id bigint;
 	last_document_id bigint;
 	link_blocks bigint[];
+	link_bits integer := billing_internal.partition_block_bits('billing.document_link');
+	tax_line_bits integer := billing_internal.partition_block_bits('billing.invoice_tax_line');
 	first_invoice_id bigint;
 	last_invoice_id bigint;
-	tax_line_blocks bigint[];
 	currency text;
 	late_from date;
 	run_kind text;
@@ -1150,12 +1147,12 @@ BEGIN
 		WHERE d.brand_id = make_drafts.brand_id
 		  AND d.document_date >= coalesce(late_from, make_drafts.first_day)
 		  AND d.document_date < make_drafts.day_after_cutoff;
-		IF (last_document_id >> 20) - (first_document_id >> 20) < 1024 THEN
-			link_blocks := ARRAY(SELECT generate_series(first_document_id >> 20, last_document_id >> 20));
+		IF (last_document_id >> link_bits) - (first_document_id >> link_bits) < 1024 THEN
+			link_blocks := ARRAY(SELECT generate_series(first_document_id >> link_bits, last_document_id >> link_bits));
 		ELSE
 			-- ids of far ranges (another node's, or given by hand): the
 			-- blocks they are in, not every one in between
-			link_blocks := ARRAY(SELECT DISTINCT d.id >> 20 FROM billing.document d
+			link_blocks := ARRAY(SELECT DISTINCT d.id >> link_bits FROM billing.document d
 			                     WHERE d.brand_id = make_drafts.brand_id
 			                       AND d.document_date >= coalesce(late_from, make_drafts.first_day)
 			                       AND d.document_date < make_drafts.day_after_cutoff
@@ -1164,19 +1161,17 @@ BEGIN
 	ELSE
 		-- a rerun's few buyers: those of their documents past the blocks
 		-- held without a gap, by the primary key
-		link_blocks := ARRAY(SELECT DISTINCT d.id >> 20 FROM billing.document d
+		link_blocks := ARRAY(SELECT DISTINCT d.id >> link_bits FROM billing.document d
 		                     WHERE d.buyer_id = ANY (only_buyers)
 		                       AND d.id >= billing_internal.partitions_reach('billing.document_link'));
 	END IF;
 	-- the links' partitions for this run's documents and for the ids the
 	-- sequence gives next (a document committed before the statement below
-	-- starts), made in a transaction of their own
+	-- starts), made in a transaction of their own when some are missing
 	SELECT s.last_value INTO last_document_id FROM billing.document_id_seq s;
-	link_blocks := billing_internal.missing_blocks('billing.document_link',
-		link_blocks || ARRAY(SELECT generate_series(last_document_id >> 20, (last_document_id + 262144) >> 20)));
-	IF cardinality(link_blocks) > 0 THEN
-		PERFORM billing_internal.commit_partitions('billing.document_link', link_blocks);
-	END IF;
+	PERFORM billing_internal.commit_partitions('billing.document_link',
+		link_blocks || ARRAY(SELECT generate_series(last_document_id >> link_bits,
+		                                            (last_document_id + (1::bigint << (link_bits - 2))) >> link_bits)));
 	-- and the tax lines': the invoice ids from the sequence's next on, for
 	-- four times the buyers there are (this run's drafts and those of runs
 	-- of other schedules numbered meanwhile; the statistics, just refreshed
@@ -1187,11 +1182,8 @@ BEGIN
 	                                    ELSE (SELECT count(*) FROM billing.buyer) END
 	INTO first_invoice_id, last_invoice_id
 	FROM billing.invoice_id_seq s, pg_class c WHERE c.oid = 'billing.buyer'::regclass;
-	tax_line_blocks := billing_internal.missing_blocks('billing.invoice_tax_line',
-		ARRAY(SELECT generate_series(first_invoice_id >> 17, last_invoice_id >> 17)));
-	IF cardinality(tax_line_blocks) > 0 THEN
-		PERFORM billing_internal.commit_partitions('billing.invoice_tax_line', tax_line_blocks);
-	END IF;
+	PERFORM billing_internal.commit_partitions('billing.invoice_tax_line',
+		ARRAY(SELECT generate_series(first_invoice_id >> tax_line_bits, last_invoice_id >> tax_line_bits)));
 	SELECT br.currency INTO currency FROM billing.brand br WHERE br.id = make_drafts.brand_id;
 
 	-- the phase other sessions see in billing.run_report (billing_internal.set_run_phase);

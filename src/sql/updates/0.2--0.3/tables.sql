@@ -722,111 +722,69 @@ ALTER TABLE billing.member ALTER COLUMN id SET DEFAULT billing_internal.next_id(
 ALTER TABLE billing.notification ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.notification_id_seq');
 ALTER TABLE billing.master_data_version ALTER COLUMN id SET DEFAULT billing_internal.next_id('billing.master_data_version_id_seq');
 
--- == link partitions: the links partitioned by document id (issue 14 item 2,
--- tables.sql).  0.2's table becomes the first partition, from MINVALUE to
--- the block past its last link, and keeps its rows, its key and its BRIN
--- index (renamed as a partition's are named; the parent has no index).  What was the table's moves to
--- the new parent: its grants (a DBA's GRANT of 0.2 still holds), comments,
--- triggers and brand wall (the rerunnable sources make them on the parent;
--- the partition's own statement guards: security.sql).  ATTACH reads the
--- old table once to check its bound.
+-- == partitions: the links partitioned by document id, the tax lines by
+-- invoice id (issue 14 item 2, tables.sql).  0.2's table becomes the first
+-- partition, from MINVALUE to the block past its last row, and keeps its
+-- rows, its key and (the links) its BRIN index, renamed as a partition's are
+-- named; the parent has no index.  What was the table's moves to the new
+-- parent: its grants (a DBA's GRANT of 0.2 still holds), comments, triggers
+-- and brand wall (the rerunnable sources make them on the parent; the
+-- partition's own statement guards: security.sql).  ATTACH reads the old
+-- table once to check its bound.
 ALTER TABLE billing.document_link RENAME TO document_link_0;
 ALTER INDEX billing.document_link_pkey RENAME TO document_link_0_pkey;
 ALTER INDEX billing.document_link_document_brin RENAME TO document_link_0_document_brin;
-DO $link_partitions$
+ALTER TABLE billing.invoice_tax_line RENAME TO invoice_tax_line_0;
+ALTER INDEX billing.invoice_tax_line_pkey RENAME TO invoice_tax_line_0_pkey;
+DO $partitions$
 DECLARE
-	old_link regclass := 'billing.document_link_0';
+	t record;
+	first_part regclass;
 	obj record;
 	bound bigint;
 BEGIN
-	FOR obj IN SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = old_link AND NOT t.tgisinternal LOOP
-		EXECUTE format('DROP TRIGGER %I ON %s', obj.tgname, old_link);
-	END LOOP;
-	FOR obj IN SELECT p.polname FROM pg_catalog.pg_policy p WHERE p.polrelid = old_link LOOP
-		EXECUTE format('DROP POLICY %I ON %s', obj.polname, old_link);
-	END LOOP;
-	SELECT greatest(1048576, ((pg_catalog.max(l.document_id) >> 20) + 1) << 20) INTO bound
-	FROM billing.document_link_0 l;
-	CREATE TABLE billing.document_link (
-		buyer_id bigint NOT NULL,
-		document_id bigint NOT NULL,
-		invoice_id bigint NOT NULL,
-		brand_id bigint NOT NULL
-	) PARTITION BY RANGE (document_id);
-	-- the grants, to the parent; the partition keeps its owner's only
-	FOR obj IN
-		SELECT a.privilege_type, a.grantee, a.is_grantable
-		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) AS a
-		WHERE c.oid = old_link AND a.grantee <> c.relowner
+	FOR t IN
+		SELECT * FROM (VALUES ('document_link', 'document_id', 20), ('invoice_tax_line', 'invoice_id', 17))
+		AS v(parent, key_column, bits)
 	LOOP
-		EXECUTE format('GRANT %s ON billing.document_link TO %s%s', obj.privilege_type,
-		               CASE obj.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(obj.grantee::regrole::text) END,
-		               CASE WHEN obj.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-		EXECUTE format('REVOKE %s ON %s FROM %s', obj.privilege_type, old_link,
-		               CASE obj.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(obj.grantee::regrole::text) END);
-	END LOOP;
-	EXECUTE format('ALTER TABLE billing.document_link ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)',
-	               old_link, bound);
-	EXECUTE format('COMMENT ON TABLE %s IS NULL', old_link);
-	FOR obj IN SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = old_link AND a.attnum > 0 AND NOT a.attisdropped LOOP
-		EXECUTE format('COMMENT ON COLUMN %s.%I IS NULL', old_link, obj.attname);
+		first_part := format('billing.%I', t.parent || '_0')::regclass;
+		FOR obj IN SELECT g.tgname FROM pg_catalog.pg_trigger g WHERE g.tgrelid = first_part AND NOT g.tgisinternal LOOP
+			EXECUTE format('DROP TRIGGER %I ON %s', obj.tgname, first_part);
+		END LOOP;
+		FOR obj IN SELECT p.polname FROM pg_catalog.pg_policy p WHERE p.polrelid = first_part LOOP
+			EXECUTE format('DROP POLICY %I ON %s', obj.polname, first_part);
+		END LOOP;
+		EXECUTE format('SELECT greatest(%s, ((pg_catalog.max(%I) >> %s) + 1) << %s) FROM %s',
+		               1::bigint << t.bits, t.key_column, t.bits, t.bits, first_part) INTO bound;
+		-- the same columns (names, types, NOT NULL), no key of its own
+		EXECUTE format('CREATE TABLE billing.%I (LIKE %s) PARTITION BY RANGE (%I)', t.parent, first_part, t.key_column);
+		-- the grants, to the parent; the partition keeps its owner's only
+		FOR obj IN
+			SELECT a.privilege_type,
+			       CASE a.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(a.grantee::regrole::text) END AS grantee,
+			       a.is_grantable
+			FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) AS a
+			WHERE c.oid = first_part AND a.grantee <> c.relowner
+		LOOP
+			EXECUTE format('GRANT %s ON billing.%I TO %s%s', obj.privilege_type, t.parent, obj.grantee,
+			               CASE WHEN obj.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
+			EXECUTE format('REVOKE %s ON %s FROM %s', obj.privilege_type, first_part, obj.grantee);
+		END LOOP;
+		EXECUTE format('ALTER TABLE billing.%I ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)',
+		               t.parent, first_part, bound);
+		EXECUTE format('COMMENT ON TABLE %s IS NULL', first_part);
+		FOR obj IN SELECT a.attname FROM pg_catalog.pg_attribute a
+		           WHERE a.attrelid = first_part AND a.attnum > 0 AND NOT a.attisdropped LOOP
+			EXECUTE format('COMMENT ON COLUMN %s.%I IS NULL', first_part, obj.attname);
+		END LOOP;
 	END LOOP;
 END
-$link_partitions$;
+$partitions$;
 COMMENT ON TABLE billing.document_link IS 'the invoice each document is on; at most one';
 COMMENT ON COLUMN billing.document_link.buyer_id IS 'the document''s buyer';
 COMMENT ON COLUMN billing.document_link.document_id IS 'the document; the primary key lets it be on one invoice only';
 COMMENT ON COLUMN billing.document_link.invoice_id IS 'the invoice it is on';
 COMMENT ON COLUMN billing.document_link.brand_id IS 'the invoice''s brand (its brand wall reads no other table)';
-
--- == tax line partitions: the tax lines partitioned by invoice id (issue 14
--- item 2, tables.sql), as the links are above: 0.2's table becomes the
--- first partition, from MINVALUE to the block past its last invoice, with
--- its rows and key; its grants, comments, triggers and brand wall move to
--- the new parent.
-ALTER TABLE billing.invoice_tax_line RENAME TO invoice_tax_line_0;
-ALTER INDEX billing.invoice_tax_line_pkey RENAME TO invoice_tax_line_0_pkey;
-DO $tax_line_partitions$
-DECLARE
-	old_line regclass := 'billing.invoice_tax_line_0';
-	obj record;
-	bound bigint;
-BEGIN
-	FOR obj IN SELECT t.tgname FROM pg_catalog.pg_trigger t WHERE t.tgrelid = old_line AND NOT t.tgisinternal LOOP
-		EXECUTE format('DROP TRIGGER %I ON %s', obj.tgname, old_line);
-	END LOOP;
-	FOR obj IN SELECT p.polname FROM pg_catalog.pg_policy p WHERE p.polrelid = old_line LOOP
-		EXECUTE format('DROP POLICY %I ON %s', obj.polname, old_line);
-	END LOOP;
-	SELECT greatest(131072, ((pg_catalog.max(t.invoice_id) >> 17) + 1) << 17) INTO bound
-	FROM billing.invoice_tax_line_0 t;
-	CREATE TABLE billing.invoice_tax_line (
-		buyer_id bigint NOT NULL,
-		invoice_id bigint NOT NULL,
-		tax_rate numeric NOT NULL,
-		taxable_amount numeric NOT NULL,
-		tax numeric NOT NULL,
-		brand_id bigint NOT NULL
-	) PARTITION BY RANGE (invoice_id);
-	FOR obj IN
-		SELECT a.privilege_type, a.grantee, a.is_grantable
-		FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) AS a
-		WHERE c.oid = old_line AND a.grantee <> c.relowner
-	LOOP
-		EXECUTE format('GRANT %s ON billing.invoice_tax_line TO %s%s', obj.privilege_type,
-		               CASE obj.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(obj.grantee::regrole::text) END,
-		               CASE WHEN obj.is_grantable THEN ' WITH GRANT OPTION' ELSE '' END);
-		EXECUTE format('REVOKE %s ON %s FROM %s', obj.privilege_type, old_line,
-		               CASE obj.grantee WHEN 0 THEN 'PUBLIC' ELSE pg_catalog.quote_ident(obj.grantee::regrole::text) END);
-	END LOOP;
-	EXECUTE format('ALTER TABLE billing.invoice_tax_line ATTACH PARTITION %s FOR VALUES FROM (MINVALUE) TO (%s)',
-	               old_line, bound);
-	EXECUTE format('COMMENT ON TABLE %s IS NULL', old_line);
-	FOR obj IN SELECT a.attname FROM pg_catalog.pg_attribute a WHERE a.attrelid = old_line AND a.attnum > 0 AND NOT a.attisdropped LOOP
-		EXECUTE format('COMMENT ON COLUMN %s.%I IS NULL', old_line, obj.attname);
-	END LOOP;
-END
-$tax_line_partitions$;
 COMMENT ON TABLE billing.invoice_tax_line IS 'per invoice and tax rate: taxable amount and tax, rounded once';
 COMMENT ON COLUMN billing.invoice_tax_line.buyer_id IS 'the invoice''s buyer';
 COMMENT ON COLUMN billing.invoice_tax_line.invoice_id IS 'the invoice';
