@@ -209,6 +209,8 @@ $node->safe_psql('granted', q{
 		billing.delete_drafts(bigint[]), billing.cancel_run(bigint, boolean),
 		billing.rerun_invoice_run(text, text[], boolean, timestamptz, text),
 		billing.issue_drafts(timestamptz, boolean) TO recipe_app;
+	GRANT SELECT ON billing.document_link, billing.invoice_tax_line TO recipe_app;
+	GRANT SELECT ON billing.document_link TO PUBLIC;
 	ALTER EXTENSION billing UPDATE;
 });
 is($node->safe_psql('granted', q{
@@ -220,6 +222,16 @@ is($node->safe_psql('granted', q{
 	'cancel_run true false, confirm_invoices true false, delete_drafts true false, issue_drafts true false, '
 	. 'quarantine_invoices true false, reject_invoices false false, rerun_invoice_run true false',
 	'the DBA\'s EXECUTE grants follow the re-signed API functions; nothing is granted to PUBLIC');
+# the links and tax lines became partitioned tables: the grants on 0.2's
+# tables are the new parents' now, and their first partitions keep none
+is($node->safe_psql('granted', q{
+	SELECT string_agg(format('%s %s %s', t, has_table_privilege('recipe_app', t, 'SELECT'),
+	                         has_table_privilege('public', t, 'SELECT')), ', ' ORDER BY t)
+	FROM unnest(ARRAY['billing.document_link', 'billing.document_link_0',
+	                  'billing.invoice_tax_line', 'billing.invoice_tax_line_0']) AS t}),
+	'billing.document_link t t, billing.document_link_0 f f, '
+	. 'billing.invoice_tax_line t f, billing.invoice_tax_line_0 f f',
+	'the DBA\'s SELECT grants on the links and tax lines (also to PUBLIC) are their new parents\', not their first partitions\'');
 
 $node->stop;
 done_testing();
