@@ -119,10 +119,6 @@ SELECT count(*) AS deleted FROM delete_drafts(VARIADIC ARRAY[:r2]::bigint[]);
 RESET force_parallel_mode;
 SELECT * FROM rec ORDER BY buyer;
 SELECT current_setting('billing.api_write') AS api_write_after_call;
--- passing the setting on to Citus's shards, by hand: without Citus it does
--- nothing, and the setting stays off
-SELECT count(*) AS called FROM billing_internal.citus_share_api_write(true);
-SELECT current_setting('billing.api_write') AS api_write_after_sharing;
 
 -- the maintenance switch: a superuser's repair, each statement logged (the
 -- log holds every suite's repairs: this suite's are those from now on)

@@ -29,6 +29,7 @@ _PG_init(void)
 	billing_define_run_gucs();
 	billing_define_worker_gucs();
 	billing_define_guard_gucs();
+	billing_install_api_write_passing();
 	billing_define_uninstall_gucs();
 	billing_define_mail_gucs();
 	billing_progress_init();

@@ -26,11 +26,12 @@
  *	  set before the library was loaded) takes effect only for a superuser.
  *
  *	  On Citus the guard triggers fire on the shards, in sessions that a
- *	  Citus node opened, where the API's SET clause never arrives.  The
- *	  API passes the setting on explicitly (billing_citus_share_api_write:
- *	  a SET LOCAL that Citus propagates to every shard connection of the
- *	  transaction, taken back the same way), and there the check hook
- *	  accepts it from a Citus node's connection only (from_citus_node).
+ *	  Citus node opened, where the API's SET clause never arrives.  Each
+ *	  outermost API call (and the extension's C code) passes the setting on
+ *	  (a SET LOCAL that Citus propagates to every shard connection of the
+ *	  transaction, taken back the same way when the call ends: the fmgr
+ *	  hook below), and there the check hook accepts it from a Citus node's
+ *	  connection only (from_citus_node).
  *
  *	  What a table holds, and so what the guard says and allows, is the
  *	  trigger's argument (GuardKind), given where the trigger is created
@@ -42,11 +43,13 @@
 #include "fmgr.h"
 #include "access/htup_details.h"
 #include "access/parallel.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/spi.h"
 #include "miscadmin.h"
+#include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
@@ -100,11 +103,18 @@ static bool maintenance = false;
 /* set while billing_allow_api_write() sets billing.api_write for C code */
 static bool trusted_c_caller = false;
 
+/* passing it on to Citus's shard connections (below) */
+static int	passed_on_level = 0;	/* nest level of the call that passed it
+									 * on; 0: not passed on */
+static bool should_pass_on(void);
+static void pass_on(int level);
+static void take_back(void);
+
 /*
  * from_citus_node: this session is a connection that a Citus node opened
  * to this one (Citus names them "citus_internal gpid=..."), in a database
  * with Citus, as a superuser.  Only such a session takes billing.api_write
- * as a statement: the API's value, propagated (billing_citus_share_api_write).
+ * as a statement: the API's value, propagated (pass_on).
  * A superuser who connects under that name could set it too, as such a
  * superuser could disable the guard triggers.
  */
@@ -163,6 +173,8 @@ billing_allow_api_write(void)
 		trusted_c_caller = false;
 	}
 	PG_END_TRY();
+	if (should_pass_on())
+		pass_on(level);
 	return level;
 }
 
@@ -170,6 +182,8 @@ billing_allow_api_write(void)
 void
 billing_end_api_write(int level)
 {
+	if (passed_on_level == level)
+		take_back();
 	AtEOXact_GUC(true, level);
 }
 
@@ -207,37 +221,93 @@ api_write_in_effect(void)
 }
 
 /*
- * billing_internal.citus_share_api_write(share boolean): on Citus, passes
- * this call's billing.api_write on to the shard connections of the
- * transaction (share), or takes it back (not share), as a SET LOCAL that
- * Citus propagates (citus.propagate_set_commands = local).  Sharing needs
- * billing.api_write in effect here, so only the API can share it; the
- * API takes it back before it returns (an error takes it back with the
- * subtransaction, on every node).  Without Citus it does nothing.
+ * Passing billing.api_write on to Citus's shard connections.
+ *
+ * An API call's SET clause reaches the coordinator's backend only.  So
+ * when a call starts with the setting in effect on a Citus coordinator,
+ * the fmgr hook passes it on (a SET LOCAL that Citus propagates to every
+ * shard connection of the transaction, those opened later included), and
+ * when that call ends it takes it back the same way.  Only the outermost
+ * such call passes it on: a nested API call finds it passed on already,
+ * and its end does not take it back from its caller.
+ *
+ * A call is known by its GUC nest level: fmgr_security_definer opens one
+ * before it applies the SET clause (the current level at FHET_START) and
+ * closes it before FHET_END (one less there).  An error inside the call
+ * takes the passed-on value back with the (sub)transaction it was set in,
+ * on every node (Citus rolls back its SET LOCALs with the savepoint), and
+ * the subtransaction callback forgets it here too.
  */
-PG_FUNCTION_INFO_V1(billing_citus_share_api_write);
+static fmgr_hook_type prev_fmgr_hook = NULL;
+static SubTransactionId passed_on_subxact = InvalidSubTransactionId;
+static Oid	passed_on_by = InvalidOid;	/* the superuser who passed it on */
+static LocalTransactionId citus_checked_lxid = InvalidLocalTransactionId;
+static bool citus_in_database = false;
 
-Datum
-billing_citus_share_api_write(PG_FUNCTION_ARGS)
+/* current_guc_level: the GUC nest level now (guc.c keeps it to itself) */
+static int
+current_guc_level(void)
 {
-	bool		share = PG_GETARG_BOOL(0);
+	int			level = NewGUCNestLevel();
 
-	if (!OidIsValid(get_extension_oid("citus", true)))
-		PG_RETURN_VOID();
-	if (share && !api_write_in_effect())
-		ereport(ERROR,
-				(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-				 errmsg("billing.api_write can be shared with the shards only by the billing functions that write records"),
-				 errhint("For a logged repair, a superuser can SET billing.maintenance = on.")));
+	AtEOXact_GUC(true, level);
+	return level - 1;
+}
+
+/* citus_here: Citus is in this database (looked up once a transaction) */
+static bool
+citus_here(void)
+{
+	if (MyProc->lxid != citus_checked_lxid)
+	{
+		citus_in_database = OidIsValid(get_extension_oid("citus", true));
+		citus_checked_lxid = MyProc->lxid;
+	}
+	return citus_in_database;
+}
+
+/*
+ * should_pass_on: billing.api_write is in effect, not yet passed on, in a
+ * backend that opens shard connections (not one a Citus node opened, not
+ * a parallel worker), in a database with Citus
+ */
+static bool
+should_pass_on(void)
+{
+	return passed_on_level == 0 && api_write && IsTransactionState() && !IsInParallelMode() &&
+		superuser() &&
+		(application_name == NULL ||
+		 strncmp(application_name, "citus_internal gpid=", strlen("citus_internal gpid=")) != 0) &&
+		citus_here();
+}
+
+/*
+ * set_on_shards sends SET LOCAL billing.api_write = on or off to the
+ * transaction's shard connections, as the superuser who passed it on.
+ * Citus propagates a SET LOCAL only in what it takes for a transaction
+ * block, and a function called by a statement outside one is not (yet) at
+ * the moment it starts or ends: a DO block is, so the SETs are made in
+ * one.  The coordinator's own settings are left as they were: the SET
+ * LOCALs are made in a nest level of their own, closed at once.
+ */
+static void
+set_on_shards(bool on, Oid as_user)
+{
+	int			level = NewGUCNestLevel();
+	Oid			save_userid;
+	int			save_sec_context;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(as_user, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
 	SPI_connect();
-	(void) billing_spi_exec("SET LOCAL citus.propagate_set_commands = local", 0, NULL, NULL, NULL, false, 0,
-							SPI_OK_UTILITY, "sharing billing.api_write with the shards");
-	trusted_c_caller = share;
+	trusted_c_caller = on;
 	PG_TRY();
 	{
-		(void) billing_spi_exec(share ? "SET LOCAL billing.api_write = on" : "SET LOCAL billing.api_write = off",
+		(void) billing_spi_exec(on ?
+								"DO $$BEGIN SET LOCAL citus.propagate_set_commands = local; SET LOCAL billing.api_write = on; END$$" :
+								"DO $$BEGIN SET LOCAL citus.propagate_set_commands = local; SET LOCAL billing.api_write = off; END$$",
 								0, NULL, NULL, NULL, false, 0, SPI_OK_UTILITY,
-								"sharing billing.api_write with the shards");
+								"passing billing.api_write on to the shards");
 	}
 	PG_FINALLY();
 	{
@@ -245,7 +315,77 @@ billing_citus_share_api_write(PG_FUNCTION_ARGS)
 	}
 	PG_END_TRY();
 	SPI_finish();
-	PG_RETURN_VOID();
+	AtEOXact_GUC(true, level);
+	SetUserIdAndSecContext(save_userid, save_sec_context);
+}
+
+/* pass_on: the call at nest level "level" passes billing.api_write on */
+static void
+pass_on(int level)
+{
+	set_on_shards(true, GetUserId());
+	passed_on_level = level;
+	passed_on_subxact = GetCurrentSubTransactionId();
+	passed_on_by = GetUserId();
+}
+
+/* take_back: the call that passed it on has ended */
+static void
+take_back(void)
+{
+	Oid			by = passed_on_by;
+
+	passed_on_level = 0;
+	passed_on_subxact = InvalidSubTransactionId;
+	passed_on_by = InvalidOid;
+	set_on_shards(false, by);
+}
+
+static void
+forget_passed_on(void)
+{
+	passed_on_level = 0;
+	passed_on_subxact = InvalidSubTransactionId;
+	passed_on_by = InvalidOid;
+}
+
+static void
+api_write_fmgr_hook(FmgrHookEventType event, FmgrInfo *flinfo, Datum *private)
+{
+	if (prev_fmgr_hook)
+		(*prev_fmgr_hook) (event, flinfo, private);
+	if (event == FHET_START && api_write && should_pass_on())
+		pass_on(current_guc_level());
+	else if (event == FHET_END && passed_on_level != 0 &&
+			 current_guc_level() == passed_on_level - 1)
+		take_back();
+	/* FHET_ABORT: the (sub)transaction's end takes it back (below) */
+}
+
+static void
+api_write_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT || event == XACT_EVENT_PREPARE ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT)
+		forget_passed_on();
+}
+
+static void
+api_write_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						   SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB && passed_on_level != 0 && mySubid == passed_on_subxact)
+		forget_passed_on();
+}
+
+/* billing_install_api_write_passing: at load, the hooks above */
+void
+billing_install_api_write_passing(void)
+{
+	prev_fmgr_hook = fmgr_hook;
+	fmgr_hook = api_write_fmgr_hook;
+	RegisterXactCallback(api_write_xact_callback, NULL);
+	RegisterSubXactCallback(api_write_subxact_callback, NULL);
 }
 
 /*

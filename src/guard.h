@@ -8,6 +8,7 @@
 #define BILLING_GUARD_H
 
 extern void billing_define_guard_gucs(void);
+extern void billing_install_api_write_passing(void);
 extern int	billing_allow_api_write(void);
 extern void billing_end_api_write(int level);
 

@@ -42,15 +42,6 @@ COMMENT ON FUNCTION billing_internal.citus_plan() IS
 	'where billing.distribute() puts each table on Citus, in order: reference tables, then the per-buyer tables distributed by buyer and colocated with billing.buyer';
 REVOKE ALL ON FUNCTION billing_internal.citus_plan() FROM PUBLIC;
 
--- billing_internal.citus_share_api_write: on Citus, passes the calling API
--- function's billing.api_write on to the shard connections of the
--- transaction, or takes it back (src/guard.c); nothing without Citus.
-CREATE OR REPLACE FUNCTION billing_internal.citus_share_api_write(share boolean) RETURNS void
-	AS 'MODULE_PATHNAME', 'billing_citus_share_api_write' LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION billing_internal.citus_share_api_write(boolean) IS
-	'on Citus, passes the API''s billing.api_write on to the shard connections of the transaction (share) or takes it back; nothing without Citus';
-REVOKE ALL ON FUNCTION billing_internal.citus_share_api_write(boolean) FROM PUBLIC;
-
 -- billing_internal.citus_missing: the guarantees that do not hold on Citus
 -- yet, one row each with what is missing.  The first rows are read from the
 -- catalog (they vanish as the schema is fixed); the last ones are the
@@ -118,8 +109,6 @@ BEGIN ATOMIC
 	UNION ALL
 	SELECT m.guarantee, m.missing
 	FROM (VALUES
-		(1, 'records only the API can change',
-		 'the write guard: the guard triggers on the shards take billing.api_write from a Citus connection once the API passes it on (billing_internal.citus_share_api_write); the placement does, the API''s write functions and the run driver do not yet, so on the shards they are refused'),
 		(2, 'no cross-node work in triggers',
 		 'master-data versions (keep_master_data_version writes a reference table from a shard) and the reference checks (FOR KEY SHARE on reference tables, adoption_check across shards) still run in triggers'),
 		(3, 'the document guard under concurrency',
@@ -264,9 +253,7 @@ BEGIN
 	BEGIN
 		-- Citus copies the records into the new shards, where the guard
 		-- triggers fire on its connections: they get this call's
-		-- billing.api_write, and lose it again below (or with this block,
-		-- on an error or the dry run's undoing)
-		PERFORM billing_internal.citus_share_api_write(true);
+		-- billing.api_write, passed on as every API call's is (src/guard.c)
 		-- 1. the keys dropped (the tables are still local: on this node only)
 		FOR i IN 1 .. cardinality(key_names) LOOP
 			doing := format('dropping key %I on %s', key_names[i], key_tables[i]);
@@ -327,7 +314,6 @@ BEGIN
 			RAISE EXCEPTION 'the foreign keys differ from the ones before the placement: %', r
 				USING ERRCODE = 'integrity_constraint_violation';
 		END IF;
-		PERFORM billing_internal.citus_share_api_write(false);
 		report := report || ARRAY['keys', 'all', CASE WHEN r IS NULL
 			THEN format('%s of %s held, validated, as before', cardinality(key_names), cardinality(key_names))
 			ELSE 'missing or changed: ' || r END];

@@ -1,8 +1,11 @@
 -- test/citus/records.sql: the write guard on the shards (issue 16, plan
 -- step 3), on a throwaway database whose tables run.sh has placed with
 -- records in them (a run's invoices, links and logs): Citus copied them
--- through the guard, which took the placement's billing.api_write passed on
--- to its connections; every other write is still refused on the shards.
+-- through the guard, which took the placement's billing.api_write, passed
+-- on to its connections as every API call's is (src/guard.c).  The API's
+-- write functions and its background workers write through the shards'
+-- guards, every guard on; every other write is still refused there,
+-- also in the transaction of an API call, after it returned or failed.
 \set VERBOSITY terse
 SELECT (SELECT count(*) FROM billing.invoice_run) AS runs, (SELECT count(*) FROM billing.invoice) AS invoices,
        (SELECT count(*) FROM billing.document_link) AS links, (SELECT count(*) FROM billing.run_log) AS run_logs,
@@ -19,7 +22,41 @@ BEGIN;
 SET LOCAL citus.propagate_set_commands = local;
 SET LOCAL billing.api_write = on;
 ROLLBACK;
-SELECT billing_internal.citus_share_api_write(true);
+-- the API writes runs and their logs (reference tables: every shard
+-- placement's guard fires), every guard on
+SELECT max(id) AS run FROM billing.invoice_run \gset
+SELECT step FROM billing.set_run_description(:run, 'placed on Citus');
+SELECT step FROM billing.disable_run(:run);
+SELECT step FROM billing.enable_run(:run);
+SELECT message FROM billing.run_log WHERE run_id = :run ORDER BY id;
+-- a rerun, which fails on Citus (its statements are not plannable there
+-- yet, plan step 8), and how it fails: it calls billing.fail_dead_runs
+-- (an API call inside an API call), then writes its run row and goes as far
+-- as planning the drafts, so the inner call's end left the outer one's
+-- setting on the shards; in the end its failure is recorded by the
+-- extension's background worker through the shards' guards (the C code
+-- passes the setting on as well)
+SELECT count(*) FROM billing.rerun_invoice_run('M20', brand => 'ACME', as_of => '2026-11-21 00:07+09');
+SELECT r.status, l.level, l.message LIKE 'rerun % failed, nothing was issued: %' AS failure_logged
+FROM billing.invoice_run r JOIN billing.run_log l ON l.run_id = r.id
+WHERE r.id > :run ORDER BY l.id;
+-- in an API call's transaction: after it returned, a write by hand is
+-- refused on the shards (the call took the setting back; the links'
+-- shards are on the workers only)
+BEGIN;
+SELECT step FROM billing.set_run_description(:run, 'again');
+DELETE FROM billing.document_link WHERE buyer_id = :buyer;
+ROLLBACK;
+-- after an API call that failed, its error caught by a savepoint: refused,
+-- and the next API call passes the setting on again
+BEGIN;
+SAVEPOINT before_failing_call;
+SELECT billing.disable_run(-1);
+ROLLBACK TO SAVEPOINT before_failing_call;
+DELETE FROM billing.document_link WHERE buyer_id = :buyer;
+ROLLBACK TO SAVEPOINT before_failing_call;
+SELECT step FROM billing.set_run_description(:run, 'after a failed call');
+ROLLBACK;
 -- in the transaction of a placement's dry run, which passed the setting on
 -- and took it back: a write by hand after it is refused on the shards
 BEGIN;
