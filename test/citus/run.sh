@@ -299,6 +299,42 @@ else
 	fail "records: output differs from expected/records.out, or the spoofed setting was not refused ($spoof), or a link deleted right after the placement was not refused ($leak)"
 fi
 
+echo "== verify"
+# billing.verify() on the placed records database (plan step 9): clean, then
+# each of two corruptions made on a worker's shard behind Citus's back (as a
+# restore with --disable-triggers could leave them: session_replication_role
+# = replica, the superuser on the worker) reported from the coordinator, row
+# and value named; put back, clean again
+buyer=$(psql_on "$PORT" records -Atc "SELECT min(buyer_id) FROM billing.invoice")
+shard_at() {	# TABLE: the worker port and the shard of $buyer's rows
+	psql_on "$PORT" records -Atc "SELECT n.nodeport || ' ' || s.logicalrelid::regclass || '_' || s.shardid
+		FROM pg_dist_shard s JOIN pg_dist_placement p ON p.shardid = s.shardid JOIN pg_dist_node n ON n.groupid = p.groupid
+		WHERE s.shardid = get_shard_id_for_distribution_column('$1', $buyer)"
+}
+on_shard() {	# TABLE SQL: SQL run on the worker holding $buyer's shard of TABLE, ":shard" its name
+	local at
+	at=$(shard_at "$1")
+	psql_on "${at%% *}" records -c "SET session_replication_role = replica" -c "${2//:shard/${at#* }}"
+}
+verify_out() { psql_on "$PORT" records -At -c "SELECT invariant || ' | ' || relation::text || ' ' || key || ' | ' || detail FROM billing.verify()" 2>&1; }
+before=$(verify_out)
+on_shard billing.invoice "UPDATE :shard SET document_count = document_count + 1 WHERE buyer_id = $buyer" > "$out/verify.log" 2>&1
+on_shard billing.document_link "UPDATE :shard SET invoice_id = invoice_id + 1000 WHERE buyer_id = $buyer AND document_id = (SELECT min(document_id) FROM :shard WHERE buyer_id = $buyer)" >> "$out/verify.log" 2>&1
+corrupt=$(verify_out)
+on_shard billing.invoice "UPDATE :shard SET document_count = document_count - 1 WHERE buyer_id = $buyer" >> "$out/verify.log" 2>&1
+on_shard billing.document_link "UPDATE :shard SET invoice_id = invoice_id - 1000 WHERE buyer_id = $buyer AND invoice_id > 1000" >> "$out/verify.log" 2>&1
+after=$(verify_out)
+printf '%s\n' "before: $before" "corrupt:" "$corrupt" "after: $after" > "$out/verify.out"
+cat "$out/verify.out"
+if [ -z "$before" ] && [ -z "$after" ] \
+	&& grep -qE "^an invoice's amounts equal its documents and tax lines \| billing.invoice \($buyer, [0-9]+\) \| invoice [0-9]+ has purchases [0-9.]+, deposit [0-9.]+, tax [0-9.]+, 4 documents; its documents give purchases [0-9.]+, deposit [0-9.]+, 2 documents;" "$out/verify.out" \
+	&& grep -qE "^reference billing.document_link\(buyer_id, invoice_id, brand_id\) to billing.invoice \| billing.document_link \($buyer, [0-9]+, [0-9]+\) \| \(buyer_id, invoice_id, brand_id\)=\($buyer, [0-9]+, [0-9]+\) is not present in table billing.invoice$" "$out/verify.out"; then
+	pass "verify: billing.verify() on the placed tables: clean; an invoice's document count and a link's invoice changed on a worker's shard behind Citus's back both reported from the coordinator; clean once put back"
+else
+	cat "$out/verify.log"
+	fail "verify: billing.verify() on the placed tables did not report as above (want clean, the two corruptions, clean)"
+fi
+
 echo "== probe"
 # on the throwaway database probe, with setup.sql's rows (Citus moves them,
 # the keys are validated against them):
