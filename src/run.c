@@ -260,31 +260,77 @@ lock_schedule(int64 schedule_id, const char *schedule_code, BillingSqlApi api)
  * a confirm's balance updates never wait on another action's.  Documents
  * and invoices that refer to a buyer (FOR KEY SHARE) do not wait for it.
  * Each wait is bounded by billing.lock_timeout.
+ *
+ * On Citus the buyers are locked one by one, in the same order: Citus runs
+ * a FOR UPDATE only on one shard at a time ("could not run distributed
+ * query with FOR UPDATE/SHARE commands").
  */
 PG_FUNCTION_INFO_V1(billing_lock_buyers);
+
+static int
+compare_int64(const void *a, const void *b)
+{
+	int64		x = *(const int64 *) a;
+	int64		y = *(const int64 *) b;
+
+	return (x > y) - (x < y);
+}
+
+static void
+refuse_locked_buyers(const char *action)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+			 errmsg("cannot %s invoices: their buyers stayed locked longer than billing.lock_timeout (%d ms)",
+					action, lock_timeout_ms),
+			 errdetail("Another action on invoices of the same buyers, or a transaction that changed one of those buyers, holds them."),
+			 errhint("Nothing was changed; try again once it has finished, or raise billing.lock_timeout.")));
+}
 
 Datum
 billing_lock_buyers(PG_FUNCTION_ARGS)
 {
-	Datum		buyer_ids = PG_GETARG_DATUM(0);
+	ArrayType  *buyer_ids = PG_GETARG_ARRAYTYPE_P(0);
 	char	   *action = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	int			search_path_level;
+	bool		isnull;
 
+	if (ArrayGetNItems(ARR_NDIM(buyer_ids), ARR_DIMS(buyer_ids)) == 0)
+		PG_RETURN_VOID();
 	SPI_connect();
 	search_path_level = billing_pin_search_path();
+	(void) billing_spi_exec("SELECT billing_internal.on_citus()", 0, NULL, NULL, NULL, true, 1,
+							SPI_OK_SELECT, "locking rows");
+	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull)
+	{
+		Datum	   *elems;
+		int			n;
+		int64	   *ids;
+		int			i;
+
+		deconstruct_array(buyer_ids, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, NULL, &n);
+		ids = palloc(sizeof(int64) * n);
+		for (i = 0; i < n; i++)
+			ids[i] = DatumGetInt64(elems[i]);
+		qsort(ids, n, sizeof(int64), compare_int64);
+		for (i = 0; i < n; i++)
+		{
+			if (i > 0 && ids[i] == ids[i - 1])
+				continue;
+			if (!billing_lock_rows("SELECT count(*) FROM (SELECT b.id FROM billing.buyer b WHERE b.id = $1"
+								   " FOR NO KEY UPDATE OF b) AS locked",
+								   INT8OID, Int64GetDatum(ids[i])))
+				refuse_locked_buyers(action);
+		}
+	}
 	/*
 	 * counted, not returned: SPI would keep every locked row in memory
 	 * (14.0 MB against 8.6 MB for 20,000 buyers; a bulk confirm at scale 10 locks 1,000,000)
 	 */
-	if (!billing_lock_rows("SELECT count(*) FROM (SELECT b.id FROM billing.buyer b WHERE b.id = ANY ($1)"
-						   " ORDER BY b.id FOR NO KEY UPDATE OF b) AS locked",
-						   INT8ARRAYOID, buyer_ids))
-		ereport(ERROR,
-				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-				 errmsg("cannot %s invoices: their buyers stayed locked longer than billing.lock_timeout (%d ms)",
-						action, lock_timeout_ms),
-				 errdetail("Another action on invoices of the same buyers, or a transaction that changed one of those buyers, holds them."),
-				 errhint("Nothing was changed; try again once it has finished, or raise billing.lock_timeout.")));
+	else if (!billing_lock_rows("SELECT count(*) FROM (SELECT b.id FROM billing.buyer b WHERE b.id = ANY ($1)"
+								" ORDER BY b.id FOR NO KEY UPDATE OF b) AS locked",
+								INT8ARRAYOID, PointerGetDatum(buyer_ids)))
+		refuse_locked_buyers(action);
 	billing_unpin_search_path(search_path_level);
 	SPI_finish();
 	PG_RETURN_VOID();

@@ -65,12 +65,18 @@ BEGIN
 	PERFORM billing_internal.lock_buyers(ARRAY(
 		SELECT DISTINCT i.buyer_id FROM billing.invoice i
 		WHERE i.id IN (SELECT unnest(invoice_ids)) AND (visible IS NULL OR i.brand_id = ANY (visible))), action);
-	-- (an anti-join, which spills past work_mem: a NOT IN subplan hashes
-	-- every selected id in memory)
-	SELECT array_agg(DISTINCT x ORDER BY x) INTO missing
-	FROM unnest(invoice_ids) AS x
-	WHERE NOT EXISTS (SELECT 1 FROM billing.invoice i
-	                  WHERE i.id = x AND (visible IS NULL OR i.brand_id = ANY (visible)));
+	-- every id an invoice the caller sees: counted by the same semi-join
+	-- (Citus pushes it down to the shards; an anti-join from the ids to the
+	-- invoices it does not), and only when some are missing, which ones
+	IF (SELECT count(*) FROM billing.invoice i
+	    WHERE i.id IN (SELECT unnest(invoice_ids)) AND (visible IS NULL OR i.brand_id = ANY (visible)))
+	   <> (SELECT count(DISTINCT x) FROM unnest(invoice_ids) AS x) THEN
+		SELECT array_agg(x ORDER BY x) INTO missing
+		FROM (SELECT unnest(invoice_ids)
+		      EXCEPT
+		      SELECT i.id FROM billing.invoice i
+		      WHERE i.id IN (SELECT unnest(invoice_ids)) AND (visible IS NULL OR i.brand_id = ANY (visible))) AS m (x);
+	END IF;
 	IF missing IS NOT NULL THEN
 		RAISE EXCEPTION 'cannot % invoices: %', action,
 			CASE WHEN cardinality(missing) = 1 THEN format('invoice %s does not exist', missing[1])

@@ -335,6 +335,28 @@ else
 	fail "verify: billing.verify() on the placed tables did not report as above (want clean, the two corruptions, clean)"
 fi
 
+echo "== actions"
+# the bulk actions (plan step 9) on placed tables, every guard on, against
+# the same on a database where billing stays local (Citus in it, nothing
+# placed): the same output, and expected/actions.out
+for db in actions actions_local; do
+	make_db $db > "$out/$db-db.log" 2>&1 && psql_on "$PORT" $db -f - < $here/setup.sql >> "$out/$db-db.log" 2>&1 \
+		&& psql_on "$PORT" $db -f - < $here/actions_setup.sql >> "$out/$db-db.log" 2>&1 \
+		&& psql_on "$PORT" $db -c "SELECT count(*) FROM billing.issue_drafts('2026-11-21 00:06+09')" >> "$out/$db-db.log" 2>&1
+done
+place_for_real actions >> "$out/actions-db.log" 2>&1
+for db in actions actions_local; do
+	as_pg "$PG_BIN/psql" -X -q -h localhost -p "$PORT" -U postgres -d $db -a -f - < $here/actions.sql > "$out/$db.out" 2>&1
+done
+placed=$(psql_on "$PORT" actions -Atc "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = 'billing.invoice'::regclass")
+if [ "$placed" = 1 ] && diff -u "$out/actions_local.out" "$out/actions.out" > "$out/actions.diff" \
+	&& diff -u $here/expected/actions.out "$out/actions.out" >> "$out/actions.diff"; then
+	pass "actions: confirm, quarantine, reject, delete and cancel on placed tables as on local ones, refusals included, balances and verify() (expected/actions.out)"
+else
+	cat "$out/actions-db.log" "$out/actions.diff"
+	fail "actions: on placed tables (placed: $placed) the bulk actions differ from the local ones or from expected/actions.out"
+fi
+
 echo "== probe"
 # on the throwaway database probe, with setup.sql's rows (Citus moves them,
 # the keys are validated against them):
