@@ -5,11 +5,15 @@
  *	  nothing else, whoever the caller is, superuser included.
  *
  *	  The extension's functions that write records are SECURITY DEFINER and
- *	  carry SET billing.api_write = on.  That setting is hidden and
- *	  superuser-only, and its check hook refuses "on" anywhere but inside a
+ *	  carry SET billing.api_write = on.  That setting is hidden, and its
+ *	  check hook refuses "on" anywhere but inside a
  *	  SECURITY DEFINER call (whose SET clause is applied as the owner) or
  *	  from the extension's own C code (billing_allow_api_write), so a
- *	  session cannot SET it, not even a superuser's.  Guard triggers on the
+ *	  session cannot SET it, not even a superuser's.  (It is a user setting,
+ *	  not a superuser one, only because Citus replays it on every connection
+ *	  of a transaction, a non-superuser's too, where the hook takes it as
+ *	  off: a "permission denied" there would fail the caller's transaction.)
+ *	  It counts only for a superuser, whoever set it.  Guard triggers on the
  *	  record tables refuse every write made without it:
  *	   - INSERT and TRUNCATE: once per statement (a run inserting a million
  *		 links pays one call);
@@ -111,18 +115,28 @@ static void pass_on(int level);
 static void take_back(void);
 
 /*
+ * citus_connection: this session is named as a connection that a Citus
+ * node opened to this one ("citus_internal gpid=..."); anyone can take the
+ * name, so it is never enough alone
+ */
+static bool
+citus_connection(void)
+{
+	return application_name != NULL &&
+		strncmp(application_name, "citus_internal gpid=", strlen("citus_internal gpid=")) == 0;
+}
+
+/*
  * from_citus_node: this session is a connection that a Citus node opened
- * to this one (Citus names them "citus_internal gpid=..."), in a database
- * with Citus, as a superuser.  Only such a session takes billing.api_write
- * as a statement: the API's value, propagated (pass_on).
- * A superuser who connects under that name could set it too, as such a
- * superuser could disable the guard triggers.
+ * to this one, in a database with Citus, as a superuser.  Only such a
+ * session takes billing.api_write as a statement: the API's value,
+ * propagated (pass_on).  A superuser who connects under that name could
+ * set it too, as such a superuser could disable the guard triggers.
  */
 static bool
 from_citus_node(void)
 {
-	return IsTransactionState() && superuser() && application_name != NULL &&
-		strncmp(application_name, "citus_internal gpid=", strlen("citus_internal gpid=")) == 0 &&
+	return IsTransactionState() && superuser() && citus_connection() &&
 		OidIsValid(get_extension_oid("citus", true));
 }
 
@@ -144,6 +158,19 @@ check_api_write(bool *newval, void **extra, GucSource source)
 	/* the API's value, passed on by a Citus node to its shard connection */
 	if (source == PGC_S_SESSION && from_citus_node())
 		return true;
+
+	/*
+	 * Citus replays the SET LOCAL on every connection of the transaction,
+	 * also those it opened as the calling role (a reader's statement before
+	 * the API call): there it is taken as off, which it is for the guard
+	 * anyway (api_write_in_effect), rather than failing the caller's
+	 * transaction
+	 */
+	if (source == PGC_S_SESSION && citus_connection() && !superuser())
+	{
+		*newval = false;
+		return true;
+	}
 	GUC_check_errcode(ERRCODE_INSUFFICIENT_PRIVILEGE);
 	GUC_check_errmsg("billing.api_write is set only by the billing extension's own functions");
 	GUC_check_errhint("For a logged repair, a superuser can SET billing.maintenance = on.");
@@ -196,7 +223,7 @@ billing_define_guard_gucs(void)
 							 NULL,
 							 &api_write,
 							 false,
-							 PGC_SUSET,
+							 PGC_USERSET,
 							 GUC_NO_SHOW_ALL | GUC_NOT_IN_SAMPLE | GUC_NO_RESET_ALL | GUC_DISALLOW_IN_FILE,
 							 check_api_write, NULL, NULL);
 	DefineCustomBoolVariable("billing.maintenance",
@@ -275,10 +302,18 @@ static bool
 should_pass_on(void)
 {
 	return passed_on_level == 0 && api_write && IsTransactionState() && !IsInParallelMode() &&
-		superuser() &&
-		(application_name == NULL ||
-		 strncmp(application_name, "citus_internal gpid=", strlen("citus_internal gpid=")) != 0) &&
-		citus_here();
+		superuser() && !citus_connection() && citus_here();
+}
+
+/* save_setting keeps a setting's value in the current GUC nest level */
+static void
+save_setting(const char *name)
+{
+	const char *value = GetConfigOption(name, true, false);
+
+	if (value != NULL)
+		(void) set_config_option(name, value, PGC_SUSET, PGC_S_SESSION,
+								 GUC_ACTION_SAVE, true, 0, false);
 }
 
 /*
@@ -287,8 +322,11 @@ should_pass_on(void)
  * Citus propagates a SET LOCAL only in what it takes for a transaction
  * block, and a function called by a statement outside one is not (yet) at
  * the moment it starts or ends: a DO block is, so the SETs are made in
- * one.  The coordinator's own settings are left as they were: the SET
- * LOCALs are made in a nest level of their own, closed at once.
+ * one.  The coordinator's own settings are left as they were: both are
+ * saved in a nest level of their own before the SET LOCALs and restored
+ * when it is closed, at once (a SET LOCAL alone would outlive the level,
+ * moved up to the enclosing one, and leave citus.propagate_set_commands
+ * at "local" for the rest of the caller's transaction).
  */
 static void
 set_on_shards(bool on, Oid as_user)
@@ -303,6 +341,8 @@ set_on_shards(bool on, Oid as_user)
 	trusted_c_caller = on;
 	PG_TRY();
 	{
+		save_setting("citus.propagate_set_commands");
+		save_setting("billing.api_write");
 		(void) billing_spi_exec(on ?
 								"DO $$BEGIN SET LOCAL citus.propagate_set_commands = local; SET LOCAL billing.api_write = on; END$$" :
 								"DO $$BEGIN SET LOCAL citus.propagate_set_commands = local; SET LOCAL billing.api_write = off; END$$",

@@ -63,6 +63,31 @@ BEGIN;
 SELECT count(*) > 0 AS dry_run_reported FROM billing_internal.citus_place_all(4, dry_run => true);
 DELETE FROM billing.document_link WHERE buyer_id = :buyer;
 ROLLBACK;
+-- a non-superuser's transaction around an API call: Citus replays the
+-- call's SET LOCALs on every connection of the transaction, also those it
+-- opened as the caller (the reads before the call), where the setting is
+-- taken as off; the caller's statements before and after the call go on
+CREATE ROLE billing_test_reader LOGIN;
+SELECT max(r.id) AS acme_run FROM billing.invoice_run r JOIN billing.brand b ON b.id = r.brand_id WHERE b.code = 'ACME' \gset
+SELECT billing.grant_brand('ACME', 'billing_test_reader');
+GRANT EXECUTE ON FUNCTION billing.set_run_description(bigint, text) TO billing_test_reader;
+GRANT USAGE ON SCHEMA billing TO billing_test_reader;
+GRANT SELECT ON billing.document TO billing_test_reader;
+SET ROLE billing_test_reader;
+BEGIN;
+SET LOCAL citus.multi_shard_modify_mode = sequential;
+SELECT count(*) AS documents_before FROM billing.document;
+SELECT step FROM billing.set_run_description(:acme_run, 'described by a reader');
+SELECT count(*) AS documents_after FROM billing.document;
+SHOW citus.propagate_set_commands;
+COMMIT;
+RESET ROLE;
+SELECT description FROM billing.invoice_run WHERE id = :acme_run;
+REVOKE ALL ON billing.document FROM billing_test_reader;
+REVOKE USAGE ON SCHEMA billing FROM billing_test_reader;
+REVOKE EXECUTE ON FUNCTION billing.set_run_description(bigint, text) FROM billing_test_reader;
+SELECT billing.revoke_brand('ACME', 'billing_test_reader');
+DROP ROLE billing_test_reader;
 -- nothing changed
 SELECT (SELECT count(*) FROM billing.document_link) AS links,
        (SELECT count(*) FROM billing.invoice WHERE status = 'draft') AS drafts,

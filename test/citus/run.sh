@@ -43,7 +43,8 @@
 #                the unique keys and policies citus_missing() names, and
 #                with a key Citus must refuse
 # and ends with "citus: N passed, N failed" (exit 1 on any failure).  The
-# nodes are stopped at the end.  BILLING_CITUS_SHARDS: shards per
+# nodes are stopped at the end (left running, with the suites' databases,
+# for a look by hand with BILLING_CITUS_KEEP=1).  BILLING_CITUS_SHARDS: shards per
 # distributed table (default 4: the machine is small).
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
@@ -83,7 +84,7 @@ if [ "${BILLING_CITUS_BUILD:-yes}" != no ]; then
 fi
 
 echo "== starting a coordinator (port $PORT) and two workers"
-trap stop_all EXIT
+[ -n "${BILLING_CITUS_KEEP:-}" ] || trap stop_all EXIT
 for n in $nodes; do
 	cluster_start "$BASE-${n%%:*}" "${n##*:}" "listen_addresses = 'localhost'
 shared_preload_libraries = 'citus,pg_cron,billing'
@@ -270,7 +271,7 @@ echo "== records"
 # take the placement's billing.api_write, passed on); then records.sql
 # against expected/records.out: the records all there, every write by hand
 # refused on the shards, the setting not to be had by hand; on worker 1, a
-# non-superuser under Citus's connection name refused the setting too
+# non-superuser under Citus's connection name gets it as off
 make_db records > "$out/records-db.log" 2>&1 && psql_on "$PORT" records -f - < $here/setup.sql >> "$out/records-db.log" 2>&1 \
 	&& psql_on "$PORT" records -c "SELECT count(*) FROM billing.issue_drafts('2026-11-21 00:06+09')" >> "$out/records-db.log" 2>&1
 # first, in a transaction rolled back: right after a real placement (which
@@ -290,13 +291,13 @@ as_pg "$PG_BIN/psql" -X -q -h localhost -p "$PORT" -U postgres -d records -a -f 
 	| sed -E 's/(billing\.[a-z_]+)_[0-9]+/\1_<shard>/g' > "$out/records.out"
 spoof=$(psql_on "$((PORT + 1))" records -v ON_ERROR_STOP=0 -c "CREATE ROLE billing_test_spoof NOLOGIN" \
 	-c "SET application_name = 'citus_internal gpid=1'" -c "SET ROLE billing_test_spoof" -c "BEGIN" \
-	-c "SET LOCAL billing.api_write = on" -c "ROLLBACK" 2>&1 | grep -c 'permission denied to set parameter "billing.api_write"')
+	-c "SET LOCAL billing.api_write = on" -c "SHOW billing.api_write" -c "ROLLBACK" -At 2>&1 | grep -cx 'off')
 psql_on "$PORT" records -c "DROP ROLE IF EXISTS billing_test_spoof" >/dev/null 2>&1
 if diff -u $here/expected/records.out "$out/records.out" > "$out/records.diff" && [ "$spoof" = 1 ] && [ "$leak" = 1 ]; then
-	pass "records: a database with records placed through the shards' guards; every write by hand refused there, also right after a placement in its transaction (expected/records.out); a non-superuser under Citus's connection name refused the setting"
+	pass "records: a database with records placed through the shards' guards; every write by hand refused there, also right after a placement in its transaction (expected/records.out); a non-superuser under Citus's connection name gets the setting as off"
 else
 	cat "$out/records-db.log" "$out/records.diff"
-	fail "records: output differs from expected/records.out, or the spoofed setting was not refused ($spoof), or a link deleted right after the placement was not refused ($leak)"
+	fail "records: output differs from expected/records.out, or the spoofed setting was not taken as off ($spoof), or a link deleted right after the placement was not refused ($leak)"
 fi
 
 echo "== verify"
