@@ -281,9 +281,9 @@ current_guc_level(void)
 	return level - 1;
 }
 
-/* citus_here: Citus is in this database (looked up once a transaction) */
-static bool
-citus_here(void)
+/* billing_citus_here: Citus is in this database (looked up once a transaction) */
+bool
+billing_citus_here(void)
 {
 	if (MyProc->lxid != citus_checked_lxid)
 	{
@@ -302,7 +302,7 @@ static bool
 should_pass_on(void)
 {
 	return passed_on_level == 0 && api_write && IsTransactionState() && !IsInParallelMode() &&
-		superuser() && !citus_connection() && citus_here();
+		superuser() && !citus_connection() && billing_citus_here();
 }
 
 /* save_setting keeps a setting's value in the current GUC nest level */

@@ -3,8 +3,8 @@
  *	  billing.invoices_xml: the given invoices as Peppol PINT JP 1.1.3 XML,
  *	  one row each, by invoice id.
  *
- *	  The data is SQL's (src/sql/xml.sql): billing_internal.xml_heads gives
- *	  one row per invoice, xml_lines its lines and xml_tax_lines its tax
+ *	  The data is SQL's (src/sql/xml.sql): the view billing_internal.xml_head
+ *	  gives one row per invoice, xml_line its lines and xml_tax_line its tax
  *	  lines, each query over the whole set and sorted by invoice id; the
  *	  three cursors are read side by side, a batch at a time, and merged by
  *	  invoice id.  This file only writes: the elements, in the order and
@@ -41,10 +41,12 @@
 #include "utils/tuplestore.h"
 #include "utils/xml.h"
 
+#include "guard.h"
 #include "invoice_xml.h"
 #include "spi_util.h"
 
 PG_FUNCTION_INFO_V1(billing_invoices_xml);
+PG_FUNCTION_INFO_V1(billing_run_invoices_xml);
 
 /* rows fetched from each cursor at a time */
 #define XML_BATCH	1000
@@ -53,7 +55,7 @@ PG_FUNCTION_INFO_V1(billing_invoices_xml);
 /* up to this many invoices, the queries' plans are kept (rows_open) */
 #define XML_FEW		16
 
-/* the kept plans of xml_heads, xml_lines and xml_tax_lines */
+/* the kept plans of the queries of xml_head, xml_line and xml_tax_line */
 static SPIPlanPtr kept_plans[3];
 
 /* Xml is the document being written, with its open elements */
@@ -231,10 +233,10 @@ typedef struct Rows
 } Rows;
 
 /*
- * rows_open opens SELECT * FROM fn($1, $2) as a cursor.  A few invoices
- * (invoice_xml's one) use a generic plan kept for the backend: planning
- * the three queries (inlining the functions' bodies) cost three times more
- * than running them.  A run's thousands are planned for their array (the
+ * rows_open opens a query of one view, its ids $1 and brands $2, as a
+ * cursor.  A few invoices (invoice_xml's one) use a generic plan kept for
+ * the backend: planning the three queries (the views' joins) cost three
+ * times more than running them.  A run's thousands are planned for their array (the
  * plan for a handful of ids looks them up one by one).
  */
 static void
@@ -359,7 +361,7 @@ col_date(const Row *row, int col)
 	return row->n[col - 1] ? NULL : map_sql_value_to_xml_value(row->v[col - 1], DATEOID, true);
 }
 
-/* the columns of billing_internal.xml_heads, in its order */
+/* the columns of billing_internal.xml_head read here, in its order */
 static const char *const head_cols[] = {
 	"invoice_id", "buyer_id", "invoice_number", "issue_date", "due_date",
 	"currency", "period_start", "period_end",
@@ -602,12 +604,12 @@ refuse_incomplete(int64 invoice_id, const Row *row, int col)
 }
 
 /*
- * billing_invoices_xml: billing.invoices_xml(VARIADIC invoice_ids bigint[])
- * RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml), as the owner
- * (SECURITY DEFINER): the invoices of the caller's brands that have lines
+ * invoices_xml: the rows of the given invoices of the caller's brands that
+ * have lines, (invoice_id, buyer, xml), the buyer its id or, by_code, its
+ * code
  */
-Datum
-billing_invoices_xml(PG_FUNCTION_ARGS)
+static Datum
+invoices_xml(FunctionCallInfo fcinfo, bool by_code)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	MemoryContext per_invoice;
@@ -644,14 +646,24 @@ billing_invoices_xml(PG_FUNCTION_ARGS)
 		args[1] = SPI_datumTransfer(args[1], false, -1);
 
 	ids = DatumGetArrayTypeP(args[0]);
-	few = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)) <= XML_FEW;
+	/*
+	 * (Citus plans no generic plan of a query over the shards with
+	 * parameters, so there each call's plan is its own)
+	 */
+	few = ArrayGetNItems(ARR_NDIM(ids), ARR_DIMS(ids)) <= XML_FEW && !billing_citus_here();
 	args[0] = PointerGetDatum(ids);
-	rows_open(&heads, "billing_internal.xml_heads",
-			  "SELECT * FROM billing_internal.xml_heads($1, $2)", &kept_plans[0], few, args, nulls);
-	rows_open(&lines, "billing_internal.xml_lines",
-			  "SELECT * FROM billing_internal.xml_lines($1, $2)", &kept_plans[1], few, args, nulls);
-	rows_open(&taxes, "billing_internal.xml_tax_lines",
-			  "SELECT * FROM billing_internal.xml_tax_lines($1, $2)", &kept_plans[2], few, args, nulls);
+	rows_open(&heads, "billing_internal.xml_head",
+			  "SELECT * FROM billing_internal.xml_head"
+			  " WHERE invoice_id = ANY ($1) AND ($2 IS NULL OR brand_id = ANY ($2))"
+			  " ORDER BY invoice_id", &kept_plans[0], few, args, nulls);
+	rows_open(&lines, "billing_internal.xml_line",
+			  "SELECT * FROM billing_internal.xml_line"
+			  " WHERE invoice_id = ANY ($1) AND ($2 IS NULL OR brand_id = ANY ($2))"
+			  " ORDER BY invoice_id, line_date, document_id", &kept_plans[1], few, args, nulls);
+	rows_open(&taxes, "billing_internal.xml_tax_line",
+			  "SELECT * FROM billing_internal.xml_tax_line"
+			  " WHERE invoice_id = ANY ($1) AND ($2 IS NULL OR brand_id = ANY ($2))"
+			  " ORDER BY invoice_id, tax_rate DESC", &kept_plans[2], few, args, nulls);
 	for (i = 0; i < H_COLS; i++)
 		c.h[i] = rows_col(&heads, head_cols[i]);
 	for (i = 0; i < L_COLS; i++)
@@ -735,7 +747,7 @@ billing_invoices_xml(PG_FUNCTION_ARGS)
 		Assert(x.depth == 0);
 
 		values[0] = Int64GetDatum(id);
-		values[1] = head.v[c.h[H_BUYER_ID] - 1];
+		values[1] = by_code ? head.v[c.h[H_BUYER_CODE] - 1] : head.v[c.h[H_BUYER_ID] - 1];
 		values[2] = PointerGetDatum(cstring_to_text_with_len(x.buf.data, x.buf.len));
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, value_nulls);
 
@@ -747,4 +759,28 @@ billing_invoices_xml(PG_FUNCTION_ARGS)
 	rows_close(&taxes);
 	SPI_finish();
 	return (Datum) 0;
+}
+
+/*
+ * billing_invoices_xml: billing.invoices_xml(VARIADIC invoice_ids bigint[])
+ * RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml), as the owner
+ * (SECURITY DEFINER): the invoices of the caller's brands that have lines
+ */
+Datum
+billing_invoices_xml(PG_FUNCTION_ARGS)
+{
+	return invoices_xml(fcinfo, false);
+}
+
+/*
+ * billing_run_invoices_xml: billing_internal.run_invoices_xml(VARIADIC
+ * invoice_ids bigint[]) RETURNS TABLE (invoice_id bigint, buyer text, xml
+ * xml): the same with the buyer's code, for billing.run_xml (which would
+ * otherwise join each row to its buyer: a lookup per row that Citus
+ * refuses, or a join that may hash the documents on one node)
+ */
+Datum
+billing_run_invoices_xml(PG_FUNCTION_ARGS)
+{
+	return invoices_xml(fcinfo, true);
 }

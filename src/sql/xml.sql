@@ -246,8 +246,8 @@ REVOKE ALL ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) FR
 -- (IBT-115) is this invoice's purchases + tax.
 --
 -- The rows come from three queries over the whole set of invoices, each
--- sorted by invoice id (billing_internal.xml_heads, xml_lines,
--- xml_tax_lines: one pass over the invoices, their lines and their tax
+-- sorted by invoice id (from the views billing_internal.xml_head, xml_line,
+-- xml_tax_line: one pass over the invoices, their lines and their tax
 -- lines, not a lookup per invoice), and src/invoice_xml.c writes them,
 -- merged by invoice id, with PostgreSQL's own escaping into the bytes
 -- xmlelement, xmlforest and xmlagg wrote in 0.2 (test/t/018_xml_same_bytes.pl
@@ -255,27 +255,27 @@ REVOKE ALL ON FUNCTION billing_internal.refuse_incomplete_xml(bigint, text[]) FR
 -- node cost 85% of run_xml's time (issue 14).
 --
 -- It runs as the extension's owner (security.sql), so that its internal
--- helpers (xml_heads, refuse_incomplete_xml, ...) are not the caller's to
+-- helpers (xml_head, refuse_incomplete_xml, ...) are not the caller's to
 -- call: it shows only invoices of the caller's brands (as if the others did
 -- not exist), and the master data of the invoice's own brand.
 
--- billing_internal.xml_heads: what an invoice's XML prints outside its lines and
--- tax lines, one row per invoice of invoice_ids (of the brands, all when
--- NULL), by id, the values as the XML writes them; missing: the master data
--- fields PINT JP needs that are missing.  Whether an invoice has lines is
--- xml_lines' to say (invoices_xml leaves out one without).
-CREATE OR REPLACE FUNCTION billing_internal.xml_heads(invoice_ids bigint[], brands bigint[])
-RETURNS TABLE (invoice_id bigint, buyer_id bigint, invoice_number text, issue_date date, due_date date,
-               currency text, period_start date, period_end date,
-               brand_scheme text, brand_endpoint text, brand_name text, brand_street text, brand_city text,
-               brand_zone text, brand_subentity text, brand_country text, registration_number text,
-               legal_name text,
-               buyer_scheme text, buyer_endpoint text, buyer_code text, buyer_name text, buyer_street text,
-               buyer_city text, buyer_zone text, buyer_subentity text, buyer_country text,
-               has_account boolean, account_id text, account_holder text, bank_branch text,
-               tax text, purchases text, total text, missing text[])
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+-- billing_internal.xml_head: what an invoice's XML prints outside its
+-- lines and tax lines, one row per invoice, the values as the XML writes
+-- them; missing: the master data fields PINT JP needs that are missing.
+-- Whether an invoice has lines is xml_line's to say (invoices_xml leaves
+-- out one without).  The three xml_ relations are views, not functions of
+-- the invoice ids: invoices_xml selects from them with its ids and brands
+-- as parameters, and a view is a query Citus plans over the shards, where
+-- a parameterized SQL function is refused (doc/citus.md).
+CREATE OR REPLACE VIEW billing_internal.xml_head (invoice_id, buyer_id, invoice_number, issue_date, due_date,
+	currency, period_start, period_end,
+	brand_scheme, brand_endpoint, brand_name, brand_street, brand_city,
+	brand_zone, brand_subentity, brand_country, registration_number,
+	legal_name,
+	buyer_scheme, buyer_endpoint, buyer_code, buyer_name, buyer_street,
+	buyer_city, buyer_zone, buyer_subentity, buyer_country,
+	has_account, account_id, account_holder, bank_branch,
+	tax, purchases, total, missing, brand_id) AS
 	SELECT i.id, i.buyer_id, coalesce(i.invoice_number, 'DRAFT-' || i.id), i.invoice_date, i.due_date,
 	       i.currency, lower(i.period), upper(i.period) - 1,
 	       (sb.r).peppol_scheme, (sb.r).peppol_id, (sb.r).name, nullif(btrim((sb.r).address_line), ''),
@@ -289,7 +289,8 @@ BEGIN ATOMIC
 	       round(i.tax, (sb.r).currency_scale)::text, round(i.purchases, (sb.r).currency_scale)::text,
 	       round(i.purchases + i.tax, (sb.r).currency_scale)::text,
 	       billing_internal.xml_missing_brand((sb.r).legal_name, (sb.r).registration_number, (sb.r).address_line, (sb.r).peppol_id)
-	       || billing_internal.xml_missing_buyer((sy.r).address_line, (sy.r).peppol_id, (sy.r).code)
+	       || billing_internal.xml_missing_buyer((sy.r).address_line, (sy.r).peppol_id, (sy.r).code),
+	       i.brand_id
 	FROM billing.invoice i
 	JOIN billing.brand br ON br.id = i.brand_id
 	JOIN billing.buyer bu ON bu.id = i.buyer_id AND bu.brand_id = i.brand_id
@@ -297,50 +298,41 @@ BEGIN ATOMIC
 	-- A confirmed invoice: the master data version in force when it was
 	-- confirmed; if that lacked what the XML needs (so it had no XML yet),
 	-- the first later version that has it; the current row when no later
-	-- version qualifies.
-	LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+	-- version qualifies (the version's fields over the row's; a run's
+	-- invoices rarely have one).
+	LEFT JOIN LATERAL (SELECT jsonb_populate_record(br, v.data) FROM billing.master_data_version v
 	                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'brand'
 	                     AND v.row_id = i.brand_id AND v.valid_until > i.confirmed_at
 	                     AND nullif(btrim(v.data->>'legal_name'), '') IS NOT NULL
 	                     AND v.data->>'registration_number' IS NOT NULL
 	                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
 	                     AND v.data->>'peppol_id' IS NOT NULL
-	                   ORDER BY v.valid_until, v.id LIMIT 1) AS vbr ON true
-	LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
+	                   ORDER BY v.valid_until, v.id LIMIT 1) AS vbr (r) ON true
+	LEFT JOIN LATERAL (SELECT jsonb_populate_record(bu, v.data) FROM billing.master_data_version v
 	                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'buyer'
 	                     AND v.row_id = i.buyer_id AND v.valid_until > i.confirmed_at
 	                     AND nullif(btrim(v.data->>'address_line'), '') IS NOT NULL
 	                     AND v.data->>'peppol_id' IS NOT NULL
-	                   ORDER BY v.valid_until, v.id LIMIT 1) AS vby ON true
-	LEFT JOIN LATERAL (SELECT v.data FROM billing.master_data_version v
-	                   WHERE i.confirmed_at IS NOT NULL AND v.table_name = 'bank_account'
+	                   ORDER BY v.valid_until, v.id LIMIT 1) AS vby (r) ON true
+	LEFT JOIN LATERAL (SELECT jsonb_populate_record(ba, v.data) FROM billing.master_data_version v
+	                   WHERE ba.id IS NOT NULL AND i.confirmed_at IS NOT NULL AND v.table_name = 'bank_account'
 	                     AND v.row_id = i.bank_account_id AND v.valid_until > i.confirmed_at
-	                   ORDER BY v.valid_until, v.id LIMIT 1) AS vba ON true
-	-- (the version's fields over the row's; jsonb_populate_record only for
-	-- a version: a run's invoices rarely have one)
-	CROSS JOIN LATERAL (SELECT CASE WHEN vbr.data IS NULL THEN br ELSE jsonb_populate_record(br, vbr.data) END
-	                    OFFSET 0) AS sb (r)
-	CROSS JOIN LATERAL (SELECT CASE WHEN vby.data IS NULL THEN bu ELSE jsonb_populate_record(bu, vby.data) END
-	                    OFFSET 0) AS sy (r)
-	CROSS JOIN LATERAL (SELECT CASE WHEN ba.id IS NULL THEN NULL WHEN vba.data IS NULL THEN ba
-	                                ELSE jsonb_populate_record(ba, vba.data) END
-	                    OFFSET 0) AS sa (r)
-	WHERE i.id = ANY (invoice_ids)
-	  AND (brands IS NULL OR i.brand_id = ANY (brands))
-	ORDER BY i.id;
-END;
-COMMENT ON FUNCTION billing_internal.xml_heads(bigint[], bigint[]) IS
-	'internal: the fields of the given invoices'' XML outside their lines and tax lines, one row per invoice, by id';
-REVOKE ALL ON FUNCTION billing_internal.xml_heads(bigint[], bigint[]) FROM PUBLIC;
+	                   ORDER BY v.valid_until, v.id LIMIT 1) AS vba (r) ON true
+	-- (each row once, OFFSET 0: it is read field by field below; no
+	-- function here, as Citus pushes down no FROM-less subquery with one)
+	CROSS JOIN LATERAL (SELECT coalesce(vbr.r, br) OFFSET 0) AS sb (r)
+	CROSS JOIN LATERAL (SELECT coalesce(vby.r, bu) OFFSET 0) AS sy (r)
+	CROSS JOIN LATERAL (SELECT coalesce(vba.r, ba) OFFSET 0) AS sa (r);
+COMMENT ON VIEW billing_internal.xml_head IS
+	'internal: the fields of each invoice''s XML outside its lines and tax lines, one row per invoice (billing.invoices_xml)';
+REVOKE ALL ON billing_internal.xml_head FROM PUBLIC;
 
--- billing_internal.xml_lines: the lines of the given invoices (of the brands, all
--- when NULL): every linked document but payments, by invoice, then date;
--- the amounts signed and rounded to the brand's scale, as text
-CREATE OR REPLACE FUNCTION billing_internal.xml_lines(invoice_ids bigint[], brands bigint[])
-RETURNS TABLE (invoice_id bigint, note text, quantity text, amount text, line_date date, reference text,
-               item_name text, tax_category text, percent text, price text)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+-- billing_internal.xml_line: the lines of each invoice: every linked
+-- document but payments (invoices_xml orders them by invoice, then date
+-- and document); the amounts signed and rounded to the brand's scale, as
+-- text
+CREATE OR REPLACE VIEW billing_internal.xml_line (invoice_id, note, quantity, amount, line_date, reference,
+	item_name, tax_category, percent, price, document_id, brand_id) AS
 	SELECT i.id,
 	       CASE d.kind WHEN 'delivery_invoice' THEN '納品' WHEN 'return_note' THEN '返品' ELSE '値引' END,
 	       CASE WHEN s.signed < 0 THEN '-1' ELSE '1' END,
@@ -349,40 +341,31 @@ BEGIN ATOMIC
 	                CASE d.kind WHEN 'delivery_invoice' THEN '納品 ' WHEN 'return_note' THEN '返品 '
 	                            ELSE '値引 ' END || d.reference),
 	       billing_internal.tax_category(d.tax_rate), trim_scale(d.tax_rate * 100)::text,
-	       round(abs(s.signed), br.currency_scale)::text
+	       round(abs(s.signed), br.currency_scale)::text, d.id, i.brand_id
 	FROM billing.invoice i
 	JOIN billing.brand br ON br.id = i.brand_id
 	JOIN billing.document_link l ON l.buyer_id = i.buyer_id AND l.invoice_id = i.id
 	JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
 	CROSS JOIN LATERAL (SELECT CASE d.kind WHEN 'delivery_invoice' THEN d.amount ELSE -d.amount END) AS s (signed)
-	WHERE i.id = ANY (invoice_ids)
-	  AND (brands IS NULL OR i.brand_id = ANY (brands))
-	  AND d.kind <> 'payment'
-	ORDER BY i.id, d.document_date, d.id;
-END;
-COMMENT ON FUNCTION billing_internal.xml_lines(bigint[], bigint[]) IS
-	'internal: the XML lines of the given invoices (linked documents but payments), by invoice and date';
-REVOKE ALL ON FUNCTION billing_internal.xml_lines(bigint[], bigint[]) FROM PUBLIC;
+	WHERE d.kind <> 'payment';
+COMMENT ON VIEW billing_internal.xml_line IS
+	'internal: the XML lines of each invoice (linked documents but payments) (billing.invoices_xml)';
+REVOKE ALL ON billing_internal.xml_line FROM PUBLIC;
 
--- billing_internal.xml_tax_lines: the tax breakdown of the given invoices (of the
--- brands, all when NULL): their tax lines, by invoice, then rate from the
--- highest, rounded to the brand's scale, as text
-CREATE OR REPLACE FUNCTION billing_internal.xml_tax_lines(invoice_ids bigint[], brands bigint[])
-RETURNS TABLE (invoice_id bigint, taxable_amount text, tax text, tax_category text, percent text)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+-- billing_internal.xml_tax_line: the tax breakdown of each invoice: its
+-- tax lines (invoices_xml orders them by invoice, then rate from the
+-- highest), rounded to the brand's scale, as text
+CREATE OR REPLACE VIEW billing_internal.xml_tax_line (invoice_id, taxable_amount, tax, tax_category, percent,
+	tax_rate, brand_id) AS
 	SELECT i.id, round(t.taxable_amount, br.currency_scale)::text, round(t.tax, br.currency_scale)::text,
-	       billing_internal.tax_category(t.tax_rate), trim_scale(t.tax_rate * 100)::text
+	       billing_internal.tax_category(t.tax_rate), trim_scale(t.tax_rate * 100)::text,
+	       t.tax_rate, i.brand_id
 	FROM billing.invoice i
 	JOIN billing.brand br ON br.id = i.brand_id
-	JOIN billing.invoice_tax_line t ON t.buyer_id = i.buyer_id AND t.invoice_id = i.id
-	WHERE i.id = ANY (invoice_ids)
-	  AND (brands IS NULL OR i.brand_id = ANY (brands))
-	ORDER BY i.id, t.tax_rate DESC;
-END;
-COMMENT ON FUNCTION billing_internal.xml_tax_lines(bigint[], bigint[]) IS
-	'internal: the XML tax breakdown of the given invoices (their tax lines), by invoice and rate';
-REVOKE ALL ON FUNCTION billing_internal.xml_tax_lines(bigint[], bigint[]) FROM PUBLIC;
+	JOIN billing.invoice_tax_line t ON t.buyer_id = i.buyer_id AND t.invoice_id = i.id;
+COMMENT ON VIEW billing_internal.xml_tax_line IS
+	'internal: the XML tax breakdown of each invoice (its tax lines) (billing.invoices_xml)';
+REVOKE ALL ON billing_internal.xml_tax_line FROM PUBLIC;
 
 CREATE OR REPLACE FUNCTION billing.invoices_xml(VARIADIC invoice_ids bigint[])
 RETURNS TABLE (invoice_id bigint, buyer_id bigint, xml xml)
@@ -430,26 +413,40 @@ COMMENT ON FUNCTION billing.invoice_xml(bigint) IS
 	'the invoice as Peppol PINT JP 1.1.3 XML (urn:peppol:pint:billing-1@jp-1); a confirmed one as it was when confirmed';
 REVOKE ALL ON FUNCTION billing.invoice_xml(bigint) FROM PUBLIC;
 
+-- billing_internal.run_invoices_xml: invoices_xml with the buyer's code
+-- (run_xml's rows), by the same C
+CREATE OR REPLACE FUNCTION billing_internal.run_invoices_xml(VARIADIC invoice_ids bigint[])
+RETURNS TABLE (invoice_id bigint, buyer text, xml xml)
+LANGUAGE c STABLE PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp
+AS 'MODULE_PATHNAME', 'billing_run_invoices_xml';
+COMMENT ON FUNCTION billing_internal.run_invoices_xml(bigint[]) IS
+	'internal: billing.invoices_xml with the buyer''s code, the rows of billing.run_xml';
+REVOKE ALL ON FUNCTION billing_internal.run_invoices_xml(bigint[]) FROM PUBLIC;
+
 -- billing.run_xml: "Generate XML for all invoices in the run": every draft,
 -- quarantined or confirmed invoice of the run that has lines, one row each
--- (balance-only drafts, rejected and cancelled invoices are left out)
+-- (balance-only drafts, rejected and cancelled invoices are left out).  As
+-- the owner, so that it may call run_invoices_xml, which writes only the
+-- invoices of the caller's brands; a run of another brand does not exist
+-- for the caller, as the brand wall has it.  The invoices are selected
+-- first, in a query of their own (on Citus an ARRAY(SELECT ...) over the
+-- shards in the function's arguments is not planned).
 CREATE OR REPLACE FUNCTION billing.run_xml(run_id bigint)
 RETURNS TABLE (invoice_id bigint, buyer text, xml xml)
-LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
+LANGUAGE plpgsql STABLE STRICT PARALLEL RESTRICTED SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	brands bigint[] := billing_internal.caller_brands();
+	invoice_ids bigint[];
 BEGIN
-	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r WHERE r.id = run_xml.run_id) THEN
+	IF NOT EXISTS (SELECT 1 FROM billing.invoice_run r
+	               WHERE r.id = run_xml.run_id AND (brands IS NULL OR r.brand_id = ANY (brands))) THEN
 		RAISE EXCEPTION 'invoice run % does not exist', run_id
 			USING ERRCODE = 'no_data_found', HINT = 'Runs are listed by SELECT * FROM billing.run_report.';
 	END IF;
-	-- invoices_xml gives its rows by invoice id; the buyer's code is looked
-	-- up for each in that order (a nested loop over them: OFFSET 0 keeps
-	-- the lookup a subquery), so that the XML is not sorted again
-	RETURN QUERY
-	SELECT x.invoice_id, b.code, x.xml
-	FROM billing.invoices_xml(VARIADIC ARRAY(SELECT i.id FROM billing.invoice i
-	                                WHERE i.run_id = run_xml.run_id
-	                                  AND i.status IN ('draft', 'quarantined', 'confirmed'))) AS x
-	CROSS JOIN LATERAL (SELECT b.code FROM billing.buyer b WHERE b.id = x.buyer_id OFFSET 0) AS b;
+	invoice_ids := ARRAY(SELECT i.id FROM billing.invoice i
+	                     WHERE i.run_id = run_xml.run_id
+	                       AND i.status IN ('draft', 'quarantined', 'confirmed'));
+	RETURN QUERY SELECT * FROM billing_internal.run_invoices_xml(VARIADIC invoice_ids);
 END
 $$;
 COMMENT ON FUNCTION billing.run_xml(bigint) IS

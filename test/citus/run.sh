@@ -34,6 +34,8 @@
 #   isolation    the specs that matter on Citus (test/specs: the document
 #                guard, run vs run, confirm vs delete, brand walls) against
 #                the coordinator
+#   readers      readers.sql: the XML readers on placed tables give what
+#                they give on local ones (expected/readers.out)
 #   probe        what Citus refuses, table by table and key by key, when
 #                billing's tables are placed as distribute() places them
 #                (billing_internal.citus_place_all, the whole foreign-key
@@ -336,26 +338,56 @@ else
 	fail "verify: billing.verify() on the placed tables did not report as above (want clean, the two corruptions, clean)"
 fi
 
+# placed_vs_local NAME STEP...: the databases NAME (its tables then placed
+# for real) and NAME_local (billing stays local, Citus in it), each made
+# from setup.sql and the STEPs in order (a file of this folder, or "issue":
+# the run of 2026-11-21), then NAME.sql run on both; true when the two
+# outputs are the same and the same as expected/NAME.out.  Sets placed (1
+# when NAME's invoices are a Citus table).
+placed_vs_local() {
+	local name=$1 db step
+	shift
+	placed=0
+	for db in $name ${name}_local; do
+		make_db $db > "$out/$db-db.log" 2>&1 || return 1
+		for step in setup "$@"; do
+			if [ "$step" = issue ]; then
+				psql_on "$PORT" $db -c "SELECT count(*) FROM billing.issue_drafts('2026-11-21 00:06+09')"
+			else
+				psql_on "$PORT" $db -f - < $here/$step.sql
+			fi >> "$out/$db-db.log" 2>&1 || return 1
+		done
+	done
+	place_for_real $name >> "$out/$name-db.log" 2>&1
+	for db in $name ${name}_local; do
+		as_pg "$PG_BIN/psql" -X -q -h localhost -p "$PORT" -U postgres -d $db -a -f - < $here/$name.sql > "$out/$db.out" 2>&1
+	done
+	placed=$(psql_on "$PORT" $name -Atc "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = 'billing.invoice'::regclass")
+	[ "$placed" = 1 ] && diff -u "$out/${name}_local.out" "$out/$name.out" > "$out/$name.diff" \
+		&& diff -u $here/expected/$name.out "$out/$name.out" >> "$out/$name.diff"
+}
+
 echo "== actions"
 # the bulk actions (plan step 9) on placed tables, every guard on, against
-# the same on a database where billing stays local (Citus in it, nothing
-# placed): the same output, and expected/actions.out
-for db in actions actions_local; do
-	make_db $db > "$out/$db-db.log" 2>&1 && psql_on "$PORT" $db -f - < $here/setup.sql >> "$out/$db-db.log" 2>&1 \
-		&& psql_on "$PORT" $db -f - < $here/actions_setup.sql >> "$out/$db-db.log" 2>&1 \
-		&& psql_on "$PORT" $db -c "SELECT count(*) FROM billing.issue_drafts('2026-11-21 00:06+09')" >> "$out/$db-db.log" 2>&1
-done
-place_for_real actions >> "$out/actions-db.log" 2>&1
-for db in actions actions_local; do
-	as_pg "$PG_BIN/psql" -X -q -h localhost -p "$PORT" -U postgres -d $db -a -f - < $here/actions.sql > "$out/$db.out" 2>&1
-done
-placed=$(psql_on "$PORT" actions -Atc "SELECT count(*) FROM pg_dist_partition WHERE logicalrelid = 'billing.invoice'::regclass")
-if [ "$placed" = 1 ] && diff -u "$out/actions_local.out" "$out/actions.out" > "$out/actions.diff" \
-	&& diff -u $here/expected/actions.out "$out/actions.out" >> "$out/actions.diff"; then
+# the same on a database where billing stays local: the same output, and
+# expected/actions.out
+if placed_vs_local actions actions_setup issue; then
 	pass "actions: confirm, quarantine, reject, delete and cancel on placed tables as on local ones, refusals included, balances and verify() (expected/actions.out)"
 else
-	cat "$out/actions-db.log" "$out/actions.diff"
+	cat "$out/actions-db.log" "$out/actions_local-db.log" "$out/actions.diff"
 	fail "actions: on placed tables (placed: $placed) the bulk actions differ from the local ones or from expected/actions.out"
+fi
+
+echo "== readers"
+# the XML readers (plan step 9) on placed tables, against the same on a
+# database where billing stays local: the same output, and
+# expected/readers.out (readers_confirmed.sql confirms an invoice and moves
+# its buyer before the placement)
+if placed_vs_local readers actions_setup readers_setup issue readers_confirmed; then
+	pass "readers: invoice_xml, run_xml and invoices_xml on placed tables give the bytes they give on local ones, a confirmed invoice's master data version, each brand's role its own brand's XML only (expected/readers.out)"
+else
+	cat "$out/readers-db.log" "$out/readers_local-db.log" "$out/readers.diff"
+	fail "readers: on placed tables (placed: $placed) the XML readers differ from the local ones or from expected/readers.out"
 fi
 
 echo "== probe"
