@@ -131,8 +131,13 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg)
 		(void) set_config_option("lock_timeout", psprintf("%d", lock_timeout_ms),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-		(void) billing_spi_exec(sql, 1, &argtype, &arg, NULL, false, 0,
-								SPI_OK_SELECT, "locking rows");
+		/* an array of ids: planned without its value (billing_spi_exec_generic) */
+		if (type_is_array(argtype))
+			(void) billing_spi_exec_generic(sql, 1, &argtype, &arg, NULL, false, 0,
+											SPI_OK_SELECT, "locking rows");
+		else
+			(void) billing_spi_exec(sql, 1, &argtype, &arg, NULL, false, 0,
+									SPI_OK_SELECT, "locking rows");
 		AtEOXact_GUC(true, guc_level);
 		/* the row locks stay with the transaction */
 		ReleaseCurrentSubTransaction();

@@ -16,6 +16,9 @@ extern void billing_spi_check(int rc, int expected, const char *what);
 extern int	billing_spi_exec(const char *sql, int nargs, Oid *argtypes, Datum *values,
 							 const char *nulls, bool read_only, long count,
 							 int expected, const char *what);
+extern int	billing_spi_exec_generic(const char *sql, int nargs, Oid *argtypes, Datum *values,
+									 const char *nulls, bool read_only, long count,
+									 int expected, const char *what);
 extern int	billing_spi_exec_plan(SPIPlanPtr plan, Datum *values, const char *nulls,
 								  bool read_only, long count, int expected, const char *what);
 extern SPIPlanPtr billing_spi_prepare_kept(const char *sql, int nargs, Oid *argtypes);
