@@ -359,6 +359,32 @@ set_on_shards(bool on, Oid as_user)
 	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
+/*
+ * billing_set_on_shards(name, value) sends SET LOCAL name = value to this
+ * transaction's shard connections (and those it opens later), in a DO
+ * block as set_on_shards does, leaving the coordinator's settings as they
+ * were.  A rollback to a savepoint taken before it takes it back on the
+ * workers too.  For settings the worker must honour while it runs a part
+ * of an API call, such as billing.lock_timeout's bound on a row lock
+ * taken there.  Needs a superuser (the extension's owner, in a SECURITY
+ * DEFINER call); the value is quoted.
+ */
+void
+billing_set_on_shards(const char *name, const char *value)
+{
+	int			level = NewGUCNestLevel();
+
+	SPI_connect();
+	save_setting("citus.propagate_set_commands");
+	save_setting(name);
+	(void) billing_spi_exec(psprintf("DO $$BEGIN SET LOCAL citus.propagate_set_commands = local; SET LOCAL %s = %s; END$$",
+									 quote_identifier(name), quote_literal_cstr(value)),
+							0, NULL, NULL, NULL, false, 0, SPI_OK_UTILITY,
+							"passing a setting on to the shards");
+	SPI_finish();
+	AtEOXact_GUC(true, level);
+}
+
 /* pass_on: the call at nest level "level" passes billing.api_write on */
 static void
 pass_on(int level)

@@ -42,6 +42,7 @@
 #include "utils/timestamp.h"
 
 #include "committed.h"
+#include "guard.h"
 #include "worker.h"
 #include "progress.h"
 #include "run.h"
@@ -121,6 +122,8 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg)
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	volatile bool locked = false;
+	bool		citus = billing_citus_here();
+	char	   *caller_lock_timeout = citus ? pstrdup(GetConfigOption("lock_timeout", false, false)) : NULL;
 
 	BeginInternalSubTransaction(NULL);
 	MemoryContextSwitchTo(oldcontext);
@@ -131,13 +134,26 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg)
 		(void) set_config_option("lock_timeout", psprintf("%d", lock_timeout_ms),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
-		/* an array of ids: planned without its value (billing_spi_exec_generic) */
-		if (type_is_array(argtype))
+		/*
+		 * On Citus a row of a distributed table is locked on the worker
+		 * that holds it: the bound goes there too, and the caller's own
+		 * value back once the rows are locked (a timeout takes it back
+		 * with the subtransaction).
+		 */
+		if (citus)
+			billing_set_on_shards("lock_timeout", psprintf("%d", lock_timeout_ms));
+		/*
+		 * an array of ids: planned without its value (billing_spi_exec_generic),
+		 * except on Citus, which picks the shards by the values
+		 */
+		if (type_is_array(argtype) && !citus)
 			(void) billing_spi_exec_generic(sql, 1, &argtype, &arg, NULL, false, 0,
 											SPI_OK_SELECT, "locking rows");
 		else
 			(void) billing_spi_exec(sql, 1, &argtype, &arg, NULL, false, 0,
 									SPI_OK_SELECT, "locking rows");
+		if (citus)
+			billing_set_on_shards("lock_timeout", caller_lock_timeout);
 		AtEOXact_GUC(true, guc_level);
 		/* the row locks stay with the transaction */
 		ReleaseCurrentSubTransaction();
@@ -266,20 +282,13 @@ lock_schedule(int64 schedule_id, const char *schedule_code, BillingSqlApi api)
  * and invoices that refer to a buyer (FOR KEY SHARE) do not wait for it.
  * Each wait is bounded by billing.lock_timeout.
  *
- * On Citus the buyers are locked one by one, in the same order: Citus runs
- * a FOR UPDATE only on one shard at a time ("could not run distributed
- * query with FOR UPDATE/SHARE commands").
+ * On Citus the buyers are locked shard by shard, one statement a shard,
+ * in shard id order and id order within it: Citus runs a FOR UPDATE only
+ * on one shard at a time ("could not run distributed query with
+ * FOR UPDATE/SHARE commands").  Every action takes them in that order
+ * there, so they still cannot deadlock.
  */
 PG_FUNCTION_INFO_V1(billing_lock_buyers);
-
-static int
-compare_int64(const void *a, const void *b)
-{
-	int64		x = *(const int64 *) a;
-	int64		y = *(const int64 *) b;
-
-	return (x > y) - (x < y);
-}
 
 static void
 refuse_locked_buyers(const char *action)
@@ -308,25 +317,27 @@ billing_lock_buyers(PG_FUNCTION_ARGS)
 							SPI_OK_SELECT, "locking rows");
 	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull)
 	{
-		Datum	   *elems;
-		int			n;
-		int64	   *ids;
-		int			i;
+		Oid			argtype = INT8ARRAYOID;
+		Datum		arg = PointerGetDatum(buyer_ids);
+		uint64		nshards;
+		Datum	   *shard_buyers;
 
-		deconstruct_array(buyer_ids, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE, &elems, NULL, &n);
-		ids = palloc(sizeof(int64) * n);
-		for (i = 0; i < n; i++)
-			ids[i] = DatumGetInt64(elems[i]);
-		qsort(ids, n, sizeof(int64), compare_int64);
-		for (i = 0; i < n; i++)
-		{
-			if (i > 0 && ids[i] == ids[i - 1])
-				continue;
-			if (!billing_lock_rows("SELECT count(*) FROM (SELECT b.id FROM billing.buyer b WHERE b.id = $1"
-								   " FOR NO KEY UPDATE OF b) AS locked",
-								   INT8OID, Int64GetDatum(ids[i])))
+		/* the buyers of each shard, in id order; the shards in id order */
+		(void) billing_spi_exec("SELECT array_agg(u.id ORDER BY u.id)"
+								" FROM (SELECT DISTINCT x AS id FROM unnest($1) AS x) AS u"
+								" GROUP BY get_shard_id_for_distribution_column('billing.buyer', u.id)"
+								" ORDER BY get_shard_id_for_distribution_column('billing.buyer', u.id)",
+								1, &argtype, &arg, NULL, true, 0, SPI_OK_SELECT, "locking rows");
+		nshards = SPI_processed;
+		shard_buyers = palloc(sizeof(Datum) * Max(nshards, 1));
+		for (uint64 i = 0; i < nshards; i++)
+			shard_buyers[i] = datumCopy(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull),
+										false, -1);
+		for (uint64 i = 0; i < nshards; i++)
+			if (!billing_lock_rows("SELECT count(*) FROM (SELECT b.id FROM billing.buyer b WHERE b.id = ANY ($1)"
+								   " ORDER BY b.id FOR NO KEY UPDATE OF b) AS locked",
+								   INT8ARRAYOID, shard_buyers[i]))
 				refuse_locked_buyers(action);
-		}
 	}
 	/*
 	 * counted, not returned: SPI would keep every locked row in memory

@@ -21,7 +21,8 @@ COMMENT ON FUNCTION billing_internal.use_run_work_mem() IS
 REVOKE ALL ON FUNCTION billing_internal.use_run_work_mem() FROM PUBLIC;
 
 -- billing_internal.lock_buyers locks the buyers of a bulk action's invoices: their
--- rows, FOR NO KEY UPDATE in id order (src/run.c).  Two bulk actions on the
+-- rows, FOR NO KEY UPDATE in id order (src/run.c; on Citus shard by shard,
+-- in shard order).  Two bulk actions on the
 -- same buyer take turns, and since every action takes its buyers in the
 -- same order, they cannot deadlock; a confirm's balance updates never wait
 -- on another action's.  Rows that refer to a buyer (FOR KEY SHARE) do not

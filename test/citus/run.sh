@@ -36,6 +36,9 @@
 #                the coordinator
 #   readers      readers.sql: the XML readers on placed tables give what
 #                they give on local ones (expected/readers.out)
+#   locks        a bulk action's buyer lock, held by another transaction on
+#                placed tables, refused within billing.lock_timeout; the
+#                bound ends with the call
 #   probe        what Citus refuses, table by table and key by key, when
 #                billing's tables are placed as distribute() places them
 #                (billing_internal.citus_place_all, the whole foreign-key
@@ -388,6 +391,40 @@ if placed_vs_local readers actions_setup readers_setup issue readers_confirmed; 
 else
 	cat "$out/readers-db.log" "$out/readers_local-db.log" "$out/readers.diff"
 	fail "readers: on placed tables (placed: $placed) the XML readers differ from the local ones or from expected/readers.out"
+fi
+
+echo "== locks"
+# a bulk action's buyer locks on placed tables are taken on the workers
+# that hold the buyers: billing.lock_timeout bounds the wait there too
+# (55P03, not a wait for as long as the holder likes), and the bound ends
+# with the call (a lock taken by hand later in the transaction waits as
+# the caller's lock_timeout, 0, says).  On readers, whose buyers 4 and 5
+# (CA3, CA4) have drafts; another transaction holds buyer 4's row for 6 s.
+ids=$(psql_on "$PORT" readers -Atc "SELECT string_agg(i.id::text, ' ' ORDER BY b.id) FROM billing.invoice i
+	JOIN billing.buyer b ON b.id = i.buyer_id WHERE b.id IN (4, 5) AND i.status = 'draft'")
+read -r held_draft free_draft <<<"$ids"
+psql_on "$PORT" readers -c "BEGIN" -c "SELECT 1 FROM billing.buyer WHERE id = 4 FOR UPDATE" -c "SELECT pg_sleep(6)" \
+	-c "COMMIT" > "$out/locks-holder.log" 2>&1 &
+holder=$!
+sleep 1
+t0=$(date +%s%N)
+as_pg "$PG_BIN/psql" -X -q -h localhost -p "$PORT" -U postgres -d readers -c "SET billing.lock_timeout = '1s'" -c "BEGIN" \
+	-c "SELECT count(*) FROM billing.confirm_invoices(${held_draft:-0})" -c "ROLLBACK" > "$out/locks-refused.log" 2>&1
+refused_ms=$((($(date +%s%N) - t0) / 1000000))
+t0=$(date +%s%N)
+as_pg "$PG_BIN/psql" -X -q -h localhost -p "$PORT" -U postgres -d readers -v ON_ERROR_STOP=1 -c "SET billing.lock_timeout = '1s'" \
+	-c "BEGIN" -c "SELECT count(*) FROM billing.confirm_invoices(${free_draft:-0})" \
+	-c "SELECT id FROM billing.buyer WHERE id = 4 FOR UPDATE" -c "ROLLBACK" > "$out/locks-after.log" 2>&1
+after_status=$?
+after_ms=$((($(date +%s%N) - t0) / 1000000))
+wait $holder
+echo "refused in $refused_ms ms; a lock by hand after the call waited $after_ms ms (status $after_status)"
+if [ -n "$free_draft" ] && grep -q 'their buyers stayed locked longer than billing.lock_timeout (1000 ms)' "$out/locks-refused.log" \
+	&& [ "$refused_ms" -lt 3000 ] && [ "$after_status" = 0 ] && [ "$after_ms" -gt 1500 ]; then
+	pass "locks: a bulk action's buyer lock held elsewhere refused within billing.lock_timeout on placed tables (55P03, $refused_ms ms); the bound ends with the call"
+else
+	cat "$out/locks-refused.log" "$out/locks-after.log"
+	fail "locks: want the confirm refused within about 1 s and the later lock by hand to wait for the holder (refused $refused_ms ms; after: status $after_status, $after_ms ms)"
 fi
 
 echo "== probe"
