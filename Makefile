@@ -28,7 +28,8 @@ OBJS = \
 	src/pdf.o \
 	src/invoice_xml.o \
 	src/brand_wall.o \
-	src/ids.o
+	src/ids.o \
+	src/planner.o
 
 # The install sources, src/sql/, one file per concern, in install order.
 # The install script billing--$(EXTVERSION).sql is all of them in this order

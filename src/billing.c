@@ -10,6 +10,7 @@
 #include "error_context.h"
 #include "guard.h"
 #include "mailer.h"
+#include "planner.h"
 #include "progress.h"
 #include "run.h"
 #include "uninstall.h"
@@ -30,6 +31,7 @@ _PG_init(void)
 	billing_define_worker_gucs();
 	billing_define_guard_gucs();
 	billing_install_api_write_passing();
+	billing_install_planner();
 	billing_define_uninstall_gucs();
 	billing_define_mail_gucs();
 	billing_progress_init();

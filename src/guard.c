@@ -385,10 +385,22 @@ billing_set_on_shards(const char *name, const char *value)
 	AtEOXact_GUC(true, level);
 }
 
-/* pass_on: the call at nest level "level" passes billing.api_write on */
+/*
+ * pass_on: the call at nest level "level" passes billing.api_write on.
+ * Until that level ends, the call's multi-shard statements also go over
+ * one connection per node (citus.multi_shard_modify_mode = sequential):
+ * the API writes reference tables that foreign keys tie to distributed
+ * ones (invoice_run, through schedule, to the buyers), and Citus refuses
+ * such a write once a statement of the transaction has read a distributed
+ * table over several connections to a node ("cannot modify table
+ * "invoice_run" because there was a parallel operation on a distributed
+ * table").
+ */
 static void
 pass_on(int level)
 {
+	(void) set_config_option("citus.multi_shard_modify_mode", "sequential",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
 	set_on_shards(true, GetUserId());
 	passed_on_level = level;
 	passed_on_subxact = GetCurrentSubTransactionId();

@@ -141,6 +141,21 @@ LANGUAGE plpgsql SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	invoice bigint;
 BEGIN
+	-- On Citus the trigger fires on a shard of buyer or on a placement of
+	-- invoice_run, where the distributed invoices cannot be read ("cannot
+	-- execute a distributed query from a query on a shard").  A run row
+	-- is deleted only by the billing functions (records_guard), and only
+	-- a rerun that made no invoice (finish_run): there is nothing to
+	-- check.  A buyer is not deleted there.
+	IF billing_internal.on_citus() THEN
+		IF TG_ARGV[0] = 'run_id' THEN
+			RETURN OLD;
+		END IF;
+		RAISE EXCEPTION 'cannot delete buyer %: billing is on Citus, where buyers are kept', OLD.id
+			USING ERRCODE = 'feature_not_supported',
+			      DETAIL = 'Whether an invoice refers to the buyer cannot be checked from the buyer''s shard.',
+			      HINT = 'Keep the buyer: one without a schedule (schedule_code NULL) gets no drafts.';
+	END IF;
 	EXECUTE format('SELECT i.id FROM billing.invoice i WHERE i.%I = $1 LIMIT 1', TG_ARGV[0])
 	INTO invoice USING OLD.id;
 	IF invoice IS NOT NULL THEN

@@ -550,6 +550,7 @@ RETURNS SETOF billing.run_summary LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SECURITY DEFINER SET billing.api_write = on SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	run_ids bigint[];
+	issued billing.invoice_run;
 BEGIN
 	IF as_of IS NULL OR NOT isfinite(as_of) THEN
 		RAISE EXCEPTION 'as_of must be a finite time, got %', coalesce(as_of::text, 'NULL')
@@ -591,10 +592,12 @@ BEGIN
 		PERFORM billing_internal.raise_failed_runs(run_ids);
 	END IF;
 	-- the runs of every brand are issued; the caller is shown its own
-	RETURN QUERY SELECT s.*
-	FROM billing.invoice_run r CROSS JOIN LATERAL billing_internal.run_summary(r) AS s,
-	     billing_internal.caller_brands() AS v(visible)
-	WHERE r.id = ANY (run_ids) AND (v.visible IS NULL OR r.brand_id = ANY (v.visible)) ORDER BY r.id;
+	-- (each row summed up here: on Citus a run row passed whole to a
+	-- function inside the query would be a row of a shard's type)
+	FOR issued IN SELECT r.* FROM billing.invoice_run r, billing_internal.caller_brands() AS v(visible)
+	              WHERE r.id = ANY (run_ids) AND (v.visible IS NULL OR r.brand_id = ANY (v.visible)) ORDER BY r.id LOOP
+		RETURN NEXT billing_internal.run_summary(issued);
+	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION billing.issue_drafts(timestamptz, boolean, boolean) IS
@@ -697,9 +700,12 @@ REVOKE ALL ON FUNCTION billing_internal.on_citus() FROM PUBLIC;
 -- schedule between that run's applied_before and this one's.  NULL when
 -- there is no such run, when it ran in another cluster (transaction ids
 -- of a restored dump say nothing here), when hints it needs were pruned,
--- when billing is on Citus (billing_internal.on_citus), or when more than
--- 10,000 buyers changed (reading the period whole is then as fast).  One statement: a pruning that commits meanwhile is seen
--- whole or not at all.  Internal.
+-- or when more than 10,000 buyers changed (reading the period whole is
+-- then as fast).  One statement: a pruning that commits meanwhile is seen
+-- whole or not at all.  Not called when billing is on Citus
+-- (billing_internal.on_citus): no hint is noted on a shard, and a SQL
+-- function over distributed tables with parameters is not Citus's to plan;
+-- a rerun there reads its period whole.  Internal.
 CREATE OR REPLACE FUNCTION billing_internal.rerun_buyers(schedule_id bigint, cutoff date, applied_before timestamptz)
 RETURNS bigint[] LANGUAGE sql STABLE PARALLEL UNSAFE
 BEGIN ATOMIC
@@ -715,7 +721,6 @@ BEGIN ATOMIC
 		                                                FROM billing_internal.rerun_hint_horizon h),
 		                                               '0'::xid8)
 		  AND pg_snapshot_xmax(rs.snapshot) <= pg_snapshot_xmax(pg_current_snapshot())
-		  AND NOT billing_internal.on_citus()
 		ORDER BY rs.run_id DESC
 		LIMIT 1
 	), changed AS MATERIALIZED (
@@ -956,6 +961,14 @@ DECLARE
 BEGIN
 	-- one maker at a time: the second waits here, then finds them made
 	EXECUTE format('LOCK TABLE %s IN SHARE UPDATE EXCLUSIVE MODE', parent);
+	-- on Citus the new partition becomes a shard-distributed table as it is
+	-- attached, with the parent's triggers (the guards): Citus's permission
+	-- for triggers on distributed tables, for this transaction (its own, in
+	-- a background worker: commit_partitions), as billing.distribute()
+	-- takes it
+	IF billing_internal.on_citus() THEN
+		PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
+	END IF;
 	FOREACH block IN ARRAY billing_internal.missing_blocks(parent, blocks) LOOP
 		part := name || '_' || block;
 		-- the key and index of the first partition (tables.sql), made on
@@ -1068,6 +1081,7 @@ DECLARE
 	run_kind text;
 	only_buyers bigint[];
 	young xid8;
+	on_citus boolean := billing_internal.on_citus();
 BEGIN
 	-- Statistics first (billing_internal.analyze_stale)
 	PERFORM billing_internal.analyze_stale();
@@ -1089,12 +1103,17 @@ BEGIN
 	IF run_kind = 'rerun' THEN
 		-- a rerun reads the buyers changed since the period's last run,
 		-- each from its own rows (the primary keys), when there was one
-		only_buyers := billing_internal.rerun_buyers(make_drafts.schedule_id, make_drafts.cutoff,
-		                                             make_drafts.applied_before);
-	ELSE
+		-- (on Citus, always the whole period: billing_internal.rerun_buyers)
+		IF NOT on_citus THEN
+			only_buyers := billing_internal.rerun_buyers(make_drafts.schedule_id, make_drafts.cutoff,
+			                                             make_drafts.applied_before);
+		END IF;
+	ELSIF NOT on_citus THEN
 		-- a scheduled run prunes the rerun hints older than two months
 		-- (by transaction id, up to the oldest younger one: an index
 		-- range); a rerun whose period's last run is older reads it whole
+		-- (on Citus no hint is noted, and a FOR UPDATE over the shards is
+		-- refused)
 		SELECT h.xid INTO young FROM billing_internal.rerun_hint h
 		WHERE h.created_at >= now() - interval '2 months' ORDER BY h.xid LIMIT 1;
 		-- (SKIP LOCKED: a run of another schedule in parallel may be
@@ -1264,8 +1283,10 @@ BEGIN
 			      HINT = 'billing.preview_run(schedule) fills them in from a schedule.';
 	END IF;
 	-- what a rerun would read: the buyers changed since the period's last run
-	only_buyers := billing_internal.rerun_buyers(preview_drafts.schedule_id, preview_drafts.cutoff,
-	                                             preview_drafts.applied_before);
+	IF NOT billing_internal.on_citus() THEN
+		only_buyers := billing_internal.rerun_buyers(preview_drafts.schedule_id, preview_drafts.cutoff,
+		                                             preview_drafts.applied_before);
+	END IF;
 	IF cardinality(only_buyers) = 0 THEN
 		RETURN;
 	ELSIF only_buyers IS NOT NULL THEN

@@ -29,14 +29,22 @@ SELECT step FROM billing.set_run_description(:run, 'placed on Citus');
 SELECT step FROM billing.disable_run(:run);
 SELECT step FROM billing.enable_run(:run);
 SELECT message FROM billing.run_log WHERE run_id = :run ORDER BY id;
--- a rerun, which fails on Citus (its statements are not plannable there
--- yet, plan step 8), and how it fails: it calls billing.fail_dead_runs
--- (an API call inside an API call), then writes its run row and goes as far
--- as planning the drafts, so the inner call's end left the outer one's
--- setting on the shards; in the end its failure is recorded by the
--- extension's background worker through the shards' guards (the C code
--- passes the setting on as well)
+-- a rerun made to fail: 1,025 documents with ids given by hand 2^20
+-- apart would need as many new link partitions, more than a run makes at
+-- once.  It calls billing.fail_dead_runs (an API call inside an API call),
+-- then writes its run row and goes as far as making the partitions, so
+-- the inner call's end left the outer one's setting on the shards; in the
+-- end its failure is recorded by the extension's background worker
+-- through the shards' guards (the C code passes the setting on as well).
+-- The documents (ACME's buyer :buyer, one shard: a statement over several
+-- shards' connections first would keep Citus from writing invoice_run in
+-- the transaction at all) are rolled back with the caller's transaction.
+BEGIN;
+INSERT INTO billing.document (id, buyer_id, kind, document_date, amount, tax_rate, reference)
+SELECT g::bigint << 20, :buyer, 'delivery_invoice', '2026-11-10', 1, 0.10, 'far-' || g
+FROM generate_series(1, 1025) AS g;
 SELECT count(*) FROM billing.rerun_invoice_run('M20', brand => 'ACME', as_of => '2026-11-21 00:07+09');
+ROLLBACK;
 SELECT r.status, l.level, l.message LIKE 'rerun % failed, nothing was issued: %' AS failure_logged
 FROM billing.invoice_run r JOIN billing.run_log l ON l.run_id = r.id
 WHERE r.id > :run ORDER BY l.id;

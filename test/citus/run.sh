@@ -36,6 +36,9 @@
 #                the coordinator
 #   readers      readers.sql: the XML readers on placed tables give what
 #                they give on local ones (expected/readers.out)
+#   runs         runs.sql: issue_drafts, preview_run and rerun_invoice_run on
+#                placed tables give what they give on local ones
+#                (expected/runs.out)
 #   locks        a bulk action's buyer lock, held by another transaction on
 #                placed tables, refused within billing.lock_timeout; the
 #                bound ends with the call
@@ -391,6 +394,18 @@ if placed_vs_local readers actions_setup readers_setup issue readers_confirmed; 
 else
 	cat "$out/readers-db.log" "$out/readers_local-db.log" "$out/readers.diff"
 	fail "readers: on placed tables (placed: $placed) the XML readers differ from the local ones or from expected/readers.out"
+fi
+
+echo "== runs"
+# the run itself on placed tables (plan steps 8 and 9: plannable, not yet
+# pushed down): runs.sql issues, previews, reruns a late document and a
+# rerun with nothing to do, against the same on a database where billing
+# stays local: the same output, and expected/runs.out
+if placed_vs_local runs actions_setup; then
+	pass "runs: issue_drafts, preview_run, rerun_invoice_run (a late document, then nothing to do) and uninvoiced_document on placed tables as on local ones, drafts, tax lines, links and verify() (expected/runs.out)"
+else
+	cat "$out/runs-db.log" "$out/runs_local-db.log" "$out/runs.diff"
+	fail "runs: on placed tables (placed: $placed) the runs differ from the local ones or from expected/runs.out"
 fi
 
 echo "== locks"

@@ -1,0 +1,39 @@
+-- test/citus/runs.sql: the run on placed tables (issue 16, plan steps 8
+-- and 9: the run and the readers over documents plannable on Citus).
+-- run.sh runs it on a database whose tables it placed with setup.sql's and
+-- actions_setup.sql's rows, and on one where billing stays local; the two
+-- outputs must be the same (and expected/runs.out): the scheduled runs,
+-- their drafts, tax lines and links, what is left unbilled, a late
+-- document seen by the preview and billed by a rerun, a rerun with
+-- nothing to do, and verify().
+\set VERBOSITY terse
+SET timezone = 'UTC';
+-- what is still to bill, before the run
+SELECT count(*) AS uninvoiced, sum(amount) FROM billing.uninvoiced_document;
+SELECT * FROM billing.preview_run('M20', '2026-11-21 00:06+09', 'ACME');
+SELECT * FROM billing.issue_drafts('2026-11-21 00:06+09');
+-- the drafts, their tax lines and links (ids: the coordinator numbers them)
+SELECT i.id, b.code, i.status, i.period, i.previous_billed, i.purchases, i.tax, i.total, i.document_count
+FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id ORDER BY i.id;
+SELECT t.invoice_id, t.tax_rate, t.taxable_amount, t.tax FROM billing.invoice_tax_line t ORDER BY 1, 2;
+SELECT l.invoice_id, d.reference FROM billing.document_link l
+JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id ORDER BY 1, 2;
+SELECT count(*) AS uninvoiced FROM billing.uninvoiced_document;
+-- a document found late, for CA3's closed period: the preview shows it,
+-- the rerun bills it, and nothing else
+INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+SELECT b.id, 'delivery_invoice', '2026-11-15', 777, 0.08, 'CA3-late' FROM billing.buyer b WHERE b.code = 'CA3';
+SELECT reference, amount FROM billing.uninvoiced_document ORDER BY reference;
+SELECT * FROM billing.preview_run('M20', '2026-11-22 09:00+09', 'ACME', period => '2026-11-20');
+SELECT * FROM billing.rerun_invoice_run('M20', '2026-11-22 09:00+09', 'ACME', period => '2026-11-20');
+SELECT i.id, b.code, i.status, i.purchases, i.tax, i.total, i.document_count
+FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
+WHERE i.run_id = (SELECT max(r.id) FROM billing.invoice_run r) ORDER BY i.id;
+SELECT count(*) AS uninvoiced FROM billing.uninvoiced_document;
+-- a rerun with nothing late makes nothing
+SELECT * FROM billing.rerun_invoice_run('M20', '2026-11-22 10:00+09', 'ACME', period => '2026-11-20');
+-- the runs, and verify()
+SELECT r.id, br.code AS brand, r.kind, r.period, r.status, r.buyer_count, r.invoice_count, r.document_count,
+       r.purchases_total, r.tax_total, r.billed_total
+FROM billing.invoice_run r JOIN billing.brand br ON br.id = r.brand_id ORDER BY r.id;
+SELECT * FROM billing.verify();
