@@ -56,6 +56,7 @@
 # distributed table (default 4: the machine is small).
 set -uo pipefail
 source "$(dirname "$0")/../lib.sh"
+source "$(dirname "$0")/nodes.sh"
 cd "$BILLING_ROOT"
 here=test/citus
 
@@ -64,10 +65,6 @@ if [ ! -f "$("$PG_BIN/pg_config" --sharedir)/extension/citus.control" ]; then
 	exit 0
 fi
 
-BASE=${BILLING_CITUS_DIR:-/tmp/billing-citus}
-PORT=${BILLING_CITUS_PORT:-56401}
-SHARDS=${BILLING_CITUS_SHARDS:-4}
-nodes="c:$PORT w1:$((PORT + 1)) w2:$((PORT + 2))"
 passed=0
 failed=0
 out=$BASE-out
@@ -76,44 +73,13 @@ mkdir -p "$out"
 
 pass() { passed=$((passed + 1)); echo "ok: $1"; }
 fail() { failed=$((failed + 1)); echo "FAILED: $1"; }
-# psql_on PORT DB ...: psql as postgres over TCP on localhost (how the
-# nodes reach each other too)
-psql_on() {
-	local port=$1 db=$2
-	shift 2
-	as_pg "$PG_BIN/psql" -X -q -h localhost -p "$port" -U postgres -d "$db" -v ON_ERROR_STOP=1 "$@"
-}
-stop_all() {
-	for n in $nodes; do cluster_stop "$BASE-${n%%:*}"; done
-}
-
 if [ "${BILLING_CITUS_BUILD:-yes}" != no ]; then
 	build_and_install || { echo "citus: 0 passed, 1 failed"; exit 1; }
 fi
 
 echo "== starting a coordinator (port $PORT) and two workers"
 [ -n "${BILLING_CITUS_KEEP:-}" ] || trap stop_all EXIT
-for n in $nodes; do
-	cluster_start "$BASE-${n%%:*}" "${n##*:}" "listen_addresses = 'localhost'
-shared_preload_libraries = 'citus,pg_cron,billing'
-citus.shard_count = $SHARDS
-max_connections = 60" || { echo "citus: 0 passed, 1 failed"; exit 1; }
-done
-
-# one database per purpose, Citus in it on every node, the workers added:
-# the nodes then get billing from the coordinator's CREATE EXTENSION
-make_db() {
-	local db=$1 p
-	for n in $nodes; do
-		p=${n##*:}
-		psql_on "$p" postgres -c "CREATE DATABASE $db" || return 1
-		psql_on "$p" "$db" -c "CREATE EXTENSION citus" || return 1
-	done
-	psql_on "$PORT" "$db" -c "SELECT citus_set_coordinator_host('localhost', $PORT)" \
-		-c "SELECT citus_add_node('localhost', $((PORT + 1)))" \
-		-c "SELECT citus_add_node('localhost', $((PORT + 2)))" \
-		-c "CREATE EXTENSION billing" >/dev/null
-}
+start_nodes || { echo "citus: 0 passed, 1 failed"; exit 1; }
 
 echo "== nodes"
 if make_db shop > "$out/nodes.log" 2>&1 && make_db probe >> "$out/nodes.log" 2>&1; then
@@ -213,16 +179,6 @@ passed=$((passed + ok))
 failed=$((failed + bad))
 [ "$ok" -eq 0 ] && [ "$bad" -eq 0 ] && fail "isolation: no spec ran"
 [ -f "$BASE-iso/out/regression.diffs" ] && cat "$BASE-iso/out/regression.diffs"
-
-# place_for_real DB: billing's tables placed on Citus for good in a
-# throwaway database, as distribute() will once citus_missing() is empty:
-# the unique keys Citus refuses dropped (plan step 2), then citus_place_all
-place_for_real() {
-	cat $here/refused_keys.sql - <<'SQL' | psql_on "$PORT" "$1" -f -
-SELECT pg_temp.drop_refused_unique_keys();
-SELECT * FROM billing_internal.citus_place_all(current_setting('citus.shard_count')::integer) WHERE kind = 'keys';
-SQL
-}
 
 echo "== ids"
 # every node hands out ids of its own range (billing_internal.next_id, the
@@ -401,8 +357,23 @@ echo "== runs"
 # pushed down): runs.sql issues, previews, reruns a late document and a
 # rerun with nothing to do, against the same on a database where billing
 # stays local: the same output, and expected/runs.out
-if placed_vs_local runs actions_setup; then
-	pass "runs: issue_drafts, preview_run, rerun_invoice_run (a late document, then nothing to do) and uninvoiced_document on placed tables as on local ones, drafts, tax lines, links and verify() (expected/runs.out)"
+placed_vs_local runs actions_setup
+runs_same=$?
+# Then, on the placed tables, a document's brand: given, it is checked by
+# the foreign key (buyer_id, brand_id) on the shard (document_brand looks
+# nothing up there: that lookup cost a worker 50 kB a row), so another
+# brand's is refused (23503); left out, it is filled in from the buyer.
+brands=$(psql_on "$PORT" runs -At -v VERBOSITY=verbose \
+	-c "INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	    SELECT b.id, o.id, 'delivery_invoice', '2026-11-05', 10, 0.10, 'wrong-brand'
+	    FROM billing.buyer b, billing.brand o WHERE b.code = 'CA2' AND o.code = 'OTHER'" 2>&1 | grep -o '23503' | head -1)
+filled=$(psql_on "$PORT" runs -At -c "INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 'delivery_invoice', '2026-11-05', 10, 0.10, 'no-brand' FROM billing.buyer b WHERE b.code = 'CA2'" \
+	-c "SELECT d.brand_id = b.brand_id FROM billing.document d JOIN billing.buyer b ON b.id = d.buyer_id
+	    WHERE d.reference = 'no-brand'" 2>&1 | tail -1)
+echo "another brand's document: ${brands:-not refused}; a document without brand_id takes its buyer's: $filled"
+if [ "$runs_same" = 0 ] && [ "$brands" = 23503 ] && [ "$filled" = t ]; then
+	pass "runs: issue_drafts, preview_run, rerun_invoice_run (a late document, then nothing to do) and uninvoiced_document on placed tables as on local ones, drafts, tax lines, links and verify() (expected/runs.out); a document's brand checked on its shard"
 else
 	cat "$out/runs-db.log" "$out/runs_local-db.log" "$out/runs.diff"
 	fail "runs: on placed tables (placed: $placed) the runs differ from the local ones or from expected/runs.out"
