@@ -13,7 +13,9 @@
 # rolled-back first pass mails nothing); a role of ACME alone is not told of
 # BETA's failure; a caller that holds a lock the second pass needs gets an
 # error within billing.lock_timeout, not a hang; a second pass whose worker
-# is terminated commits nothing and says so, and the next call bills.
+# is terminated commits nothing and says so, and the next call bills; a
+# failure whose recording fails too (a site's trigger refusing the run's
+# error line) still raises and leaves the run committed as failed.
 # Written before the implementation, on which it failed: the failure was
 # only a WARNING and the call returned normally.
 use strict;
@@ -220,6 +222,36 @@ like($status, qr/^failed .*B20/s, 'pg_cron: the tick with a failed run ends fail
 	or diag($status);
 like(slurp_file($node->logfile), qr/LOG:  billing: issue_drafts as of .* made \d+ runs of \d+ schedules: \d+ drafts, billed .*; 1 failed: run \d+ of schedule B20/,
 	'pg_cron: the server log says what the tick did: runs, drafts, totals, failures');
+
+# 5. a failure whose recording fails too: a site's trigger also refuses
+# BETA's error lines in the run log, so finishing BETA's failed run fails;
+# the call still raises, naming BETA's schedule and both errors, BETA's runs
+# are still committed as failed (without their log line), and ACME's run
+# of the period is committed
+$node->safe_psql('postgres', q{
+	CREATE FUNCTION public.refuse_beta_errors() RETURNS trigger LANGUAGE plpgsql AS $$
+	BEGIN
+		RAISE EXCEPTION 'site rule: no BETA error lines today';
+	END $$;
+	CREATE TRIGGER refuse_beta_errors BEFORE INSERT ON billing.run_log
+	FOR EACH ROW WHEN (NEW.brand_id = 2 AND NEW.level = 'error') EXECUTE FUNCTION public.refuse_beta_errors();
+	INSERT INTO billing.document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+	VALUES (1, 1, 'delivery_invoice', '2027-02-10', 1000, 0.10, 'A-feb'),
+	       (2, 2, 'delivery_invoice', '2027-02-10', 2000, 0.10, 'B-feb');
+});
+($rc, $out, $err) = $node->psql('postgres',
+	q{SELECT count(*) FROM billing.issue_drafts('2027-02-21 00:10+09', simulate => true)},
+	extra_params => [ '-v', 'ON_ERROR_STOP=1' ]);
+isnt($rc, 0, 'failed recording: issue_drafts raises');
+($error_part) = $err =~ /(ERROR:.*)/s;
+like($error_part // '', qr/B20.*2027-02-20.*DETAIL:.*finishing the run failed: site rule: no BETA error lines today/s,
+	'failed recording: the ERROR names the schedule, and the DETAIL the recording\'s own error')
+	or diag($err);
+is($node->safe_psql('postgres', q{
+	SELECT string_agg(s.code || ':' || r.status, ',' ORDER BY s.code) FROM billing.invoice_run r
+	JOIN billing.schedule s ON s.id = r.schedule_id WHERE r.cutoff_date = '2027-02-20'}),
+	'B20:failed,M20:completed', 'failed recording: BETA\'s run committed as failed, ACME\'s completed');
+$node->safe_psql('postgres', q{DROP TRIGGER refuse_beta_errors ON billing.run_log});
 
 $node->stop;
 done_testing();
