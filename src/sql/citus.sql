@@ -116,7 +116,7 @@ BEGIN ATOMIC
 		(4, 'parallel runs',
 		 'a run updates its invoice_run row (a reference table) inside its long transaction, so runs of different schedules queue'),
 		(6, 'the run pushed down and the readers plannable',
-		 'the run works on Citus but pulls its rows to the coordinator (its reading part is 5 distributed subplans: materialized CTEs, a UNION ALL of row kinds, invoices numbered by an ordered next_id); billing.document_status, billing.run_report and billing.health are not plannable there (FROM-less subqueries with functions that are not immutable, a correlated subquery beside one)')
+		 'the run works on Citus but pulls its rows to the coordinator (its reading part is 5 distributed subplans: materialized CTEs, a UNION ALL of row kinds, invoices numbered by an ordered next_id); billing.document_status and billing.health are not plannable there (FROM-less subqueries with functions that are not immutable)')
 	) AS m (n, guarantee, missing);
 END;
 COMMENT ON FUNCTION billing_internal.citus_missing() IS

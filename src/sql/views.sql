@@ -108,13 +108,15 @@ LEFT JOIN (
 	       count(*) FILTER (WHERE i.status = 'rejected') AS rejected,
 	       count(*) FILTER (WHERE i.status = 'cancelled') AS cancelled,
 	       -- what billing.run_xml() writes: invoices to send that have lines
+	       -- (the test in the filter, not in a FROM-less lateral: Citus
+	       -- plans a correlated subquery on buyer_id there, and nothing
+	       -- changes on one node: 0.58 s over 100,000 invoices either way)
 	       count(*) FILTER (WHERE i.status IN ('draft', 'quarantined', 'confirmed')
-	                          AND ln.has_lines) AS with_xml
+	                          AND EXISTS (SELECT 1 FROM billing.document_link l
+	                                      JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
+	                                      WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id
+	                                        AND d.kind <> 'payment')) AS with_xml
 	FROM billing.invoice i
-	CROSS JOIN LATERAL (SELECT EXISTS (
-		SELECT 1 FROM billing.document_link l
-		JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
-		WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment') AS has_lines) AS ln
 	GROUP BY i.run_id
 ) AS c ON c.run_id = r.id
 LEFT JOIN (

@@ -5,7 +5,7 @@
 -- outputs must be the same (and expected/runs.out): the scheduled runs,
 -- their drafts, tax lines and links, what is left unbilled, a late
 -- document seen by the preview and billed by a rerun, a rerun with
--- nothing to do, and verify().
+-- nothing to do, billing.run_report, and verify().
 \set VERBOSITY terse
 SET timezone = 'UTC';
 -- what is still to bill, before the run
@@ -32,8 +32,8 @@ WHERE i.run_id = (SELECT max(r.id) FROM billing.invoice_run r) ORDER BY i.id;
 SELECT count(*) AS uninvoiced FROM billing.uninvoiced_document;
 -- a rerun with nothing late makes nothing
 SELECT * FROM billing.rerun_invoice_run('M20', '2026-11-22 10:00+09', 'ACME', period => '2026-11-20');
--- the runs, and verify()
-SELECT r.id, br.code AS brand, r.kind, r.period, r.status, r.buyer_count, r.invoice_count, r.document_count,
-       r.purchases_total, r.tax_total, r.billed_total
-FROM billing.invoice_run r JOIN billing.brand br ON br.id = r.brand_id ORDER BY r.id;
+-- the runs as billing.run_report shows them, and verify()
+SELECT run, brand, schedule, kind, period, step, buyers, invoices_issued, documents, drafts, billed_total,
+       tax_by_rate, xml_count
+FROM billing.run_report ORDER BY run;
 SELECT * FROM billing.verify();
