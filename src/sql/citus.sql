@@ -115,8 +115,8 @@ BEGIN ATOMIC
 		 'the run''s schedule lock is taken on the coordinator, the document guard''s lock on the shard''s worker: not the same lock yet'),
 		(4, 'parallel runs',
 		 'a run updates its invoice_run row (a reference table) inside its long transaction, so runs of different schedules queue'),
-		(6, 'the run pushed down and the readers plannable',
-		 'the run works on Citus but pulls its rows to the coordinator (its reading part is 5 distributed subplans: materialized CTEs, a UNION ALL of row kinds, invoices numbered by an ordered next_id); billing.document_status and billing.health are not plannable there (FROM-less subqueries with functions that are not immutable)')
+		(6, 'the run pushed down',
+		 'the run works on Citus but pulls its rows to the coordinator (its reading part is 5 distributed subplans: materialized CTEs, a UNION ALL of row kinds, invoices numbered by an ordered next_id)')
 	) AS m (n, guarantee, missing);
 END;
 COMMENT ON FUNCTION billing_internal.citus_missing() IS

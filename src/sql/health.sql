@@ -122,8 +122,11 @@ SELECT 'critical', br.code, 'missed_period',
        'SELECT billing.issue_drafts()'
 FROM billing.schedule s
 JOIN billing.brand br ON br.id = s.brand_id
-JOIN LATERAL (SELECT min(b.schedule_applied_at) AS in_use_since FROM billing.buyer b
-              WHERE b.schedule_id = s.id) AS iu ON iu.in_use_since IS NOT NULL
+-- (each schedule's first application, grouped, not a lateral min() per
+-- schedule: Citus plans no aggregate without GROUP BY in a lateral
+-- subquery correlated with a reference table)
+JOIN (SELECT b.schedule_id, min(b.schedule_applied_at) AS in_use_since FROM billing.buyer b
+      WHERE b.schedule_id IS NOT NULL GROUP BY b.schedule_id) AS iu ON iu.schedule_id = s.id
 CROSS JOIN LATERAL billing.cutoffs(s.cycle, (iu.in_use_since AT TIME ZONE br.time_zone)::date - 28,
                                    (now() AT TIME ZONE br.time_zone)::date) AS c(cutoff)
 CROSS JOIN LATERAL (SELECT ((c.cutoff + 1)::timestamp + s.issue_delay) AT TIME ZONE br.time_zone AS issue_at) AS due

@@ -185,6 +185,45 @@ COMMENT ON COLUMN billing.run_report.xml_count IS 'invoices billing.run_xml() wr
 --   older than the schedule's use).  Times are shown in the brand's time
 --   zone, with the zone's abbreviation when the clock shows it today.
 CREATE OR REPLACE VIEW billing.document_status WITH (security_invoker = true) AS
+-- (in three levels: the joins, then what will bill the document, then the
+-- columns; on Citus a FROM-less subquery may hold no function that is not
+-- immutable, and format, to_char and now() are stable)
+SELECT m.document, m.brand, m.buyer, m.kind, m.reference, m.document_date, m.amount, m.tax_rate,
+       m.status, m.invoice,
+       CASE
+           WHEN m.invoice_status = 'draft' THEN format('on draft %s', m.invoice)
+           WHEN m.invoice_status = 'quarantined' THEN format('on quarantined invoice %s: %s', m.invoice, m.status_reason)
+           WHEN m.invoice_status = 'rejected' THEN format('on rejected invoice %s: %s', m.invoice, m.status_reason)
+           WHEN m.invoice_status = 'confirmed' THEN format('billed on invoice %s', m.invoice)
+           WHEN m.uninvoiced AND NOT m.has_schedule THEN 'no billing schedule is applied to the buyer'
+           WHEN m.uninvoiced THEN format('uninvoiced: for the period %s of schedule %s; what will bill it: %s',
+                                         m.period, m.schedule_code, m.will_bill)
+           WHEN m.never_invoice THEN 'never to be invoiced: closed by a cancelled run'
+           WHEN NOT m.billable THEN 'non-billable delivery: never aggregated'
+       END AS explanation,
+       m.will_bill,
+       CASE WHEN m.next_cutoff IS NOT NULL THEN m.issue_at END AS will_bill_at
+FROM (
+SELECT q.*,
+       CASE
+           WHEN q.cutoff IS NULL THEN NULL
+           WHEN q.next_cutoff IS NOT NULL
+               THEN format('the run of %s %s%s',
+                           to_char(q.issue_at AT TIME ZONE q.time_zone, 'YYYY-MM-DD HH24:MI'),
+                           CASE WHEN q.utc_offset = (q.issue_at AT TIME ZONE q.time_zone)
+                                                    - (q.issue_at AT TIME ZONE 'UTC')
+                                THEN q.abbrev ELSE q.time_zone END,
+                           CASE WHEN q.issue_at <= now()
+                                THEN ' (due: the next billing.issue_drafts() makes it)' ELSE '' END)
+           WHEN NOT q.enabled
+               THEN format('nothing will: schedule %s is disabled (enable it, or apply another schedule to the buyer)',
+                           q.schedule_code)
+           WHEN q.cutoff < q.schedule_first_cutoff
+               THEN format('nothing will: its period is before schedule %s came into use; back-date the buyer''s schedule_applied_at to before %s (at most a year before the schedule was created), then call billing.rerun_invoice_run(%L, period => %L)',
+                           q.schedule_code, lower(q.period), q.schedule_code, q.cutoff)
+           ELSE format('nothing will: call billing.rerun_invoice_run(%L, period => %L)', q.schedule_code, q.cutoff)
+       END AS will_bill
+FROM (
 SELECT d.id AS document,
        br.code AS brand,
        b.code AS buyer,
@@ -204,19 +243,10 @@ SELECT d.id AS document,
            WHEN NOT d.billable THEN 'non-billable'
        END AS status,
        l.invoice_id AS invoice,
-       CASE
-           WHEN i.status = 'draft' THEN format('on draft %s', i.id)
-           WHEN i.status = 'quarantined' THEN format('on quarantined invoice %s: %s', i.id, i.status_reason)
-           WHEN i.status = 'rejected' THEN format('on rejected invoice %s: %s', i.id, i.status_reason)
-           WHEN i.status = 'confirmed' THEN format('billed on invoice %s', i.id)
-           WHEN u.id IS NOT NULL AND b.schedule_id IS NULL THEN 'no billing schedule is applied to the buyer'
-           WHEN u.id IS NOT NULL THEN format('uninvoiced: for the period %s of schedule %s; what will bill it: %s',
-                                             w.period, s.code, wb.will_bill)
-           WHEN d.never_invoice THEN 'never to be invoiced: closed by a cancelled run'
-           WHEN NOT d.billable THEN 'non-billable delivery: never aggregated'
-       END AS explanation,
-       wb.will_bill,
-       CASE WHEN nx.next_cutoff IS NOT NULL THEN na.issue_at END AS will_bill_at
+       i.status AS invoice_status, i.status_reason, u.id IS NOT NULL AS uninvoiced,
+       b.schedule_id IS NOT NULL AS has_schedule, d.never_invoice, d.billable,
+       w.period, w.cutoff, w.schedule_first_cutoff, s.code AS schedule_code, s.enabled,
+       nx.next_cutoff, na.issue_at, br.time_zone, z.utc_offset, z.abbrev
 FROM billing.document d
 JOIN billing.buyer b ON b.id = d.buyer_id
 JOIN billing.brand br ON br.id = d.brand_id
@@ -256,26 +286,8 @@ CROSS JOIN LATERAL (
 	SELECT ((nx.next_cutoff + 1)::timestamp + s.issue_delay) AT TIME ZONE br.time_zone AS issue_at
 ) AS na
 LEFT JOIN pg_catalog.pg_timezone_names AS z ON z.name = br.time_zone
-CROSS JOIN LATERAL (
-	SELECT CASE
-	           WHEN w.cutoff IS NULL THEN NULL
-	           WHEN nx.next_cutoff IS NOT NULL
-	               THEN format('the run of %s %s%s',
-	                           to_char(na.issue_at AT TIME ZONE br.time_zone, 'YYYY-MM-DD HH24:MI'),
-	                           CASE WHEN z.utc_offset = (na.issue_at AT TIME ZONE br.time_zone)
-	                                                    - (na.issue_at AT TIME ZONE 'UTC')
-	                                THEN z.abbrev ELSE br.time_zone END,
-	                           CASE WHEN na.issue_at <= now()
-	                                THEN ' (due: the next billing.issue_drafts() makes it)' ELSE '' END)
-	           WHEN NOT s.enabled
-	               THEN format('nothing will: schedule %s is disabled (enable it, or apply another schedule to the buyer)',
-	                           s.code)
-	           WHEN w.cutoff < w.schedule_first_cutoff
-	               THEN format('nothing will: its period is before schedule %s came into use; back-date the buyer''s schedule_applied_at to before %s (at most a year before the schedule was created), then call billing.rerun_invoice_run(%L, period => %L)',
-	                           s.code, lower(w.period), s.code, w.cutoff)
-	           ELSE format('nothing will: call billing.rerun_invoice_run(%L, period => %L)', s.code, w.cutoff)
-	       END AS will_bill
-) AS wb;
+) AS q
+) AS m;
 COMMENT ON VIEW billing.document_status IS
 	'per document: uninvoiced (and what will bill it, when), on draft N, billed on invoice N, non-billable, never to be invoiced, or no schedule applied';
 COMMENT ON COLUMN billing.document_status.document IS 'document id';

@@ -5,7 +5,8 @@
 -- outputs must be the same (and expected/runs.out): the scheduled runs,
 -- their drafts, tax lines and links, what is left unbilled, a late
 -- document seen by the preview and billed by a rerun, a rerun with
--- nothing to do, billing.run_report, and verify().
+-- nothing to do, billing.document_status, billing.health,
+-- billing.run_report, and verify().
 \set VERBOSITY terse
 SET timezone = 'UTC';
 -- what is still to bill, before the run
@@ -32,6 +33,11 @@ WHERE i.run_id = (SELECT max(r.id) FROM billing.invoice_run r) ORDER BY i.id;
 SELECT count(*) AS uninvoiced FROM billing.uninvoiced_document;
 -- a rerun with nothing late makes nothing
 SELECT * FROM billing.rerun_invoice_run('M20', '2026-11-22 10:00+09', 'ACME', period => '2026-11-20');
+-- why each document is or is not billed, and the health check (both read
+-- billing.uninvoiced_document; the late document is billed, nothing stranded)
+SELECT buyer, reference, status, invoice IS NOT NULL AS on_invoice, will_bill FROM billing.document_status
+ORDER BY buyer, reference;
+SELECT severity, brand, "check", object FROM billing.health ORDER BY 1, 2, 3, 4;
 -- the runs as billing.run_report shows them, and verify()
 SELECT run, brand, schedule, kind, period, step, buyers, invoices_issued, documents, drafts, billed_total,
        tax_by_rate, xml_count
