@@ -317,57 +317,22 @@ save_setting(const char *name)
 }
 
 /*
- * set_on_shards sends SET LOCAL billing.api_write = on or off to the
- * transaction's shard connections, as the superuser who passed it on.
- * Citus propagates a SET LOCAL only in what it takes for a transaction
- * block, and a function called by a statement outside one is not (yet) at
- * the moment it starts or ends: a DO block is, so the SETs are made in
- * one.  The coordinator's own settings are left as they were: both are
- * saved in a nest level of their own before the SET LOCALs and restored
- * when it is closed, at once (a SET LOCAL alone would outlive the level,
- * moved up to the enclosing one, and leave citus.propagate_set_commands
- * at "local" for the rest of the caller's transaction).
- */
-static void
-set_on_shards(bool on, Oid as_user)
-{
-	int			level = NewGUCNestLevel();
-	Oid			save_userid;
-	int			save_sec_context;
-
-	GetUserIdAndSecContext(&save_userid, &save_sec_context);
-	SetUserIdAndSecContext(as_user, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
-	SPI_connect();
-	trusted_c_caller = on;
-	PG_TRY();
-	{
-		save_setting("citus.propagate_set_commands");
-		save_setting("billing.api_write");
-		(void) billing_spi_exec(on ?
-								"DO $$BEGIN SET LOCAL citus.propagate_set_commands = local; SET LOCAL billing.api_write = on; END$$" :
-								"DO $$BEGIN SET LOCAL citus.propagate_set_commands = local; SET LOCAL billing.api_write = off; END$$",
-								0, NULL, NULL, NULL, false, 0, SPI_OK_UTILITY,
-								"passing billing.api_write on to the shards");
-	}
-	PG_FINALLY();
-	{
-		trusted_c_caller = false;
-	}
-	PG_END_TRY();
-	SPI_finish();
-	AtEOXact_GUC(true, level);
-	SetUserIdAndSecContext(save_userid, save_sec_context);
-}
-
-/*
  * billing_set_on_shards(name, value) sends SET LOCAL name = value to this
- * transaction's shard connections (and those it opens later), in a DO
- * block as set_on_shards does, leaving the coordinator's settings as they
- * were.  A rollback to a savepoint taken before it takes it back on the
- * workers too.  For settings the worker must honour while it runs a part
- * of an API call, such as billing.lock_timeout's bound on a row lock
- * taken there.  Needs a superuser (the extension's owner, in a SECURITY
- * DEFINER call); the value is quoted.
+ * transaction's shard connections, and to those it opens later; a
+ * rollback to a savepoint taken before it takes it back on the workers
+ * too.  Citus propagates a SET LOCAL only in what it takes for a
+ * transaction block, and a function called by a statement outside one is
+ * not (yet) at the moment it starts or ends: a DO block is, so the SETs
+ * are made in one.  The coordinator's own settings are left as they were:
+ * both are saved in a nest level of their own before the SET LOCALs and
+ * restored when it is closed, at once (a SET LOCAL alone would outlive
+ * the level, moved up to the enclosing one, and leave
+ * citus.propagate_set_commands at "local" for the rest of the caller's
+ * transaction).  name is one of ours, written as is; value is quoted.
+ * Needs a superuser (the extension's owner, in a SECURITY DEFINER call).
+ * For billing.api_write (set_on_shards, below) and for settings a worker
+ * must honour while it runs a part of an API call, such as
+ * billing.lock_timeout's bound on a row lock taken there.
  */
 void
 billing_set_on_shards(const char *name, const char *value)
@@ -378,11 +343,37 @@ billing_set_on_shards(const char *name, const char *value)
 	save_setting("citus.propagate_set_commands");
 	save_setting(name);
 	(void) billing_spi_exec(psprintf("DO $$BEGIN SET LOCAL citus.propagate_set_commands = local; SET LOCAL %s = %s; END$$",
-									 quote_identifier(name), quote_literal_cstr(value)),
+									 name, quote_literal_cstr(value)),
 							0, NULL, NULL, NULL, false, 0, SPI_OK_UTILITY,
-							"passing a setting on to the shards");
+							psprintf("passing %s on to the shards", name));
 	SPI_finish();
 	AtEOXact_GUC(true, level);
+}
+
+/*
+ * set_on_shards passes billing.api_write = on or off on to the shards, as
+ * the superuser who passed it on, with this file's check hook told that
+ * its own C code sets it
+ */
+static void
+set_on_shards(bool on, Oid as_user)
+{
+	Oid			save_userid;
+	int			save_sec_context;
+
+	GetUserIdAndSecContext(&save_userid, &save_sec_context);
+	SetUserIdAndSecContext(as_user, save_sec_context | SECURITY_LOCAL_USERID_CHANGE);
+	trusted_c_caller = on;
+	PG_TRY();
+	{
+		billing_set_on_shards("billing.api_write", on ? "on" : "off");
+	}
+	PG_FINALLY();
+	{
+		trusted_c_caller = false;
+	}
+	PG_END_TRY();
+	SetUserIdAndSecContext(save_userid, save_sec_context);
 }
 
 /*
