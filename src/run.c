@@ -113,11 +113,14 @@ static int	health_draft_age_s = 7 * 24 * 3600;	/* read by billing.health through
  * argtype), each lock wait bounded by billing.lock_timeout.  Returns false
  * when a wait timed out (the statement is undone, nothing is locked by it),
  * true otherwise; any other error is raised.  In a subtransaction, so that
- * the caller can say which schedule or selection timed out.  Needs an SPI
+ * the caller can say which schedule or selection timed out.  generic: the
+ * statement planned without the parameter's value (billing_spi_exec_generic:
+ * an array of a million ids, planned for its value, took 350 MB of planner
+ * memory), where nothing picks the rows' shards by the value.  Needs an SPI
  * connection.
  */
 bool
-billing_lock_rows(const char *sql, Oid argtype, Datum arg)
+billing_lock_rows(const char *sql, Oid argtype, Datum arg, bool generic)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -142,11 +145,7 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg)
 		 */
 		if (citus)
 			billing_set_on_shards("lock_timeout", psprintf("%d", lock_timeout_ms));
-		/*
-		 * an array of ids: planned without its value (billing_spi_exec_generic),
-		 * except on Citus, which picks the shards by the values
-		 */
-		if (type_is_array(argtype) && !citus)
+		if (generic)
 			(void) billing_spi_exec_generic(sql, 1, &argtype, &arg, NULL, false, 0,
 											SPI_OK_SELECT, "locking rows");
 		else
@@ -238,7 +237,7 @@ billing_lock_schedule(int64 schedule_id, bool wait, BillingSqlApi api)
 					 errmsg("another invoice run of %s is in progress", schedule_label(schedule_id, api)),
 					 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
 	}
-	else if (!billing_lock_rows(lock_sql, INT8OID, Int64GetDatum(schedule_id)))
+	else if (!billing_lock_rows(lock_sql, INT8OID, Int64GetDatum(schedule_id), false))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("%s stayed locked longer than billing.lock_timeout (%d ms): its invoice run did not start",
@@ -334,9 +333,10 @@ billing_lock_buyers(PG_FUNCTION_ARGS)
 			shard_buyers[i] = datumCopy(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull),
 										false, -1);
 		for (uint64 i = 0; i < nshards; i++)
+			/* (planned for its ids: Citus picks the shard by them) */
 			if (!billing_lock_rows("SELECT count(*) FROM (SELECT b.id FROM billing.buyer b WHERE b.id = ANY ($1)"
 								   " ORDER BY b.id FOR NO KEY UPDATE OF b) AS locked",
-								   INT8ARRAYOID, shard_buyers[i]))
+								   INT8ARRAYOID, shard_buyers[i], false))
 				refuse_locked_buyers(action);
 	}
 	/*
@@ -345,7 +345,7 @@ billing_lock_buyers(PG_FUNCTION_ARGS)
 	 */
 	else if (!billing_lock_rows("SELECT count(*) FROM (SELECT b.id FROM billing.buyer b WHERE b.id = ANY ($1)"
 								" ORDER BY b.id FOR NO KEY UPDATE OF b) AS locked",
-								INT8ARRAYOID, PointerGetDatum(buyer_ids)))
+								INT8ARRAYOID, PointerGetDatum(buyer_ids), true))
 		refuse_locked_buyers(action);
 	billing_unpin_search_path(search_path_level);
 	SPI_finish();

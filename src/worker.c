@@ -217,7 +217,7 @@ refuse_over_brand_cap(int64 run_id)
 	brand = TextDatumGetCString(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	if (!billing_lock_rows("SELECT br.id FROM billing.brand br"
 						   " WHERE br.id = (SELECT r.brand_id FROM billing.invoice_run r WHERE r.id = $1)"
-						   " FOR NO KEY UPDATE OF br", INT8OID, args[0]))
+						   " FOR NO KEY UPDATE OF br", INT8OID, args[0], false))
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("another background invoice run of brand \"%s\" is being requested: waited longer than billing.lock_timeout",
