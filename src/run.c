@@ -109,18 +109,19 @@ static int	lock_timeout_ms = 10000;
 static int	health_draft_age_s = 7 * 24 * 3600;	/* read by billing.health through current_setting */
 
 /*
- * billing_lock_rows runs a SELECT ... FOR ... that locks rows ($1 of type
- * argtype), each lock wait bounded by billing.lock_timeout.  Returns false
- * when a wait timed out (the statement is undone, nothing is locked by it),
- * true otherwise; any other error is raised.  In a subtransaction, so that
- * the caller can say which schedule or selection timed out.  generic: the
- * statement planned without the parameter's value (billing_spi_exec_generic:
- * an array of a million ids, planned for its value, took 350 MB of planner
- * memory), where nothing picks the rows' shards by the value.  Needs an SPI
- * connection.
+ * lock_rows runs a statement that locks rows ($1 of type argtype): a
+ * SELECT ... FOR ..., or on Citus an UPDATE (expect: its SPI result code),
+ * each lock wait bounded by timeout_ms.  Returns false when a wait timed
+ * out (the statement is undone, nothing is locked by it), true otherwise;
+ * any other error is raised.  In a subtransaction, so that the caller can
+ * say which schedule or selection timed out.  generic: the statement
+ * planned without the parameter's value (billing_spi_exec_generic: an
+ * array of a million ids, planned for its value, took 350 MB of planner
+ * memory), where nothing picks the rows' shards by the value.  Needs an
+ * SPI connection.
  */
-bool
-billing_lock_rows(const char *sql, Oid argtype, Datum arg, bool generic)
+static bool
+lock_rows(const char *sql, Oid argtype, Datum arg, bool generic, int expect, int timeout_ms)
 {
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
@@ -134,7 +135,7 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg, bool generic)
 	{
 		int			guc_level = NewGUCNestLevel();
 
-		(void) set_config_option("lock_timeout", psprintf("%d", lock_timeout_ms),
+		(void) set_config_option("lock_timeout", psprintf("%d", timeout_ms),
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE,
 								 true, 0, false);
 		/*
@@ -144,13 +145,13 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg, bool generic)
 		 * with the subtransaction).
 		 */
 		if (citus)
-			billing_set_on_shards("lock_timeout", psprintf("%d", lock_timeout_ms));
+			billing_set_on_shards("lock_timeout", psprintf("%d", timeout_ms));
 		if (generic)
 			(void) billing_spi_exec_generic(sql, 1, &argtype, &arg, NULL, false, 0,
-											SPI_OK_SELECT, "locking rows");
+											expect, "locking rows");
 		else
 			(void) billing_spi_exec(sql, 1, &argtype, &arg, NULL, false, 0,
-									SPI_OK_SELECT, "locking rows");
+									expect, "locking rows");
 		if (citus)
 			billing_set_on_shards("lock_timeout", caller_lock_timeout);
 		AtEOXact_GUC(true, guc_level);
@@ -179,6 +180,16 @@ billing_lock_rows(const char *sql, Oid argtype, Datum arg, bool generic)
 }
 
 /*
+ * billing_lock_rows: lock_rows of a SELECT ... FOR ..., waiting at most
+ * billing.lock_timeout
+ */
+bool
+billing_lock_rows(const char *sql, Oid argtype, Datum arg, bool generic)
+{
+	return lock_rows(sql, argtype, arg, generic, SPI_OK_SELECT, lock_timeout_ms);
+}
+
+/*
  * schedule_label names a schedule in a message: its code when the calling
  * role may see its brand, otherwise nothing of it (issue_drafts runs the
  * schedules of every brand, whoever calls it).
@@ -201,6 +212,25 @@ schedule_label(int64 schedule_id, BillingSqlApi api)
 }
 
 /*
+ * placed_on_citus: billing's tables are Citus tables here (placed by
+ * billing.distribute(): billing_internal.on_citus).  Needs an SPI
+ * connection.
+ */
+static bool
+placed_on_citus(void)
+{
+	bool		isnull;
+	Datum		placed;
+
+	if (!billing_citus_here())
+		return false;
+	(void) billing_spi_exec("SELECT billing_internal.on_citus()", 0, NULL, NULL, NULL, true, 1,
+							SPI_OK_SELECT, "reading where billing is placed");
+	placed = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return !isnull && DatumGetBool(placed);
+}
+
+/*
  * billing_lock_schedule takes the schedule's run lock: its row, FOR NO KEY
  * UPDATE, until the end of the transaction.  document_guard takes the row
  * FOR SHARE, so a document change and a run exclude each other while
@@ -209,19 +239,53 @@ schedule_label(int64 schedule_id, BillingSqlApi api)
  * so no reader, and no role of another brand, can hold this lock (the
  * advisory keys of 0.2 were a namespace every login role shared).
  *
+ * Placed on Citus (billing.distribute()), the schedule is a reference
+ * table with a copy (placement) on every node, and Citus would take a
+ * SELECT ... FOR NO KEY UPDATE on the coordinator's copy only, under a
+ * lock on the whole table (every schedule's runs in turn), while a
+ * document's guard runs on the worker that holds the document.  So the
+ * run updates the row to itself instead: Citus writes it on every copy, in
+ * this transaction, which takes the same row lock (FOR NO KEY UPDATE) on
+ * each node; document_guard on a shard takes the row FOR SHARE on its own
+ * node's copy, so the two meet on every node where a document can be.
+ * The write is declared commutative (citus.all_modifications_commutative,
+ * for this statement only): it changes nothing, and it is keyed by the
+ * schedule's id, so Citus need not serialize it with other schedules'
+ * runs; two runs of one schedule still meet on the row.
+ *
  * wait: wait at most billing.lock_timeout, then raise 55P03 naming the
  * schedule (or at once when billing.run_lock_wait is off); !wait: return
- * false at once when the lock is taken (SKIP LOCKED).  api: the version
- * of the extension's SQL that called (sql_api.h).  Needs an SPI
- * connection.
+ * false at once when the lock is taken (SKIP LOCKED; on Citus a wait of
+ * 1 ms).  api: the version of the extension's SQL that called
+ * (sql_api.h).  Needs an SPI connection.
  */
 bool
 billing_lock_schedule(int64 schedule_id, bool wait, BillingSqlApi api)
 {
 	static const char *const lock_sql =
 		"SELECT s.id FROM billing.schedule s WHERE s.id = $1 FOR NO KEY UPDATE";
+	static const char *const placed_lock_sql =
+		"UPDATE billing.schedule s SET name = s.name WHERE s.id = $1";
+	bool		locked;
 
-	if (!wait || !run_lock_wait)
+	if (api >= BILLING_SQL_0_3 && placed_on_citus())
+	{
+		int			level = NewGUCNestLevel();
+
+		(void) set_config_option("citus.all_modifications_commutative", "on",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		locked = lock_rows(placed_lock_sql, INT8OID, Int64GetDatum(schedule_id), false, SPI_OK_UPDATE,
+						   (!wait || !run_lock_wait) ? 1 : lock_timeout_ms);
+		AtEOXact_GUC(true, level);
+		if (!locked && !wait)
+			return false;
+		if (!locked && !run_lock_wait)
+			ereport(ERROR,
+					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+					 errmsg("another invoice run of %s is in progress", schedule_label(schedule_id, api)),
+					 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
+	}
+	else if (!wait || !run_lock_wait)
 	{
 		Oid			types[1] = {INT8OID};
 		Datum		args[1] = {Int64GetDatum(schedule_id)};
@@ -236,8 +300,11 @@ billing_lock_schedule(int64 schedule_id, bool wait, BillingSqlApi api)
 					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 					 errmsg("another invoice run of %s is in progress", schedule_label(schedule_id, api)),
 					 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
+		locked = true;
 	}
-	else if (!billing_lock_rows(lock_sql, INT8OID, Int64GetDatum(schedule_id), false))
+	else
+		locked = billing_lock_rows(lock_sql, INT8OID, Int64GetDatum(schedule_id), false);
+	if (!locked)
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
 				 errmsg("%s stayed locked longer than billing.lock_timeout (%d ms): its invoice run did not start",
@@ -312,9 +379,7 @@ billing_lock_buyers(PG_FUNCTION_ARGS)
 		PG_RETURN_VOID();
 	SPI_connect();
 	search_path_level = billing_pin_search_path();
-	(void) billing_spi_exec("SELECT billing_internal.on_citus()", 0, NULL, NULL, NULL, true, 1,
-							SPI_OK_SELECT, "locking rows");
-	if (DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)) && !isnull)
+	if (placed_on_citus())
 	{
 		Oid			argtype = INT8ARRAYOID;
 		Datum		arg = PointerGetDatum(buyer_ids);
@@ -405,6 +470,23 @@ execute_run(int64 run_id, bool propagate, BillingSqlApi api)
 	MemoryContext oldcontext = CurrentMemoryContext;
 	ResourceOwner oldowner = CurrentResourceOwner;
 	bool		isnull;
+	volatile int commutative_level = 0;
+
+	/*
+	 * Placed on Citus, the run's writes of reference tables (its own run
+	 * row, its snapshot, its log line and mails, all keyed by the run's id,
+	 * under the schedule's lock) are declared commutative: Citus otherwise
+	 * serializes every UPDATE of a reference table with every other
+	 * session's write of it until commit, and runs of different schedules
+	 * would queue behind each other's whole transaction.  Until the run is
+	 * finished; an error takes it back with the (sub)transaction.
+	 */
+	if (api >= BILLING_SQL_0_3 && placed_on_citus())
+	{
+		commutative_level = NewGUCNestLevel();
+		(void) set_config_option("citus.all_modifications_commutative", "on",
+								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	}
 
 	{
 		/* the start time is a parameter: no volatile function in the UPDATE */
@@ -516,6 +598,8 @@ execute_run(int64 run_id, bool propagate, BillingSqlApi api)
 								SPI_OK_SELECT, "finishing the run");
 	}
 	billing_progress_set_phase(run_id, DatumGetInt64(args[1]), RUN_PHASE_DONE);
+	if (commutative_level != 0)
+		AtEOXact_GUC(true, commutative_level);
 	return ok;
 }
 

@@ -111,10 +111,6 @@ BEGIN ATOMIC
 	FROM (VALUES
 		(2, 'no cross-node work in triggers',
 		 'master-data versions (keep_master_data_version writes a reference table from a shard) and the reference checks (FOR KEY SHARE on reference tables, adoption_check across shards) still run in triggers'),
-		(3, 'the document guard under concurrency',
-		 'the run''s schedule lock is taken on the coordinator, the document guard''s lock on the shard''s worker: not the same lock yet'),
-		(4, 'parallel runs',
-		 'a run updates its invoice_run row (a reference table) inside its long transaction, so runs of different schedules queue'),
 		(6, 'the run pushed down',
 		 'the run works on Citus but pulls its rows to the coordinator (its reading part is 5 distributed subplans: materialized CTEs, a UNION ALL of row kinds, invoices numbered by an ordered next_id)')
 	) AS m (n, guarantee, missing);

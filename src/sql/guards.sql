@@ -174,6 +174,30 @@ CREATE OR REPLACE TRIGGER buyer_invoiced BEFORE DELETE ON billing.buyer
 CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_run
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_delete_when_invoiced('run_id');
 
+-- billing_internal.local_copy: this node's copy (placement) of a Citus
+-- reference table of billing, as the name of the shard table; a row
+-- lock taken there is taken on this node only, outside Citus's locks on
+-- the whole table.  Called on a shard (document_guard), where Citus is.
+CREATE OR REPLACE FUNCTION billing_internal.local_copy(reference regclass) RETURNS text
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	copy text;
+BEGIN
+	EXECUTE 'SELECT pg_catalog.shard_name(s.logicalrelid, s.shardid) FROM pg_catalog.pg_dist_shard s
+	         WHERE s.logicalrelid = $1'
+		INTO copy USING reference;
+	IF copy IS NULL THEN
+		RAISE EXCEPTION '% has no copy on this node', reference
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'billing.distribute() makes it a reference table, with a copy on every node.';
+	END IF;
+	RETURN copy;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.local_copy(regclass) IS
+	'internal: this node''s copy of a Citus reference table of billing, as its shard table''s name';
+REVOKE ALL ON FUNCTION billing_internal.local_copy(regclass) FROM PUBLIC;
+
 -- A document on an invoice is frozen: to correct it, delete the draft first
 -- (the seed's rule that a draft's amounts are never edited in place).
 -- Frozen is everything a run read: its key, buyer, brand, kind, date,
@@ -201,8 +225,15 @@ BEGIN
 		RETURN NEW;
 	END IF;
 	SELECT b.schedule_id INTO schedule FROM billing.buyer b WHERE b.id = OLD.buyer_id;
-	IF schedule IS NOT NULL THEN
+	IF schedule IS NOT NULL AND TG_TABLE_NAME = 'document' THEN
 		PERFORM 1 FROM billing.schedule s WHERE s.id = schedule FOR SHARE;
+	ELSIF schedule IS NOT NULL THEN
+		-- on a Citus shard: the row on this node's copy of the schedules,
+		-- which a run locks on every copy (src/run.c); through Citus, a
+		-- FOR SHARE would lock the whole table and wait for every run
+		EXECUTE format('SELECT 1 FROM %s s WHERE s.id = $1 FOR SHARE',
+		               billing_internal.local_copy('billing.schedule'))
+		USING schedule;
 	END IF;
 	SELECT l.invoice_id, i.status INTO invoice, invoice_status FROM billing.document_link l
 	JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id

@@ -42,6 +42,10 @@
 #   locks        a bulk action's buyer lock, held by another transaction on
 #                placed tables, refused within billing.lock_timeout; the
 #                bound ends with the call
+#   parallel     on placed tables, a rerun of one schedule does not wait for
+#                another schedule's run, and the document guard waits for
+#                the run that bills its document (on the worker that holds
+#                it), not for another schedule's
 #   probe        what Citus refuses, table by table and key by key, when
 #                billing's tables are placed as distribute() places them
 #                (billing_internal.citus_place_all, the whole foreign-key
@@ -411,6 +415,56 @@ if [ -n "$free_draft" ] && grep -q 'their buyers stayed locked longer than billi
 else
 	cat "$out/locks-refused.log" "$out/locks-after.log"
 	fail "locks: want the confirm refused within about 1 s and the later lock by hand to wait for the holder (refused $refused_ms ms; after: status $after_status, $after_ms ms)"
+fi
+
+echo "== parallel"
+# runs of different schedules do not queue, and the document guard meets
+# the run on the worker that holds the document (doc/citus.md: the
+# schedule's row is locked on every node's copy).  On runs, after the runs
+# suite: late documents for ACME's CA1 and CA2 (schedule 1) and OTHER's CB1
+# (schedule 2), and one of CB1's in the open period.  A reruns ACME's
+# period and keeps its transaction open 5 s; meanwhile B reruns OTHER's
+# (its own transaction, autocommit), C2 changes CB1's open document, and C1
+# changes CA2's document, which A is billing: B and C2 go through at once,
+# C1 waits for A's commit and is then refused, the document on A's draft.
+psql_on "$PORT" runs -q -c "INSERT INTO billing.document (buyer_id, kind, document_date, amount, tax_rate, reference)
+	SELECT b.id, 'delivery_invoice', d.day, 100, 0.10, d.reference
+	FROM (VALUES ('CA1', date '2026-11-06', 'par-a'), ('CB1', '2026-11-06', 'par-b'),
+	             ('CA2', '2026-11-07', 'par-c'), ('CB1', '2026-12-01', 'par-e')) AS d (buyer, day, reference)
+	JOIN billing.buyer b ON b.code = d.buyer" > "$out/parallel.log" 2>&1
+ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+psql_on "$PORT" runs -q -c "SET client_min_messages = warning" -c "BEGIN" \
+	-c "SELECT billing.rerun_invoice_run('M20', '2026-12-08', brand => 'ACME') IS NOT NULL AS a_ran" \
+	-c "SELECT pg_sleep(5)" -c "COMMIT" > "$out/parallel-a.log" 2>&1 &
+run_a=$!
+sleep 1.5
+t0=$(date +%s%N)
+psql_on "$PORT" runs -q -c "SET client_min_messages = warning" \
+	-c "SELECT billing.rerun_invoice_run('M20', '2026-12-08', brand => 'OTHER')" > "$out/parallel-b.log" 2>&1
+b_ms=$(ms_since "$t0")
+t0=$(date +%s%N)
+psql_on "$PORT" runs -q -c "SET lock_timeout = '10s'" \
+	-c "UPDATE billing.document SET amount = 110 WHERE reference = 'par-e'" > "$out/parallel-c2.log" 2>&1
+c2_status=$?
+c2_ms=$(ms_since "$t0")
+t0=$(date +%s%N)
+psql_on "$PORT" runs -q -c "SET lock_timeout = '10s'" \
+	-c "UPDATE billing.document SET amount = 999 WHERE reference = 'par-c'" > "$out/parallel-c1.log" 2>&1
+c1_ms=$(ms_since "$t0")
+wait $run_a
+billed=$(psql_on "$PORT" runs -At -c "SELECT string_agg(d.reference || ':' || i.status, ' ' ORDER BY d.reference)
+	FROM billing.document d JOIN billing.document_link l ON l.buyer_id = d.buyer_id AND l.document_id = d.id
+	JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id
+	WHERE d.reference LIKE 'par-%'" -c "SELECT amount FROM billing.document WHERE reference = 'par-e'" 2>&1 | tr '\n' ' ')
+echo "B's rerun took $b_ms ms; CB1's open document changed in $c2_ms ms (status $c2_status); CA2's billed one waited $c1_ms ms: $(grep -o 'is on draft invoice [0-9]*' "$out/parallel-c1.log")"
+echo "billed: $billed"
+if [ "$b_ms" -lt 1500 ] && [ "$c2_status" = 0 ] && [ "$c2_ms" -lt 1500 ] && [ "$c1_ms" -gt 1500 ] \
+	&& grep -q 'is on draft invoice' "$out/parallel-c1.log" && grep -q ' t$\|^ t' "$out/parallel-a.log" \
+	&& [ "$billed" = "par-a:draft par-b:draft par-c:draft 110 " ]; then
+	pass "parallel: on placed tables a rerun of another schedule went through while one ran ($b_ms ms), a document of another schedule changed at once ($c2_ms ms), and one the run was billing waited for the run's commit ($c1_ms ms) and was refused"
+else
+	cat "$out/parallel.log" "$out/parallel-a.log" "$out/parallel-b.log" "$out/parallel-c2.log" "$out/parallel-c1.log"
+	fail "parallel: want B's rerun and C2's change under 1.5 s and C1 waiting for A then refused (B $b_ms ms, C2 $c2_ms ms status $c2_status, C1 $c1_ms ms; billed: $billed)"
 fi
 
 echo "== probe"
