@@ -467,6 +467,28 @@ else
 	fail "parallel: want B's rerun and C2's change under 1.5 s and C1 waiting for A then refused (B $b_ms ms, C2 $c2_ms ms status $c2_status, C1 $c1_ms ms; billed: $billed)"
 fi
 
+# and the run's wait for its schedule's row is bounded on the workers too:
+# a transaction that changed CB1's open document (its guard holds OTHER's
+# schedule row FOR SHARE on that worker's copy) and stays open 6 s makes a
+# rerun of OTHER fail within billing.lock_timeout (55P03), not hang
+psql_on "$PORT" runs -q -c "BEGIN" -c "UPDATE billing.document SET amount = amount + 1 WHERE reference = 'par-e'" \
+	-c "SELECT pg_sleep(6)" -c "COMMIT" > "$out/parallel-holder.log" 2>&1 &
+holder=$!
+sleep 1
+t0=$(date +%s%N)
+as_pg "$PG_BIN/psql" -X -q -h localhost -p "$PORT" -U postgres -d runs -c "SET billing.lock_timeout = '1s'" \
+	-c "SELECT billing.rerun_invoice_run('M20', '2026-12-08', brand => 'OTHER')" > "$out/parallel-bounded.log" 2>&1
+bounded_ms=$(ms_since "$t0")
+wait $holder
+echo "a rerun of OTHER while a document change of its buyer stayed open: $bounded_ms ms, $(grep -o 'stayed locked longer than billing.lock_timeout ([0-9]* ms)' "$out/parallel-bounded.log")"
+if grep -q 'billing schedule "M20" stayed locked longer than billing.lock_timeout (1000 ms)' "$out/parallel-bounded.log" \
+	&& [ "$bounded_ms" -lt 3000 ]; then
+	pass "parallel: on placed tables a run waits for its schedule's row on a worker's copy at most billing.lock_timeout (55P03 in $bounded_ms ms for 1 s)"
+else
+	cat "$out/parallel-holder.log" "$out/parallel-bounded.log"
+	fail "parallel: want the rerun refused within about 1 s while a document change holds its schedule's row on a worker ($bounded_ms ms)"
+fi
+
 echo "== probe"
 # on the throwaway database probe, with setup.sql's rows (Citus moves them,
 # the keys are validated against them):
