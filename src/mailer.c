@@ -699,7 +699,7 @@ static const char *claim_sql =
  */
 static const char *claim_invoice_sql =
 "WITH due AS ("
-"  SELECT m.invoice_id FROM billing.invoice_mail m"
+"  SELECT m.buyer_id, m.invoice_id FROM billing.invoice_mail m"
 "  WHERE m.sent_at IS NULL AND m.next_attempt_at <= pg_catalog.clock_timestamp()"
 "  ORDER BY m.next_attempt_at, m.invoice_id LIMIT 1 FOR UPDATE SKIP LOCKED"
 "), claimed AS ("
@@ -709,9 +709,9 @@ static const char *claim_invoice_sql =
 "          ELSE pg_catalog.clock_timestamp() + pg_catalog.make_interval(secs =>"
 "               LEAST($2::float8 * 2.0::float8 ^ LEAST(m.attempts, 30), GREATEST($2::float8, 3600.0::float8))) END,"
 "      last_error = pg_catalog.format('attempt %s did not finish: the mailer stopped during it', m.attempts + 1)"
-"  FROM due WHERE m.invoice_id = due.invoice_id"
-"  RETURNING m.invoice_id, m.email, m.attempts, m.last_attempt_at"
-") SELECT c.invoice_id, c.email, c.attempts, c.last_attempt_at FROM claimed c";
+"  FROM due WHERE m.buyer_id = due.buyer_id AND m.invoice_id = due.invoice_id"
+"  RETURNING m.invoice_id, m.email, m.attempts, m.last_attempt_at, m.buyer_id"
+") SELECT c.invoice_id, c.email, c.attempts, c.last_attempt_at, c.buyer_id FROM claimed c";
 
 static const char *invoice_message_sql =
 "SELECT billing_internal.pdf_mail_message($1, $2, $3::pg_catalog.timestamptz)";
@@ -755,11 +755,11 @@ deliver_invoice_mail(CURL *curl)
 {
 	Oid			claim_types[2] = {INT4OID, INT4OID};
 	Datum		claim_values[2];
-	char	   *row[4] = {NULL, NULL, NULL, NULL};
+	char	   *row[5] = {NULL, NULL, NULL, NULL, NULL};
 	Oid			msg_types[3] = {INT8OID, TEXTOID, TEXTOID};
 	Datum		msg_values[3];
-	Oid			types[3] = {INT8OID, TEXTOID, BOOLOID};
-	Datum		values[3];
+	Oid			types[4] = {INT8OID, INT8OID, TEXTOID, BOOLOID};
+	Datum		values[4];
 	char	   *message[1] = {NULL};
 	char	   *volatile error = NULL;
 	bool		permanent = false;
@@ -768,7 +768,7 @@ deliver_invoice_mail(CURL *curl)
 
 	claim_values[0] = Int32GetDatum(mail_max_attempts);
 	claim_values[1] = Int32GetDatum(mail_retry_interval);
-	if (!mail_sql(claim_invoice_sql, 2, claim_types, claim_values, row, 4))
+	if (!mail_sql(claim_invoice_sql, 2, claim_types, claim_values, row, 5))
 		return false;
 	id = strtoi64(row[0], NULL, 10);
 	report(psprintf("billing mailer: sending invoice %s (attempt %s)", row[0], row[2]));
@@ -800,21 +800,24 @@ deliver_invoice_mail(CURL *curl)
 	if (error == NULL)
 		error = send_mail(curl, row[1], message[0], &permanent);
 
-	values[0] = Int64GetDatum(id);
+	/* the mail's key: its buyer and invoice */
+	values[0] = Int64GetDatum(strtoi64(row[4], NULL, 10));
+	values[1] = Int64GetDatum(id);
 	if (error == NULL)
 	{
 		mail_sql("UPDATE billing.invoice_mail SET sent_at = pg_catalog.clock_timestamp(),"
-				 " next_attempt_at = NULL, last_error = NULL WHERE invoice_id = $1",
-				 1, types, values, NULL, 0);
+				 " next_attempt_at = NULL, last_error = NULL WHERE buyer_id = $1 AND invoice_id = $2",
+				 2, types, values, NULL, 0);
 		elog(DEBUG1, "billing mailer: invoice %s sent to %s", row[0], row[1]);
 	}
 	else
 	{
-		values[1] = CStringGetTextDatum(error);
-		values[2] = BoolGetDatum(permanent);
-		mail_sql("UPDATE billing.invoice_mail SET last_error = $2,"
-				 " next_attempt_at = CASE WHEN $3 THEN NULL ELSE next_attempt_at END WHERE invoice_id = $1",
-				 3, types, values, NULL, 0);
+		values[2] = CStringGetTextDatum(error);
+		values[3] = BoolGetDatum(permanent);
+		mail_sql("UPDATE billing.invoice_mail SET last_error = $3,"
+				 " next_attempt_at = CASE WHEN $4 THEN NULL ELSE next_attempt_at END"
+				 " WHERE buyer_id = $1 AND invoice_id = $2",
+				 4, types, values, NULL, 0);
 		ereport(LOG,
 				(errmsg("billing mailer: invoice %s to %s not sent (attempt %s): %s",
 						row[0], row[1], row[2], error)));

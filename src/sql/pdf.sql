@@ -305,9 +305,9 @@ REVOKE ALL ON FUNCTION billing.run_pdf(bigint) FROM PUBLIC;
 -- for billing.invoice_list (which reads with the caller's rights: a role
 -- that may read the list needs no privilege on billing.invoice_mail)
 CREATE OR REPLACE FUNCTION billing_internal.pdf_mailed()
-RETURNS TABLE (invoice_id bigint, sent_at timestamptz)
+RETURNS TABLE (buyer_id bigint, invoice_id bigint, sent_at timestamptz)
 LANGUAGE sql STABLE SECURITY DEFINER PARALLEL RESTRICTED SET search_path = pg_catalog, pg_temp AS $$
-	SELECT m.invoice_id, m.sent_at
+	SELECT m.buyer_id, m.invoice_id, m.sent_at
 	FROM billing.invoice_mail m, (SELECT billing_internal.caller_brands() AS ids) AS b
 	WHERE m.sent_at IS NOT NULL AND (b.ids IS NULL OR m.brand_id = ANY (b.ids))
 $$;
@@ -351,7 +351,9 @@ DECLARE
 	file text;
 	crlf constant text := E'\r\n';
 BEGIN
-	SELECT * INTO m FROM billing.invoice_mail WHERE invoice_mail.invoice_id = pdf_mail_message.invoice_id;
+	SELECT m2.* INTO m FROM billing.invoice i
+	JOIN billing.invoice_mail m2 ON m2.buyer_id = i.buyer_id AND m2.invoice_id = i.id
+	WHERE i.id = pdf_mail_message.invoice_id;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'invoice % is not queued to be mailed', invoice_id
 			USING ERRCODE = 'undefined_object', HINT = 'billing.mail_invoices(run) queues a run''s confirmed invoices.';
@@ -458,7 +460,7 @@ BEGIN
 	to_queue := ARRAY(
 		SELECT i.id FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
 		WHERE i.run_id = mail_invoices.run_id AND i.status = 'confirmed' AND b.invoice_email IS NOT NULL
-		  AND NOT EXISTS (SELECT 1 FROM billing.invoice_mail m WHERE m.invoice_id = i.id)
+		  AND NOT EXISTS (SELECT 1 FROM billing.invoice_mail m WHERE m.buyer_id = i.buyer_id AND m.invoice_id = i.id)
 		  AND EXISTS (SELECT 1 FROM billing.document_link l
 		              JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id
 		              WHERE l.buyer_id = i.buyer_id AND l.invoice_id = i.id AND d.kind <> 'payment')
@@ -485,7 +487,7 @@ BEGIN
 	            ELSE 'no lines: not mailed' END
 	FROM billing.invoice i
 	JOIN billing.buyer b ON b.id = i.buyer_id
-	LEFT JOIN billing.invoice_mail m ON m.invoice_id = i.id
+	LEFT JOIN billing.invoice_mail m ON m.buyer_id = i.buyer_id AND m.invoice_id = i.id
 	WHERE i.run_id = mail_invoices.run_id AND i.status = 'confirmed'
 	ORDER BY i.id;
 END

@@ -779,7 +779,7 @@ COMMENT ON TYPE billing.run_summary IS
 -- mail_invoices, for invoices it just read, and invoices are never deleted
 -- once confirmed.
 CREATE TABLE billing.invoice_mail (
-	invoice_id bigint PRIMARY KEY,
+	invoice_id bigint NOT NULL,
 	buyer_id bigint NOT NULL,
 	brand_id bigint NOT NULL,
 	run_id bigint NOT NULL,
@@ -791,7 +791,10 @@ CREATE TABLE billing.invoice_mail (
 	next_attempt_at timestamptz DEFAULT clock_timestamp(),
 	last_attempt_at timestamptz,
 	last_error text,
-	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL)
+	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL),
+	-- led by the buyer, as every per-buyer table's (SPEC 5): the invoice's
+	-- own key, so each invoice is mailed once
+	CONSTRAINT invoice_mail_pkey PRIMARY KEY (buyer_id, invoice_id)
 );
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice_mail', '');
 CREATE INDEX invoice_mail_unsent_idx ON billing.invoice_mail (next_attempt_at) WHERE sent_at IS NULL;

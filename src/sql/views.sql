@@ -29,7 +29,7 @@ JOIN billing.buyer b ON b.id = i.buyer_id
 JOIN billing.brand br ON br.id = i.brand_id
 LEFT JOIN billing.schedule s ON s.id = i.schedule_id
 LEFT JOIN billing.bank_account ba ON ba.id = i.bank_account_id
-LEFT JOIN billing_internal.pdf_mailed() im ON im.invoice_id = i.id;
+LEFT JOIN billing_internal.pdf_mailed() im ON im.buyer_id = i.buyer_id AND im.invoice_id = i.id;
 COMMENT ON VIEW billing.invoice_list IS
 	'invoices in the Japanese closing-date layout (請求一覧): buyer, schedule, dates, status, the six amounts, bank account';
 COMMENT ON COLUMN billing.invoice_list.invoice IS 'invoice id, what the invoice actions take';

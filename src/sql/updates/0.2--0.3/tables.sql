@@ -538,7 +538,7 @@ ALTER TABLE billing.buyer ADD COLUMN invoice_email text CONSTRAINT buyer_invoice
 	CHECK (billing_internal.check_length(invoice_email, 254, 'invoice e-mail address')
 	       AND invoice_email ~ '^[^@[:space:][:cntrl:]<>(),;:"]+@[^@[:space:][:cntrl:]<>(),;:"]+$');
 CREATE TABLE billing.invoice_mail (
-	invoice_id bigint PRIMARY KEY,
+	invoice_id bigint NOT NULL,
 	buyer_id bigint NOT NULL,
 	brand_id bigint NOT NULL,
 	run_id bigint NOT NULL,
@@ -550,7 +550,10 @@ CREATE TABLE billing.invoice_mail (
 	next_attempt_at timestamptz DEFAULT clock_timestamp(),
 	last_attempt_at timestamptz,
 	last_error text,
-	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL)
+	CONSTRAINT invoice_mail_sent_is_final CHECK (sent_at IS NULL OR next_attempt_at IS NULL),
+	-- led by the buyer, as every per-buyer table's (SPEC 5): the invoice's
+	-- own key, so each invoice is mailed once
+	CONSTRAINT invoice_mail_pkey PRIMARY KEY (buyer_id, invoice_id)
 );
 CREATE INDEX invoice_mail_unsent_idx ON billing.invoice_mail (next_attempt_at) WHERE sent_at IS NULL;
 CREATE INDEX invoice_mail_run_idx ON billing.invoice_mail (run_id);
