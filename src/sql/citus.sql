@@ -110,7 +110,7 @@ BEGIN ATOMIC
 	SELECT m.guarantee, m.missing
 	FROM (VALUES
 		(2, 'no cross-node work in triggers',
-		 'master-data versions (keep_master_data_version writes a reference table from a shard) and the reference checks (FOR KEY SHARE on reference tables, adoption_check across shards) still run in triggers'),
+		 'master-data versions: keep_master_data_version writes the reference table master_data_version from a buyer''s shard and from every copy of brand and bank_account, so an UPDATE of a printed column fails on placed tables'),
 		(6, 'the run pushed down',
 		 'the run works on Citus but pulls its rows to the coordinator (its reading part is 5 distributed subplans: materialized CTEs, a UNION ALL of row kinds, invoices numbered by an ordered next_id)')
 	) AS m (n, guarantee, missing);
