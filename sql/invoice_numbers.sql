@@ -86,9 +86,47 @@ SELECT state, message FROM err($$UPDATE billing.invoice_series SET last_number =
 SELECT state, message FROM err($$INSERT INTO billing.invoice_series VALUES (1, 1999, 5)$$);
 SELECT state, message FROM err($$UPDATE billing.invoice SET invoice_number = 'X-1'
                                  WHERE invoice_number = 'NUMA-2026-000001'$$);
--- and the catalog backs the rules: one number per brand, only confirmed
+SELECT state, message FROM err($$INSERT INTO billing.issued_invoice_number VALUES (1, 'X-1', 1, 1)$$);
+-- and the catalog backs the rules: only confirmed invoices are numbered,
+-- and the register of the numbers given holds one per brand and number
+-- (billing.issued_invoice_number: the invoices are per-buyer rows, and a
+-- unique key there would have to hold the buyer on Citus)
 SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
 WHERE conrelid = 'billing.invoice'::regclass AND conname IN ('invoice_number_key', 'invoice_numbered') ORDER BY 1;
+SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint
+WHERE conrelid = 'billing.issued_invoice_number'::regclass AND contype = 'p';
+-- every number given is in the register, given to its invoice
+SELECT count(*) AS numbered, count(n.invoice_id) AS registered
+FROM invoice i LEFT JOIN issued_invoice_number n
+  ON n.brand_id = i.brand_id AND n.invoice_number = i.invoice_number AND n.buyer_id = i.buyer_id AND n.invoice_id = i.id
+JOIN brand br ON br.id = i.brand_id
+WHERE i.invoice_number IS NOT NULL AND br.code IN ('NUMA', 'NUMB');
+-- a number given twice fails the confirmation that gives it, which
+-- confirms nothing: in a transaction rolled back at the end, a February
+-- draft of NA1, the next number of NUMA's 2027 series taken in the
+-- register by hand (a logged repair), then the draft's confirmation is
+-- refused and the counter and the draft stay as they were
+BEGIN;
+INSERT INTO document (buyer_id, brand_id, kind, document_date, amount, tax_rate, reference)
+SELECT b.id, b.brand_id, 'delivery_invoice', '2027-02-10', 1000, 0.10, 'NA1-feb' FROM buyer b WHERE b.code = 'NA1';
+SET LOCAL client_min_messages = warning;
+SELECT rerun_invoice_run('NA-EOM', as_of => '2027-03-05 10:00+09', simulate => true) IS NOT NULL AS ran_feb;
+SELECT i.id AS feb_draft FROM invoice i JOIN buyer b ON b.id = i.buyer_id
+WHERE b.code = 'NA1' AND i.status = 'draft' AND i.cutoff_date = '2027-02-28' \gset
+SELECT s.last_number AS numa_2027_before FROM invoice_series s JOIN brand br ON br.id = s.brand_id
+WHERE br.code = 'NUMA' AND s.year = 2027 \gset
+SET LOCAL billing.maintenance = on;
+SET LOCAL client_min_messages = error;
+INSERT INTO billing.issued_invoice_number (brand_id, invoice_number, buyer_id, invoice_id)
+SELECT br.id, 'NUMA-2027-' || lpad((:numa_2027_before + 1)::text, 6, '0'), 0, 0 FROM brand br WHERE br.code = 'NUMA';
+RESET billing.maintenance;
+SELECT state, message FROM err(format('SELECT * FROM billing.confirm_invoices(%s)', :feb_draft));
+SELECT status, invoice_number FROM invoice WHERE id = :feb_draft;
+SELECT s.last_number = :numa_2027_before AS counter_unmoved FROM invoice_series s JOIN brand br ON br.id = s.brand_id
+WHERE br.code = 'NUMA' AND s.year = 2027;
+-- verify() names the register's row that no invoice has
+SELECT invariant, relation, detail FROM billing.verify() WHERE relation = 'billing.issued_invoice_number'::regclass;
+ROLLBACK;
 
 -- a brand's role sees only its own brand's series
 CREATE ROLE num_reader_a;

@@ -249,7 +249,12 @@ BEGIN
 		                             invoice_number = n.invoice_number
 		FROM numbered n
 		WHERE i.buyer_id = n.buyer_id AND i.id = n.id AND i.status IN ('draft', 'quarantined')
-		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency, i.purchases, i.tax, i.deposit
+		RETURNING i.id, i.invoice_number, i.buyer_id, i.status, i.total, i.currency, i.purchases, i.tax, i.deposit,
+		          i.brand_id
+	), issued AS (
+		-- the register of the brand's numbers: a number given twice fails here
+		INSERT INTO billing.issued_invoice_number (brand_id, invoice_number, buyer_id, invoice_id)
+		SELECT c.brand_id, c.invoice_number, c.buyer_id, c.id FROM confirmed c
 	), balance AS (
 		UPDATE billing.buyer b SET billing_balance = b.billing_balance + c.change
 		FROM (SELECT buyer_id, sum(purchases + tax - deposit) AS change

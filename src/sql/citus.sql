@@ -34,12 +34,15 @@ BEGIN ATOMIC
 		(17, 'billing.invoice_tax_line', 'distributed', 'buyer_id'),
 		(18, 'billing.document_link', 'distributed', 'buyer_id'),
 		(19, 'billing.invoice_mail', 'distributed', 'buyer_id'),
-		(20, 'billing_internal.rerun_hint', 'distributed', 'buyer_id')
+		(20, 'billing_internal.rerun_hint', 'distributed', 'buyer_id'),
+		-- the numbers given are keyed by brand and number, not by buyer:
+		-- distributed by the number, in a colocation group of their own
+		(21, 'billing.issued_invoice_number', 'distributed', 'invoice_number')
 	) AS p (step, table_name, placement, distribution_column)
 	ORDER BY p.step;
 END;
 COMMENT ON FUNCTION billing_internal.citus_plan() IS
-	'where billing.distribute() puts each table on Citus, in order: reference tables, then the per-buyer tables distributed by buyer and colocated with billing.buyer';
+	'where billing.distribute() puts each table on Citus, in order: reference tables, then the per-buyer tables distributed by buyer and colocated with billing.buyer, then the invoice numbers given, distributed by number';
 REVOKE ALL ON FUNCTION billing_internal.citus_plan() FROM PUBLIC;
 
 -- billing_internal.citus_missing: the guarantees that do not hold on Citus
@@ -151,7 +154,7 @@ BEGIN
 	PERFORM set_config('citus.enable_unsafe_triggers', 'on', true);
 	IF p.placement = 'reference' THEN
 		PERFORM create_reference_table(target);
-	ELSIF target = 'billing.buyer'::regclass THEN
+	ELSIF target = 'billing.buyer'::regclass OR p.distribution_column <> 'buyer_id' THEN
 		PERFORM create_distributed_table(target, p.distribution_column::text,
 			colocate_with => 'none', shard_count => shard_count);
 	ELSE
@@ -159,7 +162,8 @@ BEGIN
 			colocate_with => 'billing.buyer');
 	END IF;
 	RETURN CASE WHEN p.placement = 'reference' THEN 'reference table'
-	       WHEN target = 'billing.buyer'::regclass THEN format('distributed by %s, %s shards', p.distribution_column, shard_count)
+	       WHEN target = 'billing.buyer'::regclass OR p.distribution_column <> 'buyer_id'
+	            THEN format('distributed by %s, %s shards', p.distribution_column, shard_count)
 	       ELSE format('distributed by %s, %s shards, colocated with billing.buyer', p.distribution_column, shard_count) END;
 END
 $$;

@@ -296,6 +296,13 @@ CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.invo
 	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('record');
 CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.invoice_series
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('record');
+-- and so do the numbers they give
+CREATE OR REPLACE TRIGGER records_guard BEFORE INSERT OR UPDATE OR DELETE ON billing.issued_invoice_number
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('record');
+CREATE OR REPLACE TRIGGER records_truncate_guard BEFORE TRUNCATE ON billing.issued_invoice_number
+	FOR EACH STATEMENT EXECUTE FUNCTION billing_internal.guard_records('record');
+CREATE OR REPLACE TRIGGER records_guard_row BEFORE UPDATE OR DELETE ON billing.issued_invoice_number
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.guard_records('record');
 -- a buyer's balance moves only when its invoices are confirmed (an opening
 -- balance is given on INSERT, and then never moves)
 CREATE OR REPLACE TRIGGER balance_guard BEFORE UPDATE OF billing_balance, opening_balance ON billing.buyer
@@ -384,6 +391,11 @@ DROP POLICY IF EXISTS brand_wall ON billing.invoice_series;
 CREATE POLICY brand_wall ON billing.invoice_series
 	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
 
+ALTER TABLE billing.issued_invoice_number ENABLE ROW LEVEL SECURITY;
+DROP POLICY IF EXISTS brand_wall ON billing.issued_invoice_number;
+CREATE POLICY brand_wall ON billing.issued_invoice_number
+	USING (brand_id OPERATOR(pg_catalog.=) ANY (billing_internal.visible_brands()));
+
 ALTER TABLE billing.invoice_tax_line ENABLE ROW LEVEL SECURITY;
 DROP POLICY IF EXISTS brand_wall ON billing.invoice_tax_line;
 CREATE POLICY brand_wall ON billing.invoice_tax_line
@@ -429,6 +441,7 @@ COMMENT ON POLICY brand_wall ON billing.document IS 'rows of the brands granted 
 COMMENT ON POLICY brand_wall ON billing.invoice IS 'rows of the brands granted to the role';
 COMMENT ON POLICY brand_wall ON billing.invoice_run IS 'rows of the brands granted to the role';
 COMMENT ON POLICY brand_wall ON billing.invoice_series IS 'the series of the brands granted to the role';
+COMMENT ON POLICY brand_wall ON billing.issued_invoice_number IS 'the numbers of the brands granted to the role';
 COMMENT ON POLICY brand_wall ON billing.invoice_tax_line IS 'tax lines of the buyers the role sees';
 COMMENT ON POLICY brand_wall ON billing.document_link IS 'links of the buyers the role sees';
 COMMENT ON POLICY brand_wall ON billing.run_log IS 'log lines of the runs of the brands granted to the role';

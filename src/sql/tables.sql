@@ -423,9 +423,9 @@ CREATE TABLE billing.invoice (
 	CONSTRAINT invoice_reason CHECK (status NOT IN ('rejected') OR status_reason IS NOT NULL),
 	-- the brand's invoice number (請求書番号), given when it is confirmed
 	-- (confirm_invoices, billing.invoice_series) and kept for good: a
-	-- confirmed invoice has one, no other invoice has one
+	-- confirmed invoice has one, no other invoice has one; no two of a
+	-- brand the same (billing.issued_invoice_number's key)
 	invoice_number text,
-	CONSTRAINT invoice_number_key UNIQUE (brand_id, invoice_number),
 	CONSTRAINT invoice_numbered CHECK ((status = 'confirmed') = (invoice_number IS NOT NULL))
 );
 ALTER SEQUENCE billing.invoice_id_seq OWNED BY billing.invoice.id;
@@ -482,6 +482,29 @@ COMMENT ON TABLE billing.invoice_series IS 'the counter of each brand''s invoice
 COMMENT ON COLUMN billing.invoice_series.brand_id IS 'the brand of the series';
 COMMENT ON COLUMN billing.invoice_series.year IS 'the invoice date''s year the series numbers; 0: the series of a brand that never restarts';
 COMMENT ON COLUMN billing.invoice_series.last_number IS 'the last number given in the series (the next confirmed invoice gets the one after it)';
+
+-- The invoice numbers given, one row each, keyed by the brand and the
+-- number: what keeps two invoices of a brand from one number.  Not a
+-- unique key on the invoices: they are per-buyer rows (distributed by buyer
+-- on Citus, where a unique key must hold the buyer), and a brand's numbers
+-- cross its buyers.  Written by confirm_invoices in the statement that
+-- numbers the invoices (a number given twice fails the confirmation);
+-- kept for good, as a confirmed invoice is.  billing.verify() holds it
+-- against the invoices.  On Citus distributed by the number (doc/citus.md).
+CREATE TABLE billing.issued_invoice_number (
+	brand_id bigint NOT NULL,
+	invoice_number text NOT NULL,
+	buyer_id bigint NOT NULL,
+	invoice_id bigint NOT NULL,
+	CONSTRAINT issued_invoice_number_pkey PRIMARY KEY (brand_id, invoice_number),
+	CONSTRAINT issued_invoice_number_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id) ON DELETE CASCADE
+);
+SELECT pg_catalog.pg_extension_config_dump('billing.issued_invoice_number', '');
+COMMENT ON TABLE billing.issued_invoice_number IS 'every invoice number given, once per brand: the key that keeps a brand''s numbers unique (written by confirm_invoices)';
+COMMENT ON COLUMN billing.issued_invoice_number.brand_id IS 'the brand whose number it is';
+COMMENT ON COLUMN billing.issued_invoice_number.invoice_number IS 'the number, as printed (billing.invoice.invoice_number)';
+COMMENT ON COLUMN billing.issued_invoice_number.buyer_id IS 'the buyer of the invoice given it';
+COMMENT ON COLUMN billing.issued_invoice_number.invoice_id IS 'the invoice given it';
 
 -- Tax per invoice and rate, rounded once per rate (Japan's qualified invoice rule).
 -- Partitioned by invoice id in blocks of 2^17 ids, for the reason the links

@@ -229,6 +229,29 @@ BEGIN
 	WHERE b.billing_balance <> b.opening_balance + coalesce(c.change, 0)
 	ORDER BY b.id;
 
+	-- a brand's numbers are unique by the register of the numbers given
+	-- (billing.issued_invoice_number): every numbered invoice's number is
+	-- there, given to it, and every number there is that invoice's (set
+	-- differences, not joins: on Citus the register is distributed by the
+	-- number, the invoices by the buyer)
+	RETURN QUERY
+	WITH numbered AS (
+		SELECT i.brand_id, i.invoice_number, i.buyer_id, i.id AS invoice_id
+		FROM billing.invoice i WHERE i.invoice_number IS NOT NULL
+	), issued AS (
+		SELECT n.brand_id, n.invoice_number, n.buyer_id, n.invoice_id FROM billing.issued_invoice_number n
+	)
+	SELECT 'an invoice''s number is given to it in the register of numbers, and only to it', 'billing.invoice'::regclass,
+	       format('(%s, %s)', x.buyer_id, x.invoice_id),
+	       format('invoice %s has number %s, which billing.issued_invoice_number does not give it', x.invoice_id, x.invoice_number)
+	FROM (SELECT * FROM numbered EXCEPT SELECT * FROM issued) AS x
+	UNION ALL
+	SELECT 'an invoice''s number is given to it in the register of numbers, and only to it', 'billing.issued_invoice_number'::regclass,
+	       format('(%s, %s)', y.brand_id, y.invoice_number),
+	       format('number %s is given to invoice %s, which does not have it', y.invoice_number, y.invoice_id)
+	FROM (SELECT * FROM issued EXCEPT SELECT * FROM numbered) AS y
+	ORDER BY 2, 3;
+
 	-- the brand walls read the brand roles' memberships (src/sql/security.sql):
 	-- each grant is a membership, and each membership a grant
 	RETURN QUERY

@@ -147,7 +147,8 @@ is($node->safe_psql('source', q{SELECT count(*) FROM billing.invoice_run WHERE s
 	'every run completed');
 
 my @tables = qw(brand schedule bank_account buyer document invoice invoice_series invoice_tax_line
-	document_link invoice_run run_log member notification brand_grant master_data_version invoice_mail);
+	document_link invoice_run run_log member notification brand_grant master_data_version invoice_mail
+	issued_invoice_number);
 
 # every billing table, and nothing else, is kept by pg_dump
 is($node->safe_psql('source', q{
@@ -233,7 +234,7 @@ is($node->safe_psql('source', $log_sql), 'invoice UPDATE', 'the source logged it
 is($node->safe_psql('target', q{
 	SELECT string_agg(DISTINCT table_name || ' ' || operation, ', ') FROM billing.maintenance_log
 	WHERE query LIKE 'COPY%'}),
-	'document_link_0 INSERT, invoice INSERT, invoice_run INSERT, invoice_series INSERT, invoice_tax_line_0 INSERT, run_log INSERT',
+	'document_link_0 INSERT, invoice INSERT, invoice_run INSERT, invoice_series INSERT, invoice_tax_line_0 INSERT, issued_invoice_number INSERT, run_log INSERT',
 	"target: the restore's writes to the records are logged");
 # (not those of a partition made at run time: pg_dump writes it out as a
 # table of its own, whose triggers come after its data, so its guard is

@@ -422,8 +422,25 @@ FROM numbered n
 WHERE i.buyer_id = n.buyer_id AND i.id = n.id;
 ALTER TABLE billing.invoice ENABLE TRIGGER records_guard, ENABLE TRIGGER records_guard_row;
 ALTER TABLE billing.invoice
-	ADD CONSTRAINT invoice_number_key UNIQUE (brand_id, invoice_number),
 	ADD CONSTRAINT invoice_numbered CHECK ((status = 'confirmed') = (invoice_number IS NOT NULL));
+-- the numbers given, keyed by brand and number (tables.sql), those of the
+-- invoices numbered above
+CREATE TABLE billing.issued_invoice_number (
+	brand_id bigint NOT NULL,
+	invoice_number text NOT NULL,
+	buyer_id bigint NOT NULL,
+	invoice_id bigint NOT NULL,
+	CONSTRAINT issued_invoice_number_pkey PRIMARY KEY (brand_id, invoice_number),
+	CONSTRAINT issued_invoice_number_brand_fkey FOREIGN KEY (brand_id) REFERENCES billing.brand (id) ON DELETE CASCADE
+);
+SELECT pg_catalog.pg_extension_config_dump('billing.issued_invoice_number', '');
+INSERT INTO billing.issued_invoice_number (brand_id, invoice_number, buyer_id, invoice_id)
+SELECT i.brand_id, i.invoice_number, i.buyer_id, i.id FROM billing.invoice i WHERE i.invoice_number IS NOT NULL;
+COMMENT ON TABLE billing.issued_invoice_number IS 'every invoice number given, once per brand: the key that keeps a brand''s numbers unique (written by confirm_invoices)';
+COMMENT ON COLUMN billing.issued_invoice_number.brand_id IS 'the brand whose number it is';
+COMMENT ON COLUMN billing.issued_invoice_number.invoice_number IS 'the number, as printed (billing.invoice.invoice_number)';
+COMMENT ON COLUMN billing.issued_invoice_number.buyer_id IS 'the buyer of the invoice given it';
+COMMENT ON COLUMN billing.issued_invoice_number.invoice_id IS 'the invoice given it';
 -- invoice_list shows the number beside the id: a column in the middle is
 -- a new view, so the view is made again in its new shape here (views.sql
 -- then gives it its body), keeping the SELECT grants the DBA gave on it
