@@ -244,10 +244,11 @@ placed_on_citus(void)
  * SELECT ... FOR NO KEY UPDATE on the coordinator's copy only, under a
  * lock on the whole table (every schedule's runs in turn), while a
  * document's guard runs on the worker that holds the document.  So the
- * run updates the row to itself instead: Citus writes it on every copy, in
- * this transaction, which takes the same row lock (FOR NO KEY UPDATE) on
- * each node; document_guard on a shard takes the row FOR SHARE on its own
- * node's copy, so the two meet on every node where a document can be.
+ * run locks the row of this node's copy directly, then updates the row to
+ * itself: Citus writes it on every copy, in this transaction, which takes
+ * the same row lock (FOR NO KEY UPDATE) on each node; document_guard on a
+ * shard takes the row FOR SHARE on its own node's copy, so the two meet on
+ * every node where a document can be.
  * The write is declared commutative (citus.all_modifications_commutative,
  * for this statement only): it changes nothing, and it is keyed by the
  * schedule's id, so Citus need not serialize it with other schedules'
@@ -270,12 +271,30 @@ billing_lock_schedule(int64 schedule_id, bool wait, BillingSqlApi api)
 
 	if (api >= BILLING_SQL_0_3 && placed_on_citus())
 	{
-		int			level = NewGUCNestLevel();
+		int			level;
+		int			timeout = (!wait || !run_lock_wait) ? 1 : lock_timeout_ms;
+		bool		isnull;
+		Datum		copy;
 
+		/*
+		 * First the row of this node's own copy, outside Citus: Citus
+		 * writes the copies in parallel, so two runs of one schedule that
+		 * went straight to the UPDATE could each take a different copy
+		 * first and deadlock (Citus suite parallel); taken here first, the
+		 * second waits for the first on one row.
+		 */
+		(void) billing_spi_exec("SELECT billing_internal.local_copy('billing.schedule')", 0, NULL, NULL, NULL,
+								true, 1, SPI_OK_SELECT, "locking the schedule");
+		copy = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+		locked = isnull ||
+			lock_rows(psprintf("SELECT s.id FROM %s s WHERE s.id = $1 FOR NO KEY UPDATE",
+							   TextDatumGetCString(copy)),
+					  INT8OID, Int64GetDatum(schedule_id), false, SPI_OK_SELECT, timeout);
+		level = NewGUCNestLevel();
 		(void) set_config_option("citus.all_modifications_commutative", "on",
 								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-		locked = lock_rows(placed_lock_sql, INT8OID, Int64GetDatum(schedule_id), false, SPI_OK_UPDATE,
-						   (!wait || !run_lock_wait) ? 1 : lock_timeout_ms);
+		locked = locked &&
+			lock_rows(placed_lock_sql, INT8OID, Int64GetDatum(schedule_id), false, SPI_OK_UPDATE, timeout);
 		AtEOXact_GUC(true, level);
 		if (!locked && !wait)
 			return false;

@@ -175,28 +175,84 @@ CREATE OR REPLACE TRIGGER invoice_run_invoiced BEFORE DELETE ON billing.invoice_
 	FOR EACH ROW EXECUTE FUNCTION billing_internal.refuse_delete_when_invoiced('run_id');
 
 -- billing_internal.local_copy: this node's copy (placement) of a Citus
--- reference table of billing, as the name of the shard table; a row
+-- reference table of billing, as the name of the shard table, or NULL when
+-- this node holds none (a coordinator left out of Citus's metadata); a row
 -- lock taken there is taken on this node only, outside Citus's locks on
--- the whole table.  Called on a shard (document_guard), where Citus is.
+-- the whole table.  Read where Citus is (a shard's trigger, the run on a
+-- placed coordinator).
 CREATE OR REPLACE FUNCTION billing_internal.local_copy(reference regclass) RETURNS text
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
 	copy text;
 BEGIN
-	EXECUTE 'SELECT pg_catalog.shard_name(s.logicalrelid, s.shardid) FROM pg_catalog.pg_dist_shard s
-	         WHERE s.logicalrelid = $1'
+	EXECUTE 'SELECT pg_catalog.shard_name(s.logicalrelid, s.shardid)
+	         FROM pg_catalog.pg_dist_shard s JOIN pg_catalog.pg_dist_placement p ON p.shardid = s.shardid
+	         WHERE s.logicalrelid = $1 AND p.groupid = (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)'
 		INTO copy USING reference;
-	IF copy IS NULL THEN
-		RAISE EXCEPTION '% has no copy on this node', reference
-			USING ERRCODE = 'object_not_in_prerequisite_state',
-			      HINT = 'billing.distribute() makes it a reference table, with a copy on every node.';
-	END IF;
 	RETURN copy;
 END
 $$;
 COMMENT ON FUNCTION billing_internal.local_copy(regclass) IS
-	'internal: this node''s copy of a Citus reference table of billing, as its shard table''s name';
+	'internal: this node''s copy of a Citus reference table of billing, as its shard table''s name; NULL when this node has none';
 REVOKE ALL ON FUNCTION billing_internal.local_copy(regclass) FROM PUBLIC;
+
+-- billing_internal.wait_for_schedule_run: takes the schedule's row FOR
+-- SHARE until the transaction ends, so that it waits for a run of the
+-- schedule (which holds it FOR NO KEY UPDATE: src/run.c) and keeps one
+-- from starting meanwhile.  On a Citus shard (on_shard) the row of this
+-- node's copy, which a run locks on every copy.  Called by the guards of
+-- documents and buyers, as the owner.
+CREATE OR REPLACE FUNCTION billing_internal.wait_for_schedule_run(schedule_id bigint, on_shard boolean) RETURNS void
+LANGUAGE plpgsql VOLATILE STRICT PARALLEL UNSAFE SET search_path = pg_catalog, pg_temp AS $$
+DECLARE
+	copy text;
+BEGIN
+	IF NOT on_shard THEN
+		PERFORM 1 FROM billing.schedule s WHERE s.id = wait_for_schedule_run.schedule_id FOR SHARE;
+		RETURN;
+	END IF;
+	-- through Citus, a FOR SHARE would lock the whole table and wait for
+	-- every schedule's run
+	copy := billing_internal.local_copy('billing.schedule');
+	IF copy IS NULL THEN
+		RAISE EXCEPTION 'billing.schedule has no copy on this node, so a run of schedule % cannot be waited for here', schedule_id
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+			      HINT = 'Every node that holds billing''s shards holds a copy of its reference tables: see that this node is in Citus''s metadata (citus_add_node).';
+	END IF;
+	EXECUTE format('SELECT 1 FROM %s s WHERE s.id = $1 FOR SHARE', copy) USING schedule_id;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.wait_for_schedule_run(bigint, boolean) IS
+	'internal: takes the schedule''s row FOR SHARE (on a Citus shard, this node''s copy): waits for a run of the schedule and keeps one from starting';
+REVOKE ALL ON FUNCTION billing_internal.wait_for_schedule_run(bigint, boolean) FROM PUBLIC;
+
+-- A buyer moved off a schedule, or onto one, waits for a run of either: a
+-- run reads its buyers by schedule, and the document guard locks the
+-- schedule a buyer has now, so a buyer moved off while its run is linking
+-- its documents would let them be changed under that run.  SECURITY
+-- DEFINER for the same reason as document_guard's.
+CREATE OR REPLACE FUNCTION billing_internal.buyer_schedule_guard() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+	IF NEW.schedule_id IS DISTINCT FROM OLD.schedule_id THEN
+		IF OLD.schedule_id IS NOT NULL THEN
+			PERFORM billing_internal.wait_for_schedule_run(OLD.schedule_id, TG_TABLE_NAME <> 'buyer');
+		END IF;
+		IF NEW.schedule_id IS NOT NULL THEN
+			PERFORM billing_internal.wait_for_schedule_run(NEW.schedule_id, TG_TABLE_NAME <> 'buyer');
+		END IF;
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION billing_internal.buyer_schedule_guard() IS
+	'trigger: a buyer moved between schedules waits for a run of the schedule it leaves and of the one it joins';
+REVOKE ALL ON FUNCTION billing_internal.buyer_schedule_guard() FROM PUBLIC;
+-- after buyer_stamp_schedule (which fills schedule_id from schedule_code)
+CREATE OR REPLACE TRIGGER buyer_wait_for_run BEFORE UPDATE OF schedule_id, schedule_code ON billing.buyer
+	FOR EACH ROW EXECUTE FUNCTION billing_internal.buyer_schedule_guard();
+COMMENT ON TRIGGER buyer_wait_for_run ON billing.buyer IS
+	'a buyer moved between schedules waits for a run of either';
 
 -- A document on an invoice is frozen: to correct it, delete the draft first
 -- (the seed's rule that a draft's amounts are never edited in place).
@@ -225,15 +281,9 @@ BEGIN
 		RETURN NEW;
 	END IF;
 	SELECT b.schedule_id INTO schedule FROM billing.buyer b WHERE b.id = OLD.buyer_id;
-	IF schedule IS NOT NULL AND TG_TABLE_NAME = 'document' THEN
-		PERFORM 1 FROM billing.schedule s WHERE s.id = schedule FOR SHARE;
-	ELSIF schedule IS NOT NULL THEN
-		-- on a Citus shard: the row on this node's copy of the schedules,
-		-- which a run locks on every copy (src/run.c); through Citus, a
-		-- FOR SHARE would lock the whole table and wait for every run
-		EXECUTE format('SELECT 1 FROM %s s WHERE s.id = $1 FOR SHARE',
-		               billing_internal.local_copy('billing.schedule'))
-		USING schedule;
+	IF schedule IS NOT NULL THEN
+		-- (on a Citus shard, document_NNNN: this node's copy of the row)
+		PERFORM billing_internal.wait_for_schedule_run(schedule, TG_TABLE_NAME <> 'document');
 	END IF;
 	SELECT l.invoice_id, i.status INTO invoice, invoice_status FROM billing.document_link l
 	JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id

@@ -489,6 +489,29 @@ else
 	fail "parallel: want the rerun refused within about 1 s while a document change holds its schedule's row on a worker ($bounded_ms ms)"
 fi
 
+# two runs of one schedule meet on its row and take turns: three reruns of
+# ACME's period at once, five times over, each keeping its transaction open
+# 0.3 s; none may fail (before the run locked its node's copy first, Citus
+# wrote the copies in parallel and two runs could each take a different
+# copy first: a distributed deadlock, 40P01)
+deadlocks=0
+for round in 1 2 3 4 5; do
+	for s in a b c; do
+		psql_on "$PORT" runs -q -c "SET client_min_messages = warning" -c "SET billing.lock_timeout = '10s'" -c "BEGIN" \
+			-c "SELECT billing.rerun_invoice_run('M20', '2026-12-08', brand => 'ACME')" -c "SELECT pg_sleep(0.3)" \
+			-c "COMMIT" > "$out/parallel-same-$round-$s.log" 2>&1 &
+	done
+	wait
+	deadlocks=$((deadlocks + $(cat "$out"/parallel-same-$round-*.log | grep -c 'ERROR')))
+done
+echo "three reruns of one schedule at once, five times: $deadlocks failed"
+if [ "$deadlocks" = 0 ]; then
+	pass "parallel: runs of one schedule at once on placed tables take turns on its row (15 reruns, none failed)"
+else
+	grep -h 'ERROR' "$out"/parallel-same-*.log | sort | uniq -c
+	fail "parallel: runs of one schedule at once on placed tables failed $deadlocks time(s) in 15"
+fi
+
 echo "== probe"
 # on the throwaway database probe, with setup.sql's rows (Citus moves them,
 # the keys are validated against them):
