@@ -16,8 +16,9 @@ WHERE c.relnamespace IN ('billing'::regnamespace, 'billing_internal'::regnamespa
   AND (strpos(pg_get_expr(d.adbin, d.adrelid), 'nextval(') > 0
        OR strpos(pg_get_expr(d.adbin, d.adrelid), 'next_id(') > 0)
 ORDER BY d.adrelid::regclass::text, a.attname;
--- and the run numbers its drafts with it
-SELECT strpos(prosrc, 'billing_internal.next_id(''billing.invoice_id_seq'')') > 0 AS run_numbers_by_next_id,
+-- and the run's drafts take it: the run names no id (Citus numbers them
+-- where it evaluates the default, on the workers)
+SELECT strpos(prosrc, 'next_id(''billing.invoice_id_seq'')') = 0 AS run_leaves_ids_to_the_default,
        strpos(prosrc, 'nextval(') = 0 AS run_calls_no_nextval
 FROM pg_proc WHERE oid = 'billing_internal.make_drafts'::regproc;
 

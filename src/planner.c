@@ -34,6 +34,7 @@
 #include "nodes/nodeFuncs.h"
 #include "optimizer/clauses.h"
 #include "optimizer/planner.h"
+#include "parser/parsetree.h"
 #include "utils/lsyscache.h"
 
 #include "guard.h"
@@ -89,6 +90,25 @@ name_columns(Query *body, RangeTblEntry *rte)
 		if (i < list_length(rte->eref->colnames))
 			tle->resname = pstrdup(strVal(list_nth(rte->eref->colnames, i)));
 		i++;
+	}
+
+	/*
+	 * A UNION's columns are deparsed with the names of its leftmost
+	 * branch (billing_internal.draft_rows): those too
+	 */
+	if (body->setOperations != NULL)
+	{
+		Node	   *leftmost = body->setOperations;
+
+		while (IsA(leftmost, SetOperationStmt))
+			leftmost = ((SetOperationStmt *) leftmost)->larg;
+		if (IsA(leftmost, RangeTblRef))
+		{
+			RangeTblEntry *branch = rt_fetch(((RangeTblRef *) leftmost)->rtindex, body->rtable);
+
+			if (branch->rtekind == RTE_SUBQUERY)
+				name_columns(branch->subquery, rte);
+		}
 	}
 }
 

@@ -113,9 +113,7 @@ BEGIN ATOMIC
 	SELECT m.guarantee, m.missing
 	FROM (VALUES
 		(2, 'no cross-node work in triggers',
-		 'master-data versions: keep_master_data_version writes the reference table master_data_version from a buyer''s shard and from every copy of brand and bank_account, so an UPDATE of a printed column fails on placed tables'),
-		(6, 'the run pushed down',
-		 'the run works on Citus but pulls its rows to the coordinator (its reading part is 5 distributed subplans: materialized CTEs, a UNION ALL of row kinds, invoices numbered by an ordered next_id)')
+		 'master-data versions: keep_master_data_version writes the reference table master_data_version from a buyer''s shard and from every copy of brand and bank_account, so an UPDATE of a printed column fails on placed tables')
 	) AS m (n, guarantee, missing);
 END;
 COMMENT ON FUNCTION billing_internal.citus_missing() IS

@@ -742,51 +742,176 @@ COMMENT ON FUNCTION billing_internal.rerun_buyers(bigint, date, timestamptz) IS
 	'the buyers a rerun or preview of the period must read: changed since the last run of the period read it; NULL: read every buyer';
 REVOKE ALL ON FUNCTION billing_internal.rerun_buyers(bigint, date, timestamptz) FROM PUBLIC;
 
--- billing_internal.draft_rows: the drafts a run of one period of a schedule makes,
--- computed and returned, writing nothing.  The one statement behind both
--- the run (billing_internal.make_drafts, which writes what it returns) and the
--- preview (billing_internal.preview_drafts), so a preview is what the run that
--- follows it makes.  One row per
---   row_kind 'invoice': a draft: buyer, group_key (0, or the document with
---            document grouping; NULL for a balance-only draft), the amounts
---            (the invoice total formula is written here and only here),
---            document count, due rule and date, bank account;
---   row_kind 'tax_line': a draft's taxable amount and tax at one rate;
---   row_kind 'link': a document the draft (buyer_id, group_key) takes.
--- Which documents: billing_internal.uninvoiced_documents (the eligibility rule),
--- those of the brand dated in [first_day, day_after_cutoff), of buyers
--- whose schedule was applied before applied_before.  A buyer gets a draft
--- for eligible documents, or for a non-zero balance when it has no other
--- live invoice with this cut-off or a later one; its previous_billed is 0
--- when a later live invoice already carries its balance (a rerun of an
--- older period).  With late_from (a scheduled run of a next_run schedule)
--- the uninvoiced documents dated from late_from up to first_day are taken
--- too, each buyer's from the first period whose run took it, and the
--- draft's late_since is the earliest of their dates.  Tax is rounded once
--- per draft and rate, late documents included.
+-- The drafts a run of one period of a schedule makes, in three parts, each
+-- a SQL-standard body (parsed and bound when the extension is installed:
+-- no name or operator of them resolves through the caller's search_path)
+-- that the planner inlines into its caller's statement (LANGUAGE sql,
+-- STABLE, neither STRICT nor SET), so that each of the run's three inserts
+-- is one plain INSERT ... SELECT grouped by buyer (billing_internal.make_drafts)
+-- and the rule of each part is written once:
+--   run_documents  the period's eligible documents, one row each, signed;
+--   run_tax_rows   their sums and the tax per draft and rate;
+--   run_drafts     the drafts: amounts per draft in the Japanese layout.
+-- billing_internal.draft_rows returns the three as rows of one set, for the
+-- preview and for a person reading the run (EXPLAIN SELECT * FROM
+-- billing_internal.draft_rows(...)).
+--
+-- Written for a distributed planner (README, Citus; doc/citus.md): the
+-- per-buyer tables are joined on buyer_id, the schedule's and brand's
+-- settings are uncorrelated scalar subqueries over the small tables (one
+-- row each), no CTE is referenced twice and no subquery is correlated, so
+-- each insert runs shard by shard.  Internal: executable by their owner
+-- only (the run and the preview call them as the owner).
+
+-- billing_internal.run_documents: the documents a draft of the period takes.
+-- Which: billing_internal.uninvoiced_documents (the eligibility rule), those
+-- of the brand dated in [first_day, day_after_cutoff), of buyers whose
+-- schedule was applied before applied_before; with late_from (a scheduled
+-- run of a next_run schedule) also those dated from late_from up to
+-- first_day, each buyer's from the first period whose run took it (its
+-- late_date).  Signed: returns and credit notes subtract (net), payments
+-- are deposits.  group_key: 0, or the document with document grouping.
 -- first_document_id: no document of the period has a smaller id (see
 -- billing_internal.uninvoiced_documents); 0 looks at every link.
 -- only_buyers: the buyers to read (billing_internal.rerun_buyers: a rerun
--- reads those changed since the last run of its period); NULL reads all.
--- Folded away when NULL: a full run's plan is what it was.
---
--- The steps: cfg, the schedule's and brand's settings; buyers, the
--- schedule's buyers, with balance_only (a draft even without documents);
--- eligible, the period's eligible documents, signed (returns and credit
--- notes subtract, payments are deposits); per_rate and taxed, the sums and
--- the tax per draft and rate; per_group and drafts, the amounts per draft
--- in the Japanese layout: 繰越金額 = 前回御請求額 - 御入金額,
--- 今回御請求額 = 繰越金額 + 今回御買上額 + 消費税額.
---
--- Written for a distributed planner (README, Citus): per-buyer tables are
--- joined on buyer_id, the small tables are read in the cfg CTE, and no
--- subquery is correlated.  A SQL-standard body: parsed and bound when the
--- extension is installed (no name or operator of it resolves through the
--- caller's search_path), and inlined into its caller's statement
--- (LANGUAGE sql, STABLE, neither STRICT nor SET), so EXPLAIN SELECT * FROM
--- billing_internal.draft_rows(...) shows the plan of a run's reading part.
--- Internal: executable by its owner only (the run and the preview call it
--- as the owner).
+-- reads those changed since the last run of its period); NULL reads all,
+-- and is folded away, so a full run's plan is what it was.
+CREATE OR REPLACE FUNCTION billing_internal.run_documents(brand_id bigint, schedule_id bigint, first_day date,
+                                                 day_after_cutoff date, applied_before timestamptz,
+                                                 first_document_id bigint, late_from date, only_buyers bigint[])
+RETURNS TABLE (buyer_id bigint, document_id bigint, tax_rate numeric, net numeric, deposit numeric,
+               group_key bigint, late_date date)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT d.buyer_id, d.id, d.tax_rate,
+	       CASE d.kind WHEN 'delivery_invoice' THEN d.amount WHEN 'payment' THEN 0 ELSE -d.amount END,
+	       CASE d.kind WHEN 'payment' THEN d.amount ELSE 0 END,
+	       CASE WHEN (SELECT s.grouping FROM billing.schedule s WHERE s.id = run_documents.schedule_id) = 'document'
+	            THEN d.id ELSE 0 END,
+	       CASE WHEN d.document_date < run_documents.first_day THEN d.document_date END
+	FROM billing_internal.uninvoiced_documents(run_documents.first_document_id) AS d
+	JOIN billing.buyer b ON b.id = d.buyer_id
+	WHERE d.brand_id = run_documents.brand_id
+	  AND d.document_date >= least(run_documents.first_day, coalesce(run_documents.late_from, run_documents.first_day))
+	  AND d.document_date < run_documents.day_after_cutoff
+	  -- a late document (from late_from on): only from the first period
+	  -- whose scheduled run took its buyer (the issue moment after the
+	  -- buyer's schedule_applied_at, as in billing_internal.plan_scheduled_runs)
+	  AND (d.document_date >= run_documents.first_day
+	       OR d.document_date >= lower(billing.period_of(
+	              (SELECT s.cycle FROM billing.schedule s WHERE s.id = run_documents.schedule_id),
+	              ((b.schedule_applied_at AT TIME ZONE (SELECT br.time_zone FROM billing.brand br
+	                                                    WHERE br.id = run_documents.brand_id))
+	               - (SELECT s.issue_delay FROM billing.schedule s WHERE s.id = run_documents.schedule_id))::date)))
+	  AND b.brand_id = run_documents.brand_id AND b.schedule_id = run_documents.schedule_id
+	  AND b.schedule_applied_at < run_documents.applied_before
+	  AND (run_documents.only_buyers IS NULL OR d.buyer_id = ANY (run_documents.only_buyers))
+	  AND (run_documents.only_buyers IS NULL OR b.id = ANY (run_documents.only_buyers));
+END;
+COMMENT ON FUNCTION billing_internal.run_documents(bigint, bigint, date, date, timestamptz, bigint, date, bigint[]) IS
+	'the documents a run of the period takes, one row each, signed (net, deposit), with the draft they go on (group_key) and, for a late one, its date';
+REVOKE ALL ON FUNCTION billing_internal.run_documents(bigint, bigint, date, date, timestamptz, bigint, date, bigint[]) FROM PUBLIC;
+
+-- billing_internal.run_tax_rows: per draft (buyer_id, group_key) and rate,
+-- the documents' sums and the tax, rounded once per draft and rate (late
+-- documents included) by the brand's scale and mode; late_since, the
+-- earliest late document's date
+CREATE OR REPLACE FUNCTION billing_internal.run_tax_rows(brand_id bigint, schedule_id bigint, first_day date,
+                                                day_after_cutoff date, applied_before timestamptz,
+                                                first_document_id bigint, late_from date, only_buyers bigint[])
+RETURNS TABLE (buyer_id bigint, group_key bigint, tax_rate numeric, net numeric, deposit numeric,
+               documents bigint, late_since date, tax numeric)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT e.buyer_id, e.group_key, e.tax_rate, sum(e.net), sum(e.deposit), count(*), min(e.late_date),
+	       CASE WHEN e.tax_rate IS NULL THEN 0
+	            ELSE billing_internal.round_amount(sum(e.net) * e.tax_rate,
+	                     (SELECT br.currency_scale FROM billing.brand br WHERE br.id = run_tax_rows.brand_id),
+	                     (SELECT br.tax_rounding FROM billing.brand br WHERE br.id = run_tax_rows.brand_id)) END
+	FROM billing_internal.run_documents(run_tax_rows.brand_id, run_tax_rows.schedule_id, run_tax_rows.first_day,
+	                                    run_tax_rows.day_after_cutoff, run_tax_rows.applied_before,
+	                                    run_tax_rows.first_document_id, run_tax_rows.late_from,
+	                                    run_tax_rows.only_buyers) AS e
+	GROUP BY e.buyer_id, e.group_key, e.tax_rate;
+END;
+COMMENT ON FUNCTION billing_internal.run_tax_rows(bigint, bigint, date, date, timestamptz, bigint, date, bigint[]) IS
+	'per draft and rate of a run of the period: the documents'' net and deposit sums, their count, the earliest late date, and the tax rounded once';
+REVOKE ALL ON FUNCTION billing_internal.run_tax_rows(bigint, bigint, date, date, timestamptz, bigint, date, bigint[]) FROM PUBLIC;
+
+-- billing_internal.run_drafts: the drafts, one row each: a buyer's for its
+-- documents (one per document with document grouping), or for a non-zero
+-- balance when it has no other live invoice with this cut-off or a later
+-- one (group_key NULL).  previous_billed is 0 when a later live invoice
+-- already carries the balance (a rerun of an older period) and on a
+-- document-grouped draft.  The amounts in the Japanese layout, the invoice
+-- total formula written here and only here:
+--   繰越金額 carried_over = 前回御請求額 previous_billed - 御入金額 deposit,
+--   今回御請求額 total = carried_over + 今回御買上額 purchases + 消費税額 tax.
+CREATE OR REPLACE FUNCTION billing_internal.run_drafts(brand_id bigint, schedule_id bigint, first_day date,
+                                              day_after_cutoff date, applied_before timestamptz,
+                                              cutoff date, invoice_date date, first_document_id bigint,
+                                              late_from date, only_buyers bigint[])
+RETURNS TABLE (buyer_id bigint, group_key bigint, previous_billed numeric, deposit numeric,
+               carried_over numeric, purchases numeric, tax numeric, total numeric, documents integer,
+               due_rule billing.due_rule, due_date date, bank_account_id bigint, late_since date)
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
+	SELECT d.buyer_id, d.group_key, d.previous_billed, d.deposit, a.carried_over, d.purchases, d.tax,
+	       a.carried_over + d.purchases + d.tax, d.documents, d.due_rule,
+	       billing.due_date(d.due_rule, run_drafts.cutoff, run_drafts.invoice_date), d.bank_account_id,
+	       d.late_since
+	FROM (SELECT b.id AS buyer_id, g.group_key,
+	             CASE WHEN g.group_key IS NOT NULL
+	                       AND (SELECT s.grouping FROM billing.schedule s WHERE s.id = run_drafts.schedule_id) = 'document'
+	                  THEN 0
+	                  -- a later live invoice carries the balance: not restated
+	                  WHEN live.later THEN 0
+	                  ELSE b.billing_balance END AS previous_billed,
+	             coalesce(g.deposit, 0) AS deposit, coalesce(g.purchases, 0) AS purchases,
+	             coalesce(g.tax, 0) AS tax, coalesce(g.documents, 0)::integer AS documents, g.late_since,
+	             CASE WHEN (SELECT s.override_due_rule FROM billing.schedule s WHERE s.id = run_drafts.schedule_id)
+	                  THEN (SELECT s.due_rule FROM billing.schedule s WHERE s.id = run_drafts.schedule_id)
+	                  ELSE b.default_due_rule END AS due_rule,
+	             b.default_bank_account_id AS bank_account_id
+	      FROM billing.buyer b
+	      -- the buyer's live invoices of this period or a later one: a rerun
+	      -- of an older period (period => date) neither makes a balance-only
+	      -- draft nor restates the balance that a later invoice carries
+	      LEFT JOIN (SELECT i.buyer_id, bool_or(i.cutoff_date > run_drafts.cutoff) AS later
+	                 FROM billing.invoice i
+	                 WHERE i.cutoff_date >= run_drafts.cutoff
+	                   AND i.status IN ('draft', 'confirmed', 'quarantined')
+	                   AND (run_drafts.only_buyers IS NULL OR i.buyer_id = ANY (run_drafts.only_buyers))
+	                 GROUP BY i.buyer_id) AS live
+	        ON live.buyer_id = b.id
+	      -- the documents' sums per draft
+	      LEFT JOIN (SELECT t.buyer_id, t.group_key, sum(t.net) AS purchases, sum(t.tax) AS tax,
+	                        sum(t.deposit) AS deposit, sum(t.documents) AS documents, min(t.late_since) AS late_since
+	                 FROM billing_internal.run_tax_rows(run_drafts.brand_id, run_drafts.schedule_id,
+	                                                    run_drafts.first_day, run_drafts.day_after_cutoff,
+	                                                    run_drafts.applied_before, run_drafts.first_document_id,
+	                                                    run_drafts.late_from, run_drafts.only_buyers) AS t
+	                 GROUP BY t.buyer_id, t.group_key) AS g
+	        ON g.buyer_id = b.id
+	      WHERE b.brand_id = run_drafts.brand_id AND b.schedule_id = run_drafts.schedule_id
+	        AND b.schedule_applied_at < run_drafts.applied_before
+	        AND (run_drafts.only_buyers IS NULL OR b.id = ANY (run_drafts.only_buyers))
+	        -- a draft for documents, or a balance-only one
+	        AND (g.buyer_id IS NOT NULL OR (b.billing_balance <> 0 AND live.buyer_id IS NULL))) AS d
+	CROSS JOIN LATERAL (SELECT d.previous_billed - d.deposit AS carried_over) AS a;
+END;
+COMMENT ON FUNCTION billing_internal.run_drafts(bigint, bigint, date, date, timestamptz, date, date, bigint, date, bigint[]) IS
+	'the drafts a run of the period makes, one row each, amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
+REVOKE ALL ON FUNCTION billing_internal.run_drafts(bigint, bigint, date, date, timestamptz, date, date, bigint, date, bigint[]) FROM PUBLIC;
+
+-- billing_internal.draft_rows: the drafts, tax lines and links a run of the
+-- period makes, as one set of rows, writing nothing: row_kind 'invoice' (a
+-- draft: billing_internal.run_drafts), 'tax_line' (a draft's taxable amount
+-- and tax at one rate: run_tax_rows) and 'link' (a document the draft
+-- (buyer_id, group_key) takes: run_documents).  The preview
+-- (billing_internal.preview_drafts) reads its 'invoice' rows, so a preview is
+-- what the run that follows it makes; EXPLAIN SELECT * FROM
+-- billing_internal.draft_rows(...) shows what a run reads.
 CREATE OR REPLACE FUNCTION billing_internal.draft_rows(brand_id bigint, schedule_id bigint, first_day date,
                                               day_after_cutoff date, applied_before timestamptz,
                                               cutoff date, invoice_date date,
@@ -800,93 +925,28 @@ RETURNS TABLE (row_kind text, buyer_id bigint, group_key bigint, document_id big
                late_since date)
 LANGUAGE sql STABLE PARALLEL SAFE
 BEGIN ATOMIC
-	WITH cfg AS (
-		SELECT s.grouping, s.override_due_rule, s.due_rule, br.currency_scale, br.tax_rounding,
-		       s.cycle, s.issue_delay, br.time_zone
-		FROM billing.schedule s JOIN billing.brand br ON br.id = s.brand_id
-		WHERE s.id = draft_rows.schedule_id
-	), buyers AS MATERIALIZED (
-		SELECT b.id AS buyer_id, b.billing_balance, b.default_due_rule, b.default_bank_account_id,
-		       b.billing_balance <> 0 AND live.buyer_id IS NULL AS balance_only,
-		       live.buyer_id IS NULL OR NOT live.later AS carries_balance
-		FROM billing.buyer b
-		-- the buyer's live invoices of this period or a later one: a rerun
-		-- of an older period (period => date) neither makes a balance-only
-		-- draft nor restates the balance that a later invoice carries
-		LEFT JOIN (SELECT i.buyer_id, bool_or(i.cutoff_date > draft_rows.cutoff) AS later
-		           FROM billing.invoice i
-		           WHERE i.cutoff_date >= draft_rows.cutoff
-		             AND i.status IN ('draft', 'confirmed', 'quarantined')
-		             AND (draft_rows.only_buyers IS NULL OR i.buyer_id = ANY (draft_rows.only_buyers))
-		           GROUP BY i.buyer_id) AS live
-		  ON live.buyer_id = b.id
-		WHERE b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
-		  AND b.schedule_applied_at < draft_rows.applied_before
-		  AND (draft_rows.only_buyers IS NULL OR b.id = ANY (draft_rows.only_buyers))
-	), eligible AS MATERIALIZED (
-		SELECT d.buyer_id, d.id AS document_id, d.tax_rate,
-		       CASE d.kind WHEN 'delivery_invoice' THEN d.amount WHEN 'payment' THEN 0
-		                   ELSE -d.amount END AS net,
-		       CASE d.kind WHEN 'payment' THEN d.amount ELSE 0 END AS deposit,
-		       CASE WHEN (SELECT cfg.grouping FROM cfg) = 'document' THEN d.id ELSE 0 END AS group_key,
-		       CASE WHEN d.document_date < draft_rows.first_day THEN d.document_date END AS late_date
-		FROM billing_internal.uninvoiced_documents(draft_rows.first_document_id) AS d
-		JOIN billing.buyer b ON b.id = d.buyer_id
-		WHERE d.brand_id = draft_rows.brand_id
-		  AND d.document_date >= least(draft_rows.first_day, coalesce(draft_rows.late_from, draft_rows.first_day))
-		  AND d.document_date < draft_rows.day_after_cutoff
-		  -- a late document (from late_from on): only from the first period
-		  -- whose scheduled run took its buyer (the issue moment after the
-		  -- buyer's schedule_applied_at, as in billing_internal.plan_scheduled_runs)
-		  AND (d.document_date >= draft_rows.first_day
-		       OR d.document_date >= lower(billing.period_of((SELECT cfg.cycle FROM cfg),
-		              ((b.schedule_applied_at AT TIME ZONE (SELECT cfg.time_zone FROM cfg))
-		               - (SELECT cfg.issue_delay FROM cfg))::date)))
-		  AND b.brand_id = draft_rows.brand_id AND b.schedule_id = draft_rows.schedule_id
-		  AND b.schedule_applied_at < draft_rows.applied_before
-		  AND (draft_rows.only_buyers IS NULL OR d.buyer_id = ANY (draft_rows.only_buyers))
-		  AND (draft_rows.only_buyers IS NULL OR b.id = ANY (draft_rows.only_buyers))
-	), per_rate AS (
-		SELECT e.buyer_id, e.group_key, e.tax_rate, sum(e.net) AS net, sum(e.deposit) AS deposit,
-		       count(*) AS documents, min(e.late_date) AS late_since
-		FROM eligible e GROUP BY e.buyer_id, e.group_key, e.tax_rate
-	), taxed AS MATERIALIZED (
-		SELECT r.buyer_id, r.group_key, r.tax_rate, r.net, r.deposit, r.documents, r.late_since,
-		       CASE WHEN r.tax_rate IS NULL THEN 0
-		            ELSE billing_internal.round_amount(r.net * r.tax_rate, cfg.currency_scale, cfg.tax_rounding) END AS tax
-		FROM per_rate r CROSS JOIN cfg
-	), per_group AS (
-		SELECT t.buyer_id, t.group_key, sum(t.net) AS purchases, sum(t.tax) AS tax,
-		       sum(t.deposit) AS deposit, sum(t.documents) AS documents, min(t.late_since) AS late_since
-		FROM taxed t GROUP BY t.buyer_id, t.group_key
-	), drafts AS (
-		SELECT b.buyer_id, g.group_key,
-		       CASE WHEN cfg.grouping = 'document' AND g.group_key IS NOT NULL THEN 0
-		            WHEN NOT b.carries_balance THEN 0
-		            ELSE b.billing_balance END AS previous_billed,
-		       coalesce(g.deposit, 0) AS deposit, coalesce(g.purchases, 0) AS purchases,
-		       coalesce(g.tax, 0) AS tax, coalesce(g.documents, 0)::integer AS documents,
-		       g.late_since,
-		       CASE WHEN cfg.override_due_rule THEN cfg.due_rule ELSE b.default_due_rule END AS due_rule,
-		       b.default_bank_account_id AS bank_account_id
-		FROM buyers b CROSS JOIN cfg
-		LEFT JOIN per_group g ON g.buyer_id = b.buyer_id
-		WHERE g.buyer_id IS NOT NULL OR b.balance_only
-	)
 	SELECT 'invoice', d.buyer_id, d.group_key, NULL::bigint, NULL::numeric, NULL::numeric,
-	       d.previous_billed, d.deposit, a.carried_over, d.purchases, d.tax,
-	       a.carried_over + d.purchases + d.tax, d.documents, d.due_rule,
-	       billing.due_date(d.due_rule, draft_rows.cutoff, draft_rows.invoice_date), d.bank_account_id,
-	       d.late_since
-	FROM drafts d CROSS JOIN LATERAL (SELECT d.previous_billed - d.deposit AS carried_over) AS a
+	       d.previous_billed, d.deposit, d.carried_over, d.purchases, d.tax, d.total, d.documents,
+	       d.due_rule, d.due_date, d.bank_account_id, d.late_since
+	FROM billing_internal.run_drafts(draft_rows.brand_id, draft_rows.schedule_id, draft_rows.first_day,
+	                                 draft_rows.day_after_cutoff, draft_rows.applied_before, draft_rows.cutoff,
+	                                 draft_rows.invoice_date, draft_rows.first_document_id, draft_rows.late_from,
+	                                 draft_rows.only_buyers) AS d
 	UNION ALL
 	SELECT 'tax_line', t.buyer_id, t.group_key, NULL, t.tax_rate, t.net, NULL, NULL, NULL, NULL,
 	       t.tax, NULL, NULL, NULL, NULL, NULL, NULL
-	FROM taxed t WHERE t.tax_rate IS NOT NULL
+	FROM billing_internal.run_tax_rows(draft_rows.brand_id, draft_rows.schedule_id, draft_rows.first_day,
+	                                   draft_rows.day_after_cutoff, draft_rows.applied_before,
+	                                   draft_rows.first_document_id, draft_rows.late_from,
+	                                   draft_rows.only_buyers) AS t
+	WHERE t.tax_rate IS NOT NULL
 	UNION ALL
 	SELECT 'link', e.buyer_id, e.group_key, e.document_id, NULL, NULL, NULL, NULL, NULL, NULL,
 	       NULL, NULL, NULL, NULL, NULL, NULL, NULL
-	FROM eligible e;
+	FROM billing_internal.run_documents(draft_rows.brand_id, draft_rows.schedule_id, draft_rows.first_day,
+	                                    draft_rows.day_after_cutoff, draft_rows.applied_before,
+	                                    draft_rows.first_document_id, draft_rows.late_from,
+	                                    draft_rows.only_buyers) AS e;
 END;
 COMMENT ON FUNCTION billing_internal.draft_rows(bigint, bigint, date, date, timestamptz, date, date, bigint, date, bigint[]) IS
 	'the drafts, tax lines and links a run of the period (and, from late_from, the late documents of earlier closed periods) would make, computed and returned, writing nothing; amounts in the Japanese layout: carried_over = previous_billed - deposit, total = carried_over + purchases + tax';
@@ -1028,10 +1088,10 @@ COMMENT ON FUNCTION billing_internal.analyze_stale() IS
 	'internal: analyzes the tables a run reads (buyer, document, the partitions of document_link) never analyzed or doubled since, when the caller owns them';
 REVOKE ALL ON FUNCTION billing_internal.analyze_stale() FROM PUBLIC;
 
--- billing_internal.make_drafts: the writing part of a run.  Writes what draft_rows
--- returns (invoices numbered from invoice_id_seq, their tax lines, the
--- links of their documents) in one statement, one pass over the period's
--- documents, and returns the run's counts and totals.  Called by the run
+-- billing_internal.make_drafts: the writing part of a run.  Writes the drafts
+-- (billing_internal.run_drafts), their tax lines (run_tax_rows) and the links
+-- of their documents (run_documents) in three inserts, and returns the run's
+-- counts and totals.  Called by the run
 -- driver (src/run.c) under the schedule's lock, inside a subtransaction,
 -- with billing.run_work_mem as work_mem.  first_document_id is read here
 -- by a statement of its own after the lock was granted, so a document
@@ -1082,6 +1142,7 @@ DECLARE
 	only_buyers bigint[];
 	young xid8;
 	on_citus boolean := billing_internal.on_citus();
+	linked bigint;
 BEGIN
 	-- Statistics first (billing_internal.analyze_stale)
 	PERFORM billing_internal.analyze_stale();
@@ -1210,44 +1271,81 @@ BEGIN
 	-- when that write starts, not a call per row (1.3 million calls were
 	-- 0.25 to 0.45 s of a full-size run, test/bench/issue.sh)
 	PERFORM billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'aggregating');
-	WITH r AS MATERIALIZED (
-		SELECT * FROM billing_internal.draft_rows(make_drafts.brand_id, make_drafts.schedule_id,
-		                                 make_drafts.first_day, make_drafts.day_after_cutoff,
-		                                 make_drafts.applied_before, make_drafts.cutoff,
-		                                 make_drafts.invoice_date, first_document_id, late_from,
-		                                 only_buyers)
-	), numbered AS MATERIALIZED (
-		-- numbered by buyer, then document (next_id is evaluated after the sort)
-		SELECT billing_internal.next_id('billing.invoice_id_seq') AS invoice_id, r.*
-		FROM r WHERE r.row_kind = 'invoice'
-		ORDER BY r.buyer_id, r.group_key
-	), new_invoice AS (
-		INSERT INTO billing.invoice (buyer_id, id, brand_id, schedule_id, run_id, status, period,
-		       cutoff_date, invoice_date, due_rule, due_date, bank_account_id, currency,
-		       previous_billed, deposit, carried_over, purchases, tax, total, document_count,
-		       late_since)
-		SELECT n.buyer_id, n.invoice_id, make_drafts.brand_id, make_drafts.schedule_id,
-		       make_drafts.run_id, 'draft', daterange(make_drafts.first_day, make_drafts.day_after_cutoff),
-		       make_drafts.cutoff, make_drafts.invoice_date, n.due_rule, n.due_date,
-		       n.bank_account_id, currency, n.previous_billed, n.deposit, n.carried_over,
-		       n.purchases, n.tax, n.total, n.documents, n.late_since
-		FROM numbered n WHERE (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices'))
-	), new_tax_line AS (
-		INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax, brand_id)
-		SELECT t.buyer_id, n.invoice_id, t.tax_rate, t.taxable_amount, t.tax, make_drafts.brand_id
-		FROM r t JOIN numbered n ON n.buyer_id = t.buyer_id AND n.group_key = t.group_key
-		WHERE t.row_kind = 'tax_line' AND (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices'))
-	), new_link AS (
-		INSERT INTO billing.document_link (buyer_id, document_id, invoice_id, brand_id)
-		SELECT l.buyer_id, l.document_id, n.invoice_id, make_drafts.brand_id
-		FROM r l JOIN numbered n ON n.buyer_id = l.buyer_id AND n.group_key = l.group_key
-		WHERE l.row_kind = 'link' AND (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing links'))
-	)
-	SELECT count(DISTINCT n.buyer_id)::integer, count(*)::integer,
-	       coalesce(sum(n.documents), 0)::integer, coalesce(sum(n.purchases), 0),
-	       coalesce(sum(n.tax), 0), coalesce(sum(n.total), 0)
-	INTO buyers, invoices, documents, purchases, tax, billed
-	FROM numbered n;
+	-- Three inserts, each one INSERT ... SELECT grouped by buyer, which on
+	-- Citus runs shard by shard (doc/citus.md): the drafts, then their tax
+	-- lines and their documents' links, which find their draft by (buyer,
+	-- run, draft_key).  Invoice ids come from the column's default, in the
+	-- order the drafts come (by buyer, then document): no ordered nextval.
+	-- Each insert reads the period's documents again; they are the same
+	-- three times, for the run holds its schedule's row and a document of
+	-- its buyers can be neither changed nor deleted nor moved away
+	-- meanwhile (document_guard, buyer_wait_for_run), but one inserted
+	-- meanwhile (inserts take no lock a run holds) would be linked to a
+	-- draft that did not count it.  So the links must be the drafts'
+	-- documents, counted: when they are more, the three are undone and
+	-- made again (a document committed between them is then in all
+	-- three), up to three times.
+	FOR attempt IN 1..3 LOOP
+		BEGIN
+			INSERT INTO billing.invoice (buyer_id, brand_id, schedule_id, run_id, status, period,
+			       cutoff_date, invoice_date, due_rule, due_date, bank_account_id, currency,
+			       previous_billed, deposit, carried_over, purchases, tax, total, document_count,
+			       late_since, draft_key)
+			SELECT r.buyer_id, make_drafts.brand_id, make_drafts.schedule_id,
+			       make_drafts.run_id, 'draft', daterange(make_drafts.first_day, make_drafts.day_after_cutoff),
+			       make_drafts.cutoff, make_drafts.invoice_date, r.due_rule, r.due_date,
+			       r.bank_account_id, currency, r.previous_billed, r.deposit, r.carried_over,
+			       r.purchases, r.tax, r.total, r.documents, r.late_since, r.group_key
+			FROM billing_internal.run_drafts(make_drafts.brand_id, make_drafts.schedule_id,
+			                                 make_drafts.first_day, make_drafts.day_after_cutoff,
+			                                 make_drafts.applied_before, make_drafts.cutoff,
+			                                 make_drafts.invoice_date, first_document_id, late_from,
+			                                 only_buyers) AS r
+			WHERE (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices'));
+			SELECT count(DISTINCT i.buyer_id)::integer, count(*)::integer,
+			       coalesce(sum(i.document_count), 0)::integer, coalesce(sum(i.purchases), 0),
+			       coalesce(sum(i.tax), 0), coalesce(sum(i.total), 0)
+			INTO buyers, invoices, documents, purchases, tax, billed
+			FROM billing.invoice i WHERE i.run_id = make_drafts.run_id;
+			-- the tax lines' partitions for the ids the drafts took (on Citus,
+			-- those of the workers' ranges, where Citus numbers them)
+			PERFORM billing_internal.commit_partitions('billing.invoice_tax_line',
+				ARRAY(SELECT DISTINCT i.id >> tax_line_bits FROM billing.invoice i
+				      WHERE i.run_id = make_drafts.run_id
+				        AND i.id >= billing_internal.partitions_reach('billing.invoice_tax_line')));
+			INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax, brand_id)
+			SELECT t.buyer_id, i.id, t.tax_rate, t.net, t.tax, make_drafts.brand_id
+			FROM billing_internal.run_tax_rows(make_drafts.brand_id, make_drafts.schedule_id,
+			                                   make_drafts.first_day, make_drafts.day_after_cutoff,
+			                                   make_drafts.applied_before, first_document_id, late_from,
+			                                   only_buyers) AS t
+			JOIN billing.invoice i ON i.buyer_id = t.buyer_id AND i.run_id = make_drafts.run_id
+			                      AND i.draft_key = t.group_key
+			WHERE t.tax_rate IS NOT NULL
+			  AND (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices'));
+			INSERT INTO billing.document_link (buyer_id, document_id, invoice_id, brand_id)
+			SELECT e.buyer_id, e.document_id, i.id, make_drafts.brand_id
+			FROM billing_internal.run_documents(make_drafts.brand_id, make_drafts.schedule_id,
+			                                    make_drafts.first_day, make_drafts.day_after_cutoff,
+			                                    make_drafts.applied_before, first_document_id, late_from,
+			                                    only_buyers) AS e
+			JOIN billing.invoice i ON i.buyer_id = e.buyer_id AND i.run_id = make_drafts.run_id
+			                      AND i.draft_key = e.group_key
+			WHERE (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing links'));
+			GET DIAGNOSTICS linked = ROW_COUNT;
+			IF linked <> documents THEN
+				RAISE EXCEPTION 'invoice run %: % documents linked to drafts that counted %', make_drafts.run_id, linked, documents
+					USING ERRCODE = 'serialization_failure',
+					      DETAIL = 'Documents of the period were committed while the run wrote its drafts.',
+					      HINT = 'Run it again: the documents are then in its drafts.';
+			END IF;
+			EXIT;
+		EXCEPTION WHEN serialization_failure THEN
+			IF attempt = 3 THEN
+				RAISE;
+			END IF;
+		END;
+	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION billing_internal.make_drafts(bigint, bigint, bigint, date, date, timestamptz, date, date) IS
@@ -1256,8 +1354,8 @@ REVOKE ALL ON FUNCTION billing_internal.make_drafts(bigint, bigint, bigint, date
 
 -- billing_internal.preview_drafts: the drafts a run of that period would make now,
 -- one row per draft (by buyer, then document with document grouping),
--- writing nothing: the 'invoice' rows of billing_internal.draft_rows, planned as a
--- run is.
+-- writing nothing: billing_internal.run_drafts, the run's own drafts, planned
+-- as a run is.
 CREATE OR REPLACE FUNCTION billing_internal.preview_drafts(brand_id bigint, schedule_id bigint, first_day date,
                                                   day_after_cutoff date, applied_before timestamptz,
                                                   cutoff date, invoice_date date)
@@ -1300,11 +1398,10 @@ BEGIN
 	RETURN QUERY
 	SELECT r.buyer_id, r.group_key, r.previous_billed, r.deposit, r.carried_over, r.purchases,
 	       r.tax, r.total, r.documents, r.due_rule, r.due_date, r.bank_account_id
-	FROM billing_internal.draft_rows(preview_drafts.brand_id, preview_drafts.schedule_id,
-	                        preview_drafts.first_day, preview_drafts.day_after_cutoff,
-	                        preview_drafts.applied_before, preview_drafts.cutoff,
-	                        preview_drafts.invoice_date, first_document_id, NULL, only_buyers) AS r
-	WHERE r.row_kind = 'invoice'
+	FROM billing_internal.run_drafts(preview_drafts.brand_id, preview_drafts.schedule_id,
+	                                 preview_drafts.first_day, preview_drafts.day_after_cutoff,
+	                                 preview_drafts.applied_before, preview_drafts.cutoff,
+	                                 preview_drafts.invoice_date, first_document_id, NULL, only_buyers) AS r
 	ORDER BY r.buyer_id, r.group_key;
 END
 $$;

@@ -426,7 +426,11 @@ CREATE TABLE billing.invoice (
 	-- confirmed invoice has one, no other invoice has one; no two of a
 	-- brand the same (billing.issued_invoice_number's key)
 	invoice_number text,
-	CONSTRAINT invoice_numbered CHECK ((status = 'confirmed') = (invoice_number IS NOT NULL))
+	CONSTRAINT invoice_numbered CHECK ((status = 'confirmed') = (invoice_number IS NOT NULL)),
+	-- which draft of its run it is: 0 (the buyer's), or its document with
+	-- document grouping; NULL for a balance-only draft and for those
+	-- written before 0.3.  How the run's tax lines and links find it.
+	draft_key bigint
 );
 ALTER SEQUENCE billing.invoice_id_seq OWNED BY billing.invoice.id;
 SELECT pg_catalog.pg_extension_config_dump('billing.invoice', '');
@@ -462,6 +466,7 @@ COMMENT ON COLUMN billing.invoice.created_at IS 'when the draft was made';
 COMMENT ON COLUMN billing.invoice.confirmed_at IS 'when it was confirmed, or NULL';
 COMMENT ON COLUMN billing.invoice.late_since IS 'the date of its earliest late document of an earlier closed period (schedule late_documents = next_run), or NULL when every document is dated in its period';
 COMMENT ON COLUMN billing.invoice.invoice_number IS 'the brand''s invoice number (請求書番号, the XML''s cbc:ID), given when it is confirmed and never changed or given again; NULL before';
+COMMENT ON COLUMN billing.invoice.draft_key IS 'which draft of its run it is: 0, the buyer''s; a document''s id with document grouping; NULL for a balance-only draft (and for drafts made before 0.3)';
 
 -- The counters of the brands' invoice number series: one row per brand and
 -- year of the invoice date (0: a brand whose series never restarts), made

@@ -9,9 +9,9 @@
 # distribute() will place them, test/citus/nodes.sh place_for_real), in
 # "single" billing stays on the coordinator alone.  Then, on each,
 # billing.issue_drafts() for October, timed, and the two runs' invoices
-# compared (the same, buyer by buyer); and the EXPLAIN of the run's reading
-# part (billing_internal.draft_rows) on the placed tables: pushed down, or
-# pulled to the coordinator through distributed subplans.
+# compared (the same, buyer by buyer); and the EXPLAIN of the run's three
+# inserts on the placed tables: each pushed down shard by shard, by
+# repartition on the workers, or pulled to the coordinator.
 #
 #   sudo bash test/bench/citus.sh                              # 1,000,000 documents
 #   sudo BILLING_BENCH_BUYERS=10000 bash test/bench/citus.sh   # a quick try
@@ -21,7 +21,7 @@
 #
 # All three nodes share this machine's cores, so Citus cannot be faster
 # here; the figure to watch is the ratio.  Ends with exactly one line
-#   ratio citus/single=X single_s=S citus_s=C subplans=N verdict=...
+#   ratio citus/single=X single_s=S citus_s=C verdict=invoices:...,tax_lines:...,links:...
 set -euo pipefail
 export BILLING_CITUS_DIR=${BILLING_CITUS_DIR:-/tmp/billing-citus-bench}
 export BILLING_CITUS_PORT=${BILLING_CITUS_PORT:-56431}
@@ -55,23 +55,40 @@ psql_on "$PORT" placed -c "VACUUM ANALYZE" >/dev/null
 echo "  placed: $(psql_on "$PORT" placed -Atc "SELECT count(*) FROM pg_dist_partition p
 	JOIN pg_class c ON c.oid = p.logicalrelid WHERE c.relnamespace = 'billing'::regnamespace AND p.partmethod = 'h'") distributed tables"
 
-# the run's reading part on the placed tables, with its arguments as the run
-# passes them (all ten)
+# the run's three inserts (billing_internal.make_drafts) on the placed
+# tables, with their arguments as the run passes them, for a run id that
+# has no invoices: how Citus runs each (pushed down shard by shard, by
+# repartition on the workers, or pulled to the coordinator)
 ids=$(psql_on "$PORT" placed -Atc "SELECT br.id || ', ' || s.id FROM billing.brand br
 	JOIN billing.schedule s ON s.brand_id = br.id WHERE br.code = 'BENCH'")
-explain=$(psql_on "$PORT" placed -Atc "EXPLAIN (COSTS OFF)
-	SELECT * FROM billing_internal.draft_rows($ids, '2026-10-01', '2026-11-01',
-	                                          '2026-11-01 00:05+09', '2026-10-31', '2026-10-31', 0, NULL, NULL)" 2>&1 || true)
-subplans=$(grep -c 'Distributed Subplan' <<<"$explain" || true)
-if [ "$subplans" = 0 ] && grep -q 'Custom Scan (Citus' <<<"$explain"; then
-	verdict=pushed-down
-elif grep -q 'Custom Scan (Citus' <<<"$explain"; then
-	verdict=pulled-to-coordinator
-else
-	verdict=not-plannable
-	echo "$explain"
-fi
-echo "  EXPLAIN draft_rows on the placed tables: $subplans distributed subplans ($verdict)"
+args="$ids, '2026-10-01', '2026-11-01', '2026-11-01 00:05+09'"
+method() {
+	local plan
+	plan=$(psql_on "$PORT" placed -Atc "EXPLAIN (COSTS OFF) $1" 2>&1 || true)
+	if grep -q 'INSERT/SELECT method: pull to coordinator' <<<"$plan"; then echo pulled-to-coordinator
+	elif grep -q 'INSERT/SELECT method: repartition' <<<"$plan"; then echo repartition
+	elif grep -q 'Custom Scan (Citus Adaptive)' <<<"$plan" && ! grep -q 'Custom Scan (Citus INSERT' <<<"$plan"; then
+		echo pushed-down
+	else echo not-plannable; echo "$plan" >&2; fi
+}
+invoices=$(method "INSERT INTO billing.invoice (buyer_id, brand_id, schedule_id, run_id, status, period, cutoff_date,
+	invoice_date, due_rule, due_date, bank_account_id, currency, previous_billed, deposit, carried_over, purchases,
+	tax, total, document_count, late_since, draft_key)
+	SELECT r.buyer_id, ${ids%%,*}, ${ids##*, }, 0, 'draft', '[2026-10-01,2026-11-01)', '2026-10-31', '2026-10-31',
+	       r.due_rule, r.due_date, r.bank_account_id, 'JPY', r.previous_billed, r.deposit, r.carried_over,
+	       r.purchases, r.tax, r.total, r.documents, r.late_since, r.group_key
+	FROM billing_internal.run_drafts($args, '2026-10-31', '2026-10-31', 0, NULL, NULL) r ORDER BY r.buyer_id, r.group_key")
+tax_lines=$(method "INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax, brand_id)
+	SELECT t.buyer_id, i.id, t.tax_rate, t.net, t.tax, ${ids%%,*}
+	FROM billing_internal.run_tax_rows($args, 0, NULL, NULL) t
+	JOIN billing.invoice i ON i.buyer_id = t.buyer_id AND i.run_id = 0 AND i.draft_key = t.group_key
+	WHERE t.tax_rate IS NOT NULL")
+links=$(method "INSERT INTO billing.document_link (buyer_id, document_id, invoice_id, brand_id)
+	SELECT e.buyer_id, e.document_id, i.id, ${ids%%,*}
+	FROM billing_internal.run_documents($args, 0, NULL, NULL) e
+	JOIN billing.invoice i ON i.buyer_id = e.buyer_id AND i.run_id = 0 AND i.draft_key = e.group_key")
+verdict="invoices:$invoices,tax_lines:$tax_lines,links:$links"
+echo "  EXPLAIN of the run's inserts on the placed tables: invoices $invoices, tax lines $tax_lines, links $links"
 
 # run_on DB: issue_drafts as of October's issue moment; prints the seconds
 run_on() {
@@ -97,4 +114,4 @@ if [ "$single_sum" != "$citus_sum" ]; then
 	echo "citus bench: the two runs made different invoices" >&2
 	exit 1
 fi
-echo "ratio citus/single=$(awk -v c="$citus_s" -v s="$single_s" 'BEGIN { printf "%.2f", c / s }') single_s=$single_s citus_s=$citus_s subplans=$subplans verdict=$verdict"
+echo "ratio citus/single=$(awk -v c="$citus_s" -v s="$single_s" 'BEGIN { printf "%.2f", c / s }') single_s=$single_s citus_s=$citus_s verdict=$verdict"

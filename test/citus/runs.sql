@@ -13,11 +13,16 @@ SET timezone = 'UTC';
 SELECT count(*) AS uninvoiced, sum(amount) FROM billing.uninvoiced_document;
 SELECT * FROM billing.preview_run('M20', '2026-11-21 00:06+09', 'ACME');
 SELECT * FROM billing.issue_drafts('2026-11-21 00:06+09');
--- the drafts, their tax lines and links (ids: the coordinator numbers them)
-SELECT i.id, b.code, i.status, i.period, i.previous_billed, i.purchases, i.tax, i.total, i.document_count
-FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id ORDER BY i.id;
-SELECT t.invoice_id, t.tax_rate, t.taxable_amount, t.tax FROM billing.invoice_tax_line t ORDER BY 1, 2;
-SELECT l.invoice_id, d.reference FROM billing.document_link l
+-- the drafts, their tax lines and links, by buyer (ids: on placed tables
+-- the workers number the invoices, each from its own range)
+SELECT b.code, i.status, i.period, i.previous_billed, i.purchases, i.tax, i.total, i.document_count
+FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id ORDER BY b.code, i.draft_key;
+SELECT b.code, t.tax_rate, t.taxable_amount, t.tax FROM billing.invoice_tax_line t
+JOIN billing.invoice i ON i.buyer_id = t.buyer_id AND i.id = t.invoice_id
+JOIN billing.buyer b ON b.id = i.buyer_id ORDER BY 1, 2;
+SELECT b.code, d.reference FROM billing.document_link l
+JOIN billing.invoice i ON i.buyer_id = l.buyer_id AND i.id = l.invoice_id
+JOIN billing.buyer b ON b.id = i.buyer_id
 JOIN billing.document d ON d.buyer_id = l.buyer_id AND d.id = l.document_id ORDER BY 1, 2;
 SELECT count(*) AS uninvoiced FROM billing.uninvoiced_document;
 -- a document found late, for CA3's closed period: the preview shows it,
@@ -27,9 +32,9 @@ SELECT b.id, 'delivery_invoice', '2026-11-15', 777, 0.08, 'CA3-late' FROM billin
 SELECT reference, amount FROM billing.uninvoiced_document ORDER BY reference;
 SELECT * FROM billing.preview_run('M20', '2026-11-22 09:00+09', 'ACME', period => '2026-11-20');
 SELECT * FROM billing.rerun_invoice_run('M20', '2026-11-22 09:00+09', 'ACME', period => '2026-11-20');
-SELECT i.id, b.code, i.status, i.purchases, i.tax, i.total, i.document_count
+SELECT b.code, i.status, i.purchases, i.tax, i.total, i.document_count
 FROM billing.invoice i JOIN billing.buyer b ON b.id = i.buyer_id
-WHERE i.run_id = (SELECT max(r.id) FROM billing.invoice_run r) ORDER BY i.id;
+WHERE i.run_id = (SELECT max(r.id) FROM billing.invoice_run r) ORDER BY b.code;
 SELECT count(*) AS uninvoiced FROM billing.uninvoiced_document;
 -- a rerun with nothing late makes nothing
 SELECT * FROM billing.rerun_invoice_run('M20', '2026-11-22 10:00+09', 'ACME', period => '2026-11-20');

@@ -423,6 +423,10 @@ WHERE i.buyer_id = n.buyer_id AND i.id = n.id;
 ALTER TABLE billing.invoice ENABLE TRIGGER records_guard, ENABLE TRIGGER records_guard_row;
 ALTER TABLE billing.invoice
 	ADD CONSTRAINT invoice_numbered CHECK ((status = 'confirmed') = (invoice_number IS NOT NULL));
+-- the run writes its drafts, tax lines and links in three inserts; the
+-- tax lines and links find their draft by this key (runs.sql, make_drafts)
+ALTER TABLE billing.invoice ADD COLUMN draft_key bigint;
+COMMENT ON COLUMN billing.invoice.draft_key IS 'which draft of its run it is: 0, the buyer''s; a document''s id with document grouping; NULL for a balance-only draft (and for drafts made before 0.3)';
 -- the numbers given, keyed by brand and number (tables.sql), those of the
 -- invoices numbered above
 CREATE TABLE billing.issued_invoice_number (
