@@ -77,7 +77,7 @@ invoices=$(method "INSERT INTO billing.invoice (buyer_id, brand_id, schedule_id,
 	SELECT r.buyer_id, ${ids%%,*}, ${ids##*, }, 0, 'draft', '[2026-10-01,2026-11-01)', '2026-10-31', '2026-10-31',
 	       r.due_rule, r.due_date, r.bank_account_id, 'JPY', r.previous_billed, r.deposit, r.carried_over,
 	       r.purchases, r.tax, r.total, r.documents, r.late_since, r.group_key
-	FROM billing_internal.run_drafts($args, '2026-10-31', '2026-10-31', 0, NULL, NULL) r ORDER BY r.buyer_id, r.group_key")
+	FROM billing_internal.run_drafts($args, '2026-10-31', '2026-10-31', 0, NULL, NULL) r")
 tax_lines=$(method "INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax, brand_id)
 	SELECT t.buyer_id, i.id, t.tax_rate, t.net, t.tax, ${ids%%,*}
 	FROM billing_internal.run_tax_rows($args, 0, NULL, NULL) t
