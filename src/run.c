@@ -231,6 +231,23 @@ placed_on_citus(void)
 }
 
 /*
+ * declare_writes_commutative: Citus may let this session's writes of
+ * reference tables overlap other sessions' (citus.all_modifications_
+ * commutative), from a GUC nest level of its own, which it returns: the
+ * caller closes it (AtEOXact_GUC) when those writes are done, or an error
+ * closes it with the (sub)transaction
+ */
+static int
+declare_writes_commutative(void)
+{
+	int			level = NewGUCNestLevel();
+
+	(void) set_config_option("citus.all_modifications_commutative", "on",
+							 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+	return level;
+}
+
+/*
  * billing_lock_schedule takes the schedule's run lock: its row, FOR NO KEY
  * UPDATE, until the end of the transaction.  document_guard takes the row
  * FOR SHARE, so a document change and a run exclude each other while
@@ -290,19 +307,10 @@ billing_lock_schedule(int64 schedule_id, bool wait, BillingSqlApi api)
 			lock_rows(psprintf("SELECT s.id FROM %s s WHERE s.id = $1 FOR NO KEY UPDATE",
 							   TextDatumGetCString(copy)),
 					  INT8OID, Int64GetDatum(schedule_id), false, SPI_OK_SELECT, timeout);
-		level = NewGUCNestLevel();
-		(void) set_config_option("citus.all_modifications_commutative", "on",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
+		level = declare_writes_commutative();
 		locked = locked &&
 			lock_rows(placed_lock_sql, INT8OID, Int64GetDatum(schedule_id), false, SPI_OK_UPDATE, timeout);
 		AtEOXact_GUC(true, level);
-		if (!locked && !wait)
-			return false;
-		if (!locked && !run_lock_wait)
-			ereport(ERROR,
-					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-					 errmsg("another invoice run of %s is in progress", schedule_label(schedule_id, api)),
-					 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
 	}
 	else if (!wait || !run_lock_wait)
 	{
@@ -312,17 +320,17 @@ billing_lock_schedule(int64 schedule_id, bool wait, BillingSqlApi api)
 		(void) billing_spi_exec("SELECT s.id FROM billing.schedule s WHERE s.id = $1"
 								" FOR NO KEY UPDATE SKIP LOCKED", 1, types, args, NULL, false, 0,
 								SPI_OK_SELECT, "locking the schedule");
-		if (SPI_processed == 0 && !wait)
-			return false;
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
-					 errmsg("another invoice run of %s is in progress", schedule_label(schedule_id, api)),
-					 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
-		locked = true;
+		locked = SPI_processed > 0;
 	}
 	else
 		locked = billing_lock_rows(lock_sql, INT8OID, Int64GetDatum(schedule_id), false);
+	if (!locked && !wait)
+		return false;
+	if (!locked && !run_lock_wait)
+		ereport(ERROR,
+				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
+				 errmsg("another invoice run of %s is in progress", schedule_label(schedule_id, api)),
+				 errhint("Wait for it to finish, or SET billing.run_lock_wait = on to queue behind it.")));
 	if (!locked)
 		ereport(ERROR,
 				(errcode(ERRCODE_LOCK_NOT_AVAILABLE),
@@ -501,11 +509,7 @@ execute_run(int64 run_id, bool propagate, BillingSqlApi api)
 	 * finished; an error takes it back with the (sub)transaction.
 	 */
 	if (api >= BILLING_SQL_0_3 && placed_on_citus())
-	{
-		commutative_level = NewGUCNestLevel();
-		(void) set_config_option("citus.all_modifications_commutative", "on",
-								 PGC_USERSET, PGC_S_SESSION, GUC_ACTION_SAVE, true, 0, false);
-	}
+		commutative_level = declare_writes_commutative();
 
 	{
 		/* the start time is a parameter: no volatile function in the UPDATE */

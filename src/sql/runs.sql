@@ -1143,6 +1143,7 @@ DECLARE
 	young xid8;
 	on_citus boolean := billing_internal.on_citus();
 	linked bigint;
+	tax_line_blocks bigint[];
 BEGIN
 	-- Statistics first (billing_internal.analyze_stale)
 	PERFORM billing_internal.analyze_stale();
@@ -1302,17 +1303,19 @@ BEGIN
 			                                 make_drafts.invoice_date, first_document_id, late_from,
 			                                 only_buyers) AS r
 			WHERE (SELECT billing_internal.set_run_phase(make_drafts.run_id, make_drafts.brand_id, 'writing invoices'));
+			-- the run's counts and totals, and the blocks of the ids the
+			-- drafts took that the tax lines' partitions made ahead may not
+			-- hold (on Citus those of the workers' ranges, where Citus
+			-- numbers them), in one pass over the run's drafts
 			SELECT count(DISTINCT i.buyer_id)::integer, count(*)::integer,
 			       coalesce(sum(i.document_count), 0)::integer, coalesce(sum(i.purchases), 0),
-			       coalesce(sum(i.tax), 0), coalesce(sum(i.total), 0)
-			INTO buyers, invoices, documents, purchases, tax, billed
+			       coalesce(sum(i.tax), 0), coalesce(sum(i.total), 0),
+			       coalesce(array_agg(DISTINCT i.id >> tax_line_bits)
+			                    FILTER (WHERE i.id >= (SELECT billing_internal.partitions_reach('billing.invoice_tax_line'))),
+			                '{}')
+			INTO buyers, invoices, documents, purchases, tax, billed, tax_line_blocks
 			FROM billing.invoice i WHERE i.run_id = make_drafts.run_id;
-			-- the tax lines' partitions for the ids the drafts took (on Citus,
-			-- those of the workers' ranges, where Citus numbers them)
-			PERFORM billing_internal.commit_partitions('billing.invoice_tax_line',
-				ARRAY(SELECT DISTINCT i.id >> tax_line_bits FROM billing.invoice i
-				      WHERE i.run_id = make_drafts.run_id
-				        AND i.id >= billing_internal.partitions_reach('billing.invoice_tax_line')));
+			PERFORM billing_internal.commit_partitions('billing.invoice_tax_line', tax_line_blocks);
 			INSERT INTO billing.invoice_tax_line (buyer_id, invoice_id, tax_rate, taxable_amount, tax, brand_id)
 			SELECT t.buyer_id, i.id, t.tax_rate, t.net, t.tax, make_drafts.brand_id
 			FROM billing_internal.run_tax_rows(make_drafts.brand_id, make_drafts.schedule_id,
